@@ -1,0 +1,28 @@
+/**
+ * Builds the single `cw` binary: `bun run build` → dist/cw for this machine.
+ * `bun scripts/build.ts --target bun-linux-arm64 --outfile dist/cw-linux-arm64` cross-compiles.
+ * The screen worker is a second entrypoint so it is embedded in the binary.
+ */
+import pkg from "../package.json" with { type: "json" };
+
+const argv = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const version = opt("version") ?? process.env.CW_VERSION ?? pkg.version;
+const target = opt("target");
+const outfile = opt("outfile") ?? "dist/cw";
+
+const result = await Bun.build({
+  entrypoints: ["src/main.ts", "src/node/screen/worker.ts"],
+  compile: { outfile, ...(target ? { target: target as Bun.Build.CompileTarget } : {}) },
+  minify: true,
+  sourcemap: "linked",
+  define: { CW_VERSION: JSON.stringify(version) },
+});
+if (!result.success) {
+  for (const l of result.logs) console.error(l);
+  process.exit(1);
+}
+console.log(`built ${outfile} (cw ${version}${target ? `, ${target}` : ""})`);

@@ -1,0 +1,54 @@
+import { call } from "../../client/node-client";
+import { SESSION_NAME_RE } from "../../protocol";
+import { defineCwCommand } from "../define";
+import { UsageError } from "../errors";
+import { printJson } from "../output";
+
+export default defineCwCommand({
+  name: "launch",
+  description: "Start a program in a new persistent session. It keeps running when nobody is attached; the node starts by itself if needed. Prints the new session's id.",
+  usage: "cw launch [name] [options] -- <command> [args...]",
+  examples: [
+    'cw launch -- claude -p "refactor the database layer"',
+    'cw launch planner -- claude -p "plan the refactor"',
+    'cw launch --dir ~/project --tag worker -- aider --message "fix tests"',
+    "cw launch --env DEBUG=1 -- bash -c 'npm test && npm run lint'",
+  ],
+  args: {
+    session: { type: "positional", required: false, description: "Unique name for the session (letters, digits, hyphens; 1-32); same as --name" },
+    name: { type: "string", description: "Name the session (alternative to the positional name)" },
+    dir: { type: "string", alias: "d", description: "Working directory (default: current directory)" },
+    tag: { type: "string", alias: "t", description: "Tag the session (repeatable)" },
+    env: { type: "string", alias: "e", description: "Extra environment variable K=V (repeatable)", valueHint: "K=V" },
+    json: { type: "boolean", description: "Print the new session as JSON" },
+  },
+  async run({ args, rest, all }) {
+    if (rest.length === 0) throw new UsageError("no command given", "put the command after --, e.g. cw launch -- bash");
+    const name = (args.session as string | undefined) ?? (args.name as string | undefined);
+    if (name !== undefined && !SESSION_NAME_RE.test(name)) {
+      throw new UsageError(`invalid session name ${JSON.stringify(name)}`, "names are 1-32 letters, digits and hyphens, starting with a letter or digit");
+    }
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    for (const kv of all("env", "e")) {
+      const i = kv.indexOf("=");
+      if (i <= 0) throw new UsageError(`--env needs K=V, got ${JSON.stringify(kv)}`);
+      env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    const reply = await call(
+      {
+        type: "Launch",
+        command: rest,
+        ...(name ? { name } : {}),
+        working_dir: (args.dir as string | undefined) ? require("node:path").resolve(args.dir as string) : process.cwd(),
+        tags: all("tag", "t"),
+        env,
+        cols: process.stdout.columns || 120,
+        rows: process.stdout.rows || 40,
+      },
+      "Launched",
+    );
+    if (args.json) printJson(reply.session);
+    else process.stdout.write(`${reply.session.id}\n`);
+  },
+});

@@ -1,0 +1,42 @@
+import { call } from "../../client/node-client";
+import { describeStatus, SessionStatus } from "../../protocol";
+import { defineCwCommand } from "../define";
+import { UsageError } from "../errors";
+import { ago, dim, green, printJson, red, table, truncate, yellow } from "../output";
+
+export default defineCwCommand({
+  name: "list",
+  description: "List sessions: running ones and those that completed, were killed or were lost when a node stopped, with exit codes and age.",
+  examples: ["cw list", "cw list --status running", "cw list --tag worker --json"],
+  args: {
+    status: { type: "string", description: "Only sessions with this status: running, completed, killed, lost" },
+    tag: { type: "string", alias: "t", description: "Only sessions with this tag (repeatable)" },
+    json: { type: "boolean", description: "Print a JSON array of sessions" },
+  },
+  async run({ args, all }) {
+    const status = args.status as string | undefined;
+    if (status !== undefined && !SessionStatus.safeParse(status).success) {
+      throw new UsageError(`unknown status ${JSON.stringify(status)}`, `use one of: ${SessionStatus.options.join(", ")}`);
+    }
+    const tags = all("tag", "t");
+    const { sessions } = await call({ type: "ListSessions", ...(status ? { status: status as SessionStatus } : {}), ...(tags.length ? { tags } : {}) }, "SessionList");
+    if (args.json) return printJson(sessions);
+    if (sessions.length === 0) {
+      process.stdout.write(dim("no sessions — start one with: cw launch -- <command>\n"));
+      return;
+    }
+    const width = Math.max(30, (process.stdout.columns || 120) - 60);
+    const colour = (s: (typeof sessions)[number]) => {
+      const text = describeStatus(s);
+      if (s.status === "running") return green(text);
+      if (s.status === "completed" && s.exit_code === 0) return text;
+      return s.status === "killed" ? yellow(text) : red(text);
+    };
+    process.stdout.write(
+      `${table(
+        ["ID", "NAME", "COMMAND", "STATUS", "AGE", "TAGS"],
+        sessions.map((s) => [String(s.id), s.name ?? "-", truncate(s.prompt, width), colour(s), ago(s.created_at), s.tags.join(",")]),
+      )}\n`,
+    );
+  },
+});

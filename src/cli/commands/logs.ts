@@ -1,0 +1,53 @@
+import { open } from "../../client/node-client";
+import { checkReply } from "../../client/connection";
+import type { Reply } from "../../protocol";
+import { defineCwCommand } from "../define";
+import { positiveNumber, sessionRef } from "../target";
+import { printJson } from "../output";
+import { stripTerminal } from "../../node/text";
+
+export default defineCwCommand({
+  name: "logs",
+  description: "Print what a session's program wrote (also after it finished). --follow streams new output and stops by itself when the session ends.",
+  usage: "cw logs <id|name> [options]",
+  examples: ["cw logs 1", "cw logs 1 --tail 100", "cw logs planner --follow", "cw logs 1 --plain > run.txt"],
+  args: {
+    session: { type: "positional", description: "Session id or name" },
+    follow: { type: "boolean", alias: "f", description: "Keep streaming new output until the session ends" },
+    tail: { type: "string", alias: "n", description: "Only the last N lines", valueHint: "N" },
+    plain: { type: "boolean", description: "Strip terminal escape sequences (colours, cursor moves)" },
+    json: { type: "boolean", description: "Print {session, output} as JSON (plain text output)" },
+  },
+  async run({ args }) {
+    const tail = positiveNumber(args.tail as string | undefined, "--tail");
+    const conn = await open({ type: "Logs", id: sessionRef(args.session as string), follow: Boolean(args.follow) && !args.json, ...(tail ? { tail_lines: Math.floor(tail) } : {}) });
+    const decoder = new TextDecoder();
+    let text = "";
+    let session: unknown;
+    const stop = () => conn.close();
+    process.once("SIGINT", stop);
+    for (;;) {
+      const f = await conn.next();
+      if (!f) break;
+      if (f.kind === "data") {
+        if (args.json || args.plain) text += decoder.decode(f.bytes, { stream: true });
+        else if (!process.stdout.write(f.bytes)) await new Promise((r) => process.stdout.once("drain", r));
+        if (args.plain && !args.json && text.includes("\n")) {
+          const cut = text.lastIndexOf("\n") + 1;
+          process.stdout.write(stripTerminal(text.slice(0, cut)));
+          text = text.slice(cut);
+        }
+        continue;
+      }
+      const m = checkReply(f.message as Reply);
+      if (m.type === "LogData") session = m.session;
+      if (m.type === "StreamEnd") {
+        session = m.session ?? session;
+        break;
+      }
+    }
+    conn.close();
+    if (args.json) printJson({ session, output: stripTerminal(text + decoder.decode()) });
+    else if (args.plain) process.stdout.write(stripTerminal(text + decoder.decode()));
+  },
+});

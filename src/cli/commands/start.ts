@@ -1,0 +1,26 @@
+import { connectNode, spawnNode, waitForNode } from "../../client/autostart";
+import { dataDir } from "../../config/paths";
+import { defineCwCommand } from "../define";
+import { call } from "../../client/node-client";
+
+export default defineCwCommand({
+  name: "start",
+  description: "Start the node in the background. Usually unnecessary: every command starts it when no node answers.",
+  examples: ["cw start", "CODEWIRE_HOME=/tmp/cw-test cw start"],
+  args: {},
+  async run() {
+    const root = dataDir();
+    try {
+      (await connectNode(root, false)).close();
+      const pong = await call({ type: "Ping" }, "Pong", { autoStart: false });
+      process.stdout.write(`node already running (pid ${pong.pid}, ${pong.data_dir})\n`);
+      return;
+    } catch {
+      /* not running: start it */
+    }
+    spawnNode(root);
+    (await waitForNode(root)).close();
+    const pong = await call({ type: "Ping" }, "Pong", { autoStart: false });
+    process.stdout.write(`node started (pid ${pong.pid}, ${pong.data_dir})\n`);
+  },
+});

@@ -1,0 +1,47 @@
+import { checkReply } from "../../client/connection";
+import { open } from "../../client/node-client";
+import { EVENT_TYPES, type EventType, type Reply } from "../../protocol";
+import { defineCwCommand } from "../define";
+import { UsageError } from "../errors";
+import { cyan, dim } from "../output";
+import { sessionRef } from "../target";
+
+export default defineCwCommand({
+  name: "subscribe",
+  description: `Stream session events as they happen, until interrupted. Event types: ${EVENT_TYPES.join(", ")}.`,
+  usage: "cw subscribe [options]",
+  examples: ["cw subscribe --tag worker", "cw subscribe --event session.status", "cw subscribe --session 3 --json"],
+  args: {
+    session: { type: "string", alias: "s", description: "Only events of this session (id or name)" },
+    tag: { type: "string", alias: "t", description: "Only events of sessions with this tag (repeatable)" },
+    event: { type: "string", alias: "e", description: "Only this event type (repeatable)", valueHint: "type" },
+    json: { type: "boolean", description: "One JSON event per line" },
+  },
+  async run({ args, all }) {
+    const events = all("event", "e");
+    for (const e of events) if (!EVENT_TYPES.includes(e as EventType)) throw new UsageError(`unknown event type ${JSON.stringify(e)}`, `use one of: ${EVENT_TYPES.join(", ")}`);
+    const tags = all("tag", "t");
+    const conn = await open({
+      type: "Subscribe",
+      ...(args.session !== undefined ? { session: sessionRef(args.session as string) } : {}),
+      ...(tags.length ? { tags } : {}),
+      ...(events.length ? { events: events as EventType[] } : {}),
+    });
+    process.once("SIGINT", () => conn.close());
+    for (;;) {
+      const m = await conn.nextReply();
+      if (!m) break;
+      if (m.type === "SubscribeAck") {
+        if (!args.json) process.stderr.write(dim("[cw] subscribed; Ctrl+C to stop\n", process.stderr));
+        continue;
+      }
+      if (m.type !== "Event") continue;
+      const e = checkReply(m as Reply) as Extract<Reply, { type: "Event" }>;
+      if (args.json) process.stdout.write(`${JSON.stringify(e.event)}\n`);
+      else {
+        const who = e.event.session_name ? `${e.event.session_id} (${e.event.session_name})` : String(e.event.session_id);
+        process.stdout.write(`${dim(e.event.at)} ${cyan(e.event.type)} session ${who} ${JSON.stringify(e.event.data)}\n`);
+      }
+    }
+  },
+});

@@ -1,0 +1,72 @@
+import { checkReply } from "../../client/connection";
+import { open } from "../../client/node-client";
+import { describeStatus, type Reply } from "../../protocol";
+import { defineCwCommand } from "../define";
+import { UsageError } from "../errors";
+import { cyan, dim, printJson } from "../output";
+import { positiveNumber, sessionRef } from "../target";
+
+export default defineCwCommand({
+  name: "watch",
+  description: "Follow a session's output read-only, without taking over your terminal. With --tag, follows every session with that tag, each line labelled by its session. Ends when the sessions end or at --timeout.",
+  usage: "cw watch <id|name> | --tag <tag> [options]",
+  examples: ["cw watch 1", "cw watch 1 --tail 50", "cw watch 1 --no-history", "cw watch --tag worker --timeout 60", "cw watch 2 --json"],
+  args: {
+    session: { type: "positional", required: false, description: "Session id or name" },
+    tag: { type: "string", alias: "t", description: "Watch every session with this tag (repeatable)" },
+    tail: { type: "string", alias: "n", description: "Start from the last N lines (default 20)", valueHint: "N" },
+    history: { type: "boolean", default: true, description: "Show recent output first", negativeDescription: "Only new output" },
+    timeout: { type: "string", description: "Stop after this many seconds", valueHint: "seconds" },
+    json: { type: "boolean", description: "One JSON object per update (JSON lines)" },
+  },
+  async run({ args, all }) {
+    const tags = all("tag", "t");
+    if ((args.session === undefined) === (tags.length === 0)) throw new UsageError("watch one session (id or name) or sessions with --tag", "cw watch 1 | cw watch --tag worker");
+    const tail = positiveNumber(args.tail as string | undefined, "--tail");
+    const timeout = positiveNumber(args.timeout as string | undefined, "--timeout");
+    const conn = await open({
+      type: "WatchSession",
+      ...(args.session !== undefined ? { id: sessionRef(args.session as string) } : { tags }),
+      history: args.history !== false,
+      ...(tail ? { tail_lines: Math.floor(tail) } : {}),
+      ...(timeout ? { timeout_s: timeout } : {}),
+    });
+    process.once("SIGINT", () => conn.close());
+    const labelled = tags.length > 0;
+    const partial = new Map<number, string>();
+    for (;;) {
+      const f = await conn.next();
+      if (!f || f.kind !== "control") {
+        if (!f) break;
+        continue;
+      }
+      const m = checkReply(f.message as Reply);
+      if (m.type === "StreamEnd") {
+        if (args.json) process.stdout.write(`${JSON.stringify({ end: m.reason })}\n`);
+        else if (m.reason === "timeout") process.stderr.write(dim("[cw] watch timed out\n", process.stderr));
+        break;
+      }
+      if (m.type !== "WatchUpdate") continue;
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify(m)}\n`);
+        continue;
+      }
+      const label = `[${m.session_name ?? m.session_id}]`;
+      if (m.status) {
+        process.stderr.write(dim(`${labelled ? `${label} ` : ""}[cw] session ${m.session_id} ${describeStatus(m.status)}\n`, process.stderr));
+        continue;
+      }
+      if (!labelled) {
+        process.stdout.write(m.output ?? "");
+        continue;
+      }
+      // Label whole lines so sessions' output does not interleave mid-line.
+      const text = (partial.get(m.session_id) ?? "") + (m.output ?? "");
+      const lines = text.split("\n");
+      partial.set(m.session_id, lines.pop()!);
+      for (const l of lines) process.stdout.write(`${cyan(label)} ${l}\n`);
+    }
+    for (const [id, rest] of partial) if (rest) process.stdout.write(`${cyan(`[${id}]`)} ${rest}\n`);
+    conn.close();
+  },
+});

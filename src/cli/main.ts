@@ -1,0 +1,120 @@
+/**
+ * The cw command line: a table of commands (loaded lazily, so `cw list` does not pay for the
+ * node or the MCP server), `--help` with examples everywhere, and one error path.
+ */
+import { parseArgs } from "citty";
+import { VERSION } from "../version";
+import { type AnyCommand, collect } from "./define";
+import { EXIT, report, UsageError } from "./errors";
+import { bold, cyan, dim } from "./output";
+
+type Loader = () => Promise<{ default: AnyCommand }>;
+
+/** The command table, in the order `cw --help` lists them. */
+export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
+  launch: { summary: "Start a program in a new persistent session", load: () => import("./commands/launch") },
+  list: { summary: "List sessions (running, completed, killed)", load: () => import("./commands/list") },
+  attach: { summary: "Connect your terminal to a session (Ctrl+B d detaches)", load: () => import("./commands/attach") },
+  logs: { summary: "Print a session's output, optionally following it", load: () => import("./commands/logs") },
+  kill: { summary: "Terminate sessions by id, name, tag or all", load: () => import("./commands/kill") },
+  send: { summary: "Type input into a session without attaching", load: () => import("./commands/send") },
+  watch: { summary: "Follow a session's output read-only", load: () => import("./commands/watch") },
+  status: { summary: "Show a session's details and recent output", load: () => import("./commands/status") },
+  subscribe: { summary: "Stream session events", load: () => import("./commands/subscribe") },
+  wait: { summary: "Block until sessions finish", load: () => import("./commands/wait") },
+  start: { summary: "Start the node in the background", load: () => import("./commands/start") },
+  node: { summary: "Run the node in the foreground", load: () => import("./commands/node") },
+  stop: { summary: "Stop the node gracefully", load: () => import("./commands/stop") },
+};
+
+function rootHelp(): string {
+  const names = Object.keys(COMMANDS);
+  const w = Math.max(...names.map((n) => n.length));
+  return [
+    `${bold("cw")} ${dim(VERSION)} — persistent sessions for AI coding agents`,
+    "",
+    `${bold("USAGE")}  cw <command> [options]`,
+    "",
+    bold("COMMANDS"),
+    ...names.map((n) => `  ${cyan(n.padEnd(w))}  ${COMMANDS[n]!.summary}`),
+    "",
+    bold("EXAMPLES"),
+    "  cw launch -- claude -p \"fix the auth bug\"",
+    "  cw list",
+    "  cw attach 1            # Ctrl+B then d to detach",
+    "  cw logs 1 --tail 100",
+    "",
+    `Run ${cyan("cw <command> --help")} for a command's options. Data lives in $CODEWIRE_HOME (default ~/.codewire).`,
+  ].join("\n");
+}
+
+export function commandHelp(cmd: AnyCommand): string {
+  const args = Object.entries(cmd.args as Record<string, { type?: string; alias?: string | string[]; description?: string; default?: unknown; valueHint?: string; required?: boolean }>);
+  const positional = args.filter(([, a]) => a.type === "positional");
+  const options = args.filter(([, a]) => a.type !== "positional");
+  const usage = cmd.usage ?? `cw ${cmd.name}${options.length ? " [options]" : ""}${positional.map(([n, a]) => (a.required === false ? ` [${n}]` : ` <${n}>`)).join("")}`;
+  const flag = ([n, a]: [string, (typeof args)[number][1]]) => {
+    const aliases = (Array.isArray(a.alias) ? a.alias : a.alias ? [a.alias] : []).map((x) => `-${x}`);
+    const value = a.type === "string" || a.type === "enum" ? ` <${a.valueHint ?? n}>` : "";
+    return [...aliases, `--${n}`].join(", ") + value;
+  };
+  const rows = options.map((o) => [flag(o), `${o[1].description ?? ""}${o[1].default !== undefined && o[1].default !== false ? dim(` (default: ${o[1].default})`) : ""}`]);
+  rows.push(["-h, --help", "Show this help"]);
+  const w = Math.max(...rows.map((r) => r[0]!.length), ...positional.map(([n]) => n.length));
+  return [
+    cmd.description,
+    "",
+    `${bold("USAGE")}  ${usage}`,
+    ...(positional.length ? ["", bold("ARGUMENTS"), ...positional.map(([n, a]) => `  ${cyan(n.padEnd(w))}  ${a.description ?? ""}`)] : []),
+    "",
+    bold("OPTIONS"),
+    ...rows.map(([f, d]) => `  ${cyan(f!.padEnd(w))}  ${d}`),
+    "",
+    bold("EXAMPLES"),
+    ...cmd.examples.map((e) => `  ${e}`),
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rawArgs] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    if (name === "help" && rawArgs[0] && COMMANDS[rawArgs[0]]) return main([rawArgs[0], "--help"]);
+    process.stdout.write(`${rootHelp()}\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    process.stdout.write(`cw ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`error: unknown command ${JSON.stringify(name)}\nhint: run \`cw --help\` to see the commands\n`);
+    return EXIT.usage;
+  }
+  const cmd = (await entry.load()).default;
+  const dash = rawArgs.indexOf("--");
+  const before = dash < 0 ? rawArgs : rawArgs.slice(0, dash);
+  const rest = dash < 0 ? [] : rawArgs.slice(dash + 1);
+  if (before.includes("--help") || before.includes("-h")) {
+    process.stdout.write(`${commandHelp(cmd)}\n`);
+    return EXIT.ok;
+  }
+  try {
+    const known = new Set<string>();
+    for (const [n, a] of Object.entries(cmd.args as Record<string, { alias?: string | string[]; type?: string }>)) {
+      if (a.type === "positional") continue;
+      known.add(`--${n}`).add(`--no-${n}`);
+      for (const al of Array.isArray(a.alias) ? a.alias : a.alias ? [a.alias] : []) known.add(`-${al}`);
+    }
+    for (const a of before) {
+      if (a.startsWith("-") && a !== "-" && !/^-\d/.test(a) && !known.has(a.split("=")[0]!)) {
+        throw new UsageError(`unknown option ${a} for cw ${name}`, `run \`cw ${name} --help\` to see its options`);
+      }
+    }
+    const args = parseArgs(before, cmd.args as never);
+    const status = await cmd.run({ args: args as never, rest, all: (n, alias) => collect(before, n, alias) });
+    return status ?? EXIT.ok;
+  } catch (e) {
+    return report(e);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * `cw attach`: bridges the user's terminal to a session as raw bytes, so scrolling and copying
+ * are the terminal's own. Ctrl+B then d detaches; the window size follows the terminal.
+ */
+import { dataDir } from "../../config/paths";
+import type { ReplyOf, SessionRef } from "../../protocol";
+import { connectNode } from "../autostart";
+import { checkReply } from "../connection";
+import { NodeError } from "../errors";
+import { DetachKeys } from "./detach-keys";
+import { enterRaw, terminalSize } from "./terminal";
+
+export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
+
+const ESC_TIMEOUT_MS = 50;
+
+export async function attach(id: SessionRef, opts: { history: boolean; root?: string }): Promise<AttachOutcome> {
+  const conn = await connectNode(opts.root ?? dataDir());
+  conn.send({ type: "Attach", id, history: opts.history, ...terminalSize() });
+  const first = await conn.nextReply();
+  if (!first || first.type !== "Attached") throw new NodeError("internal", "the node did not accept the attach", "try again, or see node.log");
+  let session = first.session;
+
+  const restore = enterRaw();
+  const keys = new DetachKeys();
+  let escTimer: ReturnType<typeof setTimeout> | undefined;
+  let outcome: AttachOutcome | undefined;
+
+  const onInput = (chunk: Buffer) => {
+    if (escTimer) clearTimeout(escTimer);
+    const r = keys.feed(chunk);
+    if (r.forward.length) conn.sendData(r.forward);
+    if (r.detach) {
+      conn.sendControl({ type: "Detach" });
+      return;
+    }
+    if (keys.holding) {
+      escTimer = setTimeout(() => {
+        const held = keys.flushPending();
+        if (held.length) conn.sendData(held);
+      }, ESC_TIMEOUT_MS);
+    }
+  };
+  const onResize = () => conn.sendControl({ type: "Resize", ...terminalSize() });
+  process.stdin.on("data", onInput);
+  process.stdin.resume();
+  process.stdout.on("resize", onResize);
+  process.on("SIGWINCH", onResize);
+
+  try {
+    for (;;) {
+      const f = await conn.next();
+      if (!f) break;
+      if (f.kind === "data") {
+        if (!process.stdout.write(f.bytes)) await new Promise((r) => process.stdout.once("drain", r));
+        continue;
+      }
+      const m = checkReply(f.message as never);
+      if (m.type === "AttachEnded") {
+        outcome = { reason: m.reason, session: m.session };
+        session = m.session;
+        break;
+      }
+    }
+  } finally {
+    if (escTimer) clearTimeout(escTimer);
+    process.stdin.off("data", onInput);
+    process.stdin.pause();
+    process.stdout.off("resize", onResize);
+    process.off("SIGWINCH", onResize);
+    restore();
+    conn.close();
+  }
+  return outcome ?? { reason: "disconnected", session };
+}

@@ -1,0 +1,64 @@
+/**
+ * Reaching the local node, starting it first when nobody answers (every command but `node`
+ * does this), and saying clearly why when it cannot be started.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { pathsFor } from "../config/paths";
+import { NodeConnection } from "./connection";
+import { NodeUnavailableError } from "./errors";
+
+const START_DEADLINE_MS = 10_000;
+
+/** The command line that runs this same cw: the compiled binary, or bun plus the entry script. */
+export function selfCommand(): string[] {
+  const main = Bun.main;
+  return main.startsWith("/$bunfs/") || main.startsWith("B:/~BUN/") ? [process.execPath] : [process.execPath, main];
+}
+
+async function tryConnect(socket: string): Promise<NodeConnection | undefined> {
+  if (!existsSync(socket)) return undefined;
+  try {
+    return await NodeConnection.open(socket);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts `cw node` in the background, detached from this terminal. */
+export function spawnNode(root: string): void {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const [cmd, ...args] = selfCommand();
+  const child = spawn(cmd!, [...args, "node"], { detached: true, stdio: "ignore", env: { ...process.env, CODEWIRE_HOME: root } });
+  child.unref();
+}
+
+export async function waitForNode(root: string, deadlineMs = START_DEADLINE_MS): Promise<NodeConnection> {
+  const paths = pathsFor(root);
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    const c = await tryConnect(paths.socket);
+    if (c) return c;
+    await Bun.sleep(15);
+  }
+  let tail = "";
+  try {
+    tail = readFileSync(paths.nodeLog, "utf8").trim().split("\n").slice(-5).join("\n");
+  } catch {
+    /* no log yet */
+  }
+  throw new NodeUnavailableError(
+    `the node did not start within ${deadlineMs / 1000}s${tail ? `; its log ends with:\n${tail}` : ""}`,
+    `run \`cw node\` in a terminal to see why (log: ${paths.nodeLog})`,
+  );
+}
+
+/** A connection to the node of `root`, starting the node if needed (unless autoStart is false). */
+export async function connectNode(root: string, autoStart = true): Promise<NodeConnection> {
+  const paths = pathsFor(root);
+  const c = await tryConnect(paths.socket);
+  if (c) return c;
+  if (!autoStart) throw new NodeUnavailableError(`no node is running for ${root}`, "start one with `cw start`");
+  spawnNode(root);
+  return waitForNode(root);
+}

@@ -1,0 +1,109 @@
+/**
+ * One client connection on the node's side: frame decoding, a bounded-by-policy write queue
+ * that honours socket backpressure, and the hooks a streaming request installs.
+ */
+import type { Socket } from "bun";
+import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol";
+import type { Reply } from "../protocol";
+
+/** Above this many queued bytes a viewer counts as slow and is fed from the log instead. */
+export const HIGH_WATER = 2 * 1024 * 1024;
+
+export interface Transport {
+  write(bytes: Uint8Array): number;
+  end(): void;
+}
+
+export class Connection {
+  readonly reader = new FrameReader();
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  closed = false;
+  /** end() was called: nothing more is accepted, what is queued still goes out. */
+  private ending = false;
+  /** Installed by a streaming request to receive later frames. */
+  onFrame?: (f: Frame) => void;
+  private closeHooks: (() => void)[] = [];
+  private drainHooks: (() => void)[] = [];
+
+  constructor(private readonly transport: Transport) {}
+
+  static fromSocket(s: Socket<unknown>): Connection {
+    return new Connection({ write: (b) => s.write(b), end: () => s.end() });
+  }
+
+  get pendingBytes(): number {
+    return this.queued;
+  }
+
+  reply(message: Reply): void {
+    this.write(controlFrame(message));
+  }
+
+  data(bytes: Uint8Array): void {
+    if (bytes.length) this.write(dataFrame(bytes));
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.closed || this.ending) return;
+    if (this.queued === 0) {
+      const n = this.transport.write(bytes);
+      if (n >= bytes.length) return;
+      bytes = bytes.subarray(Math.max(0, n));
+    }
+    this.queue.push(bytes);
+    this.queued += bytes.length;
+  }
+
+  /** The socket can take more: flush the queue, then tell streams they may catch up. */
+  drained(): void {
+    while (this.queue.length && !this.closed) {
+      const head = this.queue[0]!;
+      const n = this.transport.write(head);
+      if (n < head.length) {
+        this.queue[0] = head.subarray(Math.max(0, n));
+        this.queued -= Math.max(0, n);
+        return;
+      }
+      this.queue.shift();
+      this.queued -= head.length;
+    }
+    for (const h of this.drainHooks) h();
+  }
+
+  onDrain(h: () => void): void {
+    this.drainHooks.push(h);
+  }
+
+  onClose(h: () => void): void {
+    this.closeHooks.push(h);
+  }
+
+  /** Ends the connection after what is queued has been written. */
+  end(): void {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    if (this.queued === 0) {
+      this.transport.end();
+      return;
+    }
+    this.drainHooks.push(() => {
+      if (this.queued === 0) this.transport.end();
+    });
+  }
+
+  /** The peer went away (or we gave up on it). */
+  closedByPeer(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.queued = 0;
+    for (const h of this.closeHooks.splice(0)) {
+      try {
+        h();
+      } catch {
+        /* a hook failing must not stop the others */
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The request table: one entry per request type. Validation, error replies and the protocol
+ * version check live here once, so handlers stay short.
+ */
+import { ErrorReply, type Frame, ProtocolError, PROTOCOL_VERSION, Request, type RequestOf, type RequestType, REQUEST_TYPES } from "../protocol";
+import type { Connection } from "./connection";
+import type { NodeContext } from "./context";
+import { attach } from "./requests/attach";
+import { kill, killAll, killByTags } from "./requests/kill";
+import { logs } from "./requests/logs";
+import { getStatus, launch, listSessions, ping, sendInput, shutdown } from "./requests/simple";
+import { subscribe } from "./requests/subscribe";
+import { wait } from "./requests/wait";
+import { watch } from "./requests/watch";
+
+type Handler<T extends RequestType> = (req: RequestOf<T>, conn: Connection, ctx: NodeContext) => void | Promise<void>;
+
+const table: { [K in RequestType]: Handler<K> } = {
+  Ping: ping,
+  Shutdown: shutdown,
+  ListSessions: listSessions,
+  Launch: launch,
+  Attach: attach,
+  Kill: kill,
+  KillAll: killAll,
+  KillByTags: killByTags,
+  Logs: logs,
+  SendInput: sendInput,
+  GetStatus: getStatus,
+  WatchSession: watch,
+  Subscribe: subscribe,
+  Wait: wait,
+};
+
+export function sendError(conn: Connection, e: unknown, ctx: NodeContext): void {
+  let reply: ErrorReply;
+  if (e instanceof ProtocolError) reply = { type: "Error", code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  else {
+    ctx.log(`internal error: ${(e as Error)?.stack ?? e}`);
+    reply = { type: "Error", code: "internal", message: `the node failed on this request: ${(e as Error)?.message ?? e}`, hint: "see node.log in the data directory" };
+  }
+  conn.reply(reply);
+  conn.end();
+}
+
+function validate(message: unknown): Request {
+  const type = (message as { type?: unknown } | null)?.type;
+  if (typeof type !== "string" || !REQUEST_TYPES.includes(type as RequestType)) {
+    throw new ProtocolError("unknown_request", `unknown request ${JSON.stringify(type ?? null)}`, "the client may be newer than the node: restart it with `cw stop && cw start`");
+  }
+  const version = (message as { protocol?: unknown }).protocol;
+  if (typeof version === "number" && version !== PROTOCOL_VERSION) {
+    throw new ProtocolError("version_mismatch", `client speaks protocol ${version}, node speaks ${PROTOCOL_VERSION}`, "restart the node with the installed cw: `cw stop && cw start`");
+  }
+  const parsed = Request.safeParse(message);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+    throw new ProtocolError("bad_request", `invalid ${type}: ${why}`);
+  }
+  return parsed.data;
+}
+
+/** Handles the first frame of a connection. */
+export async function dispatch(frame: Frame, conn: Connection, ctx: NodeContext): Promise<void> {
+  try {
+    if (frame.kind !== "control") throw new ProtocolError("bad_request", "a connection must start with a control frame naming a request");
+    const req = validate(frame.message);
+    await (table[req.type] as Handler<typeof req.type>)(req as never, conn, ctx);
+  } catch (e) {
+    sendError(conn, e, ctx);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * `cw node`: assembles the daemon (data dir, lock, config, sessions, screen worker, socket) and
+ * runs it until stopped.
+ */
+import { appendFileSync, chmodSync, mkdirSync } from "node:fs";
+import { loadConfig } from "../config/config";
+import { dataDir, pathsFor } from "../config/paths";
+import { VERSION } from "../version";
+import type { NodeContext } from "./context";
+import { EventBus } from "./events";
+import { acquirePidFile } from "./pidfile";
+import { Screens } from "./screen/screens";
+import { listen } from "./server";
+import { Sessions } from "./sessions";
+
+/** How long running programs get to exit when the node stops. */
+const STOP_GRACE_MS = 3000;
+
+export async function runNode(opts: { foreground: boolean }): Promise<void> {
+  const paths = pathsFor(dataDir());
+  mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  chmodSync(paths.root, 0o700);
+  const release = acquirePidFile(paths.pid);
+
+  const log = (msg: string) => {
+    const line = `${new Date().toISOString()} ${msg}\n`;
+    try {
+      appendFileSync(paths.nodeLog, line, { mode: 0o600 });
+    } catch {
+      /* a full disk must not stop the node */
+    }
+    if (opts.foreground) process.stderr.write(line);
+  };
+  // Nothing a client sends, and no bug in one request, may take the node (and every session) down.
+  process.on("uncaughtException", (e) => log(`uncaught: ${e.stack ?? e}`));
+  process.on("unhandledRejection", (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
+
+  const config = loadConfig(paths.config);
+  const events = new EventBus(log);
+  const screens = new Screens(config.historyLines, log);
+  const sessions = new Sessions(paths, config, events, screens, log);
+  if (sessions.corruptMovedTo) log(`sessions.json was unreadable; moved to ${sessions.corruptMovedTo}`);
+
+  let stopping = false;
+  const ctx: NodeContext = {
+    paths,
+    config,
+    sessions,
+    events,
+    screens,
+    log,
+    shutdown: (reason) => void stop(reason),
+  };
+  const server = listen(paths.socket, ctx);
+  log(`node ${VERSION} listening on ${paths.socket} (pid ${process.pid})`);
+
+  async function stop(reason: string) {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping: ${reason}`);
+    server.stop(true);
+    const running = sessions.running();
+    await Promise.race([
+      Promise.all(running.map((s) => new Promise<void>((r) => (s.onExit(r), s.kill("SIGTERM", STOP_GRACE_MS - 500))))),
+      Bun.sleep(STOP_GRACE_MS),
+    ]);
+    for (const s of sessions.running()) s.markLost();
+    sessions.saveNow();
+    screens.terminate();
+    release();
+    log("stopped");
+    process.exit(0);
+  }
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, () => void stop(sig));
+  await new Promise(() => {});
+}

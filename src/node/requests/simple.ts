@@ -1,0 +1,58 @@
+/** Requests answered in one reply: ping, shutdown, list, launch, input, status. */
+import { existsSync, statSync } from "node:fs";
+import { ProtocolError, PROTOCOL_VERSION, type RequestOf } from "../../protocol";
+import { VERSION } from "../../version";
+import type { Connection } from "../connection";
+import type { NodeContext } from "../context";
+import { stripTerminal } from "../text";
+
+export function ping(_req: RequestOf<"Ping">, conn: Connection, ctx: NodeContext) {
+  conn.reply({ type: "Pong", version: VERSION, protocol: PROTOCOL_VERSION, pid: process.pid, data_dir: ctx.paths.root });
+  conn.end();
+}
+
+export function shutdown(_req: RequestOf<"Shutdown">, conn: Connection, ctx: NodeContext) {
+  conn.reply({ type: "ShuttingDown" });
+  conn.end();
+  ctx.shutdown("cw stop");
+}
+
+export function listSessions(req: RequestOf<"ListSessions">, conn: Connection, ctx: NodeContext) {
+  let list = ctx.sessions.all();
+  if (req.status) list = list.filter((s) => s.record.status === req.status);
+  if (req.tags?.length) list = list.filter((s) => req.tags!.some((t) => s.record.tags.includes(t)));
+  conn.reply({ type: "SessionList", sessions: list.map((s) => s.info()) });
+  conn.end();
+}
+
+export function launch(req: RequestOf<"Launch">, conn: Connection, ctx: NodeContext) {
+  if (!existsSync(req.working_dir) || !statSync(req.working_dir).isDirectory()) {
+    throw new ProtocolError("bad_request", `working directory ${req.working_dir} does not exist`, "pass an existing directory with --dir");
+  }
+  const s = ctx.sessions.launch(req);
+  conn.reply({ type: "Launched", session: s.info() });
+  conn.end();
+}
+
+export function sendInput(req: RequestOf<"SendInput">, conn: Connection, ctx: NodeContext) {
+  const s = ctx.sessions.get(req.id);
+  if (!s.running) throw new ProtocolError("not_running", `session ${s.id} is not running (${s.record.status})`, `cw logs ${s.id} shows what it printed`);
+  const bytes = req.data_b64 !== undefined ? Buffer.from(req.data_b64, "base64") : Buffer.from(req.data ?? "", "utf8");
+  s.write(bytes);
+  ctx.events.emit(s.source, "session.input", { bytes: bytes.length, source: "send" });
+  conn.reply({ type: "InputSent", bytes: bytes.length });
+  conn.end();
+}
+
+export function getStatus(req: RequestOf<"GetStatus">, conn: Connection, ctx: NodeContext) {
+  const s = ctx.sessions.get(req.id);
+  let recent = "";
+  if (req.recent_lines > 0) {
+    // Read a little more than asked: escape sequences and blank lines get stripped.
+    const from = s.log.offsetOfLastLines(req.recent_lines * 2);
+    const lines = stripTerminal(new TextDecoder().decode(s.log.read(from))).split("\n");
+    recent = lines.filter((l, i) => l.trim() || i < lines.length - 1).slice(-req.recent_lines).join("\n");
+  }
+  conn.reply({ type: "SessionStatus", session: s.info(), recent_output: recent, log_path: s.log.path });
+  conn.end();
+}

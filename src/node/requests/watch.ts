@@ -1,0 +1,43 @@
+/**
+ * WatchSession: follow one session, or every session with a tag, as text updates labelled by
+ * session, until the sessions end or the timeout passes.
+ */
+import { ProtocolError, type RequestOf } from "../../protocol";
+import type { Connection } from "../connection";
+import type { NodeContext } from "../context";
+import type { Session } from "../session";
+import { follow } from "../stream";
+
+const DEFAULT_TAIL_LINES = 20;
+
+export function watch(req: RequestOf<"WatchSession">, conn: Connection, ctx: NodeContext) {
+  let targets: Session[];
+  if (req.id !== undefined) targets = [ctx.sessions.get(req.id)];
+  else if (req.tags?.length) targets = ctx.sessions.byTags(req.tags);
+  else throw new ProtocolError("bad_request", "watch needs a session id or a tag", "cw watch <id> or cw watch --tag <tag>");
+  if (targets.length === 0) throw new ProtocolError("not_found", `no session has tag ${req.tags!.join(" or ")}`, "cw list shows sessions and their tags");
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let open = targets.length;
+  const finish = (reason: "exited" | "timeout") => {
+    if (conn.closed) return;
+    if (timer) clearTimeout(timer);
+    conn.reply({ type: "StreamEnd", reason, ...(targets.length === 1 ? { session: targets[0]!.info() } : {}) });
+    conn.end();
+  };
+  if (req.timeout_s) timer = setTimeout(() => finish("timeout"), req.timeout_s * 1000);
+  conn.onClose(() => timer && clearTimeout(timer));
+
+  for (const s of targets) {
+    const decoder = new TextDecoder();
+    const deliver = (b: Uint8Array) => {
+      const output = decoder.decode(b, { stream: true });
+      if (output) conn.reply({ type: "WatchUpdate", session_id: s.id, ...(s.name ? { session_name: s.name } : {}), output });
+    };
+    const from = !req.history ? s.offset : s.log.offsetOfLastLines(req.tail_lines ?? DEFAULT_TAIL_LINES);
+    follow(conn, s, from, deliver, () => {
+      conn.reply({ type: "WatchUpdate", session_id: s.id, ...(s.name ? { session_name: s.name } : {}), status: s.info() });
+      if (--open === 0) finish("exited");
+    });
+  }
+}

@@ -1,0 +1,15 @@
+/** Messages between the node and its screen worker. */
+export type ToScreen =
+  | { type: "open"; id: number; cols: number; rows: number; scrollback: number }
+  | { type: "data"; id: number; bytes: Uint8Array; end: number }
+  | { type: "reset"; id: number; bytes: Uint8Array; end: number }
+  | { type: "resize"; id: number; cols: number; rows: number }
+  | { type: "snapshot"; id: number; req: number; scrollback: number }
+  | { type: "close"; id: number };
+
+export type FromScreen =
+  /** Bytes processed up to `offset` (flow control). */
+  | { type: "ack"; id: number; offset: number }
+  /** The emulator answers a terminal query (cursor position, device attributes, ...). */
+  | { type: "reply"; id: number; data: string }
+  | { type: "snapshot"; id: number; req: number; data: string; offset: number; alt: boolean };

@@ -1,0 +1,133 @@
+/**
+ * The node's side of the screen worker: feeds each session's output to its emulator with
+ * bounded memory, asks for snapshots, and routes query answers back.
+ *
+ * Flow control: at most MAX_INFLIGHT bytes per session wait in the worker. Past that we stop
+ * feeding (the output path never waits on the emulator) and, once the worker has drained,
+ * resynchronise it from the tail of the session's log: a flood of output only needs its last
+ * part to rebuild the screen.
+ */
+import type { FromScreen, ToScreen } from "./messages";
+
+const MAX_INFLIGHT = 8 * 1024 * 1024;
+/** A snapshot that takes longer than this is given up on: attach then starts with live output. */
+const SNAPSHOT_TIMEOUT_MS = 2000;
+
+/**
+ * In a compiled binary the worker is an extra entrypoint, addressed relative to the bundle's
+ * root (src/); when running from source it sits next to this file.
+ */
+function workerUrl(): string {
+  return Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/") ? "./node/screen/worker.ts" : new URL("./worker.ts", import.meta.url).href;
+}
+export const RESYNC_BYTES = 512 * 1024;
+
+export interface ScreenSnapshot {
+  data: string;
+  /** Output offset the snapshot reflects: live output continues from here. */
+  offset: number;
+  alt: boolean;
+}
+
+interface Entry {
+  posted: number;
+  acked: number;
+  lagging: boolean;
+  /** Reads the last bytes of the session's output for a resync. */
+  tail: (bytes: number) => { bytes: Uint8Array; end: number };
+  onReply: (data: string) => void;
+}
+
+export class Screens {
+  private worker: Worker;
+  private entries = new Map<number, Entry>();
+  private pending = new Map<number, (s: ScreenSnapshot | undefined) => void>();
+  private nextReq = 1;
+
+  constructor(
+    private readonly scrollback: number,
+    log: (msg: string) => void,
+  ) {
+    this.worker = new Worker(workerUrl());
+    this.worker.onmessage = (ev: MessageEvent<FromScreen>) => this.receive(ev.data);
+    this.worker.onerror = (ev) => log(`screen worker: ${ev.message}`);
+    // The worker must not keep the node alive on its own.
+    this.worker.unref();
+  }
+
+  open(id: number, cols: number, rows: number, tail: Entry["tail"], onReply: Entry["onReply"], startAt = 0) {
+    this.entries.set(id, { posted: startAt, acked: startAt, lagging: false, tail, onReply });
+    this.send({ type: "open", id, cols, rows, scrollback: this.scrollback });
+    if (startAt > 0) this.resync(id);
+  }
+
+  /** `end` is the session's output offset after `bytes`. */
+  feed(id: number, bytes: Uint8Array, end: number) {
+    const e = this.entries.get(id);
+    if (!e) return;
+    if (e.lagging || end - e.acked > MAX_INFLIGHT) {
+      e.lagging = true;
+      return;
+    }
+    e.posted = end;
+    this.send({ type: "data", id, bytes, end });
+  }
+
+  resize(id: number, cols: number, rows: number) {
+    if (this.entries.has(id)) this.send({ type: "resize", id, cols, rows });
+  }
+
+  close(id: number) {
+    if (!this.entries.delete(id)) return;
+    this.send({ type: "close", id });
+  }
+
+  snapshot(id: number, scrollback: number): Promise<ScreenSnapshot | undefined> {
+    if (!this.entries.has(id)) return Promise.resolve(undefined);
+    const req = this.nextReq++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(req);
+        resolve(undefined);
+      }, SNAPSHOT_TIMEOUT_MS);
+      this.pending.set(req, (snap) => {
+        clearTimeout(timer);
+        resolve(snap);
+      });
+      this.send({ type: "snapshot", id, req, scrollback });
+    });
+  }
+
+  terminate() {
+    this.worker.terminate();
+  }
+
+  private resync(id: number) {
+    const e = this.entries.get(id);
+    if (!e) return;
+    const { bytes, end } = e.tail(RESYNC_BYTES);
+    e.lagging = false;
+    e.posted = end;
+    this.send({ type: "reset", id, bytes, end });
+  }
+
+  private receive(m: FromScreen) {
+    if (m.type === "snapshot") {
+      const r = this.pending.get(m.req);
+      this.pending.delete(m.req);
+      r?.({ data: m.data, offset: m.offset, alt: m.alt });
+      return;
+    }
+    const e = this.entries.get(m.id);
+    if (!e) return;
+    if (m.type === "reply") e.onReply(m.data);
+    else if (m.type === "ack") {
+      e.acked = m.offset;
+      if (e.lagging && e.acked >= e.posted) this.resync(m.id);
+    }
+  }
+
+  private send(m: ToScreen) {
+    this.worker.postMessage(m);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The screen worker: one headless terminal emulator per session, off the node's main thread so
+ * parsing output never slows the output path. It keeps each session's screen and scrollback so
+ * that attaching to a full-screen program paints its current screen, and it answers the
+ * terminal queries TUIs send (the node forwards answers only while nobody is attached).
+ */
+import xterm from "@xterm/headless";
+import { SerializeAddon } from "@xterm/addon-serialize";
+import type { FromScreen, ToScreen } from "./messages";
+
+declare const self: Worker;
+const { Terminal } = xterm as unknown as typeof import("@xterm/headless");
+type Term = InstanceType<typeof Terminal>;
+
+interface Screen {
+  term: Term;
+  serializer: SerializeAddon;
+  /** Offset of the last byte handed to the emulator. */
+  fed: number;
+}
+
+const screens = new Map<number, Screen>();
+const post = (m: FromScreen) => self.postMessage(m);
+
+function open(id: number, cols: number, rows: number, scrollback: number): Screen {
+  const term = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
+  const serializer = new SerializeAddon();
+  term.loadAddon(serializer as never);
+  term.onData((data) => post({ type: "reply", id, data }));
+  // Queries xterm.js does not answer itself; agents' TUIs wait on them.
+  term.parser.registerCsiHandler({ prefix: "?", final: "u" }, () => {
+    post({ type: "reply", id, data: "\x1b[?0u" });
+    return true;
+  });
+  for (const [code, rgb] of [[10, "ffff/ffff/ffff"], [11, "0000/0000/0000"]] as const) {
+    term.parser.registerOscHandler(code, (data) => {
+      if (data !== "?") return false;
+      post({ type: "reply", id, data: `\x1b]${code};rgb:${rgb}\x1b\\` });
+      return true;
+    });
+  }
+  const s = { term, serializer, fed: 0 };
+  screens.set(id, s);
+  return s;
+}
+
+function feed(s: Screen, id: number, bytes: Uint8Array, end: number) {
+  s.fed = end;
+  s.term.write(bytes, () => post({ type: "ack", id, offset: end }));
+}
+
+self.onmessage = (ev: MessageEvent<ToScreen>) => {
+  const m = ev.data;
+  switch (m.type) {
+    case "open":
+      open(m.id, m.cols, m.rows, m.scrollback);
+      return;
+    case "close":
+      screens.get(m.id)?.term.dispose();
+      screens.delete(m.id);
+      return;
+  }
+  const s = screens.get(m.id);
+  if (!s) return;
+  switch (m.type) {
+    case "data":
+      feed(s, m.id, m.bytes, m.end);
+      return;
+    case "reset":
+      s.term.reset();
+      feed(s, m.id, m.bytes, m.end);
+      return;
+    case "resize":
+      s.term.resize(m.cols, m.rows);
+      return;
+    case "snapshot":
+      // Wait until everything fed so far is parsed; the callback runs before any later chunk is
+      // parsed, so the snapshot matches `at` exactly.
+      const at = s.fed;
+      s.term.write("", () => {
+        const alt = s.term.buffer.active.type === "alternate";
+        const data = s.serializer.serialize({ scrollback: alt ? 0 : m.scrollback });
+        post({ type: "snapshot", id: m.id, req: m.req, data, offset: at, alt });
+      });
+      return;
+  }
+};

@@ -1,0 +1,191 @@
+/**
+ * One session: a program on a PTY, its output log, its screen, and whoever is watching.
+ */
+import type { SessionInfo, SessionStatus } from "../protocol";
+import type { EventBus } from "./events";
+import { OutputLog } from "./output-log";
+import type { Pty } from "./pty/pty";
+import type { Screens } from "./screen/screens";
+import type { Viewer } from "./viewer";
+
+/** What sessions.json keeps of a session. */
+export interface SessionRecord {
+  id: number;
+  name?: string;
+  command: string[];
+  working_dir: string;
+  tags: string[];
+  status: SessionStatus;
+  exit_code: number | null;
+  pid: number | null;
+  created_at: string;
+  completed_at: string | null;
+  output_bytes: number;
+  last_output_at: string | null;
+  cols: number;
+  rows: number;
+}
+
+const SUMMARY_EVERY_MS = 5000;
+
+export function shellQuote(args: string[]): string {
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+export class Session {
+  pty?: Pty;
+  readonly viewers = new Set<Viewer>();
+  attached = 0;
+  private killRequested = false;
+  private exitListeners: (() => void)[] = [];
+  private summaryBytes = 0;
+  private summaryTimer?: ReturnType<typeof setTimeout>;
+  private lastLine = "";
+
+  constructor(
+    readonly record: SessionRecord,
+    readonly dir: string,
+    readonly log: OutputLog,
+    private readonly events: EventBus,
+    private readonly screens: Screens,
+    private readonly persist: () => void,
+  ) {}
+
+  get id() {
+    return this.record.id;
+  }
+  get name() {
+    return this.record.name;
+  }
+  get running() {
+    return this.record.status === "running";
+  }
+  get offset() {
+    return this.log.end;
+  }
+
+  get source() {
+    return { id: this.id, name: this.name, tags: this.record.tags, dir: this.dir };
+  }
+
+  info(): SessionInfo {
+    const r = this.record;
+    const created = Date.parse(r.created_at);
+    const done = r.completed_at ? Date.parse(r.completed_at) : undefined;
+    return {
+      id: r.id,
+      ...(r.name ? { name: r.name } : {}),
+      prompt: shellQuote(r.command),
+      command: r.command,
+      working_dir: r.working_dir,
+      tags: r.tags,
+      status: r.status,
+      exit_code: r.exit_code,
+      pid: r.pid,
+      created_at: r.created_at,
+      completed_at: r.completed_at,
+      duration_ms: done !== undefined ? done - created : r.status === "running" ? Date.now() - created : null,
+      output_bytes: this.log.end,
+      last_output_at: r.last_output_at,
+      attached_count: this.attached,
+      cols: r.cols,
+      rows: r.rows,
+    };
+  }
+
+  /** Wires a freshly spawned PTY to the log, the screen and the viewers. */
+  start(pty: Pty): void {
+    this.pty = pty;
+    this.record.pid = pty.pid;
+    const screens = this.screens;
+    screens.open(this.id, this.record.cols, this.record.rows, (n) => this.log.tail(n), (answer) => {
+      // The emulator answers terminal queries only while no real terminal is attached.
+      if (this.attached === 0) pty.write(answer);
+    });
+    pty.onData((chunk) => this.output(chunk));
+    pty.onExit(({ exitCode }) => this.exited(exitCode));
+  }
+
+  private output(chunk: Uint8Array): void {
+    this.log.append(chunk);
+    const end = this.log.end;
+    this.screens.feed(this.id, chunk, end);
+    this.record.last_output_at = new Date().toISOString();
+    for (const v of this.viewers) v.push(chunk, end);
+    this.summaryBytes += chunk.length;
+    this.summaryTimer ??= setTimeout(() => this.summarize(), SUMMARY_EVERY_MS);
+  }
+
+  /** session.output_summary: how much was printed lately and the last line, at most every 5 s. */
+  private summarize(): void {
+    this.summaryTimer = undefined;
+    if (this.summaryBytes === 0) return;
+    const tail = new TextDecoder().decode(this.log.tail(2048).bytes);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping terminal escapes
+    const plain = tail.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\r/g, "");
+    this.lastLine = plain.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? this.lastLine;
+    this.events.emit(this.source, "session.output_summary", {
+      bytes: this.summaryBytes,
+      total_bytes: this.log.end,
+      last_line: this.lastLine.slice(0, 500),
+    });
+    this.summaryBytes = 0;
+    this.persist();
+  }
+
+  write(bytes: Uint8Array | string): void {
+    this.pty?.write(bytes);
+  }
+
+  resize(cols: number, rows: number): void {
+    if (cols === this.record.cols && rows === this.record.rows) return;
+    this.record.cols = cols;
+    this.record.rows = rows;
+    this.pty?.resize(cols, rows);
+    this.screens.resize(this.id, cols, rows);
+  }
+
+  /** Ends the program: the signal now, SIGKILL if it is still there after a grace period. */
+  kill(signal: NodeJS.Signals = "SIGTERM", graceMs = 3000): void {
+    if (!this.pty || !this.running) return;
+    this.killRequested = true;
+    const pty = this.pty;
+    // Hang up first so shells and TUIs that ignore SIGTERM still go.
+    pty.signal("SIGHUP");
+    pty.signal(signal);
+    const t = setTimeout(() => pty.signal("SIGKILL"), graceMs);
+    t.unref?.();
+    this.onExit(() => clearTimeout(t));
+  }
+
+  onExit(fn: () => void): void {
+    if (!this.running) fn();
+    else this.exitListeners.push(fn);
+  }
+
+  private exited(exitCode: number | null): void {
+    if (this.summaryTimer) {
+      clearTimeout(this.summaryTimer);
+      this.summarize();
+    }
+    const r = this.record;
+    r.status = this.killRequested ? "killed" : "completed";
+    r.exit_code = exitCode;
+    r.completed_at = new Date().toISOString();
+    r.output_bytes = this.log.end;
+    this.log.close();
+    this.screens.close(this.id);
+    this.persist();
+    this.events.emit(this.source, "session.status", { status: r.status, exit_code: exitCode, previous: "running" });
+    for (const l of this.exitListeners.splice(0)) l();
+  }
+
+  /** The node is going away with the program still running. */
+  markLost(): void {
+    const r = this.record;
+    if (r.status !== "running") return;
+    r.status = "lost";
+    r.completed_at ??= new Date().toISOString();
+    r.output_bytes = this.log.end;
+  }
+}

@@ -1,0 +1,54 @@
+/** Helpers for requests that stream a session's output. */
+import type { Connection } from "./connection";
+import type { Session } from "./session";
+import { Viewer } from "./viewer";
+
+/**
+ * Follows a session's output from `from` for as long as the session runs, at the connection's
+ * pace; calls `onEnd` once the program has exited and everything was delivered.
+ */
+export function follow(conn: Connection, s: Session, from: number, deliver?: (b: Uint8Array) => void, onEnd?: () => void): Viewer {
+  const v = new Viewer(conn, s.log, () => s.offset, from, deliver);
+  s.viewers.add(v);
+  conn.onClose(() => s.viewers.delete(v));
+  // Start from the log (it may hold bytes between `from` and now), then go live.
+  v.resume();
+  if (onEnd) {
+    s.onExit(() => {
+      const finish = () => {
+        if (conn.closed) return;
+        if (v.cursor >= s.offset || v.cursor < s.log.start) {
+          s.viewers.delete(v);
+          onEnd();
+        } else conn.onDrain(finish);
+      };
+      v.catchUp();
+      finish();
+    });
+  }
+  return v;
+}
+
+/** Sends log bytes [from, to) in chunks as the socket drains, then calls `done`. */
+export function sendRange(conn: Connection, s: Session, from: number, to: number, deliver: (b: Uint8Array) => void, done: () => void): void {
+  let cursor = Math.max(from, s.log.start);
+  const CHUNK = 256 * 1024;
+  let finished = false;
+  const pump = () => {
+    while (!conn.closed && !finished && conn.pendingBytes < CHUNK * 4) {
+      if (cursor >= to) {
+        finished = true;
+        done();
+        return;
+      }
+      const chunk = s.log.read(cursor, Math.min(to, cursor + CHUNK));
+      if (chunk.length === 0) cursor = to;
+      else {
+        deliver(chunk);
+        cursor += chunk.length;
+      }
+    }
+  };
+  conn.onDrain(pump);
+  pump();
+}

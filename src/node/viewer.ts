@@ -1,0 +1,73 @@
+/**
+ * A client following a session's live output (attach, watch, logs --follow).
+ *
+ * Each viewer has its own cursor. While its connection keeps up it gets output as it happens;
+ * when its connection backs up past HIGH_WATER it stops receiving live chunks and, each time the
+ * socket drains, catches up from the output log at its own pace. So a slow client never blocks
+ * the session or other clients, never loses output that is still in the log, and never makes
+ * the node buffer without bound.
+ */
+import { type Connection, HIGH_WATER } from "./connection";
+import type { OutputLog } from "./output-log";
+
+const CATCHUP_CHUNK = 256 * 1024;
+
+export class Viewer {
+  /** Offset of the next byte this viewer should receive. */
+  cursor: number;
+  private behind = false;
+
+  constructor(
+    readonly conn: Connection,
+    private readonly log: OutputLog,
+    private readonly liveEnd: () => number,
+    start: number,
+    /** Delivers bytes; defaults to raw data frames. */
+    private readonly deliver: (bytes: Uint8Array) => void = (b) => conn.data(b),
+  ) {
+    this.cursor = start;
+    conn.onDrain(() => this.catchUp());
+  }
+
+  /** Called with each new chunk; `end` is the session offset after it. */
+  push(bytes: Uint8Array, end: number): void {
+    if (this.behind) return;
+    const start = end - bytes.length;
+    if (start !== this.cursor) {
+      // A gap (we joined mid-chunk or fell behind): serve the rest from the log.
+      this.behind = true;
+      this.catchUp();
+      return;
+    }
+    this.deliver(bytes);
+    this.cursor = end;
+    if (this.conn.pendingBytes > HIGH_WATER) this.behind = true;
+  }
+
+  /** Starts (or restarts) the viewer from the log at its cursor, then it goes live. */
+  resume(): void {
+    this.behind = true;
+    this.catchUp();
+  }
+
+  /** Sends what the viewer missed from the log until it is live again or the socket backs up. */
+  catchUp(): void {
+    while (this.behind && !this.conn.closed && this.conn.pendingBytes <= HIGH_WATER) {
+      const end = this.liveEnd();
+      if (this.cursor < this.log.start) this.cursor = this.log.start;
+      if (this.cursor >= end) {
+        this.behind = false;
+        return;
+      }
+      const chunk = this.log.read(this.cursor, Math.min(end, this.cursor + CATCHUP_CHUNK));
+      if (chunk.length === 0) {
+        // Not on disk (a write failed): skip to live rather than stall.
+        this.cursor = end;
+        this.behind = false;
+        return;
+      }
+      this.deliver(chunk);
+      this.cursor += chunk.length;
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/** Error codes that cross the wire; the CLI maps each to a message, a hint and an exit status. */
+export const ERROR_CODES = [
+  "bad_request",
+  "unknown_request",
+  "not_found",
+  "name_taken",
+  "invalid_name",
+  "not_running",
+  "spawn_failed",
+  "version_mismatch",
+  "too_large",
+  "timeout",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error the node reports to a client: a code, a message, and a hint at what to do next. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,73 @@
+/** Every reply a node sends. Streams (Attach, Logs, WatchSession, Subscribe) send several. */
+import { z } from "zod";
+import { SessionEvent } from "./events";
+import { SessionInfo } from "./session";
+
+export const Pong = z.object({ type: z.literal("Pong"), version: z.string(), protocol: z.number(), pid: z.number(), data_dir: z.string() });
+export const ShuttingDown = z.object({ type: z.literal("ShuttingDown") });
+export const SessionList = z.object({ type: z.literal("SessionList"), sessions: z.array(SessionInfo) });
+export const Launched = z.object({ type: z.literal("Launched"), session: SessionInfo });
+export const Attached = z.object({ type: z.literal("Attached"), session: SessionInfo });
+/** Sent to an attached client when its attachment ends (session exited, detached, node stopping). */
+export const AttachEnded = z.object({
+  type: z.literal("AttachEnded"),
+  reason: z.enum(["detached", "exited", "killed", "node_stopping"]),
+  session: SessionInfo,
+});
+export const Killed = z.object({ type: z.literal("Killed"), ids: z.array(z.number()) });
+export const KilledAll = z.object({ type: z.literal("KilledAll"), ids: z.array(z.number()) });
+/** Precedes a log stream of data frames; `from_offset` is the first byte's offset in the output. */
+export const LogData = z.object({ type: z.literal("LogData"), session: SessionInfo, from_offset: z.number(), truncated: z.boolean() });
+/** Ends a stream of data frames (logs, watch). */
+export const StreamEnd = z.object({ type: z.literal("StreamEnd"), reason: z.enum(["done", "exited", "timeout"]), session: SessionInfo.optional() });
+export const InputSent = z.object({ type: z.literal("InputSent"), bytes: z.number() });
+export const SessionStatusReply = z.object({
+  type: z.literal("SessionStatus"),
+  session: SessionInfo,
+  recent_output: z.string(),
+  log_path: z.string(),
+});
+/** One watched chunk; `session_id` labels it when several sessions are watched. */
+export const WatchUpdate = z.object({
+  type: z.literal("WatchUpdate"),
+  session_id: z.number(),
+  session_name: z.string().optional(),
+  output: z.string().optional(),
+  status: SessionInfo.optional(),
+});
+export const SubscribeAck = z.object({ type: z.literal("SubscribeAck") });
+export const Event = z.object({ type: z.literal("Event"), event: SessionEvent });
+export const WaitResult = z.object({
+  type: z.literal("WaitResult"),
+  sessions: z.array(SessionInfo),
+  timed_out: z.boolean(),
+});
+export const ErrorReply = z.object({
+  type: z.literal("Error"),
+  code: z.string(),
+  message: z.string(),
+  hint: z.string().optional(),
+});
+export type ErrorReply = z.infer<typeof ErrorReply>;
+
+export const Reply = z.discriminatedUnion("type", [
+  Pong,
+  ShuttingDown,
+  SessionList,
+  Launched,
+  Attached,
+  AttachEnded,
+  Killed,
+  KilledAll,
+  LogData,
+  StreamEnd,
+  InputSent,
+  SessionStatusReply,
+  WatchUpdate,
+  SubscribeAck,
+  Event,
+  WaitResult,
+  ErrorReply,
+]);
+export type Reply = z.infer<typeof Reply>;
+export type ReplyOf<T extends Reply["type"]> = Extract<Reply, { type: T }>;

@@ -1,0 +1,125 @@
+/**
+ * Every request a client can send to a node. One request per connection: the first control
+ * frame names it with `type`; the node answers once or streams (see replies.ts).
+ */
+import { z } from "zod";
+import { EventType } from "./events";
+import { SessionName, SessionRef, SessionStatus, Tag } from "./session";
+
+const base = { protocol: z.number().int().optional() };
+const Size = { cols: z.number().int().min(1).max(2000).default(80), rows: z.number().int().min(1).max(1000).default(24) };
+
+export const Ping = z.object({ type: z.literal("Ping"), ...base });
+export const Shutdown = z.object({ type: z.literal("Shutdown"), ...base });
+
+export const ListSessions = z.object({
+  type: z.literal("ListSessions"),
+  ...base,
+  status: SessionStatus.optional(),
+  tags: z.array(Tag).optional(),
+});
+
+export const Launch = z.object({
+  type: z.literal("Launch"),
+  ...base,
+  command: z.array(z.string()).min(1, { message: "a command to run is required (cw launch -- <command>)" }),
+  name: SessionName.optional(),
+  working_dir: z.string().min(1),
+  tags: z.array(Tag).max(32).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  ...Size,
+});
+
+export const Attach = z.object({
+  type: z.literal("Attach"),
+  ...base,
+  id: SessionRef,
+  /** Paint the session's current screen (and scrollback) before live output. */
+  history: z.boolean().default(true),
+  ...Size,
+});
+/** Sent by an attached client on the same connection. */
+export const Resize = z.object({ type: z.literal("Resize"), ...Size });
+export const Detach = z.object({ type: z.literal("Detach") });
+
+export const Kill = z.object({ type: z.literal("Kill"), ...base, id: SessionRef, signal: z.enum(["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP"]).default("SIGTERM") });
+export const KillAll = z.object({ type: z.literal("KillAll"), ...base });
+export const KillByTags = z.object({ type: z.literal("KillByTags"), ...base, tags: z.array(Tag).min(1) });
+
+export const Logs = z.object({
+  type: z.literal("Logs"),
+  ...base,
+  id: SessionRef,
+  follow: z.boolean().default(false),
+  /** Only the last N lines; read from the end of the log, never the whole file. */
+  tail_lines: z.number().int().positive().optional(),
+});
+
+export const SendInput = z.object({
+  type: z.literal("SendInput"),
+  ...base,
+  id: SessionRef,
+  /** Text to type; base64 in `data_b64` for arbitrary bytes. */
+  data: z.string().optional(),
+  data_b64: z.string().optional(),
+});
+
+export const GetStatus = z.object({
+  type: z.literal("GetStatus"),
+  ...base,
+  id: SessionRef,
+  recent_lines: z.number().int().min(0).max(1000).default(10),
+});
+
+export const WatchSession = z.object({
+  type: z.literal("WatchSession"),
+  ...base,
+  id: SessionRef.optional(),
+  tags: z.array(Tag).optional(),
+  tail_lines: z.number().int().positive().optional(),
+  history: z.boolean().default(true),
+  timeout_s: z.number().positive().optional(),
+});
+
+export const Subscribe = z.object({
+  type: z.literal("Subscribe"),
+  ...base,
+  session: SessionRef.optional(),
+  tags: z.array(Tag).optional(),
+  events: z.array(EventType).optional(),
+});
+
+export const Wait = z.object({
+  type: z.literal("Wait"),
+  ...base,
+  ids: z.array(SessionRef).default([]),
+  tags: z.array(Tag).optional(),
+  condition: z.enum(["all", "any"]).default("all"),
+  timeout_s: z.number().positive().optional(),
+});
+
+export const Request = z.discriminatedUnion("type", [
+  Ping,
+  Shutdown,
+  ListSessions,
+  Launch,
+  Attach,
+  Kill,
+  KillAll,
+  KillByTags,
+  Logs,
+  SendInput,
+  GetStatus,
+  WatchSession,
+  Subscribe,
+  Wait,
+]);
+export type Request = z.infer<typeof Request>;
+export type RequestType = Request["type"];
+export type RequestOf<T extends RequestType> = Extract<Request, { type: T }>;
+/** What a caller writes: defaults may be left out. */
+export type RequestInput<T extends RequestType> = Extract<z.input<typeof Request>, { type: T }>;
+export const REQUEST_TYPES = Request.options.map((o) => o.shape.type.value) as RequestType[];
+
+export const AttachControl = z.discriminatedUnion("type", [Resize, Detach]);
+export type AttachControl = z.infer<typeof AttachControl>;

@@ -1,0 +1,2 @@
+/** Bumped when a request or reply changes incompatibly; a mismatch asks the user to restart the node. */
+export const PROTOCOL_VERSION = 1;
