@@ -2,11 +2,14 @@
 import { SESSION_NAME_RE, type SessionRef } from "../protocol";
 import { UsageError } from "./errors";
 
+/** Remote addressing (`node:id`, `cw list <node>`) needs the relay, which this build does not have yet. */
+export function remoteUnsupported(address: string): never {
+  throw new UsageError(`remote address ${JSON.stringify(address)}: reaching other nodes needs a relay, which this build does not have yet`, "run the command on that node itself");
+}
+
 export function sessionRef(input: string | undefined, what = "session"): SessionRef {
   if (input === undefined || input === "") throw new UsageError(`which ${what}? give its id or name`, "`cw list` shows sessions");
-  if (input.includes(":")) {
-    throw new UsageError(`remote address ${JSON.stringify(input)}: reaching other nodes needs a relay, which this build does not have yet`, "run the command on that node");
-  }
+  if (input.includes(":")) remoteUnsupported(input);
   if (/^\d+$/.test(input)) return Number(input);
   if (!SESSION_NAME_RE.test(input)) {
     throw new UsageError(`${JSON.stringify(input)} is neither a session id nor a valid name`, "names are 1-32 letters, digits and hyphens; `cw list` shows sessions");

@@ -25,32 +25,43 @@ async function tryConnect(socket: string): Promise<NodeConnection | undefined> {
   }
 }
 
+/** A node process we started; `exited` is set if it quit (e.g. a bad config). */
+export interface StartedNode {
+  exited: boolean;
+}
+
 /** Starts `cw node` in the background, detached from this terminal. */
-export function spawnNode(root: string): void {
+export function spawnNode(root: string): StartedNode {
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const [cmd, ...args] = selfCommand();
   const child = spawn(cmd!, [...args, "node"], { detached: true, stdio: "ignore", env: { ...process.env, CODEWIRE_HOME: root } });
+  const started = { exited: false };
+  child.on("exit", () => {
+    started.exited = true;
+  });
   child.unref();
+  return started;
 }
 
-export async function waitForNode(root: string, deadlineMs = START_DEADLINE_MS): Promise<NodeConnection> {
+export async function waitForNode(root: string, started?: StartedNode, deadlineMs = START_DEADLINE_MS): Promise<NodeConnection> {
   const paths = pathsFor(root);
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
     const c = await tryConnect(paths.socket);
     if (c) return c;
+    // Another client may have started the node at the same moment; ours then exits at once,
+    // so keep polling the socket briefly before calling it a failure.
+    if (started?.exited && Date.now() > until - deadlineMs + 1000) break;
     await Bun.sleep(15);
   }
   let tail = "";
   try {
-    tail = readFileSync(paths.nodeLog, "utf8").trim().split("\n").slice(-5).join("\n");
+    tail = readFileSync(paths.nodeLog, "utf8").trim().split("\n").slice(-3).join("\n");
   } catch {
     /* no log yet */
   }
-  throw new NodeUnavailableError(
-    `the node did not start within ${deadlineMs / 1000}s${tail ? `; its log ends with:\n${tail}` : ""}`,
-    `run \`cw node\` in a terminal to see why (log: ${paths.nodeLog})`,
-  );
+  const what = started?.exited ? "the node exited while starting" : `the node did not start within ${deadlineMs / 1000}s`;
+  throw new NodeUnavailableError(`${what}${tail ? `; its log ends with:\n${tail}` : ""}`, `run \`cw node\` in a terminal to see why (log: ${paths.nodeLog})`);
 }
 
 /** A connection to the node of `root`, starting the node if needed (unless autoStart is false). */
@@ -59,6 +70,5 @@ export async function connectNode(root: string, autoStart = true): Promise<NodeC
   const c = await tryConnect(paths.socket);
   if (c) return c;
   if (!autoStart) throw new NodeUnavailableError(`no node is running for ${root}`, "start one with `cw start`");
-  spawnNode(root);
-  return waitForNode(root);
+  return waitForNode(root, spawnNode(root));
 }

@@ -35,7 +35,15 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   process.on("uncaughtException", (e) => log(`uncaught: ${e.stack ?? e}`));
   process.on("unhandledRejection", (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
 
-  const config = loadConfig(paths.config);
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(paths.config);
+  } catch (e) {
+    // Say why in node.log too: a node started in the background has no terminal to tell.
+    log(`cannot start: ${(e as Error).message.replace(/\s*\n\s*/g, " | ")}`);
+    release();
+    throw e;
+  }
   const events = new EventBus(log);
   const screens = new Screens(config.historyLines, log);
   const sessions = new Sessions(paths, config, events, screens, log);

@@ -2,6 +2,7 @@ import { call } from "../../client/node-client";
 import { describeStatus, SessionStatus } from "../../protocol";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
+import { remoteUnsupported } from "../target";
 import { ago, dim, green, printJson, red, table, truncate, yellow } from "../output";
 
 export default defineCwCommand({
@@ -9,11 +10,13 @@ export default defineCwCommand({
   description: "List sessions: running ones and those that completed, were killed or were lost when a node stopped, with exit codes and age.",
   examples: ["cw list", "cw list --status running", "cw list --tag worker --json"],
   args: {
+    node: { type: "positional", required: false, description: "List another node's sessions (through a relay)" },
     status: { type: "string", description: "Only sessions with this status: running, completed, killed, lost" },
     tag: { type: "string", alias: "t", description: "Only sessions with this tag (repeatable)" },
     json: { type: "boolean", description: "Print a JSON array of sessions" },
   },
   async run({ args, all }) {
+    if (args.node !== undefined) remoteUnsupported(args.node as string);
     const status = args.status as string | undefined;
     if (status !== undefined && !SessionStatus.safeParse(status).success) {
       throw new UsageError(`unknown status ${JSON.stringify(status)}`, `use one of: ${SessionStatus.options.join(", ")}`);

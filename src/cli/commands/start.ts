@@ -18,8 +18,7 @@ export default defineCwCommand({
     } catch {
       /* not running: start it */
     }
-    spawnNode(root);
-    (await waitForNode(root)).close();
+    (await waitForNode(root, spawnNode(root))).close();
     const pong = await call({ type: "Ping" }, "Pong", { autoStart: false });
     process.stdout.write(`node started (pid ${pong.pid}, ${pong.data_dir})\n`);
   },

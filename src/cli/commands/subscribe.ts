@@ -32,7 +32,7 @@ export default defineCwCommand({
       const m = await conn.nextReply();
       if (!m) break;
       if (m.type === "SubscribeAck") {
-        if (!args.json) process.stderr.write(dim("[cw] subscribed; Ctrl+C to stop\n", process.stderr));
+        process.stderr.write(dim("[cw] subscribed; Ctrl+C to stop\n", process.stderr));
         continue;
       }
       if (m.type !== "Event") continue;

@@ -1,0 +1,99 @@
+/**
+ * What a person sees when attaching, checked through a real tmux pane: typing, detaching,
+ * coming back to a full-screen program, resizing, several clients, the kitty detach chord, and
+ * terminal queries answered while nobody is attached.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { CW, CwHome, Tmux, waitFor } from "./helpers";
+
+let cw: CwHome;
+let tmux: Tmux;
+beforeAll(() => {
+  cw = new CwHome();
+});
+afterAll(async () => {
+  await cw.cleanup();
+});
+afterEach(async () => {
+  await tmux?.kill();
+});
+
+describe("attach through tmux", () => {
+  test("type into a shell session, detach with Ctrl+B d, the session keeps running", async () => {
+    const id = await cw.launch(["bash", "--norc", "--noprofile"], ["shell1"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach shell1`, cw.env);
+    await tmux.type("echo typed-$((40+2))");
+    await tmux.keys("Enter");
+    await tmux.waitScreen((s) => s.includes("typed-42"), "command output");
+    await tmux.keys("C-b", "d");
+    const screen = await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach to exit");
+    expect(screen).toContain(`detached from session ${id} (shell1)`);
+    expect((await cw.session(id)).status).toBe("running");
+    expect(await cw.ok(["logs", String(id)])).toContain("typed-42");
+  });
+
+  test("reattaching to vim shows its current screen, and resizing reaches the program", async () => {
+    const file = cw.path("notes.txt");
+    const id = await cw.launch(["vim", "-u", "NONE", "-N", "-n", file], ["editor"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach editor`, cw.env, 100, 30);
+    await tmux.waitScreen((s) => s.split("\n").filter((l) => l.startsWith("~")).length > 10, "vim to start");
+    await tmux.keys("i");
+    await tmux.type("first line written in vim");
+    await tmux.keys("Escape");
+    await tmux.waitScreen((s) => s.includes("first line written in vim"), "typed text");
+    await tmux.keys("C-b", "d");
+    await tmux.waitScreen((s) => s.includes("[exit 0]"), "detach");
+    await tmux.kill();
+
+    // While detached, change the buffer through `cw send`, then come back in a new terminal.
+    await cw.ok(["send", "editor", "--no-newline", "osecond line while detached\x1b"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach editor`, cw.env, 100, 30);
+    const screen = await tmux.waitScreen((s) => s.includes("second line while detached"), "vim screen repainted");
+    const lines = screen.split("\n");
+    expect(lines[0]).toBe("first line written in vim");
+    expect(lines[1]).toBe("second line while detached");
+    expect(lines[2]).toMatch(/^~/);
+
+    await tmux.cmd("resize-window", "-t", "t", "-x", "72", "-y", "20");
+    await tmux.type(":set columns? lines?");
+    await tmux.keys("Enter");
+    await tmux.waitScreen((s) => /columns=72\s+lines=20/.test(s), "vim sees the new size");
+    expect((await cw.session(id)).cols).toBe(72);
+    await tmux.type(":q!");
+    await tmux.keys("Enter");
+    const end = await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach ends with the session");
+    expect(end).toContain(`session ${id} (editor) completed (0)`);
+  });
+
+  test("two clients see the same output; the kitty-encoded chord detaches one", async () => {
+    const id = await cw.launch(["bash", "--norc", "--noprofile"], ["shared"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach shared`, cw.env);
+    await tmux.cmd("new-window", "-t", "t", `env CODEWIRE_HOME=${cw.dir} ${CW} attach shared; echo "[exit $?]"; sleep 600`);
+    await tmux.type("echo both-$((6*7))");
+    await tmux.keys("Enter");
+    await waitFor(async () => (await tmux.cmd("capture-pane", "-p", "-t", "t:0")).includes("both-42"), "window 0 output");
+    await waitFor(async () => (await tmux.cmd("capture-pane", "-p", "-t", "t:1")).includes("both-42"), "window 1 output");
+    expect((await cw.session(id)).attached_count).toBe(2);
+    // Ctrl+B then d as the kitty keyboard protocol sends them, with a focus report in between.
+    await tmux.cmd("send-keys", "-t", "t:1", "-l", "\x1b[98;5u\x1b[I\x1b[100u");
+    await waitFor(async () => (await tmux.cmd("capture-pane", "-p", "-t", "t:1")).includes("[exit 0]"), "kitty detach");
+    await waitFor(async () => (await cw.session(id)).attached_count === 1, "one client left");
+  });
+});
+
+describe("terminal queries", () => {
+  test("while nobody is attached the node answers cursor-position and device-attribute queries", async () => {
+    const id = await cw.launch([
+      "bash",
+      "-c",
+      "stty raw -echo; printf 'abc\\033[6n'; IFS= read -r -s -d R -t 5 pos; printf '\\033[c'; IFS= read -r -s -d c -t 5 da; stty sane; echo; echo \"pos=${pos#*[} da=${da#*[}\"",
+    ]);
+    await cw.waitStatus(id, "completed");
+    const out = await cw.ok(["logs", String(id), "--plain"]);
+    expect(out).toMatch(/pos=1;4 da=\?1;2/);
+  });
+});

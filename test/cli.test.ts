@@ -1,0 +1,88 @@
+/** The command line as users meet it: help, version, errors, watch. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { COMMANDS } from "../src/cli/main";
+import { CwHome, waitFor } from "./helpers";
+
+let cw: CwHome;
+beforeAll(() => {
+  cw = new CwHome();
+});
+afterAll(async () => {
+  await cw.cleanup();
+});
+
+describe("help and errors", () => {
+  test("every command has --help with usage, options and examples, without colour off a TTY", async () => {
+    const root = await cw.ok(["--help"]);
+    for (const name of Object.keys(COMMANDS)) {
+      expect(root).toContain(name);
+      const help = await cw.ok([name, "--help"]);
+      expect(help).toContain("USAGE");
+      expect(help).toContain("EXAMPLES");
+      expect(help).toContain(`cw ${name}`);
+      expect(help).not.toContain("\x1b[");
+    }
+  });
+
+  test("--version prints the stamped version", async () => {
+    expect(await cw.ok(["--version"])).toMatch(/^cw \d+\.\d+\.\d+/);
+  });
+
+  test("unknown commands and options say what to do next", async () => {
+    const a = await cw.run(["lanch"]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain("cw --help");
+    const b = await cw.run(["list", "--colour"]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain("unknown option --colour");
+    const c = await cw.run(["attach", "1"]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain("needs a terminal");
+    for (const args of [["list", "dev-1"], ["logs", "dev-1:3"]]) {
+      const d = await cw.run(args);
+      expect(d.code).toBe(2);
+      expect(d.stderr).toContain("needs a relay");
+    }
+  });
+});
+
+describe("send --file and watch", () => {
+  test("send --file types a file's content", async () => {
+    const f = cw.path("input.txt");
+    writeFileSync(f, "from-a-file\n");
+    const id = await cw.launch(["bash", "-c", "read x; echo got=$x"]);
+    await cw.ok(["send", String(id), "--file", f]);
+    await cw.waitStatus(id, "completed");
+    expect(await cw.ok(["logs", String(id)])).toContain("got=from-a-file");
+  });
+
+  test("watch --tail starts from the last lines and ends with the session", async () => {
+    const id = await cw.launch(["bash", "-c", "seq 1 100; read x; echo done-$x"]);
+    await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("100"), "output");
+    const w = cw.spawn(["watch", String(id), "--tail", "3"]);
+    let out = "";
+    const reading = (async () => {
+      for await (const c of w.stdout) out += new TextDecoder().decode(c);
+    })();
+    await waitFor(() => out.includes("100"), "tail in watch");
+    await cw.ok(["send", String(id), "now"]);
+    expect(await w.exited).toBe(0);
+    await reading;
+    const lines = out.trim().split(/\r?\n/);
+    expect(lines.slice(0, 3)).toEqual(["98", "99", "100"]);
+    expect(out).toContain("done-now");
+  });
+
+  test("watch --tag labels each line with its session; --timeout ends it", async () => {
+    const a = await cw.launch(["bash", "-c", "echo alpha-line; sleep 30"], ["wa", "--tag", "wt"]);
+    const b = await cw.launch(["bash", "-c", "echo beta-line; sleep 30"], ["wb", "--tag", "wt"]);
+    await waitFor(async () => (await cw.ok(["logs", String(b)])).includes("beta-line") && (await cw.ok(["logs", String(a)])).includes("alpha-line"), "output");
+    const r = await cw.run(["watch", "--tag", "wt", "--timeout", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("[wa] alpha-line");
+    expect(r.stdout).toContain("[wb] beta-line");
+    expect(r.stderr).toContain("timed out");
+    await cw.ok(["kill", "--tag", "wt"]);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * Test harness: every test gets its own data dir (CODEWIRE_HOME), drives the compiled dist/cw
+ * as a user would, and stops whatever it started. Waits are polls with a deadline, never sleeps.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const CW = resolve(import.meta.dir, "../dist/cw");
+if (!existsSync(CW)) throw new Error(`${CW} is missing: run \`bun run build\` first (bun run test does)`);
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Polls `fn` until it returns a truthy value; fails with `what` after the deadline. */
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 20): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await Bun.sleep(everyMs);
+  }
+}
+
+export class CwHome {
+  readonly dir: string;
+  readonly env: Record<string, string>;
+
+  constructor(extraEnv: Record<string, string> = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), "cw-test-"));
+    this.env = { ...(process.env as Record<string, string>), CODEWIRE_HOME: this.dir, NO_COLOR: "1", ...extraEnv };
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  /** Runs `cw args...` to completion. */
+  async run(args: string[], opts: { stdin?: string; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    const p = Bun.spawn([CW, ...args], {
+      env: { ...this.env, ...opts.env },
+      cwd: opts.cwd ?? this.dir,
+      stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const timer = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    clearTimeout(timer);
+    return { code, stdout, stderr };
+  }
+
+  /** Runs cw and expects success; returns stdout. */
+  async ok(args: string[], opts?: Parameters<CwHome["run"]>[1]): Promise<string> {
+    const r = await this.run(args, opts);
+    if (r.code !== 0) throw new Error(`cw ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** Starts a long-running cw process (watch, subscribe, logs -f) with piped output. */
+  spawn(args: string[]) {
+    return Bun.spawn([CW, ...args], { env: this.env, cwd: this.dir, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  }
+
+  async launch(command: string[], flags: string[] = []): Promise<number> {
+    const out = await this.ok(["launch", ...flags, "--", ...command]);
+    return Number(out.trim());
+  }
+
+  async list(): Promise<Array<Record<string, any>>> {
+    return JSON.parse(await this.ok(["list", "--json"]));
+  }
+
+  async session(id: number | string): Promise<Record<string, any>> {
+    const s = (await this.list()).find((x) => x.id === id || x.name === id);
+    if (!s) throw new Error(`no session ${id}`);
+    return s;
+  }
+
+  async waitStatus(id: number, status: string, timeoutMs = 10_000) {
+    return waitFor(async () => {
+      const s = await this.session(id);
+      return s.status === status ? s : undefined;
+    }, `session ${id} to be ${status}`, timeoutMs);
+  }
+
+  nodePid(): number | undefined {
+    try {
+      return Number(readFileSync(this.path("codewire.pid"), "utf8").trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stops the node (gracefully, then by force) and removes the data dir. */
+  async cleanup() {
+    const pid = this.nodePid();
+    await this.run(["stop"], { timeoutMs: 10_000 }).catch(() => {});
+    if (pid) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A private tmux server for looking at what a person sees. */
+export class Tmux {
+  readonly socket = `cwtest-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  async cmd(...args: string[]): Promise<string> {
+    const p = Bun.spawn(["tmux", "-L", this.socket, ...args], { stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    if (code !== 0) throw new Error(`tmux ${args.join(" ")}: ${err}`);
+    return out;
+  }
+
+  /** Starts a session running `command` (a shell line) in a pane of the given size. */
+  async start(command: string, env: Record<string, string>, cols = 100, rows = 30) {
+    const exports = Object.entries(env)
+      .filter(([k]) => k === "CODEWIRE_HOME" || k === "NO_COLOR")
+      .map(([k, v]) => `${k}=${shq(v)}`)
+      .join(" ");
+    await this.cmd("new-session", "-d", "-s", "t", "-x", String(cols), "-y", String(rows), `env ${exports} TERM=xterm-256color ${command}; echo "[exit $?]"; sleep 600`);
+  }
+
+  capture(): Promise<string> {
+    return this.cmd("capture-pane", "-p", "-t", "t");
+  }
+
+  async keys(...keys: string[]) {
+    await this.cmd("send-keys", "-t", "t", ...keys);
+  }
+
+  /** Sends literal text (no key-name lookup). */
+  async type(text: string) {
+    await this.cmd("send-keys", "-t", "t", "-l", text);
+  }
+
+  async waitScreen(pred: (screen: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
+    let last = "";
+    try {
+      return await waitFor(async () => {
+        last = await this.capture();
+        return pred(last) ? last : undefined;
+      }, what, timeoutMs);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- screen ---\n${last}`);
+    }
+  }
+
+  async kill() {
+    await this.cmd("kill-server").catch(() => {});
+  }
+}
+
+export function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
