@@ -25,6 +25,13 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   start: { summary: "Start the node in the background", load: () => import("./commands/start") },
   node: { summary: "Run the node in the foreground", load: () => import("./commands/node") },
   stop: { summary: "Stop the node gracefully", load: () => import("./commands/stop") },
+  msg: { summary: "Send a direct message to a session", load: () => import("./commands/msg") },
+  inbox: { summary: "Read a session's messages", load: () => import("./commands/inbox") },
+  request: { summary: "Send a request and wait for the reply", load: () => import("./commands/request") },
+  reply: { summary: "Reply to a pending request", load: () => import("./commands/reply") },
+  listen: { summary: "Stream message traffic between sessions", load: () => import("./commands/listen") },
+  broadcast: { summary: "Message every session (or every session with a tag)", load: () => import("./commands/broadcast") },
+  kv: { summary: "Shared key-value store (set, get, list, delete)", load: () => import("./commands/kv") },
 };
 
 function rootHelp(): string {

@@ -15,6 +15,8 @@ export function pathsFor(root = dataDir()) {
     config: join(root, "config.toml"),
     sessions: join(root, "sessions.json"),
     nextId: join(root, "next_id"),
+    messages: join(root, "messages.db"),
+    kv: join(root, "kv.db"),
     sessionsDir: join(root, "sessions"),
     sessionDir: (id: number) => join(root, "sessions", String(id)),
   };

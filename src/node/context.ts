@@ -1,6 +1,8 @@
 import type { NodeConfig } from "../config/config";
 import type { Paths } from "../config/paths";
 import type { EventBus } from "./events";
+import type { KvStore } from "./kv-store";
+import type { Messaging } from "./messaging/service";
 import type { Screens } from "./screen/screens";
 import type { Sessions } from "./sessions";
 
@@ -11,6 +13,8 @@ export interface NodeContext {
   sessions: Sessions;
   events: EventBus;
   screens: Screens;
+  messaging: Messaging;
+  kv: KvStore;
   log: (msg: string) => void;
   shutdown: (reason: string) => void;
 }

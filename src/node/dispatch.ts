@@ -7,7 +7,9 @@ import type { Connection } from "./connection";
 import type { NodeContext } from "./context";
 import { attach } from "./requests/attach";
 import { kill, killAll, killByTags } from "./requests/kill";
+import { kvDelete, kvGet, kvList, kvSet } from "./requests/kv";
 import { logs } from "./requests/logs";
+import { broadcast, msgListen, msgRead, msgReply, msgRequest, msgSend } from "./requests/messaging";
 import { getStatus, launch, listSessions, ping, sendInput, shutdown } from "./requests/simple";
 import { subscribe } from "./requests/subscribe";
 import { wait } from "./requests/wait";
@@ -30,6 +32,16 @@ const table: { [K in RequestType]: Handler<K> } = {
   WatchSession: watch,
   Subscribe: subscribe,
   Wait: wait,
+  MsgSend: msgSend,
+  Broadcast: broadcast,
+  MsgRead: msgRead,
+  MsgRequest: msgRequest,
+  MsgReply: msgReply,
+  MsgListen: msgListen,
+  KVSet: kvSet,
+  KVGet: kvGet,
+  KVDelete: kvDelete,
+  KVList: kvList,
 };
 
 export function sendError(conn: Connection, e: unknown, ctx: NodeContext): void {

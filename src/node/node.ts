@@ -8,6 +8,9 @@ import { dataDir, pathsFor } from "../config/paths";
 import { VERSION } from "../version";
 import type { NodeContext } from "./context";
 import { EventBus } from "./events";
+import { KvStore } from "./kv-store";
+import { Messaging } from "./messaging/service";
+import { MessageStore } from "./messaging/store";
 import { acquirePidFile } from "./pidfile";
 import { Screens } from "./screen/screens";
 import { listen } from "./server";
@@ -20,7 +23,13 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   const paths = pathsFor(dataDir());
   mkdirSync(paths.root, { recursive: true, mode: 0o700 });
   chmodSync(paths.root, 0o700);
-  const release = acquirePidFile(paths.pid);
+  let release: () => void;
+  try {
+    release = acquirePidFile(paths.pid);
+  } catch (e) {
+    appendFileSync(paths.nodeLog, `${new Date().toISOString()} cannot start: ${(e as Error).message}\n`, { mode: 0o600 });
+    throw e;
+  }
 
   const log = (msg: string) => {
     const line = `${new Date().toISOString()} ${msg}\n`;
@@ -47,6 +56,8 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   const events = new EventBus(log);
   const screens = new Screens(config.historyLines, log);
   const sessions = new Sessions(paths, config, events, screens, log);
+  const messaging = new Messaging(new MessageStore(paths.messages), sessions, events, screens);
+  const kv = new KvStore(paths.kv);
   if (sessions.corruptMovedTo) log(`sessions.json was unreadable; moved to ${sessions.corruptMovedTo}`);
 
   let stopping = false;
@@ -56,6 +67,8 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     sessions,
     events,
     screens,
+    messaging,
+    kv,
     log,
     shutdown: (reason) => void stop(reason),
   };
@@ -74,6 +87,8 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     ]);
     for (const s of sessions.running()) s.markLost();
     sessions.saveNow();
+    messaging.store.close();
+    kv.close();
     screens.terminate();
     release();
     log("stopped");

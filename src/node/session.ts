@@ -158,9 +158,17 @@ export class Session {
     this.onExit(() => clearTimeout(t));
   }
 
-  onExit(fn: () => void): void {
-    if (!this.running) fn();
-    else this.exitListeners.push(fn);
+  /** Calls `fn` when the program exits (at once if it already has); returns a canceller. */
+  onExit(fn: () => void): () => void {
+    if (!this.running) {
+      fn();
+      return () => {};
+    }
+    this.exitListeners.push(fn);
+    return () => {
+      const i = this.exitListeners.indexOf(fn);
+      if (i >= 0) this.exitListeners.splice(i, 1);
+    };
   }
 
   private exited(exitCode: number | null): void {

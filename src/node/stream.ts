@@ -14,7 +14,7 @@ export function follow(conn: Connection, s: Session, from: number, deliver?: (b:
   // Start from the log (it may hold bytes between `from` and now), then go live.
   v.resume();
   if (onEnd) {
-    s.onExit(() => {
+    const cancel = s.onExit(() => {
       const finish = () => {
         if (conn.closed) return;
         if (v.cursor >= s.offset || v.cursor < s.log.start) {
@@ -25,6 +25,7 @@ export function follow(conn: Connection, s: Session, from: number, deliver?: (b:
       v.catchUp();
       finish();
     });
+    conn.onClose(cancel);
   }
   return v;
 }

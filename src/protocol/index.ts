@@ -5,3 +5,4 @@ export * from "./events";
 export * from "./errors";
 export * from "./requests";
 export * from "./replies";
+export * from "./messages";

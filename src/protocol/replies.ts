@@ -1,6 +1,7 @@
 /** Every reply a node sends. Streams (Attach, Logs, WatchSession, Subscribe) send several. */
 import { z } from "zod";
 import { SessionEvent } from "./events";
+import { MESSAGE_REPLIES } from "./messages";
 import { SessionInfo } from "./session";
 
 export const Pong = z.object({ type: z.literal("Pong"), version: z.string(), protocol: z.number(), pid: z.number(), data_dir: z.string() });
@@ -68,6 +69,7 @@ export const Reply = z.discriminatedUnion("type", [
   Event,
   WaitResult,
   ErrorReply,
+  ...MESSAGE_REPLIES,
 ]);
 export type Reply = z.infer<typeof Reply>;
 export type ReplyOf<T extends Reply["type"]> = Extract<Reply, { type: T }>;

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { EventType } from "./events";
+import { MESSAGE_REQUESTS } from "./messages";
 import { SessionName, SessionRef, SessionStatus, Tag } from "./session";
 
 const base = { protocol: z.number().int().optional() };
@@ -113,6 +114,7 @@ export const Request = z.discriminatedUnion("type", [
   WatchSession,
   Subscribe,
   Wait,
+  ...MESSAGE_REQUESTS,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];

@@ -17,19 +17,21 @@ export function wait(req: RequestOf<"Wait">, conn: Connection, ctx: NodeContext)
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   let done = false;
-  const finish = (timedOut: boolean) => {
-    if (done) return;
+  const cancels: (() => void)[] = [];
+  const stop = () => {
     done = true;
     if (timer) clearTimeout(timer);
+    for (const c of cancels) c();
+  };
+  const finish = (timedOut: boolean) => {
+    if (done) return;
+    stop();
     conn.reply({ type: "WaitResult", sessions: targets.map((s) => s.info()), timed_out: timedOut });
     conn.end();
   };
   const satisfied = () => (req.condition === "any" ? targets.some((s) => !s.running) : targets.every((s) => !s.running));
   if (satisfied()) return finish(false);
-  for (const s of targets) s.onExit(() => satisfied() && finish(false));
+  for (const s of targets) cancels.push(s.onExit(() => satisfied() && finish(false)));
   if (req.timeout_s) timer = setTimeout(() => finish(true), req.timeout_s * 1000);
-  conn.onClose(() => {
-    done = true;
-    if (timer) clearTimeout(timer);
-  });
+  conn.onClose(stop);
 }

@@ -5,11 +5,14 @@ export type ToScreen =
   | { type: "reset"; id: number; bytes: Uint8Array; end: number }
   | { type: "resize"; id: number; cols: number; rows: number }
   | { type: "snapshot"; id: number; req: number; scrollback: number }
-  | { type: "close"; id: number };
+  | { type: "close"; id: number }
+  | { type: "probe"; id: number; req: number };
 
 export type FromScreen =
   /** Bytes processed up to `offset` (flow control). */
   | { type: "ack"; id: number; offset: number }
   /** The emulator answers a terminal query (cursor position, device attributes, ...). */
   | { type: "reply"; id: number; data: string }
-  | { type: "snapshot"; id: number; req: number; data: string; offset: number; alt: boolean };
+  | { type: "snapshot"; id: number; req: number; data: string; offset: number; alt: boolean }
+  /** What typing into the program needs to know: paste mode and the line the cursor is on. */
+  | { type: "probe"; id: number; req: number; bracketedPaste: boolean; cursorLine: string; offset: number };

@@ -22,6 +22,12 @@ function workerUrl(): string {
 }
 export const RESYNC_BYTES = 512 * 1024;
 
+export interface ScreenProbe {
+  bracketedPaste: boolean;
+  cursorLine: string;
+  offset: number;
+}
+
 export interface ScreenSnapshot {
   data: string;
   /** Output offset the snapshot reflects: live output continues from here. */
@@ -41,7 +47,7 @@ interface Entry {
 export class Screens {
   private worker: Worker;
   private entries = new Map<number, Entry>();
-  private pending = new Map<number, (s: ScreenSnapshot | undefined) => void>();
+  private pending = new Map<number, (m: FromScreen | undefined) => void>();
   private nextReq = 1;
 
   constructor(
@@ -82,7 +88,18 @@ export class Screens {
     this.send({ type: "close", id });
   }
 
-  snapshot(id: number, scrollback: number): Promise<ScreenSnapshot | undefined> {
+  async snapshot(id: number, scrollback: number): Promise<ScreenSnapshot | undefined> {
+    const m = await this.ask(id, (req) => ({ type: "snapshot", id, req, scrollback }));
+    return m?.type === "snapshot" ? { data: m.data, offset: m.offset, alt: m.alt } : undefined;
+  }
+
+  async probe(id: number): Promise<ScreenProbe | undefined> {
+    const m = await this.ask(id, (req) => ({ type: "probe", id, req }));
+    return m?.type === "probe" ? { bracketedPaste: m.bracketedPaste, cursorLine: m.cursorLine, offset: m.offset } : undefined;
+  }
+
+  /** A question to the worker about one screen; undefined if it does not answer in time. */
+  private ask(id: number, make: (req: number) => ToScreen): Promise<FromScreen | undefined> {
     if (!this.entries.has(id)) return Promise.resolve(undefined);
     const req = this.nextReq++;
     return new Promise((resolve) => {
@@ -90,11 +107,11 @@ export class Screens {
         this.pending.delete(req);
         resolve(undefined);
       }, SNAPSHOT_TIMEOUT_MS);
-      this.pending.set(req, (snap) => {
+      this.pending.set(req, (m) => {
         clearTimeout(timer);
-        resolve(snap);
+        resolve(m);
       });
-      this.send({ type: "snapshot", id, req, scrollback });
+      this.send(make(req));
     });
   }
 
@@ -112,10 +129,10 @@ export class Screens {
   }
 
   private receive(m: FromScreen) {
-    if (m.type === "snapshot") {
+    if (m.type === "snapshot" || m.type === "probe") {
       const r = this.pending.get(m.req);
       this.pending.delete(m.req);
-      r?.({ data: m.data, offset: m.offset, alt: m.alt });
+      r?.(m);
       return;
     }
     const e = this.entries.get(m.id);

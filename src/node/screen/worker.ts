@@ -73,6 +73,15 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
     case "resize":
       s.term.resize(m.cols, m.rows);
       return;
+    case "probe": {
+      const at = s.fed;
+      s.term.write("", () => {
+        const buf = s.term.buffer.active;
+        const line = buf.getLine(buf.baseY + buf.cursorY)?.translateToString(true) ?? "";
+        post({ type: "probe", id: m.id, req: m.req, bracketedPaste: s.term.modes.bracketedPasteMode, cursorLine: line, offset: at });
+      });
+      return;
+    }
     case "snapshot":
       // Wait until everything fed so far is parsed; the callback runs before any later chunk is
       // parsed, so the snapshot matches `at` exactly.

@@ -1,0 +1,29 @@
+import { open } from "../../client/node-client";
+import type { Message } from "../../protocol";
+import { defineCwCommand } from "../define";
+import { formatMessage } from "../messaging";
+import { dim } from "../output";
+import { sessionRef } from "../target";
+
+export default defineCwCommand({
+  name: "listen",
+  description: "Stream all message traffic on the node as it happens: direct messages, requests and replies. Runs until interrupted.",
+  usage: "cw listen [--session <session>] [--json]",
+  examples: ["cw listen", "cw listen --session planner", "cw listen --json"],
+  args: {
+    session: { type: "string", alias: "s", description: "Only messages from or to this session" },
+    json: { type: "boolean", description: "One JSON event per line" },
+  },
+  async run({ args }) {
+    const conn = await open({ type: "MsgListen", ...(args.session !== undefined ? { session: sessionRef(args.session as string) } : {}) });
+    process.once("SIGINT", () => conn.close());
+    for (;;) {
+      const m = await conn.nextReply();
+      if (!m) break;
+      if (m.type === "MsgListenAck") process.stderr.write(dim("[cw] listening; Ctrl+C to stop\n", process.stderr));
+      if (m.type !== "Event") continue;
+      if (args.json) process.stdout.write(`${JSON.stringify(m.event)}\n`);
+      else process.stdout.write(`${formatMessage(m.event.data.message as Message)}\n`);
+    }
+  },
+});

@@ -1,0 +1,29 @@
+import { call } from "../../client/node-client";
+import { defineCwCommand } from "../define";
+import { delivery, formatMessage, SENDER_ARGS, senderRef } from "../messaging";
+import { printJson } from "../output";
+import { sessionRef } from "../target";
+
+export default defineCwCommand({
+  name: "msg",
+  description: "Send a direct message to a session (by id or name). It lands in the target's inbox and events; with --delivery pty|both it is also typed into the target's terminal (bracketed paste, then Enter).",
+  usage: "cw msg <target> <body> [-f <session>] [--delivery inbox|pty|both]",
+  examples: ['cw msg coder "start with the auth module"', 'cw msg 2 "start with the auth module"', 'cw msg -f planner coder "start with the auth module"', 'cw msg coder "rebase on main" --delivery both'],
+  args: {
+    target: { type: "positional", description: "Session id or name to send to" },
+    body: { type: "positional", description: "The message" },
+    ...SENDER_ARGS,
+    json: { type: "boolean", description: "Print the stored message as JSON" },
+  },
+  async run({ args }) {
+    const r = await call({ type: "MsgSend", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined) }, "MsgSent");
+    if (args.json) return printJson({ ...r.message, ...(r.delivered_to_pty !== undefined ? { delivered_to_pty: r.delivered_to_pty } : {}) });
+    process.stdout.write(`sent ${r.message.id}: ${formatMessage(r.message)}\n`);
+    if (r.delivered_to_pty === false) process.stderr.write("warning: typed into the terminal but the program did not seem to take it; it is in the inbox\n");
+  },
+});
+
+export function optionalFrom(from: string | undefined) {
+  const f = senderRef(from);
+  return f === undefined ? {} : { from: f };
+}

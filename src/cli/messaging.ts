@@ -1,0 +1,33 @@
+/** Shared by the messaging commands: who is sending, and how messages print. */
+import type { Delivery, Message, Party, SessionRef } from "../protocol";
+import { UsageError } from "./errors";
+import { sessionRef } from "./target";
+
+/** Explicit -f wins; inside a session the sender is that session; from a plain shell, the user. */
+export function senderRef(from: string | undefined): SessionRef | undefined {
+  if (from !== undefined) return sessionRef(from, "sender");
+  const own = process.env.CW_SESSION_ID;
+  return own && /^\d+$/.test(own) ? Number(own) : undefined;
+}
+
+export function delivery(v: string | undefined): Delivery {
+  const d = v ?? "inbox";
+  if (d !== "inbox" && d !== "pty" && d !== "both") throw new UsageError(`--delivery is inbox, pty or both; got ${JSON.stringify(d)}`);
+  return d;
+}
+
+export function who(p: Party | null): string {
+  return p ? (p.name ?? String(p.id)) : "user";
+}
+
+/** One line per message in the seed's listen format. */
+export function formatMessage(m: Message): string {
+  if (m.kind === "request") return `[${who(m.from)} → ${who(m.to)}] REQUEST (${m.id}): ${m.body}`;
+  if (m.kind === "reply") return `[${who(m.from)}] REPLY (${m.request_id}): ${m.body}`;
+  return `[${who(m.from)} → ${who(m.to)}] ${m.body}`;
+}
+
+export const SENDER_ARGS = {
+  from: { type: "string", alias: "f", description: "Send as this session (default: $CW_SESSION_ID inside a session, else you)", valueHint: "session" },
+  delivery: { type: "string", description: "inbox (default), pty (also type it into the target's terminal) or both", valueHint: "inbox|pty|both" },
+} as const;

@@ -1,0 +1,129 @@
+/**
+ * Messaging between sessions and the user: persist first, then announce (events) and deliver
+ * (inbox always; the session's terminal when asked), then report. Requests wait for a reply, a
+ * timeout, or the end of the target session, whichever comes first.
+ */
+import { type Delivery, type Message, type Party, ProtocolError, type SessionRef } from "../../protocol";
+import type { EventBus } from "../events";
+import type { Screens } from "../screen/screens";
+import type { Session } from "../session";
+import type { Sessions } from "../sessions";
+import { MessageStore, newId } from "./store";
+import { typeIntoSession } from "./pty-delivery";
+
+export type RequestOutcome = { outcome: "replied"; reply: Message } | { outcome: "timeout" } | { outcome: "target_ended" };
+
+function party(s: Session): Party {
+  return { id: s.id, ...(s.name ? { name: s.name } : {}) };
+}
+
+function label(p: Party | null): string {
+  return p ? (p.name ?? `session ${p.id}`) : "user";
+}
+
+export class Messaging {
+  private waiters = new Map<string, (o: RequestOutcome) => void>();
+
+  constructor(
+    readonly store: MessageStore,
+    private readonly sessions: Sessions,
+    private readonly events: EventBus,
+    private readonly screens: Screens,
+  ) {}
+
+  /** The sender: a session when given (it must exist), else the user. */
+  sender(from: SessionRef | undefined): Party | null {
+    return from === undefined ? null : party(this.sessions.get(from));
+  }
+
+  private liveTarget(ref: SessionRef): Session {
+    const s = this.sessions.get(ref);
+    if (!s.running) throw new ProtocolError("not_running", `session ${s.id}${s.name ? ` (${s.name})` : ""} has ended (${s.record.status})`, "messages go to running sessions; `cw list --status running` shows them");
+    return s;
+  }
+
+  private announce(source: Session, type: "direct.message" | "message.request" | "message.reply", m: Message) {
+    this.events.emit(source.source, type, { message: m });
+  }
+
+  private async deliver(target: Session, m: Message, delivery: Delivery): Promise<boolean | undefined> {
+    if (delivery === "inbox") return undefined;
+    const text =
+      m.kind === "request"
+        ? `[request ${m.id} from ${label(m.from)}; answer with: cw reply ${m.id} "<answer>"] ${m.body}`
+        : `[message from ${label(m.from)}] ${m.body}`;
+    return typeIntoSession(target, this.screens, text);
+  }
+
+  async send(to: SessionRef, body: string, from: SessionRef | undefined, delivery: Delivery): Promise<{ message: Message; typed?: boolean }> {
+    const target = this.liveTarget(to);
+    const m = this.store.insert({ id: newId("msg"), kind: "direct", from: this.sender(from), to: party(target), body });
+    this.announce(target, "direct.message", m);
+    const typed = await this.deliver(target, m, delivery);
+    return { message: m, ...(typed !== undefined ? { typed } : {}) };
+  }
+
+  async broadcast(tags: string[] | undefined, body: string, from: SessionRef | undefined, delivery: Delivery): Promise<Message[]> {
+    const sender = this.sender(from);
+    const targets = (tags?.length ? this.sessions.byTags(tags) : this.sessions.all()).filter((s) => s.running && s.id !== sender?.id);
+    const stored = this.store.insertMany(targets.map((t) => ({ id: newId("msg"), kind: "direct" as const, from: sender, to: party(t), body })));
+    stored.forEach((m, i) => this.announce(targets[i]!, "direct.message", m));
+    await Promise.all(stored.map((m, i) => this.deliver(targets[i]!, m, delivery)));
+    return stored;
+  }
+
+  /** Stores and delivers a request; the promise settles on reply, timeout or the target ending. */
+  async request(to: SessionRef, body: string, from: SessionRef | undefined, delivery: Delivery, timeoutS: number): Promise<{ request: Message; result: Promise<RequestOutcome>; cancel: () => void }> {
+    const target = this.liveTarget(to);
+    const sender = this.sender(from);
+    if (sender && sender.id === target.id) throw new ProtocolError("bad_request", "a session cannot send a request to itself");
+    const m = this.store.insert({ id: newId("req"), kind: "request", from: sender, to: party(target), body, status: "pending", expires_at: Date.now() + timeoutS * 1000 });
+    let settle!: (o: RequestOutcome) => void;
+    const result = new Promise<RequestOutcome>((resolve) => (settle = resolve));
+    let done = false;
+    let stopWatchingTarget = () => {};
+    const finish = (o: RequestOutcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      stopWatchingTarget();
+      this.waiters.delete(m.id);
+      if (o.outcome === "timeout") this.store.setStatus(m.id, "expired");
+      if (o.outcome === "target_ended") this.store.setStatus(m.id, "failed");
+      settle(o);
+    };
+    const timer = setTimeout(() => finish({ outcome: "timeout" }), timeoutS * 1000);
+    this.waiters.set(m.id, finish);
+    stopWatchingTarget = target.onExit(() => finish({ outcome: "target_ended" }));
+    this.announce(target, "message.request", m);
+    void this.deliver(target, m, delivery);
+    // A requester that goes away leaves the request answerable: the reply lands in its inbox.
+    const cancel = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      stopWatchingTarget();
+      this.waiters.delete(m.id);
+    };
+    return { request: m, result, cancel };
+  }
+
+  reply(requestId: string, body: string, from: SessionRef | undefined): Message {
+    const req = this.store.get(requestId);
+    if (!req || req.kind !== "request") throw new ProtocolError("not_found", `no request ${requestId}`, "request ids look like req_… and come from `cw inbox` or a message.request event");
+    if (req.status === "replied") throw new ProtocolError("bad_request", `request ${requestId} was already answered`);
+    if (req.status === "failed") throw new ProtocolError("bad_request", `request ${requestId} failed: its target ended`);
+    if (req.status === "expired" || (req.expires_at !== null && req.expires_at < Date.now())) {
+      this.store.setStatus(requestId, "expired");
+      throw new ProtocolError("timeout", `request ${requestId} expired before this reply`, "the requester stopped waiting; send a message instead");
+    }
+    const sender = this.sender(from) ?? req.to;
+    const m = this.store.insert({ id: newId("msg"), kind: "reply", from: sender, to: req.from, body, request_id: requestId });
+    this.store.setStatus(requestId, "replied");
+    const requester = req.from ? this.sessions.find(req.from.id) : undefined;
+    const source = requester ?? (req.to ? this.sessions.find(req.to.id) : undefined);
+    if (source) this.announce(source, "message.reply", m);
+    this.waiters.get(requestId)?.({ outcome: "replied", reply: m });
+    return m;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Durable messages: inboxes, requests and replies in SQLite (messages.db in the data dir).
+ * Every message is committed before the sender hears "sent", so a crash right after loses
+ * nothing; read state is kept per inbox (each stored message has one recipient).
+ */
+import { Database } from "bun:sqlite";
+import { randomBytes } from "node:crypto";
+import type { Message, Party } from "../../protocol";
+
+interface Row {
+  id: string;
+  kind: Message["kind"];
+  from_id: number | null;
+  from_name: string | null;
+  to_id: number | null;
+  to_name: string | null;
+  body: string;
+  created_at: string;
+  read: number;
+  request_id: string | null;
+  status: Message["status"] | null;
+  expires_at: number | null;
+}
+
+function toMessage(r: Row): Message {
+  const party = (id: number | null, name: string | null): Party | null => (id === null ? null : { id, ...(name ? { name } : {}) });
+  return {
+    id: r.id,
+    kind: r.kind,
+    from: party(r.from_id, r.from_name),
+    to: party(r.to_id, r.to_name),
+    body: r.body,
+    created_at: r.created_at,
+    read: r.read === 1,
+    ...(r.request_id ? { request_id: r.request_id } : {}),
+    ...(r.status ? { status: r.status } : {}),
+  };
+}
+
+export function newId(prefix: "msg" | "req"): string {
+  return `${prefix}_${randomBytes(6).toString("hex")}`;
+}
+
+export class MessageStore {
+  private db: Database;
+
+  constructor(path: string) {
+    this.db = new Database(path, { create: true, strict: true });
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 2000;");
+    this.db.exec(`CREATE TABLE IF NOT EXISTS messages (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT UNIQUE NOT NULL,
+      kind TEXT NOT NULL,
+      from_id INTEGER, from_name TEXT,
+      to_id INTEGER, to_name TEXT,
+      body TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      read INTEGER NOT NULL DEFAULT 0,
+      request_id TEXT,
+      status TEXT,
+      expires_at INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS messages_inbox ON messages(to_id, seq);`);
+  }
+
+  insert(m: { id: string; kind: Message["kind"]; from: Party | null; to: Party | null; body: string; request_id?: string; status?: Message["status"]; expires_at?: number }): Message {
+    const row: Row = {
+      id: m.id,
+      kind: m.kind,
+      from_id: m.from?.id ?? null,
+      from_name: m.from?.name ?? null,
+      to_id: m.to?.id ?? null,
+      to_name: m.to?.name ?? null,
+      body: m.body,
+      created_at: new Date().toISOString(),
+      read: 0,
+      request_id: m.request_id ?? null,
+      status: m.status ?? null,
+      expires_at: m.expires_at ?? null,
+    };
+    this.db
+      .query(
+        `INSERT INTO messages (id, kind, from_id, from_name, to_id, to_name, body, created_at, read, request_id, status, expires_at)
+         VALUES ($id, $kind, $from_id, $from_name, $to_id, $to_name, $body, $created_at, $read, $request_id, $status, $expires_at)`,
+      )
+      .run(row as never);
+    return toMessage(row);
+  }
+
+  /** Several messages in one transaction (a broadcast is all or nothing). */
+  insertMany(ms: Parameters<MessageStore["insert"]>[0][]): Message[] {
+    return this.db.transaction(() => ms.map((m) => this.insert(m)))();
+  }
+
+  get(id: string): (Message & { expires_at: number | null }) | undefined {
+    const r = this.db.query("SELECT * FROM messages WHERE id = ?").get(id) as Row | null;
+    return r ? { ...toMessage(r), expires_at: r.expires_at } : undefined;
+  }
+
+  setStatus(id: string, status: NonNullable<Message["status"]>): void {
+    this.db.query("UPDATE messages SET status = ? WHERE id = ?").run(status, id);
+  }
+
+  /** The newest `tail` messages of an inbox, oldest first; optionally marks them read. */
+  inbox(sessionId: number, tail: number, unreadOnly: boolean, markRead: boolean): { messages: Message[]; unread: number } {
+    const rows = this.db
+      .query(`SELECT * FROM (SELECT * FROM messages WHERE to_id = ? ${unreadOnly ? "AND read = 0" : ""} ORDER BY seq DESC LIMIT ?) ORDER BY seq`)
+      .all(sessionId, tail) as Row[];
+    if (markRead && rows.length) {
+      const ids = rows.filter((r) => r.read === 0).map((r) => r.id);
+      if (ids.length) this.db.query(`UPDATE messages SET read = 1 WHERE id IN (${ids.map(() => "?").join(",")})`).run(...ids);
+    }
+    const unread = (this.db.query("SELECT COUNT(*) AS n FROM messages WHERE to_id = ? AND read = 0").get(sessionId) as { n: number }).n;
+    return { messages: rows.map(toMessage), unread };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Messages between sessions (and the user): direct messages, requests and their replies, and
+ * the node-local key-value store. Shared by node, CLI and MCP.
+ */
+import { z } from "zod";
+import { SessionName, SessionRef, Tag } from "./session";
+
+/** Largest message body; bigger ones are refused with a hint rather than truncated. */
+export const MAX_BODY_BYTES = 64 * 1024;
+const Body = z.string().min(1, { message: "the message is empty" }).refine((s) => Buffer.byteLength(s) <= MAX_BODY_BYTES, { message: `a message is at most ${MAX_BODY_BYTES} bytes` });
+
+/** Who sent or receives a message; a null sender is the user at a plain shell. */
+export const Party = z.object({ id: z.number().int(), name: z.string().optional() });
+export type Party = z.infer<typeof Party>;
+
+export const Delivery = z.enum(["inbox", "pty", "both"]);
+export type Delivery = z.infer<typeof Delivery>;
+
+export const Message = z.object({
+  id: z.string(),
+  kind: z.enum(["direct", "request", "reply"]),
+  from: Party.nullable(),
+  to: Party.nullable(),
+  body: z.string(),
+  created_at: z.string(),
+  read: z.boolean(),
+  /** For a reply: the request it answers. */
+  request_id: z.string().optional(),
+  /** For a request: pending until replied, or expired/failed. */
+  status: z.enum(["pending", "replied", "expired", "failed"]).optional(),
+});
+export type Message = z.infer<typeof Message>;
+
+const base = { protocol: z.number().int().optional() };
+const Common = { from: SessionRef.optional(), delivery: Delivery.default("inbox") };
+
+export const MsgSend = z.object({ type: z.literal("MsgSend"), ...base, to: SessionRef, body: Body, ...Common });
+export const Broadcast = z.object({ type: z.literal("Broadcast"), ...base, tags: z.array(Tag).optional(), body: Body, ...Common });
+export const MsgRead = z.object({
+  type: z.literal("MsgRead"),
+  ...base,
+  session: SessionRef,
+  tail: z.number().int().min(1).max(1000).default(50),
+  unread_only: z.boolean().default(false),
+  mark_read: z.boolean().default(true),
+});
+export const MsgRequest = z.object({ type: z.literal("MsgRequest"), ...base, to: SessionRef, body: Body, ...Common, timeout_s: z.number().positive().max(86_400).default(60) });
+export const MsgReply = z.object({ type: z.literal("MsgReply"), ...base, request_id: z.string().min(1), body: Body, from: SessionRef.optional() });
+export const MsgListen = z.object({ type: z.literal("MsgListen"), ...base, session: SessionRef.optional() });
+
+const Ns = z.string().min(1).max(128).regex(/^[\w.:-]+$/, { message: "a namespace is letters, digits and . _ : -" }).default("default");
+const Key = z.string().min(1).max(512);
+export const KVSet = z.object({ type: z.literal("KVSet"), ...base, ns: Ns, key: Key, value: z.string().max(1024 * 1024), ttl_s: z.number().positive().optional() });
+export const KVGet = z.object({ type: z.literal("KVGet"), ...base, ns: Ns, key: Key });
+export const KVDelete = z.object({ type: z.literal("KVDelete"), ...base, ns: Ns, key: Key });
+export const KVList = z.object({ type: z.literal("KVList"), ...base, ns: Ns, prefix: z.string().default("") });
+
+export const KVEntry = z.object({ key: z.string(), value: z.string(), expires_at: z.string().nullable() });
+export type KVEntry = z.infer<typeof KVEntry>;
+
+export const MESSAGE_REQUESTS = [MsgSend, Broadcast, MsgRead, MsgRequest, MsgReply, MsgListen, KVSet, KVGet, KVDelete, KVList] as const;
+
+// Replies
+export const MsgSent = z.object({ type: z.literal("MsgSent"), message: Message, delivered_to_pty: z.boolean().optional() });
+export const BroadcastSent = z.object({ type: z.literal("BroadcastSent"), messages: z.array(Message) });
+export const MsgReadResult = z.object({ type: z.literal("MsgReadResult"), messages: z.array(Message), unread: z.number().int() });
+export const MsgRequestResult = z.object({
+  type: z.literal("MsgRequestResult"),
+  request: Message,
+  outcome: z.enum(["replied", "timeout", "target_ended"]),
+  reply: Message.optional(),
+});
+export const MsgReplySent = z.object({ type: z.literal("MsgReplySent"), message: Message });
+export const MsgListenAck = z.object({ type: z.literal("MsgListenAck") });
+export const KVSetOK = z.object({ type: z.literal("KVSetOK") });
+export const KVGetResult = z.object({ type: z.literal("KVGetResult"), found: z.boolean(), entry: KVEntry.nullable() });
+export const KVDeleteOK = z.object({ type: z.literal("KVDeleteOK"), deleted: z.boolean() });
+export const KVListResult = z.object({ type: z.literal("KVListResult"), entries: z.array(KVEntry) });
+
+export const MESSAGE_REPLIES = [MsgSent, BroadcastSent, MsgReadResult, MsgRequestResult, MsgReplySent, MsgListenAck, KVSetOK, KVGetResult, KVDeleteOK, KVListResult] as const;
+
+export { SessionName };
