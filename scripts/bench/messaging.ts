@@ -1,0 +1,96 @@
+/**
+ * Messaging throughput and latency at the protocol level (no process spawn per message):
+ *  - messages per second through MsgSend, one connection per message as the CLI does,
+ *    sequentially and with 8 in flight;
+ *  - request→reply round trip between two sessions: session A's requests to session B are
+ *    answered by a listener replying as B the moment the message.request event arrives.
+ * Run: bun scripts/bench/messaging.ts   (uses dist/cw for the node; BENCH_MSGS sets the count)
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { NodeConnection } from "../../src/client/connection";
+import type { Reply, RequestInput, RequestType } from "../../src/protocol";
+
+const CW = resolve(import.meta.dir, "../../dist/cw");
+const N = Number(process.env.BENCH_MSGS ?? 2000);
+const home = mkdtempSync(join(tmpdir(), "cw-bench-msg-"));
+const env = { ...process.env, CODEWIRE_HOME: home };
+const sock = join(home, "codewire.sock");
+
+async function cw(...args: string[]) {
+  const p = Bun.spawn([CW, ...args], { env, stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(p.stdout).text();
+  if ((await p.exited) !== 0) throw new Error(`cw ${args.join(" ")} failed`);
+  return out.trim();
+}
+
+async function once<T extends RequestType>(req: RequestInput<T>): Promise<Reply> {
+  const c = await NodeConnection.open(sock);
+  c.send(req);
+  const r = await c.nextReply();
+  c.close();
+  if (!r) throw new Error("no reply");
+  return r;
+}
+
+const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+try {
+  await cw("launch", "bench-a", "--", "sleep", "3600");
+  await cw("launch", "bench-b", "--", "sleep", "3600");
+
+  let t0 = performance.now();
+  for (let i = 0; i < N; i++) await once({ type: "MsgSend", to: "bench-b", from: "bench-a", body: `message ${i}` });
+  const seqRate = N / ((performance.now() - t0) / 1000);
+
+  t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < N) {
+        next++;
+        await once({ type: "MsgSend", to: "bench-b", body: "parallel" });
+      }
+    }),
+  );
+  const parRate = N / ((performance.now() - t0) / 1000);
+
+  // Responder: answers every request to bench-b as soon as it is announced.
+  const listener = await NodeConnection.open(sock);
+  listener.send({ type: "MsgListen", session: "bench-b" });
+  await listener.nextReply();
+  void (async () => {
+    for (;;) {
+      const m = await listener.nextReply().catch(() => null);
+      if (!m) return;
+      if (m.type !== "Event" || m.event.type !== "message.request") continue;
+      const req = m.event.data.message as { id: string };
+      void once({ type: "MsgReply", request_id: req.id, body: "ok", from: "bench-b" });
+    }
+  })();
+  const rounds = Math.min(N, 1000);
+  const rtt: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const s = performance.now();
+    const r = await once({ type: "MsgRequest", to: "bench-b", from: "bench-a", body: "ping", timeout_s: 10 });
+    if (r.type !== "MsgRequestResult" || r.outcome !== "replied") throw new Error(`request ${i}: ${JSON.stringify(r)}`);
+    rtt.push(performance.now() - s);
+  }
+  listener.close();
+
+  const results = {
+    msg_per_s_sequential: Math.round(seqRate),
+    msg_per_s_8_in_flight: Math.round(parRate),
+    request_reply_p50_ms: +pct(rtt, 50).toFixed(2),
+    request_reply_p99_ms: +pct(rtt, 99).toFixed(2),
+    messages: N,
+    requests: rounds,
+  };
+  console.log("messaging (protocol level, durable: each message is an fsync'd SQLite commit)");
+  for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(24)} ${v}`);
+  if (process.argv.includes("--json")) console.log(JSON.stringify(results));
+} finally {
+  await cw("stop").catch(() => {});
+  rmSync(home, { recursive: true, force: true });
+}
