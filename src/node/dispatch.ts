@@ -44,9 +44,17 @@ const table: { [K in RequestType]: Handler<K> } = {
   KVList: kvList,
 };
 
+function isDiskFull(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  return err?.code === "ENOSPC" || err?.code === "SQLITE_FULL" || /disk is full|ENOSPC|no space left/i.test(String(err?.message ?? ""));
+}
+
 export function sendError(conn: Connection, e: unknown, ctx: NodeContext): void {
   let reply: ErrorReply;
-  if (e instanceof ProtocolError) reply = { type: "Error", code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  if (isDiskFull(e)) {
+    ctx.log(`disk full: ${(e as Error).message}`);
+    reply = { type: "Error", code: "disk_full", message: "the node's disk is full: nothing was stored", hint: `free space where the data directory is (${ctx.paths.root}) and try again` };
+  } else if (e instanceof ProtocolError) reply = { type: "Error", code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   else {
     ctx.log(`internal error: ${(e as Error)?.stack ?? e}`);
     reply = { type: "Error", code: "internal", message: `the node failed on this request: ${(e as Error)?.message ?? e}`, hint: "see node.log in the data directory" };

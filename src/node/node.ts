@@ -2,7 +2,7 @@
  * `cw node`: assembles the daemon (data dir, lock, config, sessions, screen worker, socket) and
  * runs it until stopped.
  */
-import { appendFileSync, chmodSync, mkdirSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { loadConfig } from "../config/config";
 import { dataDir, pathsFor } from "../config/paths";
 import { VERSION } from "../version";
@@ -15,6 +15,17 @@ import { acquirePidFile } from "./pidfile";
 import { Screens } from "./screen/screens";
 import { listen } from "./server";
 import { Sessions } from "./sessions";
+
+/** node.log is kept below this size: at start, a bigger one becomes node.log.1. */
+const NODE_LOG_MAX = 5 * 1024 * 1024;
+
+function rotateNodeLog(path: string) {
+  try {
+    if (statSync(path).size > NODE_LOG_MAX) renameSync(path, `${path}.1`);
+  } catch {
+    /* no log yet */
+  }
+}
 
 /** How long running programs get to exit when the node stops. */
 const STOP_GRACE_MS = 3000;
@@ -31,6 +42,7 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     throw e;
   }
 
+  rotateNodeLog(paths.nodeLog);
   const log = (msg: string) => {
     const line = `${new Date().toISOString()} ${msg}\n`;
     try {

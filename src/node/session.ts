@@ -6,6 +6,7 @@ import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
 import type { Pty } from "./pty/pty";
 import type { Screens } from "./screen/screens";
+import { stripTerminal } from "./text";
 import type { Viewer } from "./viewer";
 
 /** What sessions.json keeps of a session. */
@@ -120,9 +121,7 @@ export class Session {
   private summarize(): void {
     this.summaryTimer = undefined;
     if (this.summaryBytes === 0) return;
-    const tail = new TextDecoder().decode(this.log.tail(2048).bytes);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping terminal escapes
-    const plain = tail.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\r/g, "");
+    const plain = stripTerminal(new TextDecoder().decode(this.log.tail(2048).bytes));
     this.lastLine = plain.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? this.lastLine;
     this.events.emit(this.source, "session.output_summary", {
       bytes: this.summaryBytes,

@@ -42,12 +42,9 @@ export function sendRange(conn: Connection, s: Session, from: number, to: number
         done();
         return;
       }
-      const chunk = s.log.read(cursor, Math.min(to, cursor + CHUNK));
-      if (chunk.length === 0) cursor = to;
-      else {
-        deliver(chunk);
-        cursor += chunk.length;
-      }
+      const { offset, bytes } = s.log.readAt(cursor, Math.min(to, cursor + CHUNK));
+      if (bytes.length) deliver(bytes);
+      cursor = offset + bytes.length;
     }
   };
   conn.onDrain(pump);

@@ -59,15 +59,10 @@ export class Viewer {
         this.behind = false;
         return;
       }
-      const chunk = this.log.read(this.cursor, Math.min(end, this.cursor + CATCHUP_CHUNK));
-      if (chunk.length === 0) {
-        // Not on disk (a write failed): skip to live rather than stall.
-        this.cursor = end;
-        this.behind = false;
-        return;
-      }
-      this.deliver(chunk);
-      this.cursor += chunk.length;
+      // Bytes the disk refused (or rotated away) are skipped: the cursor jumps the gap.
+      const { offset, bytes } = this.log.readAt(this.cursor, Math.min(end, this.cursor + CATCHUP_CHUNK));
+      if (bytes.length) this.deliver(bytes);
+      this.cursor = offset + bytes.length;
     }
   }
 }

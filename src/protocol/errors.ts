@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   "version_mismatch",
   "too_large",
   "timeout",
+  "disk_full",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
