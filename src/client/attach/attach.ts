@@ -42,6 +42,13 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     }
   };
   const onResize = () => conn.sendControl({ type: "Resize", ...terminalSize() });
+  // Killed or hung up: detach properly so the node counts us gone and the terminal is restored.
+  const onSignal = () => {
+    conn.sendControl({ type: "Detach" });
+    setTimeout(() => conn.close(), 200).unref?.();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
   process.stdin.on("data", onInput);
   process.stdin.resume();
   process.stdout.on("resize", onResize);
@@ -68,6 +75,8 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     process.stdin.pause();
     process.stdout.off("resize", onResize);
     process.off("SIGWINCH", onResize);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
     restore();
     conn.close();
   }
