@@ -81,6 +81,20 @@ describe("messages", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  test("a request back to a session that is waiting on you is refused instead of deadlocking", async () => {
+    await cw.launch(["sleep", "60"], ["dl-a"]);
+    await cw.launch(["sleep", "60"], ["dl-b"]);
+    const first = cw.run(["request", "-f", "dl-a", "dl-b", "what is the schema?", "--timeout", "20", "--json"]);
+    await waitFor(async () => (await inbox("dl-b")).messages.length > 0, "first request stored");
+    const back = await cw.run(["request", "-f", "dl-b", "dl-a", "which table?", "--timeout", "20"]);
+    expect(back.code).toBe(1);
+    expect(back.stderr).toContain("would deadlock");
+    const id = (await inbox("dl-b")).messages[0].id;
+    expect(back.stderr).toContain(`cw reply ${id}`);
+    await cw.ok(["reply", id, "users table", "-f", "dl-b"]);
+    expect(JSON.parse((await first).stdout).reply.body).toBe("users table");
+  });
+
   test("broadcast reaches every running session with the tag, not the sender", async () => {
     const a = await cw.launch(["sleep", "60"], ["b-a", "--tag", "crew"]);
     await cw.launch(["sleep", "60"], ["b-b", "--tag", "crew"]);

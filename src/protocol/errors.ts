@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   "too_large",
   "timeout",
   "disk_full",
+  "conflict",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

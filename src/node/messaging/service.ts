@@ -22,7 +22,8 @@ function label(p: Party | null): string {
 }
 
 export class Messaging {
-  private waiters = new Map<string, (o: RequestOutcome) => void>();
+  /** Requests someone is blocked on right now, by request id. */
+  private waiters = new Map<string, { from: number | null; to: number; finish: (o: RequestOutcome) => void }>();
 
   constructor(
     readonly store: MessageStore,
@@ -77,6 +78,14 @@ export class Messaging {
     const target = this.liveTarget(to);
     const sender = this.sender(from);
     if (sender && sender.id === target.id) throw new ProtocolError("bad_request", "a session cannot send a request to itself");
+    // Two agents blocked on requests to each other would wait forever: refuse the second.
+    if (sender) {
+      for (const [id, w] of this.waiters) {
+        if (w.from === target.id && w.to === sender.id) {
+          throw new ProtocolError("conflict", `${target.name ?? `session ${target.id}`} is waiting for your reply to ${id}; a request back would deadlock`, `answer it first with: cw reply ${id} "<answer>" — or use cw msg, which does not wait`);
+        }
+      }
+    }
     const m = this.store.insert({ id: newId("req"), kind: "request", from: sender, to: party(target), body, status: "pending", expires_at: Date.now() + timeoutS * 1000 });
     let settle!: (o: RequestOutcome) => void;
     const result = new Promise<RequestOutcome>((resolve) => (settle = resolve));
@@ -93,7 +102,7 @@ export class Messaging {
       settle(o);
     };
     const timer = setTimeout(() => finish({ outcome: "timeout" }), timeoutS * 1000);
-    this.waiters.set(m.id, finish);
+    this.waiters.set(m.id, { from: sender?.id ?? null, to: target.id, finish });
     stopWatchingTarget = target.onExit(() => finish({ outcome: "target_ended" }));
     this.announce(target, "message.request", m);
     void this.deliver(target, m, delivery);
@@ -123,7 +132,7 @@ export class Messaging {
     const requester = req.from ? this.sessions.find(req.from.id) : undefined;
     const source = requester ?? (req.to ? this.sessions.find(req.to.id) : undefined);
     if (source) this.announce(source, "message.reply", m);
-    this.waiters.get(requestId)?.({ outcome: "replied", reply: m });
+    this.waiters.get(requestId)?.finish({ outcome: "replied", reply: m });
     return m;
   }
 }
