@@ -32,6 +32,8 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   listen: { summary: "Stream message traffic between sessions", load: () => import("./commands/listen") },
   broadcast: { summary: "Message every session (or every session with a tag)", load: () => import("./commands/broadcast") },
   kv: { summary: "Shared key-value store (set, get, list, delete)", load: () => import("./commands/kv") },
+  "mcp-server": { summary: "Serve MCP tools on stdio (for Claude Code and other agents)", load: () => import("./commands/mcp-server") },
+  mcp: { summary: "Register the MCP server with Claude Code (mcp install)", load: () => import("./commands/mcp") },
 };
 
 function rootHelp(): string {

@@ -1,0 +1,128 @@
+/**
+ * What every MCP tool shares: how it is declared, how its result is shaped (text for the model,
+ * structured content for programs), how errors become tool errors with a hint, and progress.
+ */
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { NodeError, NodeUnavailableError } from "../client/errors";
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export interface ToolContext {
+  /** Aborted when the client cancels the call (or disconnects). */
+  signal: AbortSignal;
+  /** Reports progress when the client asked for it (sent a progressToken); otherwise a no-op. */
+  progress(progress: number, total: number | undefined, message: string): void;
+}
+
+export interface ToolOutput<O> {
+  /** What the model reads: complete enough to act on without the structured content. */
+  text: string;
+  data: O;
+}
+
+export interface ToolDef<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations?: ToolAnnotations;
+  run(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<ToolOutput<z.input<z.ZodObject<O>>>>;
+}
+
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDef<I, O>): ToolDef<I, O> {
+  return def;
+}
+
+/** A mistake in how a tool was called, reported with what to do instead. */
+export class ToolError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Hints for an agent that talks MCP: name the tool to call, not (only) the shell command. */
+const MCP_HINTS: Record<string, string> = {
+  not_found: "call codewire_list_sessions to see the sessions, their ids and names",
+  not_running: "the session has ended; codewire_read_session_output shows what it printed",
+  name_taken: "pick another name, or end that session with codewire_kill_session",
+};
+
+export function toolError(e: unknown): CallToolResult {
+  let text: string;
+  if (e instanceof NodeError) {
+    const hints = [MCP_HINTS[e.code], e.hint].filter(Boolean);
+    text = `error (${e.code}): ${e.message}${hints.length ? `\nhint: ${hints.join("; or ")}` : ""}`;
+  } else if (e instanceof ToolError || e instanceof NodeUnavailableError) {
+    text = `error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ""}`;
+  } else {
+    text = `error: ${(e as Error)?.message ?? String(e)}\nhint: this is unexpected; the node's log (node.log in $CODEWIRE_HOME) may say more`;
+  }
+  return { isError: true, content: [{ type: "text", text }] };
+}
+
+/** Runs a tool: its output checked against (and trimmed to) its schema, its failures as tool errors. */
+export async function runTool(def: ToolDef, args: unknown, extra: Extra): Promise<CallToolResult> {
+  try {
+    const out = await def.run(args as never, { signal: extra.signal, progress: progressSender(extra) });
+    // Parsing drops fields the schema does not name, so a newer node cannot break a client
+    // that validates structured content strictly.
+    const data = z.object(def.output).parse(out.data) as Record<string, unknown>;
+    return { content: [{ type: "text", text: out.text }], structuredContent: data };
+  } catch (e) {
+    return toolError(e);
+  }
+}
+
+function progressSender(extra: Extra): ToolContext["progress"] {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return () => {};
+  let last = -1;
+  return (progress, total, message) => {
+    // The spec requires progress to increase with every notification.
+    const value = Math.max(progress, last + 0.001);
+    last = value;
+    extra
+      .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: value, ...(total !== undefined ? { total } : {}), message } })
+      .catch(() => {});
+  };
+}
+
+/** A number of seconds: default, bounds, and the words the model reads about them. */
+export function seconds(what: string, dflt: number, max: number) {
+  return z.number().positive().max(max).default(dflt).describe(`${what} Default ${dflt}, at most ${max}.`);
+}
+
+/**
+ * Reports elapsed time as progress every `everyMs` while a wait runs; `message` says what is
+ * awaited. Returns a stop function.
+ */
+export function ticker(ctx: ToolContext, totalS: number, message: () => string, everyMs = 2000): { stop(): void; elapsedS(): number } {
+  const started = Date.now();
+  const elapsedS = () => Math.round((Date.now() - started) / 100) / 10;
+  // One report at once, so the client knows the wait has begun, then one every `everyMs`.
+  ctx.progress(0, totalS, message());
+  const timer = setInterval(() => ctx.progress(elapsedS(), totalS, message()), everyMs);
+  return { stop: () => clearInterval(timer), elapsedS };
+}
+
+/** The last `maxBytes` of `text`, cut at a line start when one is near; and whether it cut. */
+export function keepEnd(text: string, maxBytes: number): { text: string; cut: boolean } {
+  const buf = Buffer.from(text, "utf8");
+  if (buf.length <= maxBytes) return { text, cut: false };
+  let tail = buf.subarray(buf.length - maxBytes).toString("utf8").replace(/^\uFFFD+/, "");
+  const nl = tail.indexOf("\n");
+  if (nl >= 0 && nl < 200) tail = tail.slice(nl + 1);
+  return { text: tail, cut: true };
+}
+
+/** Who is asking: the session this MCP server runs inside (CW_SESSION_ID), if any. */
+export function callerSession(): number | undefined {
+  const id = Number(process.env.CW_SESSION_ID);
+  return Number.isInteger(id) && id > 0 ? id : undefined;
+}

@@ -1,0 +1,51 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+import { Launch, SessionInfo, SessionName, Tag } from "../../protocol";
+import { who } from "../format";
+import { call } from "../node";
+import { defineTool } from "../tool";
+
+export default defineTool({
+  name: "codewire_launch_session",
+  title: "Launch a session",
+  description: [
+    "Start a program (an AI agent CLI, a build, a test run, a server) in a new persistent terminal session on this machine. It keeps running after this call returns and after you disconnect.",
+    'Use it to run work in the background or in parallel: e.g. command ["claude","-p","write tests for auth"] or ["bash","-c","npm test 2>&1"]. Give a name to address the session in messages, and tags to wait for or kill a group of sessions at once.',
+    "Returns the new session (id, name, status, pid). Next: codewire_wait_for to block until it ends, codewire_read_session_output to see what it printed, codewire_send_input to type into it.",
+  ].join("\n"),
+  input: {
+    command: Launch.shape.command.describe("The program and its arguments, one array element each (no shell parsing). For shell syntax (pipes, &&) use [\"bash\",\"-c\",\"...\"]."),
+    name: SessionName.optional().describe("Unique name among running sessions: 1-32 letters, digits and hyphens, starting with a letter or digit."),
+    working_dir: z.string().min(1).optional().describe("Directory to run in. Default: this MCP server's working directory."),
+    tags: z.array(Tag).max(32).optional().describe('Labels for grouping, e.g. ["worker","build"].'),
+    env: z.record(z.string(), z.string()).optional().describe("Extra environment variables; the session also inherits this server's environment."),
+  },
+  output: { session: SessionInfo },
+  annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
+  async run(a) {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    // The new session is not this server's session: do not let it inherit our identity.
+    delete env.CW_SESSION_ID;
+    delete env.CW_SESSION_NAME;
+    Object.assign(env, a.env ?? {});
+    const { session } = await call(
+      {
+        type: "Launch",
+        command: a.command,
+        ...(a.name ? { name: a.name } : {}),
+        working_dir: resolve(a.working_dir ?? process.cwd()),
+        tags: a.tags ?? [],
+        env,
+        // Wide enough that agent TUIs do not wrap everything.
+        cols: 120,
+        rows: 40,
+      },
+      "Launched",
+    );
+    return {
+      text: `Launched session ${who(session)} (pid ${session.pid}): ${session.prompt}\nin ${session.working_dir}${session.tags.length ? `, tags ${session.tags.join(",")}` : ""}`,
+      data: { session },
+    };
+  },
+});
