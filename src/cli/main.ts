@@ -34,6 +34,8 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   kv: { summary: "Shared key-value store (set, get, list, delete)", load: () => import("./commands/kv") },
   "mcp-server": { summary: "Serve MCP tools on stdio (for Claude Code and other agents)", load: () => import("./commands/mcp-server") },
   mcp: { summary: "Register the MCP server with Claude Code (mcp install)", load: () => import("./commands/mcp") },
+  completion: { summary: "Print shell completions (bash, zsh, fish)", load: () => import("./commands/completion") },
+  service: { summary: "Run the node as a login service (systemd, launchd)", load: () => import("./commands/service") },
 };
 
 function rootHelp(): string {
