@@ -97,3 +97,23 @@ describe("terminal queries", () => {
     expect(out).toMatch(/pos=1;4 da=\?1;2/);
   });
 });
+
+describe("screen", () => {
+  test("cw screen renders a full-screen program's current screen as text", async () => {
+    const id = await cw.launch(["vim", "-u", "NONE", "-N", "-n"], ["scr"]);
+    await cw.ok(["send", "scr", "--no-newline", "ihello screen\x1bo  indented line\x1b"]);
+    const screen = await waitFor(async () => {
+      const s = JSON.parse(await cw.ok(["screen", "scr", "--json"]));
+      // Vim moves the cursor back onto the last character once it has handled the Escape.
+      return s.lines[1] === "  indented line" && s.cursor.x === 14 ? s : undefined;
+    }, "vim's screen with the cursor on the last character");
+    expect(screen.alt).toBe(true);
+    expect(screen.lines[0]).toBe("hello screen");
+    expect(screen.lines[2]).toMatch(/^~/);
+    expect(screen.cursor.y).toBe(1);
+    expect(await cw.ok(["screen", String(id)])).toStartWith("hello screen\n  indented line\n~");
+    await cw.ok(["kill", String(id)]);
+    const gone = await cw.run(["screen", String(id)]);
+    expect(gone.stderr).toContain("screen is gone");
+  });
+});

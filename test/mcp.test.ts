@@ -122,6 +122,17 @@ describe("sessions", () => {
     expect(status.data.log_path).toContain(cw.dir);
   });
 
+  test("read_session_output with view screen renders a full-screen program", async () => {
+    const launched = await ok("codewire_launch_session", { command: ["vim", "-u", "NONE", "-N", "-n"], name: "mcp-vim" });
+    await ok("codewire_send_input", { session: "mcp-vim", text: "ifrom the model\x1b", newline: false });
+    const screen = await waitFor(async () => {
+      const r = await ok("codewire_read_session_output", { session: "mcp-vim", view: "screen" });
+      return r.data.output.startsWith("from the model\n~") ? r : undefined;
+    }, "vim's screen through MCP");
+    expect(screen.text).toContain("full-screen program");
+    await ok("codewire_kill_session", { session: launched.data.session.id });
+  });
+
   test("send_input while watch_session waits for a match, then kill by tag", async () => {
     const { data } = await ok("codewire_launch_session", { command: ["bash", "-c", 'echo ready; while read -r l; do echo "echo:$l"; done'], tags: ["mcp-echo"] });
     const id = data.session.id;

@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   send: { summary: "Type input into a session without attaching", load: () => import("./commands/send") },
   watch: { summary: "Follow a session's output read-only", load: () => import("./commands/watch") },
   status: { summary: "Show a session's details and recent output", load: () => import("./commands/status") },
+  screen: { summary: "Print a session's current screen as text", load: () => import("./commands/screen") },
   subscribe: { summary: "Stream session events", load: () => import("./commands/subscribe") },
   wait: { summary: "Block until sessions finish", load: () => import("./commands/wait") },
   start: { summary: "Start the node in the background", load: () => import("./commands/start") },

@@ -10,7 +10,7 @@ import { kill, killAll, killByTags } from "./requests/kill";
 import { kvDelete, kvGet, kvList, kvSet } from "./requests/kv";
 import { logs } from "./requests/logs";
 import { broadcast, msgListen, msgRead, msgReply, msgRequest, msgSend } from "./requests/messaging";
-import { getStatus, launch, listSessions, ping, sendInput, shutdown } from "./requests/simple";
+import { getScreen, getStatus, launch, listSessions, ping, sendInput, shutdown } from "./requests/simple";
 import { subscribe } from "./requests/subscribe";
 import { wait } from "./requests/wait";
 import { watch } from "./requests/watch";
@@ -29,6 +29,7 @@ const table: { [K in RequestType]: Handler<K> } = {
   Logs: logs,
   SendInput: sendInput,
   GetStatus: getStatus,
+  GetScreen: getScreen,
   WatchSession: watch,
   Subscribe: subscribe,
   Wait: wait,

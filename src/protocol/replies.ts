@@ -28,6 +28,14 @@ export const SessionStatusReply = z.object({
   recent_output: z.string(),
   log_path: z.string(),
 });
+export const ScreenText = z.object({
+  type: z.literal("ScreenText"),
+  session: SessionInfo,
+  lines: z.array(z.string()),
+  cursor: z.object({ x: z.number().int(), y: z.number().int() }),
+  /** True when a full-screen program (alternate screen) is showing. */
+  alt: z.boolean(),
+});
 /** One watched chunk; `session_id` labels it when several sessions are watched. */
 export const WatchUpdate = z.object({
   type: z.literal("WatchUpdate"),
@@ -64,6 +72,7 @@ export const Reply = z.discriminatedUnion("type", [
   StreamEnd,
   InputSent,
   SessionStatusReply,
+  ScreenText,
   WatchUpdate,
   SubscribeAck,
   Event,

@@ -72,6 +72,9 @@ export const GetStatus = z.object({
   recent_lines: z.number().int().min(0).max(1000).default(10),
 });
 
+/** The session's screen as it looks now, rendered to plain text (what `attach` would paint). */
+export const GetScreen = z.object({ type: z.literal("GetScreen"), ...base, id: SessionRef });
+
 export const WatchSession = z.object({
   type: z.literal("WatchSession"),
   ...base,
@@ -111,6 +114,7 @@ export const Request = z.discriminatedUnion("type", [
   Logs,
   SendInput,
   GetStatus,
+  GetScreen,
   WatchSession,
   Subscribe,
   Wait,

@@ -3,7 +3,7 @@ import { SessionInfo } from "../../protocol";
 import { stripTerminal } from "../../node/text";
 import { session } from "../fields";
 import { who } from "../format";
-import { stream } from "../node";
+import { call, stream } from "../node";
 import { defineTool, keepEnd } from "../tool";
 
 const MAX_LINES = 5000;
@@ -15,6 +15,7 @@ export default defineTool({
   description: [
     "Read what a session's program printed: the last tail_lines lines of its output, as plain text (colours and cursor movement removed) unless raw is true. Works on running and finished sessions.",
     "Use it to check results after codewire_wait_for, or to see where a running agent or build is. For output as it arrives use codewire_watch_session.",
+    "Set view to \"screen\" to get the running program's current screen rendered as text instead — best for full-screen programs (another agent's TUI, vim, htop), whose raw output is mostly cursor movement.",
     `Returns at most tail_lines lines and max_bytes bytes, the end of the output; truncated says whether there was more before it. To see more, call again with larger tail_lines (at most ${MAX_LINES}) or max_bytes (at most ${MAX_BYTES}).`,
   ].join("\n"),
   input: {
@@ -22,6 +23,7 @@ export default defineTool({
     tail_lines: z.number().int().min(1).max(MAX_LINES).default(200).describe(`How many of the last lines to return. Default 200, at most ${MAX_LINES}.`),
     max_bytes: z.number().int().min(256).max(MAX_BYTES).default(32 * 1024).describe(`Byte budget for the returned text; the end is kept. Default 32768, at most ${MAX_BYTES}.`),
     raw: z.boolean().default(false).describe("Return the bytes as the terminal got them, escape sequences included. Default false."),
+    view: z.enum(["log", "screen"]).default("log").describe('"log" (default): the end of the output log. "screen": the current screen of a running session as plain text.'),
   },
   output: {
     session: SessionInfo,
@@ -31,6 +33,17 @@ export default defineTool({
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
   async run(a, ctx) {
+    if (a.view === "screen") {
+      const r = await call({ type: "GetScreen", id: a.session }, "ScreenText");
+      const lines = r.lines.slice();
+      while (lines.length && !lines.at(-1)!.trim()) lines.pop();
+      const kept = keepEnd(lines.join("\n"), a.max_bytes);
+      const bytes = Buffer.byteLength(kept.text);
+      return {
+        text: `screen of session ${who(r.session)} (${r.session.cols}x${r.session.rows}${r.alt ? ", full-screen program" : ""}):\n${kept.text}`,
+        data: { session: r.session, output: kept.text, truncated: kept.cut, bytes },
+      };
+    }
     // The node sends only the last tail_lines lines, but one line can be huge (progress bars
     // redraw with \r): keep a rolling window of raw bytes so memory stays bounded.
     const rawCap = Math.max(a.max_bytes * 8, 1024 * 1024);

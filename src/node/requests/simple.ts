@@ -56,3 +56,12 @@ export function getStatus(req: RequestOf<"GetStatus">, conn: Connection, ctx: No
   conn.reply({ type: "SessionStatus", session: s.info(), recent_output: recent, log_path: s.log.path });
   conn.end();
 }
+
+export async function getScreen(req: RequestOf<"GetScreen">, conn: Connection, ctx: NodeContext) {
+  const s = ctx.sessions.get(req.id);
+  if (!s.running) throw new ProtocolError("not_running", `session ${s.id} has ended (${s.record.status}); its screen is gone`, `cw logs ${s.id} --tail 50 shows its last output`);
+  const t = await ctx.screens.text(s.id);
+  if (!t) throw new ProtocolError("timeout", "the screen did not answer in time", "try again; cw logs shows the raw output");
+  conn.reply({ type: "ScreenText", session: s.info(), lines: t.lines, cursor: t.cursor, alt: t.alt });
+  conn.end();
+}

@@ -6,7 +6,8 @@ export type ToScreen =
   | { type: "resize"; id: number; cols: number; rows: number }
   | { type: "snapshot"; id: number; req: number; scrollback: number }
   | { type: "close"; id: number }
-  | { type: "probe"; id: number; req: number };
+  | { type: "probe"; id: number; req: number }
+  | { type: "text"; id: number; req: number };
 
 export type FromScreen =
   /** Bytes processed up to `offset` (flow control). */
@@ -15,4 +16,6 @@ export type FromScreen =
   | { type: "reply"; id: number; data: string }
   | { type: "snapshot"; id: number; req: number; data: string; offset: number; alt: boolean }
   /** What typing into the program needs to know: paste mode and the line the cursor is on. */
-  | { type: "probe"; id: number; req: number; bracketedPaste: boolean; cursorLine: string; offset: number };
+  | { type: "probe"; id: number; req: number; bracketedPaste: boolean; cursorLine: string; offset: number }
+  /** The visible screen as plain text, one string per row. */
+  | { type: "text"; id: number; req: number; lines: string[]; cursor: { x: number; y: number }; alt: boolean; offset: number };

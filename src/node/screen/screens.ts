@@ -28,6 +28,13 @@ export interface ScreenProbe {
   offset: number;
 }
 
+export interface ScreenText {
+  lines: string[];
+  cursor: { x: number; y: number };
+  alt: boolean;
+  offset: number;
+}
+
 export interface ScreenSnapshot {
   data: string;
   /** Output offset the snapshot reflects: live output continues from here. */
@@ -98,6 +105,11 @@ export class Screens {
     return m?.type === "probe" ? { bracketedPaste: m.bracketedPaste, cursorLine: m.cursorLine, offset: m.offset } : undefined;
   }
 
+  async text(id: number): Promise<ScreenText | undefined> {
+    const m = await this.ask(id, (req) => ({ type: "text", id, req }));
+    return m?.type === "text" ? { lines: m.lines, cursor: m.cursor, alt: m.alt, offset: m.offset } : undefined;
+  }
+
   /** A question to the worker about one screen; undefined if it does not answer in time. */
   private ask(id: number, make: (req: number) => ToScreen): Promise<FromScreen | undefined> {
     if (!this.entries.has(id)) return Promise.resolve(undefined);
@@ -129,7 +141,7 @@ export class Screens {
   }
 
   private receive(m: FromScreen) {
-    if (m.type === "snapshot" || m.type === "probe") {
+    if (m.type === "snapshot" || m.type === "probe" || m.type === "text") {
       const r = this.pending.get(m.req);
       this.pending.delete(m.req);
       r?.(m);

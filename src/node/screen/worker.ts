@@ -82,6 +82,16 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
       });
       return;
     }
+    case "text": {
+      const at = s.fed;
+      s.term.write("", () => {
+        const buf = s.term.buffer.active;
+        const lines: string[] = [];
+        for (let r = 0; r < s.term.rows; r++) lines.push(buf.getLine(buf.viewportY + r)?.translateToString(true) ?? "");
+        post({ type: "text", id: m.id, req: m.req, lines, cursor: { x: buf.cursorX, y: buf.cursorY }, alt: buf.type === "alternate", offset: at });
+      });
+      return;
+    }
     case "snapshot":
       // Wait until everything fed so far is parsed; the callback runs before any later chunk is
       // parsed, so the snapshot matches `at` exactly.
