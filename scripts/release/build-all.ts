@@ -1,6 +1,7 @@
 /**
  * Builds a release: one cw binary per platform (cross-compiled here with `bun build --compile`
- * via scripts/build.ts), checks each one, and writes SHA256SUMS, VERSION and the Homebrew formula.
+ * via scripts/build.ts), ad-hoc signs the macOS ones (macho-sign.ts), checks each one, and writes
+ * SHA256SUMS, VERSION and the Homebrew formula.
  *
  *   bun scripts/release/build-all.ts --version v0.1.0                 # all platforms
  *   bun scripts/release/build-all.ts --version v0.1.0 --platforms linux-x64 --out /tmp/rel
@@ -16,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { inspectBinary, problems } from "./inspect";
+import { adhocSign } from "./macho-sign";
 import { assetName, PLATFORMS, type Platform, VERSION_RE } from "./platforms";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -63,6 +65,8 @@ try {
       stderr: "inherit",
     });
     if (proc.exitCode !== 0) fail(`building ${p.name} (${p.target}) failed with exit ${proc.exitCode}`);
+    // Bun leaves darwin-x64 output with the runtime's original, now invalid signature.
+    if (p.os === "darwin") writeFileSync(built, adhocSign(readFileSync(built)));
     const issues = problems(p, inspectBinary(built));
     if (issues.length) fail(`the ${p.name} binary ${issues.join("; ")}`);
     const name = assetName(version, p.name);

@@ -1,12 +1,14 @@
 /**
  * Checks a compiled cw binary without running it: its executable format, CPU, libc (from the ELF
  * interpreter) and which bun-pty native libraries are embedded in it (by searching for each
- * library file's exact bytes, so a stale or wrong-architecture copy cannot pass).
+ * library file's exact bytes, so a stale or wrong-architecture copy cannot pass), and for macOS
+ * whether its code signature matches the file.
  *
  *   bun scripts/release/inspect.ts dist/release/v0.1.0/cw-v0.1.0-linux-arm64 ...
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { signatureProblems } from "./macho-sign";
 import { ALL_PTY_LIBS, allowedLibs, type Platform } from "./platforms";
 
 const PTY_DIR = resolve(import.meta.dir, "../../node_modules/bun-pty/rust-pty/target/release");
@@ -18,6 +20,8 @@ export interface BinaryInfo {
   interpreter?: string;
   musl: boolean;
   embeddedLibs: string[];
+  /** Mach-O only: what is wrong with its code signature (empty when it is valid). */
+  signature?: string[];
 }
 
 const ELF_MACHINE: Record<number, BinaryInfo["arch"]> = { 0x3e: "x64", 0xb7: "arm64" };
@@ -34,6 +38,7 @@ export function inspectBinary(path: string): BinaryInfo {
   } else if (buf.readUInt32LE(0) === 0xfeedfacf) {
     info.format = "macho";
     info.arch = MACHO_CPU[buf.readUInt32LE(4)] ?? "unknown";
+    info.signature = signatureProblems(buf);
   }
   for (const lib of ALL_PTY_LIBS) {
     if (buf.indexOf(readFileSync(join(PTY_DIR, lib))) >= 0) info.embeddedLibs.push(lib);
@@ -63,6 +68,7 @@ export function problems(p: Platform, info: BinaryInfo): string[] {
   if (info.format !== wantFormat) out.push(`is ${info.format}, expected ${wantFormat}`);
   if (info.arch !== p.arch) out.push(`is built for ${info.arch}, expected ${p.arch}`);
   if (p.os === "linux" && info.musl !== p.musl) out.push(`uses interpreter ${info.interpreter}, expected a ${p.musl ? "musl" : "glibc"} one`);
+  if (info.signature?.length) out.push(`has an invalid code signature: it ${info.signature.join("; ")}`);
   if (!info.embeddedLibs.includes(p.ptyLib)) out.push(`does not embed ${p.ptyLib}`);
   const stray = info.embeddedLibs.filter((l) => !allowedLibs(p).includes(l));
   if (stray.length) out.push(`embeds other platforms' libraries: ${stray.join(", ")}`);
