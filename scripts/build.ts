@@ -18,6 +18,9 @@ const result = await Bun.build({
   entrypoints: ["src/main.ts", "src/node/screen/worker.ts"],
   compile: { outfile, ...(target ? { target: target as Bun.Build.CompileTarget } : {}) },
   minify: true,
+  // Precompiled bytecode: start-up no longer parses the whole bundle (cw --version ~37 → ~14 ms).
+  bytecode: true,
+  format: "esm",
   sourcemap: "linked",
   define: { CW_VERSION: JSON.stringify(version) },
 });
