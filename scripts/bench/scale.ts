@@ -1,0 +1,81 @@
+/**
+ * Many idle sessions: the server's resident memory with 0 and with N sessions of `sleep 3600`,
+ * and the wall time of listing them (`cw list` vs `tmux ls`), run as a user would, N times.
+ *
+ * Each side gets a fresh server for this, so earlier throughput runs do not colour its memory.
+ * tmux gets N sessions of one window each: N windows, and `tmux ls` has N lines to print, like
+ * `cw list`.
+ */
+import { baseEnv, COLS, type Cw, ROWS, type Tmux } from "./subjects";
+import { median, quantile, rssBytes, run, settledMedian } from "./util";
+
+export interface ScaleResult {
+  sessions: number;
+  rss0: number;
+  rssN: number;
+  perSession: number;
+  list: { median: number; p90: number; runs: number };
+  /** cw only: the same binary doing nothing (`cw --version`): the start-up floor of any command. */
+  startupFloor?: { median: number; p90: number; runs: number };
+  /** cw only: the ListSessions round trip over the socket from a client already running. */
+  rpc?: { median: number; p90: number; runs: number };
+}
+
+function summary(xs: number[]) {
+  return { median: median(xs), p90: quantile(xs, 0.9), runs: xs.length };
+}
+
+function timeRuns(cmd: string[], env: Record<string, string>, runs: number, check?: (out: string) => void): number[] {
+  for (let i = 0; i < 3; i++) run(cmd, { env }); // warm-up: page cache, first-run costs
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = run(cmd, { env });
+    if (i === 0) check?.(r.stdout);
+    xs.push(r.ms);
+  }
+  return xs;
+}
+
+export async function cwScale(cw: Cw, sessions: number, runs: number): Promise<ScaleResult> {
+  const pid = cw.start();
+  const rss0 = await settledMedian(() => rssBytes(pid), 1500);
+  for (let i = 0; i < sessions; i++) await cw.launch(["sleep", "3600"]);
+  const rssN = await settledMedian(() => rssBytes(pid), 2500);
+  const env = cw.env();
+  const list = timeRuns([cw.bin, "list"], env, runs, (out) => {
+    const lines = out.trim().split("\n").length - 1;
+    if (lines !== sessions) throw new Error(`cw list showed ${lines} sessions, expected ${sessions}`);
+  });
+  const floor = timeRuns([cw.bin, "--version"], env, runs);
+  const rpc: number[] = [];
+  for (let i = 0; i < runs + 3; i++) {
+    const t0 = performance.now();
+    const conn = await cw.connect();
+    conn.send({ type: "ListSessions" });
+    const reply = await conn.nextReply();
+    conn.close();
+    if (reply?.type !== "SessionList") throw new Error("ListSessions failed");
+    if (i >= 3) rpc.push(performance.now() - t0);
+  }
+  return { sessions, rss0, rssN, perSession: (rssN - rss0) / sessions, list: summary(list), startupFloor: summary(floor), rpc: summary(rpc) };
+}
+
+export async function tmuxScale(tmux: Tmux, sessions: number, runs: number): Promise<ScaleResult> {
+  const pid = tmux.startServer();
+  const rss0 = await settledMedian(() => rssBytes(pid), 1500);
+  // Ten sessions per tmux invocation keeps this quick.
+  for (let i = 0; i < sessions; i += 10) {
+    const args: string[] = [];
+    for (let j = i; j < Math.min(sessions, i + 10); j++) {
+      if (args.length) args.push(";");
+      args.push("new-session", "-d", "-s", `idle${j}`, "-x", String(COLS), "-y", String(ROWS), "sleep 3600");
+    }
+    tmux.cmd(args);
+  }
+  const rssN = await settledMedian(() => rssBytes(pid), 2500);
+  const list = timeRuns([...tmux.base(), "ls"], baseEnv(), runs, (out) => {
+    const lines = out.trim().split("\n").length;
+    if (lines !== sessions) throw new Error(`tmux ls showed ${lines} sessions, expected ${sessions}`);
+  });
+  return { sessions, rss0, rssN, perSession: (rssN - rss0) / sessions, list: summary(list) };
+}
