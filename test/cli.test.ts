@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { COMMANDS } from "../src/cli/main";
-import { CwHome, waitFor } from "./helpers";
+import { capture, CwHome, waitFor } from "./helpers";
 
 let cw: CwHome;
 beforeAll(() => {
@@ -61,17 +61,14 @@ describe("send --file and watch", () => {
     const id = await cw.launch(["bash", "-c", "seq 1 100; read x; echo done-$x"]);
     await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("100"), "output");
     const w = cw.spawn(["watch", String(id), "--tail", "3"]);
-    let out = "";
-    const reading = (async () => {
-      for await (const c of w.stdout) out += new TextDecoder().decode(c);
-    })();
-    await waitFor(() => out.includes("100"), "tail in watch");
+    const out = capture(w.stdout);
+    await waitFor(() => out.text.includes("100"), "tail in watch");
     await cw.ok(["send", String(id), "now"]);
     expect(await w.exited).toBe(0);
-    await reading;
-    const lines = out.trim().split(/\r?\n/);
+    await out.done;
+    const lines = out.text.trim().split(/\r?\n/);
     expect(lines.slice(0, 3)).toEqual(["98", "99", "100"]);
-    expect(out).toContain("done-now");
+    expect(out.text).toContain("done-now");
   });
 
   test("watch --tag labels each line with its session; --timeout ends it", async () => {

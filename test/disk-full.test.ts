@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CwHome, waitFor } from "./helpers";
+import { capture, CwHome, waitFor } from "./helpers";
 
 const isRoot = process.getuid?.() === 0;
 let mountpoint = "";
@@ -37,17 +37,14 @@ test.skipIf(!isRoot)("with the disk full, sessions run on, clients are served an
   const flood = await cw.launch(["bash", "-c", "read x; for i in $(seq 1 3000); do echo flood-line-$i; done; read y; echo end-$y"], ["flood"]);
   // A live follower started before the disk fills.
   const follower = cw.spawn(["logs", "flood", "--follow"]);
-  let followed = "";
-  const reading = (async () => {
-    for await (const c of follower.stdout) followed += new TextDecoder().decode(c);
-  })();
+  const followed = capture(follower.stdout);
   try {
     writeFileSync(join(mountpoint, "filler"), Buffer.alloc(8 * 1024 * 1024));
   } catch {
     /* ENOSPC is the point */
   }
   await cw.ok(["send", "flood", "go"]);
-  await waitFor(() => followed.includes("flood-line-3000"), "the follower to see all output live");
+  await waitFor(() => followed.text.includes("flood-line-3000"), "the follower to see all output live");
   // A new session cannot be recorded: refused with a clear error, nothing half-made.
   const refused = await cw.run(["launch", "--", "true"]);
   expect(refused.code).toBe(1);
@@ -63,10 +60,10 @@ test.skipIf(!isRoot)("with the disk full, sessions run on, clients are served an
   rmSync(join(mountpoint, "filler"), { force: true });
   await cw.ok(["send", "flood", "fine"]);
   await cw.waitStatus(flood, "completed");
-  await reading;
-  const lines = followed.split(/\r?\n/).filter((l) => l.startsWith("flood-line-"));
+  await followed.done;
+  const lines = followed.text.split(/\r?\n/).filter((l) => l.startsWith("flood-line-"));
   expect(lines.length).toBe(3000);
-  expect(followed).toContain("end-fine");
+  expect(followed.text).toContain("end-fine");
   expect(await cw.ok(["logs", "flood", "--tail", "1"])).toContain("end-fine");
   const after = await cw.launch(["sleep", "30"], ["after"]);
   expect((await cw.run(["msg", "after", "works again"])).code).toBe(0);

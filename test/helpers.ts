@@ -169,3 +169,13 @@ export class Tmux {
 export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** Collects a child's output stream as it arrives: read `.text` any time, await `.done` at the end. */
+export function capture(stream: ReadableStream<Uint8Array>): { readonly text: string; done: Promise<void> } {
+  const decoder = new TextDecoder();
+  const c = { text: "", done: Promise.resolve() };
+  c.done = (async () => {
+    for await (const chunk of stream) c.text += decoder.decode(chunk, { stream: true });
+  })();
+  return c;
+}

@@ -1,7 +1,7 @@
 /** Messages between sessions and the user: msg, inbox, request/reply, broadcast, listen, delivery into a TUI, durability, kv. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { CwHome, waitFor } from "./helpers";
+import { capture, CwHome, waitFor } from "./helpers";
 
 const COMPOSER = resolve(import.meta.dir, "fixtures/composer.ts");
 let cw: CwHome;
@@ -107,26 +107,20 @@ describe("messages", () => {
 
   test("listen shows traffic in the seed's format; subscribe sees message events", async () => {
     const l = cw.spawn(["listen"]);
-    let out = "";
-    let err = "";
-    const r1 = (async () => {
-      for await (const c of l.stdout) out += new TextDecoder().decode(c);
-    })();
-    const r2 = (async () => {
-      for await (const c of l.stderr) err += new TextDecoder().decode(c);
-    })();
-    await waitFor(() => err.includes("listening"), "listen ack");
+    const out = capture(l.stdout);
+    const err = capture(l.stderr);
+    await waitFor(() => err.text.includes("listening"), "listen ack");
     await cw.ok(["msg", "-f", "m-planner", "m-coder", "start with the auth module"]);
     const req = cw.run(["request", "-f", "m-coder", "m-planner", "need the DB schema?", "--timeout", "20"]);
-    const id = await waitFor(() => /REQUEST \((req_[0-9a-f]+)\)/.exec(out)?.[1], "request in listen");
+    const id = await waitFor(() => /REQUEST \((req_[0-9a-f]+)\)/.exec(out.text)?.[1], "request in listen");
     await cw.ok(["reply", id, "use the existing users table", "-f", "m-planner"]);
     expect((await req).stdout).toContain("[reply from m-planner] use the existing users table");
-    await waitFor(() => out.includes("REPLY"), "reply in listen");
+    await waitFor(() => out.text.includes("REPLY"), "reply in listen");
     l.kill();
-    await Promise.all([r1, r2]);
-    expect(out).toContain("[m-planner → m-coder] start with the auth module");
-    expect(out).toContain(`[m-coder → m-planner] REQUEST (${id}): need the DB schema?`);
-    expect(out).toContain(`[m-planner] REPLY (${id}): use the existing users table`);
+    await Promise.all([out.done, err.done]);
+    expect(out.text).toContain("[m-planner → m-coder] start with the auth module");
+    expect(out.text).toContain(`[m-coder → m-planner] REQUEST (${id}): need the DB schema?`);
+    expect(out.text).toContain(`[m-planner] REPLY (${id}): use the existing users table`);
   });
 });
 

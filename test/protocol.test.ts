@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { NodeConnection } from "../src/client/connection";
 import { controlFrame, encodeFrame, FRAME_CONTROL, MAX_PAYLOAD, PROTOCOL_VERSION } from "../src/protocol";
-import { CwHome, waitFor } from "./helpers";
+import { capture, CwHome, waitFor } from "./helpers";
 
 let cw: CwHome;
 let sock: string;
@@ -167,16 +167,10 @@ describe("output integrity", () => {
 describe("events", () => {
   test("subscribe streams created, attached, input, detached, status and output_summary events, filtered", async () => {
     const sub = cw.spawn(["subscribe", "--tag", "ev", "--json"]);
-    let text = "";
-    let errText = "";
-    const reading = (async () => {
-      for await (const c of sub.stderr) errText += new TextDecoder().decode(c);
-    })();
-    const stdout = (async () => {
-      for await (const c of sub.stdout) text += new TextDecoder().decode(c);
-    })();
+    const out = capture(sub.stdout);
+    const err = capture(sub.stderr);
     // The subscription is live once the node has acknowledged it (reported on stderr).
-    await waitFor(() => errText.includes("subscribed"), "subscribe acknowledgement");
+    await waitFor(() => err.text.includes("subscribed"), "subscribe acknowledgement");
     const other = await cw.launch(["true"], ["--tag", "not-ev"]);
     const id = await cw.launch(["bash", "-c", "read x; echo got $x; sleep 0.2"], ["--tag", "ev"]);
     const att = await NodeConnection.open(sock);
@@ -186,7 +180,7 @@ describe("events", () => {
     await cw.waitStatus(id, "completed");
     att.close();
     const events = await waitFor(() => {
-      const evs = text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      const evs = out.text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
       const types = new Set(evs.map((e) => e.type));
       return ["session.created", "session.attached", "session.input", "session.detached", "session.status", "session.output_summary"].every((t) => types.has(t)) ? evs : undefined;
     }, "all event types", 15_000);
@@ -194,7 +188,6 @@ describe("events", () => {
     expect(events.some((e: any) => e.session_id === other)).toBe(false);
     expect(events.find((e: any) => e.type === "session.status").data).toMatchObject({ status: "completed", exit_code: 0 });
     sub.kill();
-    await reading;
-    await stdout;
+    await Promise.all([out.done, err.done]);
   });
 });

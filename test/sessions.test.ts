@@ -1,6 +1,6 @@
 /** Launch, list, logs, send, status, kill, wait: the session lifecycle through the real binary. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CwHome, waitFor } from "./helpers";
+import { capture, CwHome, waitFor } from "./helpers";
 
 let cw: CwHome;
 beforeAll(() => {
@@ -109,16 +109,13 @@ describe("logs, send, status", () => {
   test("logs --follow streams and stops by itself when the session ends", async () => {
     const id = await cw.launch(["bash", "-c", "echo start; read x; echo after-$x; exit 3"]);
     const f = cw.spawn(["logs", String(id), "--follow"]);
-    let seen = "";
-    const reader = (async () => {
-      for await (const c of f.stdout) seen += new TextDecoder().decode(c);
-    })();
-    await waitFor(() => seen.includes("start"), "start in follow");
+    const seen = capture(f.stdout);
+    await waitFor(() => seen.text.includes("start"), "start in follow");
     await cw.ok(["send", String(id), "go"]);
     const code = await Promise.race([f.exited, Bun.sleep(10_000).then(() => "hung")]);
-    await reader;
+    await seen.done;
     expect(code).toBe(0);
-    expect(seen).toContain("after-go");
+    expect(seen.text).toContain("after-go");
   });
 
   test("unknown sessions get a clear error and exit 3", async () => {
