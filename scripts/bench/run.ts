@@ -244,7 +244,7 @@ async function scaleSuite() {
   scale.tmux = await step("scale tmux", () => tmuxScale(tmuxB, cfg.sessions, cfg.listRuns));
   if (scale.tmux) say(`  tmux: ls ${fmtMs(scale.tmux.list.median)}, RSS ${fmtBytes(scale.tmux.rss0)} → ${fmtBytes(scale.tmux.rssN)}`);
   tmuxB.cleanup();
-  scale.cw = await step("scale cw", () => cwScale(cwB, cfg.sessions, cfg.listRuns));
+  scale.cw = await step("scale cw", () => cwScale(cwB, cfg.sessions, cfg.listRuns, root));
   if (scale.cw) say(`  cw: list ${fmtMs(scale.cw.list.median)}, RSS ${fmtBytes(scale.cw.rss0)} → ${fmtBytes(scale.cw.rssN)}`);
   cwB.cleanup();
 }
@@ -346,13 +346,25 @@ function printReport(rs: Row[]) {
 
   const notes: string[] = [];
   const raw = throughput["cw raw attach"];
-  if (raw) notes.push(`cw raw attach (protocol client in-process, no terminal): ${raw.mibPerS.toFixed(1)} MiB/s, node CPU ${raw.serverCpuS?.toFixed(2)} s`);
+  if (raw) notes.push(`cw raw attach (protocol client in-process, no terminal): ${raw.mibPerS.toFixed(1)} MiB/s, node CPU ${raw.serverCpuS?.toFixed(2)} s, node peak RSS ${fmtBytes(raw.serverPeakRss ?? Number.NaN)}`);
   for (const k of ["tmux detached", "cw detached", "tmux attached", "cw attached"]) {
     const r = throughput[k];
-    if (r?.serverCpuS !== undefined) notes.push(`${k}: ${r.seconds.toFixed(2)} s wall, server CPU ${r.serverCpuS.toFixed(2)} s${r.nodeSeconds !== undefined ? `, node-side ${r.nodeSeconds.toFixed(2)} s` : ""}${r.bytesSeen !== undefined ? `, client terminal got ${fmtBytes(r.bytesSeen)}` : ""}`);
+    if (r?.serverCpuS !== undefined)
+      notes.push(
+        `${k}: ${r.seconds.toFixed(2)} s wall, server CPU ${r.serverCpuS.toFixed(2)} s` +
+          (r.serverPeakRss ? `, server peak RSS ${fmtBytes(r.serverPeakRss)}` : "") +
+          (r.nodeSeconds !== undefined ? `, node-side ${r.nodeSeconds.toFixed(2)} s` : "") +
+          (r.clientCpuS !== undefined && Number.isFinite(r.clientCpuS) ? `, client CPU ${r.clientCpuS.toFixed(2)} s` : "") +
+          (r.bytesSeen !== undefined ? `, client terminal got ${fmtBytes(r.bytesSeen)}` : ""),
+      );
   }
   if (nodePeakRss) notes.push(`cw node peak RSS during the throughput runs: ${fmtBytes(nodePeakRss)}`);
-  if (scale.cw?.startupFloor) notes.push(`cw start-up floor (cw --version): ${fmtMs(scale.cw.startupFloor.median)}; ListSessions round trip in-process: ${fmtMs(scale.cw.rpc!.median)}`);
+  if (scale.cw?.startupFloor)
+    notes.push(
+      `list floors: cw --version ${fmtMs(scale.cw.startupFloor.median)}` +
+        (scale.cw.runtimeFloor ? `, a compiled hello-world Bun binary ${fmtMs(scale.cw.runtimeFloor.median)}` : "") +
+        `; ListSessions round trip from a running client: ${fmtMs(scale.cw.rpc!.median)}`,
+    );
   if (scale.cw) notes.push(`cw node RSS: ${fmtBytes(scale.cw.rss0)} idle, ${fmtBytes(scale.cw.rssN)} with ${cfg.sessions} sessions`);
   if (scale.tmux) notes.push(`tmux server RSS: ${fmtBytes(scale.tmux.rss0)} idle, ${fmtBytes(scale.tmux.rssN)} with ${cfg.sessions} sessions`);
   for (const [k, v] of Object.entries(latency)) if (v) notes.push(`echo typing ${k}: p90 ${fmtMs(v.p90)}, max ${fmtMs(v.max)}, mean ${fmtMs(v.mean)}, ${v.samples} samples${v.timeouts ? `, ${v.timeouts} lost` : ""}`);

@@ -6,6 +6,8 @@
  * tmux gets N sessions of one window each: N windows, and `tmux ls` has N lines to print, like
  * `cw list`.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { baseEnv, COLS, type Cw, ROWS, type Tmux } from "./subjects";
 import { median, quantile, rssBytes, run, settledMedian } from "./util";
 
@@ -17,6 +19,8 @@ export interface ScaleResult {
   list: { median: number; p90: number; runs: number };
   /** cw only: the same binary doing nothing (`cw --version`): the start-up floor of any command. */
   startupFloor?: { median: number; p90: number; runs: number };
+  /** cw only: a compiled hello-world Bun binary: the floor of any Bun-built command line tool. */
+  runtimeFloor?: { median: number; p90: number; runs: number };
   /** cw only: the ListSessions round trip over the socket from a client already running. */
   rpc?: { median: number; p90: number; runs: number };
 }
@@ -36,7 +40,20 @@ function timeRuns(cmd: string[], env: Record<string, string>, runs: number, chec
   return xs;
 }
 
-export async function cwScale(cw: Cw, sessions: number, runs: number): Promise<ScaleResult> {
+/** Builds a compiled hello-world the way dist/cw is built; undefined if that fails. */
+function helloWorld(dir: string): string | undefined {
+  const src = join(dir, "hello.ts");
+  const out = join(dir, "hello");
+  try {
+    writeFileSync(src, 'console.log("hello");\n');
+    run([process.execPath, "build", "--compile", "--bytecode", "--minify", src, "--outfile", out], { timeoutMs: 60_000 });
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: string): Promise<ScaleResult> {
   const pid = cw.start();
   const rss0 = await settledMedian(() => rssBytes(pid), 1500);
   for (let i = 0; i < sessions; i++) await cw.launch(["sleep", "3600"]);
@@ -47,6 +64,8 @@ export async function cwScale(cw: Cw, sessions: number, runs: number): Promise<S
     if (lines !== sessions) throw new Error(`cw list showed ${lines} sessions, expected ${sessions}`);
   });
   const floor = timeRuns([cw.bin, "--version"], env, runs);
+  const hello = helloWorld(workDir);
+  const runtime = hello ? timeRuns([hello], env, runs) : undefined;
   const rpc: number[] = [];
   for (let i = 0; i < runs + 3; i++) {
     const t0 = performance.now();
@@ -57,7 +76,16 @@ export async function cwScale(cw: Cw, sessions: number, runs: number): Promise<S
     if (reply?.type !== "SessionList") throw new Error("ListSessions failed");
     if (i >= 3) rpc.push(performance.now() - t0);
   }
-  return { sessions, rss0, rssN, perSession: (rssN - rss0) / sessions, list: summary(list), startupFloor: summary(floor), rpc: summary(rpc) };
+  return {
+    sessions,
+    rss0,
+    rssN,
+    perSession: (rssN - rss0) / sessions,
+    list: summary(list),
+    startupFloor: summary(floor),
+    ...(runtime ? { runtimeFloor: summary(runtime) } : {}),
+    rpc: summary(rpc),
+  };
 }
 
 export async function tmuxScale(tmux: Tmux, sessions: number, runs: number): Promise<ScaleResult> {

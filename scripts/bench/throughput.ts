@@ -25,6 +25,10 @@ export interface ThroughputResult {
   serverCpuS?: number;
   /** cw: the node's own view, created_at to completed_at. */
   nodeSeconds?: number;
+  /** Largest RSS of the server seen during the run (sampled five times a second). */
+  serverPeakRss?: number;
+  /** CPU seconds the attach client used (attached runs). */
+  clientCpuS?: number;
 }
 
 const LINE = Buffer.from("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-\n");
@@ -80,11 +84,12 @@ export async function cwDetached(cw: Cw, nodePid: number, payload: string, mib: 
   const cpu0 = cpuSeconds(nodePid);
   const t0 = performance.now();
   const id = cw.launchCli(["cat", payload]);
-  const out = await waitCommand([cw.bin, "wait", "--json", String(id)], cw.env(), timeoutMs, guard(nodePid));
+  const mon = monitor(nodePid);
+  const out = await waitCommand([cw.bin, "wait", "--json", String(id)], cw.env(), timeoutMs, mon.check);
   const seconds = (performance.now() - t0) / 1000;
   const s = (JSON.parse(out) as { sessions: { duration_ms: number | null; status: string; exit_code: number | null }[] }).sessions[0]!;
   if (s.status !== "completed" || s.exit_code !== 0) throw new Error(`cw session ended ${s.status} (${s.exit_code})`);
-  return result(mib, seconds, { serverCpuS: cpuSeconds(nodePid) - cpu0, nodeSeconds: (s.duration_ms ?? Number.NaN) / 1000 });
+  return result(mib, seconds, { serverCpuS: cpuSeconds(nodePid) - cpu0, nodeSeconds: (s.duration_ms ?? Number.NaN) / 1000, serverPeakRss: mon.peak });
 }
 
 let channel = 0;
@@ -94,9 +99,10 @@ export async function tmuxDetached(tmux: Tmux, serverPid: number, payload: strin
   const cpu0 = cpuSeconds(serverPid);
   const t0 = performance.now();
   tmux.cmd(["new-window", "-d", "-t", "keep:", `cat '${payload}'; ${tmux.shellPrefix()} wait-for -S ${ch}`]);
-  await waitCommand([...tmux.base(), "wait-for", ch], baseEnv(), timeoutMs, guard(serverPid));
+  const mon = monitor(serverPid);
+  await waitCommand([...tmux.base(), "wait-for", ch], baseEnv(), timeoutMs, mon.check);
   const seconds = (performance.now() - t0) / 1000;
-  return result(mib, seconds, { serverCpuS: cpuSeconds(serverPid) - cpu0 });
+  return result(mib, seconds, { serverCpuS: cpuSeconds(serverPid) - cpu0, serverPeakRss: mon.peak });
 }
 
 /** The session's command when a client attaches first: wait for Enter, then print. */
@@ -108,13 +114,21 @@ function gated(payload: string): string[] {
 const RSS_LIMIT = 1024 * MiB;
 const STALL_MS = 15_000;
 
-/** Throws when the server died or its memory ran away; called while a run is in progress. */
-export function guard(serverPid: number): () => void {
-  return () => {
-    if (!alive(serverPid)) throw new Error(`the server (pid ${serverPid}) died`);
-    const rss = rssBytes(serverPid);
-    if (rss > RSS_LIMIT) throw new Error(`the server's RSS reached ${fmtBytes(rss)}; stopped the run`);
+/**
+ * Watches the server while a run is in progress: `check` throws when it died or its memory ran
+ * away, and records the largest RSS seen.
+ */
+export function monitor(serverPid: number) {
+  const m = {
+    peak: 0,
+    check: () => {
+      if (!alive(serverPid)) throw new Error(`the server (pid ${serverPid}) died`);
+      const rss = rssBytes(serverPid);
+      m.peak = Math.max(m.peak, rss);
+      if (rss > RSS_LIMIT) throw new Error(`the server's RSS reached ${fmtBytes(rss)}; stopped the run`);
+    },
   };
+  return m;
 }
 
 /** Attaches a client on a PTY we own, waits for its first paint, types Enter, drains to its exit. */
@@ -126,9 +140,11 @@ function timeAttached(cmd: string[], env: Record<string, string>, mib: number, t
     const cpu0 = cpuSeconds(serverPid);
     const t0 = performance.now();
     p.write("\r");
-    const n = p.drainToEof(t0 + timeoutMs, STALL_MS, guard(serverPid));
+    const mon = monitor(serverPid);
+    const n = p.drainToEof(t0 + timeoutMs, STALL_MS, mon.check);
     const seconds = (performance.now() - t0) / 1000;
-    return result(mib, seconds, { bytesSeen: n, serverCpuS: cpuSeconds(serverPid) - cpu0 });
+    // The client has exited but is not reaped yet (our event loop was busy): its CPU time is readable.
+    return result(mib, seconds, { bytesSeen: n, serverCpuS: cpuSeconds(serverPid) - cpu0, serverPeakRss: mon.peak, clientCpuS: cpuSeconds(p.proc.pid) });
   } finally {
     p.close();
   }
@@ -159,7 +175,7 @@ export async function cwRawAttach(cw: Cw, nodePid: number, payload: string, mib:
     const t0 = performance.now();
     const deadline = t0 + timeoutMs;
     conn.sendData(Buffer.from("\r"));
-    const check = guard(nodePid);
+    const mon = monitor(nodePid);
     let n = 0;
     let lastData = t0;
     // One outstanding next() at a time: a timed-out race must not leave a second reader behind.
@@ -170,7 +186,7 @@ export async function cwRawAttach(cw: Cw, nodePid: number, payload: string, mib:
         const now = performance.now();
         if (now > deadline) throw new Error(`raw attach timed out after ${n} bytes`);
         if (now - lastData > STALL_MS) throw new Error(`output stalled: nothing for ${STALL_MS / 1000} s after ${n} bytes`);
-        check();
+        mon.check();
         continue;
       }
       pending = conn.next();
@@ -184,7 +200,8 @@ export async function cwRawAttach(cw: Cw, nodePid: number, payload: string, mib:
       if (m.type === "AttachEnded") break;
     }
     const seconds = (performance.now() - t0) / 1000;
-    return result(mib, seconds, { bytesSeen: n, serverCpuS: cpuSeconds(nodePid) - cpu0 });
+    mon.check();
+    return result(mib, seconds, { bytesSeen: n, serverCpuS: cpuSeconds(nodePid) - cpu0, serverPeakRss: mon.peak });
   } finally {
     conn.close();
   }
