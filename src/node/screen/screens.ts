@@ -21,6 +21,12 @@ function workerUrl(): string {
   return Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/") ? "./node/screen/worker.ts" : new URL("./worker.ts", import.meta.url).href;
 }
 export const RESYNC_BYTES = 512 * 1024;
+/**
+ * While output floods faster than the emulator parses, resynchronise at most this often: the
+ * screen only needs the flood's end, and parsing all of it would take a core from the program.
+ * A question about the screen (snapshot, probe, text) resynchronises at once.
+ */
+const RESYNC_EVERY_MS = 250;
 
 export interface ScreenProbe {
   bracketedPaste: boolean;
@@ -49,6 +55,8 @@ interface Entry {
   posted: number;
   acked: number;
   lagging: boolean;
+  lastResync: number;
+  resyncTimer?: ReturnType<typeof setTimeout>;
   /** Reads the last bytes of the session's output for a resync. */
   tail: (bytes: number) => { bytes: Uint8Array; end: number };
   onReply: (data: string) => void;
@@ -73,7 +81,7 @@ export class Screens {
   }
 
   open(id: number, cols: number, rows: number, tail: Entry["tail"], onReply: Entry["onReply"], startAt = 0) {
-    this.entries.set(id, { queued: [], queuedBytes: 0, posted: startAt, acked: startAt, lagging: false, tail, onReply });
+    this.entries.set(id, { queued: [], queuedBytes: 0, posted: startAt, acked: startAt, lagging: false, lastResync: 0, tail, onReply });
     this.send({ type: "open", id, cols, rows, scrollback: this.scrollback });
     if (startAt > 0) this.resync(id);
   }
@@ -123,7 +131,10 @@ export class Screens {
   }
 
   close(id: number) {
-    if (!this.entries.delete(id)) return;
+    const e = this.entries.get(id);
+    if (!e) return;
+    if (e.resyncTimer) clearTimeout(e.resyncTimer);
+    this.entries.delete(id);
     this.send({ type: "close", id });
   }
 
@@ -144,7 +155,9 @@ export class Screens {
 
   /** A question to the worker about one screen; undefined if it does not answer in time. */
   private ask(id: number, make: (req: number) => ToScreen): Promise<FromScreen | undefined> {
-    if (!this.entries.has(id)) return Promise.resolve(undefined);
+    const e = this.entries.get(id);
+    if (!e) return Promise.resolve(undefined);
+    if (e.lagging && e.acked >= e.posted) this.resync(id);
     const req = this.nextReq++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -167,6 +180,9 @@ export class Screens {
     const e = this.entries.get(id);
     if (!e) return;
     if (this.flushQueued) this.flush();
+    if (e.resyncTimer) clearTimeout(e.resyncTimer);
+    e.resyncTimer = undefined;
+    e.lastResync = performance.now();
     const { bytes, end } = e.tail(RESYNC_BYTES);
     e.lagging = false;
     e.posted = end;
@@ -185,7 +201,11 @@ export class Screens {
     if (m.type === "reply") e.onReply(m.data);
     else if (m.type === "ack") {
       e.acked = m.offset;
-      if (e.lagging && e.acked >= e.posted) this.resync(m.id);
+      if (e.lagging && e.acked >= e.posted && !e.resyncTimer) {
+        const wait = e.lastResync + RESYNC_EVERY_MS - performance.now();
+        if (wait <= 0) this.resync(m.id);
+        else e.resyncTimer = setTimeout(() => this.resync(m.id), wait);
+      }
     }
   }
 
