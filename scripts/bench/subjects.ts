@@ -3,7 +3,8 @@
  * CODEWIRE_HOME and a tmux server on its own socket. Both are torn down by `cleanup()`, which is
  * synchronous so it can also run from an exit handler.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { NodeConnection } from "../../src/client/connection";
 import { pathsFor } from "../../src/config/paths";
 import type { SessionInfo } from "../../src/protocol";
@@ -150,6 +151,8 @@ export class Tmux {
     } catch {
       /* already gone */
     }
+    // tmux leaves its socket file behind.
+    rmSync(join(process.env.TMUX_TMPDIR || "/tmp", `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 }
 
