@@ -4,9 +4,18 @@
 import { controlFrame, dataFrame, type Frame, FrameReader, PROTOCOL_VERSION, type Reply, type RequestInput, type RequestType } from "../protocol";
 import { NodeError } from "./errors";
 
+/**
+ * Frames waiting to be consumed beyond this pause reading from the socket, so a consumer that
+ * cannot keep up (a slow terminal) pushes back on the node instead of growing this process.
+ */
+const INBOX_HIGH = 4 * 1024 * 1024;
+const INBOX_LOW = 1024 * 1024;
+
 export class NodeConnection {
   private reader = new FrameReader();
   private inbox: Frame[] = [];
+  private inboxBytes = 0;
+  private paused = false;
   private waiters: ((f: Frame | null) => void)[] = [];
   private out: Uint8Array[] = [];
   private ended = false;
@@ -52,7 +61,14 @@ export class NodeConnection {
     for (const f of frames) {
       const w = this.waiters.shift();
       if (w) w(f);
-      else this.inbox.push(f);
+      else {
+        this.inbox.push(f);
+        this.inboxBytes += frameSize(f);
+      }
+    }
+    if (this.inboxBytes > INBOX_HIGH && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
     }
   }
 
@@ -97,7 +113,14 @@ export class NodeConnection {
   /** The next frame, or null when the node closed the connection. */
   next(): Promise<Frame | null> {
     const f = this.inbox.shift();
-    if (f) return Promise.resolve(f);
+    if (f) {
+      this.inboxBytes -= frameSize(f);
+      if (this.paused && this.inboxBytes < INBOX_LOW) {
+        this.paused = false;
+        this.socket.resume();
+      }
+      return Promise.resolve(f);
+    }
     if (this.ended) {
       if (this.failure) return Promise.reject(this.failure);
       return Promise.resolve(null);
@@ -119,6 +142,10 @@ export class NodeConnection {
     this.socket.end();
     this.finish();
   }
+}
+
+function frameSize(f: Frame): number {
+  return f.kind === "data" ? f.bytes.length : 256;
 }
 
 export function checkReply(m: Reply): Reply {

@@ -68,11 +68,17 @@ export class Connection {
       this.queue.shift();
       this.queued -= head.length;
     }
-    for (const h of this.drainHooks) h();
+    // A hook may add or remove hooks: run the ones registered when the drain began.
+    for (const h of this.drainHooks.slice()) h();
   }
 
-  onDrain(h: () => void): void {
+  /** Calls `h` each time the socket drains; returns a canceller. */
+  onDrain(h: () => void): () => void {
     this.drainHooks.push(h);
+    return () => {
+      const i = this.drainHooks.indexOf(h);
+      if (i >= 0) this.drainHooks.splice(i, 1);
+    };
   }
 
   onClose(h: () => void): void {

@@ -1,27 +1,36 @@
 /** Helpers for requests that stream a session's output. */
 import type { Connection } from "./connection";
 import type { Session } from "./session";
-import { Viewer } from "./viewer";
+import { Viewer, type ViewerOptions } from "./viewer";
 
 /**
  * Follows a session's output from `from` for as long as the session runs, at the connection's
  * pace; calls `onEnd` once the program has exited and everything was delivered.
  */
-export function follow(conn: Connection, s: Session, from: number, deliver?: (b: Uint8Array) => void, onEnd?: () => void): Viewer {
-  const v = new Viewer(conn, s.log, () => s.offset, from, deliver);
+export function follow(conn: Connection, s: Session, from: number, opts: ViewerOptions = {}, onEnd?: () => void): Viewer {
+  const v = new Viewer(conn, s.log, () => s.offset, from, opts);
   s.viewers.add(v);
   conn.onClose(() => s.viewers.delete(v));
   // Start from the log (it may hold bytes between `from` and now), then go live.
   v.resume();
   if (onEnd) {
     const cancel = s.onExit(() => {
+      // The program is gone; the viewer may still be behind. Check once now and then on every
+      // drain (one hook, registered once) until it has everything.
+      let ended = false;
+      let stopDrain = () => {};
       const finish = () => {
-        if (conn.closed) return;
+        if (ended || conn.closed) return;
         if (v.cursor >= s.offset || v.cursor < s.log.start) {
+          ended = true;
+          stopDrain();
           s.viewers.delete(v);
           onEnd();
-        } else conn.onDrain(finish);
+        }
       };
+      // Catching up may finish on a drain, or later (after an attach repaint): check on both.
+      stopDrain = conn.onDrain(finish);
+      v.onCaughtUp = finish;
       v.catchUp();
       finish();
     });

@@ -12,21 +12,45 @@ import type { OutputLog } from "./output-log";
 
 const CATCHUP_CHUNK = 256 * 1024;
 
+export interface ViewerOptions {
+  /** Delivers bytes; defaults to raw data frames. */
+  deliver?: (bytes: Uint8Array) => void;
+  /**
+   * For a terminal (attach): when it falls further behind than `lagLimit` bytes, replaying the
+   * backlog would only scroll past what the screen shows now. `onLag` is called instead; it
+   * repaints and calls `jumpTo` with the offset the repaint reflects.
+   */
+  lagLimit?: number;
+  onLag?: (viewer: Viewer) => void;
+}
+
 export class Viewer {
   /** Offset of the next byte this viewer should receive. */
   cursor: number;
   private behind = false;
+  /** Waiting for onLag's repaint: deliver nothing meanwhile. */
+  private repainting = false;
+  private readonly deliver: (bytes: Uint8Array) => void;
+  /** Called whenever the viewer has caught up with the live end. */
+  onCaughtUp?: () => void;
 
   constructor(
     readonly conn: Connection,
     private readonly log: OutputLog,
     private readonly liveEnd: () => number,
     start: number,
-    /** Delivers bytes; defaults to raw data frames. */
-    private readonly deliver: (bytes: Uint8Array) => void = (b) => conn.data(b),
+    private readonly opts: ViewerOptions = {},
   ) {
     this.cursor = start;
+    this.deliver = opts.deliver ?? ((b) => conn.data(b));
     conn.onDrain(() => this.catchUp());
+  }
+
+  /** After a repaint that reflects output up to `offset`: continue from there. */
+  jumpTo(offset: number): void {
+    this.repainting = false;
+    this.cursor = offset;
+    this.resume();
   }
 
   /** Called with each new chunk; `end` is the session offset after it. */
@@ -52,11 +76,17 @@ export class Viewer {
 
   /** Sends what the viewer missed from the log until it is live again or the socket backs up. */
   catchUp(): void {
-    while (this.behind && !this.conn.closed && this.conn.pendingBytes <= HIGH_WATER) {
+    while (this.behind && !this.repainting && !this.conn.closed && this.conn.pendingBytes <= HIGH_WATER) {
       const end = this.liveEnd();
+      if (this.opts.onLag && this.opts.lagLimit !== undefined && end - this.cursor > this.opts.lagLimit) {
+        this.repainting = true;
+        this.opts.onLag(this);
+        return;
+      }
       if (this.cursor < this.log.start) this.cursor = this.log.start;
       if (this.cursor >= end) {
         this.behind = false;
+        this.onCaughtUp?.();
         return;
       }
       // Bytes the disk refused (or rotated away) are skipped: the cursor jumps the gap.

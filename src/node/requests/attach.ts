@@ -7,9 +7,15 @@ import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 import { follow } from "../stream";
+import type { Viewer } from "../viewer";
 
 /** Resets the client's screen before the snapshot paints it. */
 const CLEAR = "\x1b[0m\x1b[H\x1b[2J";
+/**
+ * A terminal further behind than this is repainted from the screen instead of replaying the
+ * backlog (as tmux redraws rather than replays): the user sees the current screen at once.
+ */
+const ATTACH_LAG_LIMIT = 4 * 1024 * 1024;
 const INPUT_EVENT_EVERY_MS = 1000;
 
 export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: NodeContext) {
@@ -67,7 +73,19 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       from = snap.offset;
     }
   }
-  follow(conn, s, from, undefined, () => {
+  const repaint = async (v: Viewer) => {
+    const snap = await ctx.screens.snapshot(s.id, 0);
+    if (conn.closed) return;
+    if (snap) {
+      conn.data(Buffer.from(CLEAR + snap.data, "utf8"));
+      v.jumpTo(snap.offset);
+    } else {
+      // No screen (the program just ended): its last screenful of output stands in for it.
+      conn.data(Buffer.from(CLEAR, "utf8"));
+      v.jumpTo(s.log.offsetOfLastLines(s.record.rows));
+    }
+  };
+  follow(conn, s, from, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaint(v) }, () => {
     if (ended) return;
     conn.reply({ type: "AttachEnded", reason: s.record.status === "killed" ? "killed" : "exited", session: s.info() });
     detach();

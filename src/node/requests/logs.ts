@@ -13,7 +13,7 @@ export function logs(req: RequestOf<"Logs">, conn: Connection, ctx: NodeContext)
   };
   conn.reply({ type: "LogData", session: s.info(), from_offset: from, truncated: s.log.start > 0 && !req.tail_lines });
   if (req.follow && s.running) {
-    follow(conn, s, from, undefined, end);
+    follow(conn, s, from, {}, end);
     return;
   }
   sendRange(conn, s, from, s.offset, (b) => conn.data(b), end);

@@ -35,7 +35,7 @@ export function watch(req: RequestOf<"WatchSession">, conn: Connection, ctx: Nod
       if (output) conn.reply({ type: "WatchUpdate", session_id: s.id, ...(s.name ? { session_name: s.name } : {}), output });
     };
     const from = !req.history ? s.offset : s.log.offsetOfLastLines(req.tail_lines ?? DEFAULT_TAIL_LINES);
-    follow(conn, s, from, deliver, () => {
+    follow(conn, s, from, { deliver }, () => {
       conn.reply({ type: "WatchUpdate", session_id: s.id, ...(s.name ? { session_name: s.name } : {}), status: s.info() });
       if (--open === 0) finish("exited");
     });
