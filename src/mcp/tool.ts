@@ -68,8 +68,11 @@ export function toolError(e: unknown): CallToolResult {
 
 /** Runs a tool: its output checked against (and trimmed to) its schema, its failures as tool errors. */
 export async function runTool(def: ToolDef, args: unknown, extra: Extra): Promise<CallToolResult> {
+  const progress = progressSender(extra);
   try {
-    const out = await def.run(args as never, { signal: extra.signal, progress: progressSender(extra) });
+    const out = await def.run(args as never, { signal: extra.signal, progress: progress.send });
+    // A progress notification sent after the result would be dropped by the client.
+    await progress.flushed();
     // Parsing drops fields the schema does not name, so a newer node cannot break a client
     // that validates structured content strictly.
     const data = z.object(def.output).parse(out.data) as Record<string, unknown>;
@@ -79,17 +82,22 @@ export async function runTool(def: ToolDef, args: unknown, extra: Extra): Promis
   }
 }
 
-function progressSender(extra: Extra): ToolContext["progress"] {
+function progressSender(extra: Extra): { send: ToolContext["progress"]; flushed: () => Promise<unknown> } {
   const token = extra._meta?.progressToken;
-  if (token === undefined) return () => {};
+  if (token === undefined) return { send: () => {}, flushed: async () => {} };
   let last = -1;
-  return (progress, total, message) => {
-    // The spec requires progress to increase with every notification.
-    const value = Math.max(progress, last + 0.001);
-    last = value;
-    extra
-      .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: value, ...(total !== undefined ? { total } : {}), message } })
-      .catch(() => {});
+  let sent: Promise<unknown> = Promise.resolve();
+  return {
+    send: (progress, total, message) => {
+      // The spec requires progress to increase with every notification.
+      const value = Math.max(progress, last + 0.001);
+      last = value;
+      const n = extra
+        .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: value, ...(total !== undefined ? { total } : {}), message } })
+        .catch(() => {});
+      sent = Promise.all([sent, n]);
+    },
+    flushed: () => sent,
   };
 }
 
