@@ -1,6 +1,6 @@
 /** The one place where errors become what the user reads and the exit status. */
 import { NodeError, NodeUnavailableError } from "../client/errors";
-import { red } from "./output";
+import { err as writeErr, red } from "./output";
 
 export const EXIT = { ok: 0, error: 1, usage: 2, notFound: 3, timeout: 124 } as const;
 
@@ -24,8 +24,8 @@ export class ExitWith extends Error {
 export function report(e: unknown): number {
   if (e instanceof ExitWith) return e.status;
   const say = (msg: string, hint?: string) => {
-    process.stderr.write(`${red("error:", process.stderr)} ${msg}\n`);
-    if (hint) process.stderr.write(`hint: ${hint}\n`);
+    writeErr(`${red("error:", 2)} ${msg}\n`);
+    if (hint) writeErr(`hint: ${hint}\n`);
   };
   if (e instanceof UsageError) {
     say(e.message, e.hint);

@@ -6,7 +6,7 @@ import { parseArgs } from "citty";
 import { VERSION } from "../version";
 import { type AnyCommand, collect } from "./define";
 import { EXIT, report, UsageError } from "./errors";
-import { bold, cyan, dim } from "./output";
+import { bold, cyan, dim, err, out } from "./output";
 
 type Loader = () => Promise<{ default: AnyCommand }>;
 
@@ -91,16 +91,16 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rawArgs] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     if (name === "help" && rawArgs[0] && COMMANDS[rawArgs[0]]) return main([rawArgs[0], "--help"]);
-    process.stdout.write(`${rootHelp()}\n`);
+    out(`${rootHelp()}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === "--version" || name === "-V" || name === "version") {
-    process.stdout.write(`cw ${VERSION}\n`);
+    out(`cw ${VERSION}\n`);
     return EXIT.ok;
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    process.stderr.write(`error: unknown command ${JSON.stringify(name)}\nhint: run \`cw --help\` to see the commands\n`);
+    err(`error: unknown command ${JSON.stringify(name)}\nhint: run \`cw --help\` to see the commands\n`);
     return EXIT.usage;
   }
   const cmd = (await entry.load()).default;
@@ -108,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
   const before = dash < 0 ? rawArgs : rawArgs.slice(0, dash);
   const rest = dash < 0 ? [] : rawArgs.slice(dash + 1);
   if (before.includes("--help") || before.includes("-h")) {
-    process.stdout.write(`${commandHelp(cmd)}\n`);
+    out(`${commandHelp(cmd)}\n`);
     return EXIT.ok;
   }
   try {

@@ -1,5 +1,6 @@
 /** Turning what the user typed into a session reference (an id or a name). */
-import { SESSION_NAME_RE, type SessionRef } from "../protocol";
+import { SESSION_NAME_RE } from "../protocol/constants";
+import type { SessionRef } from "../protocol";
 import { UsageError } from "./errors";
 
 /** Remote addressing (`node:id`, `cw list <node>`) needs the relay, which this build does not have yet. */

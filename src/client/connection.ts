@@ -1,7 +1,9 @@
 /**
  * A client's connection to a node's Unix socket: send frames, receive them as an async stream.
  */
-import { controlFrame, dataFrame, type Frame, FrameReader, PROTOCOL_VERSION, type Reply, type RequestInput, type RequestType } from "../protocol";
+import type { Reply, RequestInput, RequestType } from "../protocol";
+import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol/frame";
+import { PROTOCOL_VERSION } from "../protocol/version";
 import { NodeError } from "./errors";
 
 /**

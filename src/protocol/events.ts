@@ -1,16 +1,8 @@
 import { z } from "zod";
 
-export const EVENT_TYPES = [
-  "session.created",
-  "session.status",
-  "session.output_summary",
-  "session.input",
-  "session.attached",
-  "session.detached",
-  "direct.message",
-  "message.request",
-  "message.reply",
-] as const;
+import { EVENT_TYPES } from "./constants";
+
+export { EVENT_TYPES } from "./constants";
 export const EventType = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventType>;
 

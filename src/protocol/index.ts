@@ -6,3 +6,4 @@ export * from "./errors";
 export * from "./requests";
 export * from "./replies";
 export * from "./messages";
+export * from "./constants";

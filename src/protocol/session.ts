@@ -1,13 +1,16 @@
 import { z } from "zod";
 
+import { SESSION_NAME_RE, SESSION_STATUSES } from "./constants";
+
+export { describeStatus, SESSION_NAME_RE } from "./constants";
+
 /** Session names: what people and agents use to address a session. */
-export const SESSION_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/;
 export const SessionName = z.string().regex(SESSION_NAME_RE, {
   message: "a name is 1-32 characters: letters, digits and hyphens, starting with a letter or digit",
 });
 export const Tag = z.string().min(1).max(64).regex(/^[^\s,]+$/, { message: "a tag has no spaces or commas" });
 
-export const SessionStatus = z.enum(["running", "completed", "killed", "lost"]);
+export const SessionStatus = z.enum(SESSION_STATUSES);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
 /** A session as every client sees it (list, status, MCP, events). */
@@ -37,7 +40,3 @@ export type SessionInfo = z.infer<typeof SessionInfo>;
 export const SessionRef = z.union([z.number().int().positive(), SessionName]);
 export type SessionRef = z.infer<typeof SessionRef>;
 
-export function describeStatus(s: Pick<SessionInfo, "status" | "exit_code">): string {
-  if (s.status === "completed") return `completed (${s.exit_code ?? "?"})`;
-  return s.status;
-}

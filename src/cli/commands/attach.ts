@@ -2,8 +2,9 @@ import { attach } from "../../client/attach/attach";
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
-import { describeStatus } from "../../protocol";
+import { describeStatus } from "../../protocol/constants";
 import { sessionRef } from "../target";
+import { err } from "../output";
 
 export default defineCwCommand({
   name: "attach",
@@ -26,7 +27,7 @@ export default defineCwCommand({
     const s = out.session;
     const label = s ? `session ${s.id}${s.name ? ` (${s.name})` : ""}` : "session";
     const what = out.reason === "detached" ? `detached from ${label}` : out.reason === "disconnected" ? `lost the connection to the node (${label})` : `${label} ${s ? describeStatus(s) : out.reason}`;
-    process.stderr.write(`[cw] ${what}\n`);
+    err(`[cw] ${what}\n`);
     return out.reason === "disconnected" ? 1 : 0;
   },
 });

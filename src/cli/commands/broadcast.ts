@@ -1,7 +1,7 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { delivery, SENDER_ARGS } from "../messaging";
-import { printJson } from "../output";
+import { out, printJson } from "../output";
 import { optionalFrom } from "./msg";
 
 export default defineCwCommand({
@@ -19,6 +19,6 @@ export default defineCwCommand({
     const tags = all("tag", "t");
     const r = await call({ type: "Broadcast", body: String(args.body ?? ""), ...(tags.length ? { tags } : {}), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined) }, "BroadcastSent");
     if (args.json) return printJson(r.messages);
-    process.stdout.write(r.messages.length ? `sent to ${r.messages.map((m) => m.to?.name ?? m.to?.id).join(", ")}\n` : "no running session to send to\n");
+    out(r.messages.length ? `sent to ${r.messages.map((m) => m.to?.name ?? m.to?.id).join(", ")}\n` : "no running session to send to\n");
   },
 });

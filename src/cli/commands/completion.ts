@@ -9,6 +9,7 @@
 import type { AnyCommand } from "../define";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
+import { out } from "../output";
 
 const SHELLS = ["bash", "zsh", "fish"] as const;
 type Shell = (typeof SHELLS)[number];
@@ -221,6 +222,6 @@ export default defineCwCommand({
     const { COMMANDS } = await import("../main");
     const cmds = await Promise.all(Object.entries(COMMANDS).map(async ([name, e]) => describeCommand(name, e.summary, (await e.load()).default)));
     const script = shell === "bash" ? bashScript(cmds) : shell === "zsh" ? zshScript(cmds) : fishScript(cmds);
-    process.stdout.write(script);
+    out(script);
   },
 });

@@ -2,7 +2,7 @@ import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { formatMessage } from "../messaging";
-import { dim, printJson } from "../output";
+import { dim, out, printJson } from "../output";
 import { positiveNumber, sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -24,12 +24,12 @@ export default defineCwCommand({
     const r = await call({ type: "MsgRead", session: sessionRef(who), tail, unread_only: Boolean(args.unread), mark_read: !args.peek }, "MsgReadResult");
     if (args.json) return printJson({ messages: r.messages, unread: r.unread });
     if (!r.messages.length) {
-      process.stdout.write(dim("inbox is empty\n"));
+      out(dim("inbox is empty\n"));
       return;
     }
     for (const m of r.messages) {
       const status = m.kind === "request" && m.status ? ` [${m.status}]` : "";
-      process.stdout.write(`${dim(m.created_at)} ${m.read ? " " : "*"} ${formatMessage(m)}${status}\n`);
+      out(`${dim(m.created_at)} ${m.read ? " " : "*"} ${formatMessage(m)}${status}\n`);
     }
   },
 });

@@ -1,7 +1,7 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
-import { printJson } from "../output";
+import { out, printJson } from "../output";
 import { sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -28,6 +28,6 @@ export default defineCwCommand({
     else if (tags.length) ids = (await call({ type: "KillByTags", tags }, "Killed")).ids;
     else for (const id of refs) ids.push(...(await call({ type: "Kill", id, signal: signal as "SIGTERM" }, "Killed")).ids);
     if (args.json) return printJson({ killed: ids });
-    process.stdout.write(ids.length ? `killed ${ids.join(", ")}\n` : "nothing was running\n");
+    out(ids.length ? `killed ${ids.join(", ")}\n` : "nothing was running\n");
   },
 });

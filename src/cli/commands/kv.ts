@@ -1,7 +1,7 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { EXIT, UsageError } from "../errors";
-import { printJson } from "../output";
+import { err, out, printJson } from "../output";
 
 /** "60", "60s", "5m", "2h" → seconds. */
 function ttlSeconds(v: string | undefined): number | undefined {
@@ -42,14 +42,14 @@ export default defineCwCommand({
         if (key === undefined) need("a key");
         const r = await call({ type: "KVGet", ns, key: key! }, "KVGetResult");
         if (args.json) printJson(r.entry);
-        else if (r.entry) process.stdout.write(`${r.entry.value}\n`);
-        else process.stderr.write(`no key ${key} in namespace ${ns}\n`);
+        else if (r.entry) out(`${r.entry.value}\n`);
+        else err(`no key ${key} in namespace ${ns}\n`);
         return r.found ? EXIT.ok : EXIT.notFound;
       }
       case "list": {
         const r = await call({ type: "KVList", ns, prefix: key ?? "" }, "KVListResult");
         if (args.json) return printJson(r.entries);
-        for (const e of r.entries) process.stdout.write(`${e.key}\t${e.value}${e.expires_at ? `\t(expires ${e.expires_at})` : ""}\n`);
+        for (const e of r.entries) out(`${e.key}\t${e.value}${e.expires_at ? `\t(expires ${e.expires_at})` : ""}\n`);
         return;
       }
       case "delete": {

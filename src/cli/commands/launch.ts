@@ -1,8 +1,8 @@
 import { call } from "../../client/node-client";
-import { SESSION_NAME_RE } from "../../protocol";
+import { SESSION_NAME_RE } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
-import { printJson } from "../output";
+import { out, printJson, termSize } from "../output";
 
 export default defineCwCommand({
   name: "launch",
@@ -43,12 +43,11 @@ export default defineCwCommand({
         working_dir: (args.dir as string | undefined) ? require("node:path").resolve(args.dir as string) : process.cwd(),
         tags: all("tag", "t"),
         env,
-        cols: process.stdout.columns || 120,
-        rows: process.stdout.rows || 40,
+        ...termSize(),
       },
       "Launched",
     );
     if (args.json) printJson(reply.session);
-    else process.stdout.write(`${reply.session.id}\n`);
+    else out(`${reply.session.id}\n`);
   },
 });

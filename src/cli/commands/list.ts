@@ -1,9 +1,9 @@
 import { call } from "../../client/node-client";
-import { describeStatus, SessionStatus } from "../../protocol";
+import { describeStatus, SESSION_STATUSES, type SessionStatusName } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { remoteUnsupported } from "../target";
-import { ago, dim, green, printJson, red, table, truncate, yellow } from "../output";
+import { ago, termSize, dim, green, out, printJson, red, table, truncate, yellow } from "../output";
 
 export default defineCwCommand({
   name: "list",
@@ -18,24 +18,24 @@ export default defineCwCommand({
   async run({ args, all }) {
     if (args.node !== undefined) remoteUnsupported(args.node as string);
     const status = args.status as string | undefined;
-    if (status !== undefined && !SessionStatus.safeParse(status).success) {
-      throw new UsageError(`unknown status ${JSON.stringify(status)}`, `use one of: ${SessionStatus.options.join(", ")}`);
+    if (status !== undefined && !(SESSION_STATUSES as readonly string[]).includes(status)) {
+      throw new UsageError(`unknown status ${JSON.stringify(status)}`, `use one of: ${SESSION_STATUSES.join(", ")}`);
     }
     const tags = all("tag", "t");
-    const { sessions } = await call({ type: "ListSessions", ...(status ? { status: status as SessionStatus } : {}), ...(tags.length ? { tags } : {}) }, "SessionList");
+    const { sessions } = await call({ type: "ListSessions", ...(status ? { status: status as SessionStatusName } : {}), ...(tags.length ? { tags } : {}) }, "SessionList");
     if (args.json) return printJson(sessions);
     if (sessions.length === 0) {
-      process.stdout.write(dim("no sessions — start one with: cw launch -- <command>\n"));
+      out(dim("no sessions — start one with: cw launch -- <command>\n"));
       return;
     }
-    const width = Math.max(30, (process.stdout.columns || 120) - 60);
+    const width = Math.max(30, termSize().cols - 60);
     const colour = (s: (typeof sessions)[number]) => {
       const text = describeStatus(s);
       if (s.status === "running") return green(text);
       if (s.status === "completed" && s.exit_code === 0) return text;
       return s.status === "killed" ? yellow(text) : red(text);
     };
-    process.stdout.write(
+    out(
       `${table(
         ["ID", "NAME", "COMMAND", "STATUS", "AGE", "TAGS"],
         sessions.map((s) => [String(s.id), s.name ?? "-", truncate(s.prompt, width), colour(s), ago(s.created_at), s.tags.join(",")]),

@@ -2,7 +2,7 @@ import { open } from "../../client/node-client";
 import type { Message } from "../../protocol";
 import { defineCwCommand } from "../define";
 import { formatMessage } from "../messaging";
-import { dim } from "../output";
+import { dim, err, out } from "../output";
 import { sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -20,10 +20,10 @@ export default defineCwCommand({
     for (;;) {
       const m = await conn.nextReply();
       if (!m) break;
-      if (m.type === "MsgListenAck") process.stderr.write(dim("[cw] listening; Ctrl+C to stop\n", process.stderr));
+      if (m.type === "MsgListenAck") err(dim("[cw] listening; Ctrl+C to stop\n", 2));
       if (m.type !== "Event") continue;
-      if (args.json) process.stdout.write(`${JSON.stringify(m.event)}\n`);
-      else process.stdout.write(`${formatMessage(m.event.data.message as Message)}\n`);
+      if (args.json) out(`${JSON.stringify(m.event)}\n`);
+      else out(`${formatMessage(m.event.data.message as Message)}\n`);
     }
   },
 });

@@ -3,7 +3,7 @@ import { checkReply } from "../../client/connection";
 import type { Reply } from "../../protocol";
 import { defineCwCommand } from "../define";
 import { positiveNumber, sessionRef } from "../target";
-import { printJson } from "../output";
+import { out, printJson } from "../output";
 import { stripTerminal } from "../../node/text";
 
 export default defineCwCommand({
@@ -31,10 +31,10 @@ export default defineCwCommand({
       if (!f) break;
       if (f.kind === "data") {
         if (args.json || args.plain) text += decoder.decode(f.bytes, { stream: true });
-        else if (!process.stdout.write(f.bytes)) await new Promise((r) => process.stdout.once("drain", r));
+        else out(f.bytes);
         if (args.plain && !args.json && text.includes("\n")) {
           const cut = text.lastIndexOf("\n") + 1;
-          process.stdout.write(stripTerminal(text.slice(0, cut)));
+          out(stripTerminal(text.slice(0, cut)));
           text = text.slice(cut);
         }
         continue;
@@ -48,6 +48,6 @@ export default defineCwCommand({
     }
     conn.close();
     if (args.json) printJson({ session, output: stripTerminal(text + decoder.decode()) });
-    else if (args.plain) process.stdout.write(stripTerminal(text + decoder.decode()));
+    else if (args.plain) out(stripTerminal(text + decoder.decode()));
   },
 });

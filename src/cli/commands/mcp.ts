@@ -1,7 +1,7 @@
 import { selfCommand } from "../../client/autostart";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
-import { dim } from "../output";
+import { dim, err, out } from "../output";
 
 const SCOPES = ["user", "project", "local"] as const;
 
@@ -32,17 +32,17 @@ export default defineCwCommand({
     const line = argv.map(shellWord).join(" ");
     const claude = Bun.which("claude");
     if (args["dry-run"] || !claude) {
-      if (!claude && !args["dry-run"]) process.stderr.write(dim("claude (Claude Code) is not on PATH; run this where it is:\n", process.stderr));
-      process.stdout.write(`${line}\n`);
+      if (!claude && !args["dry-run"]) err(dim("claude (Claude Code) is not on PATH; run this where it is:\n", 2));
+      out(`${line}\n`);
       if (action === "install") {
-        process.stderr.write(dim(`Other MCP clients: ${JSON.stringify({ mcpServers: { codewire: { command: server[0], args: server.slice(1) } } })}\n`, process.stderr));
+        err(dim(`Other MCP clients: ${JSON.stringify({ mcpServers: { codewire: { command: server[0], args: server.slice(1) } } })}\n`, 2));
       }
       return 0;
     }
-    process.stderr.write(dim(`$ ${line}\n`, process.stderr));
+    err(dim(`$ ${line}\n`, 2));
     const p = Bun.spawn([claude, ...argv.slice(1)], { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
     const code = await p.exited;
-    if (code !== 0) process.stderr.write(`claude exited ${code}${action === "install" ? "; if codewire is already registered, run `cw mcp uninstall` first" : ""}\n`);
+    if (code !== 0) err(`claude exited ${code}${action === "install" ? "; if codewire is already registered, run `cw mcp uninstall` first" : ""}\n`);
     return code;
   },
 });

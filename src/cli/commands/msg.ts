@@ -1,7 +1,7 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { delivery, formatMessage, SENDER_ARGS, senderRef } from "../messaging";
-import { printJson } from "../output";
+import { err, out, printJson } from "../output";
 import { sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -18,8 +18,8 @@ export default defineCwCommand({
   async run({ args }) {
     const r = await call({ type: "MsgSend", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined) }, "MsgSent");
     if (args.json) return printJson({ ...r.message, ...(r.delivered_to_pty !== undefined ? { delivered_to_pty: r.delivered_to_pty } : {}) });
-    process.stdout.write(`sent ${r.message.id}: ${formatMessage(r.message)}\n`);
-    if (r.delivered_to_pty === false) process.stderr.write("warning: typed into the terminal but the program did not seem to take it; it is in the inbox\n");
+    out(`sent ${r.message.id}: ${formatMessage(r.message)}\n`);
+    if (r.delivered_to_pty === false) err("warning: typed into the terminal but the program did not seem to take it; it is in the inbox\n");
   },
 });
 

@@ -1,6 +1,6 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
-import { printJson } from "../output";
+import { out, printJson } from "../output";
 import { optionalFrom } from "./msg";
 
 export default defineCwCommand({
@@ -17,6 +17,6 @@ export default defineCwCommand({
   async run({ args }) {
     const r = await call({ type: "MsgReply", request_id: String(args.request ?? ""), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined) }, "MsgReplySent");
     if (args.json) return printJson(r.message);
-    process.stdout.write(`replied to ${args.request}\n`);
+    out(`replied to ${args.request}\n`);
   },
 });

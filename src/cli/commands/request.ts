@@ -2,7 +2,7 @@ import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { EXIT, ExitWith } from "../errors";
 import { delivery, SENDER_ARGS, who } from "../messaging";
-import { printJson, progress } from "../output";
+import { err, out, printJson, progress } from "../output";
 import { positiveNumber, sessionRef } from "../target";
 import { optionalFrom } from "./msg";
 
@@ -31,9 +31,9 @@ export default defineCwCommand({
       bar.done();
     }
     if (args.json) printJson({ request: r.request, outcome: r.outcome, reply: r.reply ?? null });
-    else if (r.reply) process.stdout.write(`[reply from ${who(r.reply.from)}] ${r.reply.body}\n`);
+    else if (r.reply) out(`[reply from ${who(r.reply.from)}] ${r.reply.body}\n`);
     if (r.outcome === "replied") return;
-    if (!args.json) process.stderr.write(r.outcome === "timeout" ? `error: no reply to ${r.request.id} within ${timeout}s\n` : `error: ${args.target} ended before replying to ${r.request.id}\n`);
+    if (!args.json) err(r.outcome === "timeout" ? `error: no reply to ${r.request.id} within ${timeout}s\n` : `error: ${args.target} ended before replying to ${r.request.id}\n`);
     throw new ExitWith(r.outcome === "timeout" ? EXIT.timeout : EXIT.error);
   },
 });

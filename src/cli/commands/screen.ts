@@ -1,6 +1,6 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
-import { printJson } from "../output";
+import { out, printJson } from "../output";
 import { sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -18,6 +18,6 @@ export default defineCwCommand({
     // Trailing blank rows carry nothing.
     const lines = r.lines.slice();
     while (lines.length && !lines.at(-1)!.trim()) lines.pop();
-    process.stdout.write(`${lines.join("\n")}\n`);
+    out(`${lines.join("\n")}\n`);
   },
 });

@@ -10,7 +10,7 @@ import { dataDir } from "../../config/paths";
 import { defaultSystem, LAUNCHD_LABEL, launchdPlist, type ServiceSystem, type ServiceValues, serviceFile, stableBinaryPath, SYSTEMD_UNIT, systemdUnit } from "../../service/units";
 import { defineCwCommand } from "../define";
 import { EXIT, ExitWith, UsageError } from "../errors";
-import { bold, dim, green, red, yellow } from "../output";
+import { bold, dim, err, green, out, red, yellow } from "../output";
 
 const ACTIONS = ["install", "uninstall", "status"] as const;
 
@@ -32,7 +32,7 @@ function sh(argv: string[]): Ran {
 function must(argv: string[], hint: string): string {
   const r = sh(argv);
   if (!r.ok) {
-    process.stderr.write(`${red("error:", process.stderr)} \`${typed(argv)}\` failed${r.out ? `: ${r.out}` : ""}\nhint: ${hint}\n`);
+    err(`${red("error:", 2)} \`${typed(argv)}\` failed${r.out ? `: ${r.out}` : ""}\nhint: ${hint}\n`);
     throw new ExitWith(EXIT.error);
   }
   return r.out;
@@ -111,17 +111,17 @@ async function install(system: ServiceSystem, opts: { dryRun: boolean; filesOnly
   const user = process.env.USER || process.env.LOGNAME || userInfo().username;
   const wantLinger = system === "systemd" && opts.linger && !existsSync(`/var/lib/systemd/linger/${user}`);
   if (opts.dryRun) {
-    process.stdout.write(`${bold("would write")} ${p.file}:\n\n${p.text}\n`);
+    out(`${bold("would write")} ${p.file}:\n\n${p.text}\n`);
     if (!opts.filesOnly) {
-      process.stdout.write(`${bold("would run")}:\n${[...p.activate, ...(wantLinger ? [lingerCmd] : [])].map((c) => `  ${typed(c)}`).join("\n")}\n`);
+      out(`${bold("would run")}:\n${[...p.activate, ...(wantLinger ? [lingerCmd] : [])].map((c) => `  ${typed(c)}`).join("\n")}\n`);
     }
     return;
   }
   writeAtomically(p.file, p.text);
-  process.stdout.write(`wrote ${p.file}\n`);
+  out(`wrote ${p.file}\n`);
   if (opts.filesOnly) {
     const load = plan(system, v, true).activate.filter((c) => c[1] !== "bootout");
-    process.stdout.write(dim(`to load it: ${load.map(typed).join(" && ")}\n`));
+    out(dim(`to load it: ${load.map(typed).join(" && ")}\n`));
     return;
   }
   for (const [i, cmd] of p.activate.entries()) {
@@ -131,60 +131,60 @@ async function install(system: ServiceSystem, opts: { dryRun: boolean; filesOnly
   if (wantLinger) {
     // Without lingering, systemd stops a user's services when their last login session ends.
     const r = sh(lingerCmd);
-    if (r.ok) process.stdout.write("enabled lingering: the node keeps running after you log out and starts at boot\n");
-    else process.stdout.write(yellow(`could not enable lingering (${r.out || "loginctl failed"}): the node stops when you log out; ask an admin to run: sudo loginctl enable-linger ${user}\n`));
+    if (r.ok) out("enabled lingering: the node keeps running after you log out and starts at boot\n");
+    else out(yellow(`could not enable lingering (${r.out || "loginctl failed"}): the node stops when you log out; ask an admin to run: sudo loginctl enable-linger ${user}\n`));
   }
   if (existing) {
-    process.stdout.write(
+    out(
       yellow(`a node is already running (pid ${existing.pid}) outside the service; the service is enabled and takes over at next login.\n`) +
         dim(`to switch now (this ends that node's sessions): cw stop && ${system === "systemd" ? `systemctl --user start ${SYSTEMD_UNIT}` : `launchctl bootstrap gui/$(id -u) ${typed([p.file])}`}\n`),
     );
   } else {
-    process.stdout.write(green(`the node now runs as ${system === "systemd" ? `the user service ${SYSTEMD_UNIT}` : `the launchd agent ${LAUNCHD_LABEL}`}\n`));
+    out(green(`the node now runs as ${system === "systemd" ? `the user service ${SYSTEMD_UNIT}` : `the launchd agent ${LAUNCHD_LABEL}`}\n`));
   }
 }
 
 function uninstall(system: ServiceSystem, opts: { dryRun: boolean; filesOnly: boolean }) {
   const p = plan(system, undefined, false);
   if (opts.dryRun) {
-    if (!opts.filesOnly) process.stdout.write(`${bold("would run")}:\n${p.deactivate.map((c) => `  ${typed(c)}`).join("\n")}\n`);
-    process.stdout.write(`${bold("would remove")} ${p.file}\n`);
+    if (!opts.filesOnly) out(`${bold("would run")}:\n${p.deactivate.map((c) => `  ${typed(c)}`).join("\n")}\n`);
+    out(`${bold("would remove")} ${p.file}\n`);
     return;
   }
   if (!existsSync(p.file)) {
-    process.stdout.write(`not installed (no ${p.file})\n`);
+    out(`not installed (no ${p.file})\n`);
     return;
   }
   if (!opts.filesOnly) {
     // Stopping the service stops the node, which ends its sessions: say so before doing it.
-    process.stdout.write("stopping the service (and the node's sessions)\n");
+    out("stopping the service (and the node's sessions)\n");
     for (const cmd of p.deactivate) {
       const r = sh(cmd);
-      if (!r.ok) process.stdout.write(yellow(`\`${typed(cmd)}\` failed (${r.out}); removing the file anyway\n`));
+      if (!r.ok) out(yellow(`\`${typed(cmd)}\` failed (${r.out}); removing the file anyway\n`));
     }
   }
   rmSync(p.file, { force: true });
   if (system === "systemd" && !opts.filesOnly) sh(["systemctl", "--user", "daemon-reload"]);
-  process.stdout.write(`removed ${p.file}\n`);
+  out(`removed ${p.file}\n`);
 }
 
 async function status(system: ServiceSystem) {
   const file = serviceFile(system);
   const installed = existsSync(file);
-  process.stdout.write(`${bold("service file")}  ${file} ${installed ? green("(installed)") : dim("(not installed)")}\n`);
+  out(`${bold("service file")}  ${file} ${installed ? green("(installed)") : dim("(not installed)")}\n`);
   if (system === "systemd") {
     const enabled = sh(["systemctl", "--user", "is-enabled", SYSTEMD_UNIT]);
     const active = sh(["systemctl", "--user", "is-active", SYSTEMD_UNIT]);
     // Both print one word (enabled, disabled, active, inactive…) unless the manager is unreachable.
     const word = (r: Ran) => (/^[a-z-]+$/.test(r.out) ? r.out : `unknown (${r.out || "no answer"})`);
-    process.stdout.write(`${bold("systemd")}       ${word(enabled)}, ${word(active)}\n`);
+    out(`${bold("systemd")}       ${word(enabled)}, ${word(active)}\n`);
   } else {
     const r = sh(["launchctl", "print", `gui/${process.getuid?.() ?? userInfo().uid}/${LAUNCHD_LABEL}`]);
     const state = /^\s*state = (.+)$/m.exec(r.out)?.[1];
-    process.stdout.write(`${bold("launchd")}       ${r.ok ? `loaded, ${state ?? "unknown state"}` : "not loaded"}\n`);
+    out(`${bold("launchd")}       ${r.ok ? `loaded, ${state ?? "unknown state"}` : "not loaded"}\n`);
   }
   const node = await runningNode();
-  process.stdout.write(`${bold("node")}          ${node ? green(`running (pid ${node.pid})`) : "not running"} in ${resolve(dataDir())}\n`);
+  out(`${bold("node")}          ${node ? green(`running (pid ${node.pid})`) : "not running"} in ${resolve(dataDir())}\n`);
 }
 
 export default defineCwCommand({

@@ -2,6 +2,7 @@ import { connectNode, spawnNode, waitForNode } from "../../client/autostart";
 import { dataDir } from "../../config/paths";
 import { defineCwCommand } from "../define";
 import { call } from "../../client/node-client";
+import { out } from "../output";
 
 export default defineCwCommand({
   name: "start",
@@ -13,13 +14,13 @@ export default defineCwCommand({
     try {
       (await connectNode(root, false)).close();
       const pong = await call({ type: "Ping" }, "Pong", { autoStart: false });
-      process.stdout.write(`node already running (pid ${pong.pid}, ${pong.data_dir})\n`);
+      out(`node already running (pid ${pong.pid}, ${pong.data_dir})\n`);
       return;
     } catch {
       /* not running: start it */
     }
     (await waitForNode(root, spawnNode(root))).close();
     const pong = await call({ type: "Ping" }, "Pong", { autoStart: false });
-    process.stdout.write(`node started (pid ${pong.pid}, ${pong.data_dir})\n`);
+    out(`node started (pid ${pong.pid}, ${pong.data_dir})\n`);
   },
 });

@@ -1,7 +1,7 @@
 import { call } from "../../client/node-client";
-import { describeStatus } from "../../protocol";
+import { describeStatus } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
-import { ago, bold, dim, printJson } from "../output";
+import { ago, bold, dim, out, printJson } from "../output";
 import { positiveNumber, sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -32,7 +32,7 @@ export default defineCwCommand({
       ["Attached", String(s.attached_count)],
       ["Log", r.log_path],
     ];
-    process.stdout.write(`${rows.map(([k, v]) => `${bold(k.padEnd(10))} ${v}`).join("\n")}\n`);
-    if (r.recent_output.trim()) process.stdout.write(`\n${dim("Recent output:")}\n${r.recent_output}\n`);
+    out(`${rows.map(([k, v]) => `${bold(k.padEnd(10))} ${v}`).join("\n")}\n`);
+    if (r.recent_output.trim()) out(`\n${dim("Recent output:")}\n${r.recent_output}\n`);
   },
 });

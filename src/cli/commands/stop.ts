@@ -3,6 +3,7 @@ import { call } from "../../client/node-client";
 import { NodeUnavailableError } from "../../client/errors";
 import { dataDir, pathsFor } from "../../config/paths";
 import { defineCwCommand } from "../define";
+import { out } from "../output";
 
 export default defineCwCommand({
   name: "stop",
@@ -16,7 +17,7 @@ export default defineCwCommand({
       pid = (await call({ type: "Ping" }, "Pong", { autoStart: false })).pid;
     } catch (e) {
       if (e instanceof NodeUnavailableError) {
-        process.stdout.write("no node is running\n");
+        out("no node is running\n");
         return;
       }
       throw e;
@@ -24,6 +25,6 @@ export default defineCwCommand({
     await call({ type: "Shutdown" }, "ShuttingDown", { autoStart: false });
     const until = Date.now() + 10_000;
     while (Date.now() < until && existsSync(paths.pid)) await Bun.sleep(20);
-    process.stdout.write(existsSync(paths.pid) ? `node (pid ${pid}) is still stopping\n` : `node stopped (pid ${pid})\n`);
+    out(existsSync(paths.pid) ? `node (pid ${pid}) is still stopping\n` : `node stopped (pid ${pid})\n`);
   },
 });

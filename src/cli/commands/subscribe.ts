@@ -1,9 +1,10 @@
 import { checkReply } from "../../client/connection";
 import { open } from "../../client/node-client";
-import { EVENT_TYPES, type EventType, type Reply } from "../../protocol";
+import type { EventType, Reply } from "../../protocol";
+import { EVENT_TYPES } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
-import { cyan, dim } from "../output";
+import { cyan, dim, err, out } from "../output";
 import { sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -32,15 +33,15 @@ export default defineCwCommand({
       const m = await conn.nextReply();
       if (!m) break;
       if (m.type === "SubscribeAck") {
-        process.stderr.write(dim("[cw] subscribed; Ctrl+C to stop\n", process.stderr));
+        err(dim("[cw] subscribed; Ctrl+C to stop\n", 2));
         continue;
       }
       if (m.type !== "Event") continue;
       const e = checkReply(m as Reply) as Extract<Reply, { type: "Event" }>;
-      if (args.json) process.stdout.write(`${JSON.stringify(e.event)}\n`);
+      if (args.json) out(`${JSON.stringify(e.event)}\n`);
       else {
         const who = e.event.session_name ? `${e.event.session_id} (${e.event.session_name})` : String(e.event.session_id);
-        process.stdout.write(`${dim(e.event.at)} ${cyan(e.event.type)} session ${who} ${JSON.stringify(e.event.data)}\n`);
+        out(`${dim(e.event.at)} ${cyan(e.event.type)} session ${who} ${JSON.stringify(e.event.data)}\n`);
       }
     }
   },

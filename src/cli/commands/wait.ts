@@ -1,8 +1,9 @@
 import { open } from "../../client/node-client";
-import { describeStatus, type Reply } from "../../protocol";
+import type { Reply } from "../../protocol";
+import { describeStatus } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { EXIT, UsageError } from "../errors";
-import { printJson, progress } from "../output";
+import { err, out, printJson, progress } from "../output";
 import { positiveNumber, sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -42,8 +43,8 @@ export default defineCwCommand({
     const status = reply.timed_out ? EXIT.timeout : failed.length ? EXIT.error : EXIT.ok;
     if (args.json) printJson({ timed_out: reply.timed_out, sessions: reply.sessions });
     else {
-      for (const s of reply.sessions) process.stdout.write(`${s.id}${s.name ? ` (${s.name})` : ""}: ${describeStatus(s)}\n`);
-      if (reply.timed_out) process.stderr.write(`timed out after ${timeout}s\n`);
+      for (const s of reply.sessions) out(`${s.id}${s.name ? ` (${s.name})` : ""}: ${describeStatus(s)}\n`);
+      if (reply.timed_out) err(`timed out after ${timeout}s\n`);
     }
     return status;
   },

@@ -1,9 +1,10 @@
 import { checkReply } from "../../client/connection";
 import { open } from "../../client/node-client";
-import { describeStatus, type Reply } from "../../protocol";
+import type { Reply } from "../../protocol";
+import { describeStatus } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
-import { cyan, dim, printJson } from "../output";
+import { cyan, dim, err, out, printJson } from "../output";
 import { positiveNumber, sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -42,31 +43,31 @@ export default defineCwCommand({
       }
       const m = checkReply(f.message as Reply);
       if (m.type === "StreamEnd") {
-        if (args.json) process.stdout.write(`${JSON.stringify({ end: m.reason })}\n`);
-        else if (m.reason === "timeout") process.stderr.write(dim("[cw] watch timed out\n", process.stderr));
+        if (args.json) out(`${JSON.stringify({ end: m.reason })}\n`);
+        else if (m.reason === "timeout") err(dim("[cw] watch timed out\n", 2));
         break;
       }
       if (m.type !== "WatchUpdate") continue;
       if (args.json) {
-        process.stdout.write(`${JSON.stringify(m)}\n`);
+        out(`${JSON.stringify(m)}\n`);
         continue;
       }
       const label = `[${m.session_name ?? m.session_id}]`;
       if (m.status) {
-        process.stderr.write(dim(`${labelled ? `${label} ` : ""}[cw] session ${m.session_id} ${describeStatus(m.status)}\n`, process.stderr));
+        err(dim(`${labelled ? `${label} ` : ""}[cw] session ${m.session_id} ${describeStatus(m.status)}\n`, 2));
         continue;
       }
       if (!labelled) {
-        process.stdout.write(m.output ?? "");
+        out(m.output ?? "");
         continue;
       }
       // Label whole lines so sessions' output does not interleave mid-line.
       const text = (partial.get(m.session_id) ?? "") + (m.output ?? "");
       const lines = text.split("\n");
       partial.set(m.session_id, lines.pop()!);
-      for (const l of lines) process.stdout.write(`${cyan(label)} ${l}\n`);
+      for (const l of lines) out(`${cyan(label)} ${l}\n`);
     }
-    for (const [id, rest] of partial) if (rest) process.stdout.write(`${cyan(`[${id}]`)} ${rest}\n`);
+    for (const [id, rest] of partial) if (rest) out(`${cyan(`[${id}]`)} ${rest}\n`);
     conn.close();
   },
 });

@@ -1,0 +1,25 @@
+/**
+ * Protocol constants that need no schema library: the CLI's start-up path imports these (and
+ * types) only, so a quick command like `cw list` does not pay for building every zod schema.
+ */
+export const SESSION_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/;
+
+export const SESSION_STATUSES = ["running", "completed", "killed", "lost"] as const;
+export type SessionStatusName = (typeof SESSION_STATUSES)[number];
+
+export const EVENT_TYPES = [
+  "session.created",
+  "session.status",
+  "session.output_summary",
+  "session.input",
+  "session.attached",
+  "session.detached",
+  "direct.message",
+  "message.request",
+  "message.reply",
+] as const;
+
+export function describeStatus(s: { status: string; exit_code: number | null }): string {
+  if (s.status === "completed") return `completed (${s.exit_code ?? "?"})`;
+  return s.status;
+}
