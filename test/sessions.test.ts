@@ -55,6 +55,8 @@ describe("launch", () => {
     const r = await cw.run(["launch", "--", "/nonexistent/program-xyz"]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/could not start/);
+    // Nothing is left half-made: no session listed, no directory.
+    expect((await cw.list()).some((s) => s.command[0] === "/nonexistent/program-xyz")).toBe(false);
     const bad = await cw.run(["launch", "--dir", "/nonexistent-dir", "--", "true"]);
     expect(bad.stderr).toContain("does not exist");
     expect(Array.isArray(await cw.list())).toBe(true);

@@ -1,7 +1,7 @@
 /**
  * The node's sessions: creation, lookup by id or name, listing, and keeping sessions.json true.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import type { NodeConfig } from "../config/config";
 import type { Paths } from "../config/paths";
 import { ProtocolError, type RequestOf, type SessionRef } from "../protocol";
@@ -107,6 +107,8 @@ export class Sessions {
     try {
       pty = new Pty({ command: req.command, cwd: req.working_dir, env, cols: req.cols, rows: req.rows });
     } catch (e) {
+      // Nothing ran: leave no empty session directory behind (the id stays used, never reused).
+      rmSync(session.dir, { recursive: true, force: true });
       if (!(e instanceof PtySpawnError)) throw e;
       throw new ProtocolError("spawn_failed", `could not start ${JSON.stringify(req.command[0])} in ${req.working_dir}`, "check that the command exists on the node's PATH and the directory exists");
     }
