@@ -34,10 +34,12 @@ afterAll(async () => {
 test.skipIf(!isRoot)("with the disk full, sessions run on, clients are served and told what failed", async () => {
   const early = await cw.launch(["bash", "-c", "echo stored-before-full"], ["early"]);
   await cw.waitStatus(early, "completed");
-  const flood = await cw.launch(["bash", "-c", "read x; for i in $(seq 1 3000); do echo flood-line-$i; done; read y; echo end-$y"], ["flood"]);
-  // A live follower started before the disk fills.
+  const flood = await cw.launch(["bash", "-c", "echo follower-ready; read x; for i in $(seq 1 3000); do echo flood-line-$i; done; read y; echo end-$y"], ["flood"]);
+  // A follower that is live before the disk fills (one that joins later reads history from
+  // the log, which cannot hold what the full disk refused).
   const follower = cw.spawn(["logs", "flood", "--follow"]);
   const followed = capture(follower.stdout);
+  await waitFor(() => followed.text.includes("follower-ready"), "the follower to be live");
   try {
     writeFileSync(join(mountpoint, "filler"), Buffer.alloc(8 * 1024 * 1024));
   } catch {
