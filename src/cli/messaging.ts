@@ -10,6 +10,12 @@ export function senderRef(from: string | undefined): SessionRef | undefined {
   return own && /^\d+$/.test(own) ? Number(own) : undefined;
 }
 
+/** The `from` field of a request: present only when there is a sender session. */
+export function optionalFrom(from: string | undefined): { from?: SessionRef } {
+  const f = senderRef(from);
+  return f === undefined ? {} : { from: f };
+}
+
 export function delivery(v: string | undefined): Delivery {
   const d = v ?? "inbox";
   if (d !== "inbox" && d !== "pty" && d !== "both") throw new UsageError(`--delivery is inbox, pty or both; got ${JSON.stringify(d)}`);

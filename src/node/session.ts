@@ -6,7 +6,7 @@ import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
 import type { Pty } from "./pty/pty";
 import type { Screens } from "./screen/screens";
-import { stripTerminal } from "./text";
+import { stripTerminal } from "../protocol/terminal-text";
 import type { Viewer } from "./viewer";
 
 /** What sessions.json keeps of a session. */

@@ -1,8 +1,7 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
-import { delivery, SENDER_ARGS } from "../messaging";
+import { delivery, optionalFrom, SENDER_ARGS } from "../messaging";
 import { out, printJson } from "../output";
-import { optionalFrom } from "./msg";
 
 export default defineCwCommand({
   name: "broadcast",

@@ -4,7 +4,7 @@ import type { Reply } from "../../protocol";
 import { defineCwCommand } from "../define";
 import { positiveNumber, sessionRef } from "../target";
 import { out, printJson } from "../output";
-import { stripTerminal } from "../../node/text";
+import { stripTerminal } from "../../protocol/terminal-text";
 
 export default defineCwCommand({
   name: "logs",

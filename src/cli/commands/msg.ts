@@ -1,6 +1,6 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
-import { delivery, formatMessage, SENDER_ARGS, senderRef } from "../messaging";
+import { delivery, formatMessage, optionalFrom, SENDER_ARGS } from "../messaging";
 import { err, out, printJson } from "../output";
 import { sessionRef } from "../target";
 
@@ -22,8 +22,3 @@ export default defineCwCommand({
     if (r.delivered_to_pty === false) err("warning: typed into the terminal but the program did not seem to take it; it is in the inbox\n");
   },
 });
-
-export function optionalFrom(from: string | undefined) {
-  const f = senderRef(from);
-  return f === undefined ? {} : { from: f };
-}

@@ -1,7 +1,7 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
+import { optionalFrom } from "../messaging";
 import { out, printJson } from "../output";
-import { optionalFrom } from "./msg";
 
 export default defineCwCommand({
   name: "reply",

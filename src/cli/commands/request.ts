@@ -1,10 +1,9 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { EXIT, ExitWith } from "../errors";
-import { delivery, SENDER_ARGS, who } from "../messaging";
+import { delivery, optionalFrom, SENDER_ARGS, who } from "../messaging";
 import { err, out, printJson, progress } from "../output";
 import { positiveNumber, sessionRef } from "../target";
-import { optionalFrom } from "./msg";
 
 export default defineCwCommand({
   name: "request",

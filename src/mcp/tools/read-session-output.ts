@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SessionInfo } from "../../protocol";
-import { stripTerminal } from "../../node/text";
+import { stripTerminal } from "../../protocol/terminal-text";
 import { session } from "../fields";
 import { who } from "../format";
 import { call, stream } from "../node";

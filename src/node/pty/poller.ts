@@ -11,8 +11,10 @@ import { native, ptr, READ_EXITED, READ_NONE } from "./native";
 
 export interface Pollable {
   readonly handle: number;
-  onData(chunk: Uint8Array): void;
-  onNativeEnd(): void;
+  /** Output read from the PTY. */
+  received(chunk: Uint8Array): void;
+  /** The native side reports the child gone and its output drained. */
+  nativeEnded(): void;
 }
 
 const BUF_SIZE = 64 * 1024;
@@ -83,12 +85,12 @@ function turn(): void {
       const n = lib.bun_pty_read(p.handle, bufPtr, BUF_SIZE);
       if (n > 0) {
         got += n;
-        p.onData(new Uint8Array(buf.subarray(0, n)));
+        p.received(new Uint8Array(buf.subarray(0, n)));
         continue;
       }
       if (n === READ_EXITED || (n < 0 && n !== READ_NONE)) {
         members.delete(p);
-        p.onNativeEnd();
+        p.nativeEnded();
       }
       break;
     }

@@ -44,14 +44,12 @@ export class Pty implements Pollable {
     addPollable(this);
   }
 
-  onData(listener: (chunk: Uint8Array) => void): void;
-  onData(chunk: Uint8Array): void;
-  onData(arg: Uint8Array | ((chunk: Uint8Array) => void)): void {
-    if (typeof arg === "function") {
-      this.dataListeners.push(arg);
-      return;
-    }
-    for (const l of this.dataListeners) l(arg);
+  onData(listener: (chunk: Uint8Array) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  received(chunk: Uint8Array): void {
+    for (const l of this.dataListeners) l(chunk);
   }
 
   onExit(listener: (e: PtyExit) => void): void {
@@ -89,7 +87,7 @@ export class Pty implements Pollable {
     }
   }
 
-  onNativeEnd(): void {
+  nativeEnded(): void {
     this.exited = true;
     removePollable(this);
     const lib = native();

@@ -4,7 +4,7 @@ import { ProtocolError, PROTOCOL_VERSION, type RequestOf } from "../../protocol"
 import { VERSION } from "../../version";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
-import { stripTerminal } from "../text";
+import { stripTerminal } from "../../protocol/terminal-text";
 
 export function ping(_req: RequestOf<"Ping">, conn: Connection, ctx: NodeContext) {
   conn.reply({ type: "Pong", version: VERSION, protocol: PROTOCOL_VERSION, pid: process.pid, data_dir: ctx.paths.root });

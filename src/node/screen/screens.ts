@@ -80,10 +80,9 @@ export class Screens {
     this.worker.unref();
   }
 
-  open(id: number, cols: number, rows: number, tail: Entry["tail"], onReply: Entry["onReply"], startAt = 0) {
-    this.entries.set(id, { queued: [], queuedBytes: 0, posted: startAt, acked: startAt, lagging: false, lastResync: 0, tail, onReply });
+  open(id: number, cols: number, rows: number, tail: Entry["tail"], onReply: Entry["onReply"]) {
+    this.entries.set(id, { queued: [], queuedBytes: 0, posted: 0, acked: 0, lagging: false, lastResync: 0, tail, onReply });
     this.send({ type: "open", id, cols, rows, scrollback: this.scrollback });
-    if (startAt > 0) this.resync(id);
   }
 
   /** `end` is the session's output offset after `bytes`. */
