@@ -1,6 +1,7 @@
 /** The command line as users meet it: help, version, errors, watch. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { COMMANDS } from "../src/cli/main";
 import { capture, CwHome, waitFor } from "./helpers";
 
@@ -43,6 +44,47 @@ describe("help and errors", () => {
       const d = await cw.run(args);
       expect(d.code).toBe(2);
       expect(d.stderr).toContain("needs a relay");
+    }
+  });
+});
+
+describe("argument parsing", () => {
+  test("values, aliases, --no- flags, enums and missing values", async () => {
+    const id = await cw.launch(["sleep", "30"], ["--name", "args-a", "-t", "x", "--tag=y"]);
+    const s = await cw.session(id);
+    expect(s.name).toBe("args-a");
+    expect(s.tags).toEqual(["x", "y"]);
+    expect(JSON.parse(await cw.ok(["list", "--tag=x", "--json=true"])).map((x: { id: number }) => x.id)).toEqual([id]);
+    const missing = await cw.run(["logs", String(id), "--tail"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--tail needs a value");
+    const noValue = await cw.run(["list", "--json=maybe"]);
+    expect(noValue.code).toBe(2);
+    expect(noValue.stderr).toContain("--json takes no value");
+    const noPositional = await cw.run(["send"]);
+    expect(noPositional.code).toBe(2);
+    expect(noPositional.stderr).toContain("missing <");
+    // --no-newline: the text arrives without Enter, so `read` is still waiting for the line.
+    const reader = await cw.launch(["bash", "-c", "read -r line; echo got=[$line]"]);
+    await cw.ok(["send", String(reader), "--no-newline", "abc"]);
+    await cw.ok(["send", String(reader), "def"]);
+    await cw.waitStatus(reader, "completed");
+    expect(await cw.ok(["logs", String(reader)])).toContain("got=[abcdef]");
+    await cw.ok(["kill", String(id)]);
+  });
+
+  test("a .env file in the working directory does not leak into cw or its sessions", async () => {
+    const dir = cw.path("project-with-dotenv");
+    mkdirSync(dir);
+    writeFileSync(join(dir, ".env"), "CW_TEST_DOTENV_LEAK=leaked\n");
+    const home = new CwHome();
+    try {
+      const out = await home.ok(["launch", "--", "sh", "-c", "echo dotenv=[${CW_TEST_DOTENV_LEAK:-none}]"], { cwd: dir });
+      const id = Number(out.trim());
+      await home.waitStatus(id, "completed");
+      expect(await home.ok(["logs", String(id)])).toContain("dotenv=[none]");
+    } finally {
+      await home.cleanup();
     }
   });
 });

@@ -2,8 +2,8 @@
  * The cw command line: a table of commands (loaded lazily, so `cw list` does not pay for the
  * node or the MCP server), `--help` with examples everywhere, and one error path.
  */
-import { parseArgs } from "citty";
 import { VERSION } from "../version";
+import { parseCommandArgs } from "./args";
 import { type AnyCommand, collect } from "./define";
 import { EXIT, report, UsageError } from "./errors";
 import { bold, cyan, dim, err, out } from "./output";
@@ -112,18 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
-    const known = new Set<string>();
-    for (const [n, a] of Object.entries(cmd.args as Record<string, { alias?: string | string[]; type?: string }>)) {
-      if (a.type === "positional") continue;
-      known.add(`--${n}`).add(`--no-${n}`);
-      for (const al of Array.isArray(a.alias) ? a.alias : a.alias ? [a.alias] : []) known.add(`-${al}`);
-    }
-    for (const a of before) {
-      if (a.startsWith("-") && a !== "-" && !/^-\d/.test(a) && !known.has(a.split("=")[0]!)) {
-        throw new UsageError(`unknown option ${a} for cw ${name}`, `run \`cw ${name} --help\` to see its options`);
-      }
-    }
-    const args = parseArgs(before, cmd.args as never);
+    const args = parseCommandArgs(name, before, cmd.args);
     const status = await cmd.run({ args: args as never, rest, all: (n, alias) => collect(before, n, alias) });
     return status ?? EXIT.ok;
   } catch (e) {

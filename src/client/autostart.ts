@@ -2,8 +2,6 @@
  * Reaching the local node, starting it first when nobody answers (every command but `node`
  * does this), and saying clearly why when it cannot be started.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { pathsFor } from "../config/paths";
 import { NodeConnection } from "./connection";
 import { NodeUnavailableError } from "./errors";
@@ -17,7 +15,6 @@ export function selfCommand(): string[] {
 }
 
 async function tryConnect(socket: string): Promise<NodeConnection | undefined> {
-  if (!existsSync(socket)) return undefined;
   try {
     return await NodeConnection.open(socket);
   } catch {
@@ -32,6 +29,10 @@ export interface StartedNode {
 
 /** Starts `cw node` in the background, detached from this terminal. */
 export function spawnNode(root: string): StartedNode {
+  // Loaded here, not at the top: node:child_process and node:fs cost a compiled binary ~2 ms at
+  // start-up, and only the first command after boot starts a node.
+  const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  const { mkdirSync } = require("node:fs") as typeof import("node:fs");
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const [cmd, ...args] = selfCommand();
   const child = spawn(cmd!, [...args, "node"], { detached: true, stdio: "ignore", env: { ...process.env, CODEWIRE_HOME: root } });
@@ -56,6 +57,7 @@ export async function waitForNode(root: string, started?: StartedNode, deadlineM
   }
   let tail = "";
   try {
+    const { readFileSync } = require("node:fs") as typeof import("node:fs");
     tail = readFileSync(paths.nodeLog, "utf8").trim().split("\n").slice(-3).join("\n");
   } catch {
     /* no log yet */

@@ -1,9 +1,17 @@
 /** Where a node keeps its state. Tests and users override the root with CODEWIRE_HOME. */
-import { homedir } from "node:os";
-import { join } from "node:path";
+//
+// Plain string joins, not node:path / node:os: every client command resolves these paths, and
+// loading those modules costs a compiled binary ~0.8 ms of a few-millisecond `cw list`.
+
+/** `dir/name`, without a doubled slash when `dir` ends with one (or is `/`). */
+const join = (dir: string, ...names: string[]) => [dir.replace(/\/+$/, ""), ...names].join("/");
+
+function home(): string {
+  return process.env.HOME || (require("node:os") as typeof import("node:os")).homedir();
+}
 
 export function dataDir(): string {
-  return process.env.CODEWIRE_HOME || join(homedir(), ".codewire");
+  return process.env.CODEWIRE_HOME || join(home(), ".codewire");
 }
 
 export function pathsFor(root = dataDir()) {

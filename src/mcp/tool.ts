@@ -82,22 +82,35 @@ export async function runTool(def: ToolDef, args: unknown, extra: Extra): Promis
   }
 }
 
+/** Time left between a progress notification and the result that follows it (see flushed). */
+const PROGRESS_GAP_MS = 25;
+
 function progressSender(extra: Extra): { send: ToolContext["progress"]; flushed: () => Promise<unknown> } {
   const token = extra._meta?.progressToken;
   if (token === undefined) return { send: () => {}, flushed: async () => {} };
   let last = -1;
+  let lastAt = Number.NEGATIVE_INFINITY;
   let sent: Promise<unknown> = Promise.resolve();
   return {
     send: (progress, total, message) => {
       // The spec requires progress to increase with every notification.
       const value = Math.max(progress, last + 0.001);
       last = value;
+      lastAt = performance.now();
       const n = extra
         .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress: value, ...(total !== undefined ? { total } : {}), message } })
         .catch(() => {});
       sent = Promise.all([sent, n]);
     },
-    flushed: () => sent,
+    // The SDK's client handles a notification a microtask later but a response at once, and
+    // forgets the progress handler with the response: when both arrive in one read, the
+    // progress is dropped. Leaving a moment between the last progress and the result lets the
+    // client read them apart (seen as a lost progress report in a loaded test run).
+    flushed: async () => {
+      await sent;
+      const wait = lastAt + PROGRESS_GAP_MS - performance.now();
+      if (wait > 0) await Bun.sleep(wait);
+    },
   };
 }
 

@@ -6,7 +6,7 @@
  * (so keystroke echo is not delayed by a timer), then back off step by step while a terminal is
  * quiet, so a hundred idle sessions cost next to nothing.
  */
-import { dlopen, FFIType } from "bun:ffi";
+import { yieldCpu } from "../../sys/libc";
 import { native, ptr, READ_EXITED, READ_NONE } from "./native";
 
 export interface Pollable {
@@ -22,29 +22,15 @@ const BUF_SIZE = 64 * 1024;
 const MAX_PER_TURN = 1024 * 1024;
 const HOT_MS = 30;
 
-/**
- * sched_yield(2), or a no-op where libc cannot be found.
- *
- * Right after input, the loop below spins on this thread waiting for the echo, which bun-pty's
- * writer thread, the program and bun-pty's reader thread must first produce. The kernel tends
+/*
+ * Why empty hot turns yield the CPU: right after input, the loop below spins on this thread
+ * waiting for the echo, which bun-pty's writer thread, the program and bun-pty's reader thread must first produce. The kernel tends
  * to wake those threads on the CPU that woke them, this one, where they then wait for the
  * spinner's time slice to run out. Yielding on each empty turn hands them the CPU at once:
  * measured on 2 cores with keys 50-120 ms apart, the in-process echo round trip went from p50
  * 1.0-1.8 ms to 0.2 ms, and echo through `cw attach` from p50 2.8-3.2 / p99 9.7-12.2 ms to
  * p50 0.85-0.96 / p99 2.4-3.1 ms. Output floods are unaffected: they do not yield.
  */
-const yieldCpu: () => void = (() => {
-  const names = process.platform === "darwin" ? ["libSystem.B.dylib"] : ["libc.so.6", "libc.so", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
-  for (const name of names) {
-    try {
-      const { symbols } = dlopen(name, { sched_yield: { args: [], returns: FFIType.i32 } });
-      return () => void symbols.sched_yield();
-    } catch {
-      /* try the next name */
-    }
-  }
-  return () => {};
-})();
 
 const buf = Buffer.allocUnsafe(BUF_SIZE);
 const bufPtr = ptr(buf);

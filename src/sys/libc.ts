@@ -1,0 +1,113 @@
+/**
+ * The few libc calls cw needs directly, through bun:ffi.
+ *
+ * Why not node:tty / node:fs / process.stdout: in a compiled Bun binary, loading node:tty costs
+ * ~3 ms and node:fs ~1 ms at start-up, while opening libc costs ~0.3 ms. For a command such as
+ * `cw list`, whose whole run should take a few milliseconds, that is the difference that
+ * matters. Everything here is loaded on first use.
+ */
+import { dlopen, FFIType, read } from "bun:ffi";
+
+const LIBC_NAMES =
+  process.platform === "darwin"
+    ? ["libSystem.B.dylib"]
+    : ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`, "libc.so"];
+
+const SYMBOLS = {
+  isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  sched_yield: { args: [], returns: FFIType.i32 },
+  [process.platform === "darwin" ? "__error" : "__errno_location"]: { args: [], returns: FFIType.ptr },
+} as const;
+
+type Libc = {
+  isatty(fd: number): number;
+  write(fd: number, buf: Uint8Array, len: number): number | bigint;
+  ioctl(fd: number, request: number, arg: Uint8Array): number;
+  sched_yield(): number;
+  errno(): number;
+};
+
+let cached: Libc | null | undefined;
+
+/** libc, or null where it cannot be opened (callers then fall back to Node's APIs). */
+export function libc(): Libc | null {
+  if (cached !== undefined) return cached;
+  cached = null;
+  for (const name of LIBC_NAMES) {
+    try {
+      const s = dlopen(name, SYMBOLS).symbols as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const errnoPtr = (s.__error ?? s.__errno_location)!;
+      cached = {
+        isatty: (fd) => s.isatty!(fd) as number,
+        write: (fd, buf, len) => s.write!(fd, buf, len) as number | bigint,
+        ioctl: (fd, request, arg) => s.ioctl!(fd, request, arg) as number,
+        sched_yield: () => s.sched_yield!() as number,
+        errno: () => read.i32(errnoPtr() as never, 0),
+      };
+      break;
+    } catch {
+      /* try the next name */
+    }
+  }
+  return cached;
+}
+
+export const EINTR = 4;
+export const EPIPE = 32;
+export const EAGAIN = process.platform === "darwin" ? 35 : 11;
+const TIOCGWINSZ = process.platform === "darwin" ? 0x40087468 : 0x5413;
+
+export function isatty(fd: number): boolean {
+  const c = libc();
+  if (c) return c.isatty(fd) === 1;
+  return (require("node:tty") as typeof import("node:tty")).isatty(fd);
+}
+
+/** Rows and columns of the terminal on `fd`, or undefined when it is not a terminal. */
+export function windowSize(fd: number): { cols: number; rows: number } | undefined {
+  const c = libc();
+  if (!c) return undefined;
+  const ws = new Uint16Array(4);
+  if (c.ioctl(fd, TIOCGWINSZ, new Uint8Array(ws.buffer)) !== 0) return undefined;
+  const [rows, cols] = [ws[0]!, ws[1]!];
+  return rows > 0 && cols > 0 ? { cols, rows } : undefined;
+}
+
+export class WriteError extends Error {
+  constructor(readonly errno: number) {
+    super(`write failed (errno ${errno})`);
+  }
+}
+
+/**
+ * write(2) once: bytes written, or -EAGAIN when a non-blocking descriptor is full.
+ * Throws WriteError on other failures (EPIPE when the reader went away).
+ */
+export function writeSome(fd: number, buf: Uint8Array): number {
+  const c = libc();
+  if (!c) {
+    const fs = require("node:fs") as typeof import("node:fs");
+    try {
+      return fs.writeSync(fd, buf);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") return -EAGAIN;
+      throw new WriteError(code === "EPIPE" ? EPIPE : -1);
+    }
+  }
+  for (;;) {
+    const n = Number(c.write(fd, buf, buf.length));
+    if (n >= 0) return n;
+    const e = c.errno();
+    if (e === EINTR) continue;
+    if (e === EAGAIN) return -EAGAIN;
+    throw new WriteError(e);
+  }
+}
+
+/** sched_yield(2), or nothing where libc is missing. */
+export function yieldCpu(): void {
+  libc()?.sched_yield();
+}
