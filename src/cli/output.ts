@@ -5,25 +5,17 @@
  * sys/libc.ts: process.stdout, node:tty and node:fs each cost a compiled binary milliseconds at
  * start-up), and a blocking write is the simplest correct backpressure for a command-line tool.
  */
-import { EAGAIN, EPIPE, isatty, WriteError, windowSize, writeSome } from "../sys/libc";
+import { EPIPE, isatty, WriteError, windowSize, writeAllSync } from "../sys/libc";
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
 const encoder = new TextEncoder();
 
 function writeAll(fd: number, data: string | Uint8Array): void {
-  let buf = typeof data === "string" ? encoder.encode(data) : data;
-  while (buf.length > 0) {
-    let n: number;
-    try {
-      n = writeSome(fd, buf);
-    } catch (e) {
-      // The reader went away (`cw logs 1 | head`): nothing left to do.
-      if (e instanceof WriteError && e.errno === EPIPE) process.exit(0);
-      throw e;
-    }
-    // A non-blocking pipe that is full: wait a moment and go on.
-    if (n === -EAGAIN) Atomics.wait(pause, 0, 0, 2);
-    else buf = buf.subarray(n);
+  try {
+    writeAllSync(fd, typeof data === "string" ? encoder.encode(data) : data);
+  } catch (e) {
+    // The reader went away (`cw logs 1 | head`): nothing left to do.
+    if (e instanceof WriteError && e.errno === EPIPE) process.exit(0);
+    throw e;
   }
 }
 

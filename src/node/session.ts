@@ -108,11 +108,16 @@ export class Session {
   }
 
   private output(chunk: Uint8Array): void {
+    // Live viewers first: a keystroke's echo should not wait for the disk. Viewers that are
+    // catching up read from the log, so they get the chunk once it is there. (The log's end
+    // moves by the chunk's length even when the disk refuses it: the bytes become a gap.)
+    const end = this.log.end + chunk.length;
+    let late: Viewer[] | undefined;
+    for (const v of this.viewers) if (!v.pushLive(chunk, end)) (late ??= []).push(v);
     this.log.append(chunk);
-    const end = this.log.end;
     this.screens.feed(this.id, chunk, end);
     this.record.last_output_at = new Date().toISOString();
-    for (const v of this.viewers) v.push(chunk, end);
+    if (late) for (const v of late) v.push(chunk, end);
     this.summaryBytes += chunk.length;
     this.summaryTimer ??= setTimeout(() => this.summarize(), SUMMARY_EVERY_MS);
   }

@@ -53,7 +53,20 @@ export class Viewer {
     this.resume();
   }
 
-  /** Called with each new chunk; `end` is the session offset after it. */
+  /**
+   * Delivers a new chunk at once if this viewer is live and in step with it; returns false
+   * (having done nothing) otherwise, and the chunk must then go through push() once it is in
+   * the log.
+   */
+  pushLive(bytes: Uint8Array, end: number): boolean {
+    if (this.behind || end - bytes.length !== this.cursor) return false;
+    this.deliver(bytes);
+    this.cursor = end;
+    if (this.conn.pendingBytes > HIGH_WATER) this.behind = true;
+    return true;
+  }
+
+  /** Called with each new chunk, after it was logged; `end` is the session offset after it. */
   push(bytes: Uint8Array, end: number): void {
     if (this.behind) return;
     const start = end - bytes.length;

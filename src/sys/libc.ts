@@ -107,6 +107,22 @@ export function writeSome(fd: number, buf: Uint8Array): number {
   }
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `data` to `fd`, blocking this thread until it is written (on a non-blocking
+ * descriptor that is full, it waits a moment and tries again). Throws WriteError when the
+ * descriptor fails, EPIPE when its reader went away.
+ */
+export function writeAllSync(fd: number, data: Uint8Array): void {
+  let buf = data;
+  while (buf.length > 0) {
+    const n = writeSome(fd, buf);
+    if (n === -EAGAIN) Atomics.wait(pause, 0, 0, 2);
+    else buf = buf.subarray(n);
+  }
+}
+
 /** sched_yield(2), or nothing where libc is missing. */
 export function yieldCpu(): void {
   libc()?.sched_yield();

@@ -1,4 +1,5 @@
 /** The user's terminal during attach: raw mode in, and everything put back on the way out. */
+import { isatty, windowSize, writeAllSync } from "../../sys/libc";
 
 /**
  * Undo what a program in the session may have switched on, so the user's shell is usable after
@@ -17,10 +18,16 @@ export function enterRaw(): () => void {
     if (restored) return;
     restored = true;
     if (stdin.isTTY) stdin.setRawMode(wasRaw);
-    if (process.stdout.isTTY) process.stdout.write(RESTORE);
+    if (isatty(1)) {
+      try {
+        writeAllSync(1, new TextEncoder().encode(RESTORE));
+      } catch {
+        /* the terminal is gone */
+      }
+    }
   };
 }
 
 export function terminalSize(): { cols: number; rows: number } {
-  return { cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 };
+  return windowSize(1) ?? windowSize(0) ?? { cols: 80, rows: 24 };
 }

@@ -21,6 +21,8 @@ function workerUrl(): string {
   return Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/") ? "./node/screen/worker.ts" : new URL("./worker.ts", import.meta.url).href;
 }
 export const RESYNC_BYTES = 512 * 1024;
+/** How long output may wait before it is handed to the emulator (questions flush at once). */
+const FEED_DELAY_MS = 4;
 /**
  * While output floods faster than the emulator parses, resynchronise at most this often: the
  * screen only needs the flood's end, and parsing all of it would take a core from the program.
@@ -94,13 +96,15 @@ export class Screens {
       return;
     }
     e.posted = end;
-    // Batched: the rest of the output path (viewers' sockets) goes first, and a poll turn that
-    // read sixteen 64 KiB chunks costs one message to the worker instead of sixteen.
+    // Batched and a little late: the output path (viewers' sockets) goes first, a burst of
+    // chunks costs one message to the worker, and the worker thread does not wake up while a
+    // keystroke's echo is still on its way to the attached terminal (on two cores that wake-up
+    // competed with the client for a CPU and showed in the echo latency's tail).
     e.queued.push(bytes);
     e.queuedBytes += bytes.length;
     if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(() => this.flush());
+      setTimeout(() => this.flush(), FEED_DELAY_MS);
     }
   }
 
