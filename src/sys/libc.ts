@@ -57,7 +57,7 @@ export function libc(): Libc | null {
 export const EINTR = 4;
 export const EPIPE = 32;
 export const EAGAIN = process.platform === "darwin" ? 35 : 11;
-const TIOCGWINSZ = process.platform === "darwin" ? 0x40087468 : 0x5413;
+const TIOCGWINSZ = 0x5413; // Linux; see windowSize for macOS
 
 export function isatty(fd: number): boolean {
   const c = libc();
@@ -68,7 +68,12 @@ export function isatty(fd: number): boolean {
 /** Rows and columns of the terminal on `fd`, or undefined when it is not a terminal. */
 export function windowSize(fd: number): { cols: number; rows: number } | undefined {
   const c = libc();
-  if (!c) return undefined;
+  // ioctl(2) is variadic, and Apple's arm64 ABI passes variadic arguments on the stack, where a
+  // plain FFI call does not put them: on macOS ask Node's TTY streams instead.
+  if (!c || process.platform === "darwin") {
+    const stream = fd === 1 ? process.stdout : fd === 2 ? process.stderr : undefined;
+    return stream?.isTTY && stream.columns > 0 ? { cols: stream.columns, rows: stream.rows } : undefined;
+  }
   const ws = new Uint16Array(4);
   if (c.ioctl(fd, TIOCGWINSZ, new Uint8Array(ws.buffer)) !== 0) return undefined;
   const [rows, cols] = [ws[0]!, ws[1]!];
