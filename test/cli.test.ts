@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMMANDS } from "../src/cli/main";
-import { capture, CwHome, waitFor } from "./helpers";
+import { capture, CW, CwHome, waitFor } from "./helpers";
 
 let cw: CwHome;
 beforeAll(() => {
@@ -71,6 +71,15 @@ describe("argument parsing", () => {
     await cw.waitStatus(reader, "completed");
     expect(await cw.ok(["logs", String(reader)])).toContain("got=[abcdef]");
     await cw.ok(["kill", String(id)]);
+  });
+
+  test("output into a pipe that closes early (`cw logs | head`) ends quietly with status 0", async () => {
+    const id = await cw.launch(["sh", "-c", "seq 1 200000"]);
+    await cw.waitStatus(id, "completed");
+    const p = Bun.spawn(["bash", "-c", `${CW} logs ${id} | head -2; echo "status=\${PIPESTATUS[0]}" >&2`], { env: cw.env, stdout: "pipe", stderr: "pipe" });
+    const [out, errText] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect(out.replace(/\r/g, "")).toBe("1\n2\n");
+    expect(errText.trim()).toBe("status=0");
   });
 
   test("a .env file in the working directory does not leak into cw or its sessions", async () => {
