@@ -33,6 +33,25 @@ describe("attach through tmux", () => {
     expect(await cw.ok(["logs", String(id)])).toContain("typed-42");
   });
 
+  test("after detaching, the user's own shell gets the very next keys, with echo and line editing back", async () => {
+    await cw.launch(["bash", "--norc", "--noprofile"], ["shell2"]);
+    tmux = new Tmux();
+    await tmux.start("bash --norc --noprofile", cw.env);
+    await tmux.type(`${CW} attach shell2`);
+    await tmux.keys("Enter");
+    await tmux.type("echo inner-$((6*7))");
+    await tmux.keys("Enter");
+    await tmux.waitScreen((s) => s.includes("inner-42"), "the session's shell");
+    await tmux.keys("C-b", "d");
+    await tmux.waitScreen((s) => s.includes("detached from session"), "the detach");
+    // Typed at once: nothing may be swallowed by a reader the attach left behind, and the
+    // terminal must be out of raw mode (the outer shell echoes and runs the line).
+    await tmux.type("echo outer-$((50+8))");
+    await tmux.keys("Enter");
+    const screen = await tmux.waitScreen((s) => s.includes("outer-58\n") || /^outer-58$/m.test(s), "the outer shell to run the line");
+    expect(screen).toContain("echo outer-$((50+8))");
+  });
+
   test("reattaching to vim shows its current screen, and resizing reaches the program", async () => {
     const file = cw.path("notes.txt");
     const id = await cw.launch(["vim", "-u", "NONE", "-N", "-n", file], ["editor"]);
