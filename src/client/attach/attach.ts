@@ -8,13 +8,13 @@
  * is natural backpressure: while the terminal is slow we stop reading the node's socket.
  */
 import { dataDir } from "../../config/paths";
+import { writeAllSync } from "../../sys/libc";
 import type { ReplyOf, SessionRef } from "../../protocol";
 import { connectNode } from "../autostart";
 import { checkReply } from "../connection";
 import { NodeError } from "../errors";
 import { DetachKeys } from "./detach-keys";
 import { enterRaw, terminalSize } from "./terminal";
-import { writeAllSync } from "../../sys/libc";
 
 export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
 
