@@ -26,10 +26,12 @@ const HOT_MS = 30;
  * Why empty hot turns yield the CPU: right after input, the loop below spins on this thread
  * waiting for the echo, which bun-pty's writer thread, the program and bun-pty's reader
  * thread must first produce. The kernel tends to wake those threads on the CPU that woke them,
- * this one, where they then wait for the spinner's time slice to run out. Yielding on each empty turn hands them the CPU at once:
- * measured on 2 cores with keys 50-120 ms apart, the in-process echo round trip went from p50
- * 1.0-1.8 ms to 0.2 ms, and echo through `cw attach` from p50 2.8-3.2 / p99 9.7-12.2 ms to
- * p50 0.85-0.96 / p99 2.4-3.1 ms. Output floods are unaffected: they do not yield.
+ * this one, where they then wait for the spinner's time slice to run out. Yielding on each
+ * empty turn hands them the CPU at once: measured on 2 cores with keys 50-120 ms apart, the
+ * in-process echo round trip went from p50 1.0-1.8 ms to 0.2 ms, and echo through `cw attach`
+ * from p50 2.8-3.2 / p99 9.7-12.2 ms to p50 0.85-0.96 / p99 2.4-3.1 ms. Output floods are
+ * unaffected: they do not yield. (Spinning also keeps this CPU awake: on a VM an idle vCPU is
+ * slow to wake, and stopping the spin as soon as the echo arrived made echo p50 3x worse.)
  */
 
 const buf = Buffer.allocUnsafe(BUF_SIZE);
