@@ -3,16 +3,12 @@
  * does this), and saying clearly why when it cannot be started.
  */
 import { pathsFor } from "../config/paths";
+import { selfCommand } from "../sys/self";
 import { NodeConnection } from "./connection";
 import { NodeUnavailableError } from "./errors";
 
 const START_DEADLINE_MS = 10_000;
 
-/** The command line that runs this same cw: the compiled binary, or bun plus the entry script. */
-export function selfCommand(): string[] {
-  const main = Bun.main;
-  return main.startsWith("/$bunfs/") || main.startsWith("B:/~BUN/") ? [process.execPath] : [process.execPath, main];
-}
 
 async function tryConnect(socket: string): Promise<NodeConnection | undefined> {
   try {

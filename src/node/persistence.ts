@@ -3,10 +3,11 @@
  * the old or the new version, never half of one. A file that does not parse is moved aside
  * (sessions.json.corrupt-<time>) and the node starts without it rather than refusing to start.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { z } from "zod";
 import type { Paths } from "../config/paths";
 import { SessionStatus } from "../protocol";
+import { writeFileAtomic } from "../sys/files";
 import type { SessionRecord } from "./session";
 
 const Record = z.object({
@@ -27,11 +28,6 @@ const Record = z.object({
 });
 const File = z.object({ version: z.literal(1), sessions: z.array(Record) });
 
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, path);
-}
 
 export interface Loaded {
   records: SessionRecord[];
@@ -52,7 +48,7 @@ export function loadRecords(paths: Paths): Loaded {
 }
 
 export function saveRecords(paths: Paths, records: SessionRecord[]): void {
-  writeAtomic(paths.sessions, `${JSON.stringify({ version: 1, sessions: records }, null, 1)}\n`);
+  writeFileAtomic(paths.sessions, `${JSON.stringify({ version: 1, sessions: records }, null, 1)}\n`);
 }
 
 /**
@@ -76,5 +72,5 @@ export function nextIdFloor(paths: Paths, records: SessionRecord[]): number {
 }
 
 export function saveNextId(paths: Paths, next: number): void {
-  writeAtomic(paths.nextId, `${next}\n`);
+  writeFileAtomic(paths.nextId, `${next}\n`);
 }

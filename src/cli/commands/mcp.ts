@@ -1,4 +1,4 @@
-import { selfCommand } from "../../client/autostart";
+import { selfCommand } from "../../sys/self";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { dim, err, out } from "../output";

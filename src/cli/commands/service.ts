@@ -3,10 +3,12 @@
  * on Linux, a launchd agent on macOS — so it starts at login, comes back after a crash and
  * outlives the terminal that started it. The files come from deploy/ (see src/service/units.ts).
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import { dataDir } from "../../config/paths";
+import { writeFileAtomic } from "../../sys/files";
+import { isCompiledBinary } from "../../sys/self";
 import { defaultSystem, LAUNCHD_LABEL, launchdPlist, type ServiceSystem, type ServiceValues, serviceFile, stableBinaryPath, SYSTEMD_UNIT, systemdUnit } from "../../service/units";
 import { defineCwCommand } from "../define";
 import { EXIT, ExitWith, UsageError } from "../errors";
@@ -51,9 +53,8 @@ async function runningNode(): Promise<{ pid: number } | undefined> {
 }
 
 function values(): ServiceValues {
-  // Compiled binaries run their code from Bun's embedded filesystem; `bun src/main.ts` does not,
-  // and a unit pointing at the bun executable would start Bun, not the node.
-  if (!Bun.main.startsWith("/$bunfs/")) {
+  // A unit pointing at the bun executable would start Bun, not the node.
+  if (!isCompiledBinary()) {
     throw new UsageError("cw service must be run from an installed cw binary, not from source", "build it with `bun run build` and run dist/cw service …");
   }
   return { cw: stableBinaryPath(process.execPath), codewireHome: resolve(dataDir()), path: process.env.PATH || "/usr/local/bin:/usr/bin:/bin", home: homedir() };
@@ -61,9 +62,7 @@ function values(): ServiceValues {
 
 function writeAtomically(file: string, text: string) {
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o644 });
-  renameSync(tmp, file);
+  writeFileAtomic(file, text, 0o644);
 }
 
 interface Plan {

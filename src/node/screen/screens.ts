@@ -7,6 +7,7 @@
  * resynchronise it from the tail of the session's log: a flood of output only needs its last
  * part to rebuild the screen.
  */
+import { isCompiledBinary } from "../../sys/self";
 import type { FromScreen, ToScreen } from "./messages";
 
 const MAX_INFLIGHT = 8 * 1024 * 1024;
@@ -18,7 +19,7 @@ const SNAPSHOT_TIMEOUT_MS = 2000;
  * root (src/); when running from source it sits next to this file.
  */
 function workerUrl(): string {
-  return Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/") ? "./node/screen/worker.ts" : new URL("./worker.ts", import.meta.url).href;
+  return isCompiledBinary() ? "./node/screen/worker.ts" : new URL("./worker.ts", import.meta.url).href;
 }
 export const RESYNC_BYTES = 512 * 1024;
 /** How long output may wait before it is handed to the emulator (questions flush at once). */
@@ -69,7 +70,8 @@ export class Screens {
   private entries = new Map<number, Entry>();
   private pending = new Map<number, (m: FromScreen | undefined) => void>();
   private nextReq = 1;
-  private flushQueued = false;
+  /** Set while queued output waits for its batched post to the worker. */
+  private flushTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly scrollback: number,
@@ -102,15 +104,13 @@ export class Screens {
     // competed with the client for a CPU and showed in the echo latency's tail).
     e.queued.push(bytes);
     e.queuedBytes += bytes.length;
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      setTimeout(() => this.flush(), FEED_DELAY_MS);
-    }
+    this.flushTimer ??= setTimeout(() => this.flush(), FEED_DELAY_MS);
   }
 
   /** Posts the queued output of every session, one message each. */
   private flush() {
-    this.flushQueued = false;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     for (const [id, e] of this.entries) {
       if (e.queued.length === 0) continue;
       let bytes: Uint8Array;
@@ -182,7 +182,7 @@ export class Screens {
   private resync(id: number) {
     const e = this.entries.get(id);
     if (!e) return;
-    if (this.flushQueued) this.flush();
+    if (this.flushTimer) this.flush();
     if (e.resyncTimer) clearTimeout(e.resyncTimer);
     e.resyncTimer = undefined;
     e.lastResync = performance.now();
@@ -214,7 +214,7 @@ export class Screens {
 
   /** Every other message keeps its place after the output queued before it. */
   private send(m: ToScreen) {
-    if (this.flushQueued) this.flush();
+    if (this.flushTimer) this.flush();
     this.worker.postMessage(m);
   }
 }
