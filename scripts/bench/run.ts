@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { ECHO_PROGRAM, type EchoTarget, type LatencyResult, measureEcho } from "./latency";
-import { cwScale, type ScaleResult, tmuxScale } from "./scale";
+import { cwScale, listBoth, type ScaleResult, tmuxScale } from "./scale";
 import { Cw, Tmux } from "./subjects";
 import * as tp from "./throughput";
 import { alive, cpuSeconds, fmtBytes, fmtMs, MiB, peakRssBytes, rssBytes, run } from "./util";
@@ -241,11 +241,14 @@ const scale: { cw?: ScaleResult; tmux?: ScaleResult } = {};
 
 async function scaleSuite() {
   say(`scale: ${cfg.sessions} idle sessions (sleep 3600), fresh servers`);
-  scale.tmux = await step("scale tmux", () => tmuxScale(tmuxB, cfg.sessions, cfg.listRuns));
+  const tmuxSide = await step("scale tmux", () => tmuxScale(tmuxB, cfg.sessions));
+  const cwSide = await step("scale cw", () => cwScale(cwB, cfg.sessions, cfg.listRuns, root));
+  const lists = tmuxSide && cwSide ? await step("list cw and tmux", async () => listBoth(cwB, tmuxB, cfg.sessions, cfg.listRuns)) : undefined;
+  if (tmuxSide && lists) scale.tmux = { ...tmuxSide, list: lists.tmux };
+  if (cwSide && lists) scale.cw = { ...cwSide, list: lists.cw };
   if (scale.tmux) say(`  tmux: ls ${fmtMs(scale.tmux.list.median)}, RSS ${fmtBytes(scale.tmux.rss0)} → ${fmtBytes(scale.tmux.rssN)}`);
-  tmuxB.cleanup();
-  scale.cw = await step("scale cw", () => cwScale(cwB, cfg.sessions, cfg.listRuns, root));
   if (scale.cw) say(`  cw: list ${fmtMs(scale.cw.list.median)}, RSS ${fmtBytes(scale.cw.rss0)} → ${fmtBytes(scale.cw.rssN)}`);
+  tmuxB.cleanup();
   cwB.cleanup();
 }
 

@@ -4,7 +4,8 @@
  *
  * Each side gets a fresh server for this, so earlier throughput runs do not colour its memory.
  * tmux gets N sessions of one window each: N windows, and `tmux ls` has N lines to print, like
- * `cw list`.
+ * `cw list`. The two list commands are timed in turns (cw, tmux, tmux, cw, ...), so a drift in
+ * the machine's speed during the run meets both alike instead of moving their ratio.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -53,16 +54,13 @@ function helloWorld(dir: string): string | undefined {
   }
 }
 
-export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: string): Promise<ScaleResult> {
+/** cw's side: its node with `sessions` idle sessions, and the floors of a cw command. */
+export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: string): Promise<Omit<ScaleResult, "list">> {
   const pid = cw.start();
   const rss0 = await settledMedian(() => rssBytes(pid), 1500);
   for (let i = 0; i < sessions; i++) await cw.launch(["sleep", "3600"]);
   const rssN = await settledMedian(() => rssBytes(pid), 2500);
   const env = cw.env();
-  const list = timeRuns([cw.bin, "list"], env, runs, (out) => {
-    const lines = out.trim().split("\n").length - 1;
-    if (lines !== sessions) throw new Error(`cw list showed ${lines} sessions, expected ${sessions}`);
-  });
   const floor = timeRuns([cw.bin, "--version"], env, runs);
   const hello = helloWorld(workDir);
   const runtime = hello ? timeRuns([hello], env, runs) : undefined;
@@ -81,14 +79,14 @@ export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: s
     rss0,
     rssN,
     perSession: (rssN - rss0) / sessions,
-    list: summary(list),
     startupFloor: summary(floor),
     ...(runtime ? { runtimeFloor: summary(runtime) } : {}),
     rpc: summary(rpc),
   };
 }
 
-export async function tmuxScale(tmux: Tmux, sessions: number, runs: number): Promise<ScaleResult> {
+/** tmux's side: a server with `sessions` idle sessions. */
+export async function tmuxScale(tmux: Tmux, sessions: number): Promise<Omit<ScaleResult, "list">> {
   const pid = tmux.startServer();
   const rss0 = await settledMedian(() => rssBytes(pid), 1500);
   // Ten sessions per tmux invocation keeps this quick.
@@ -101,9 +99,37 @@ export async function tmuxScale(tmux: Tmux, sessions: number, runs: number): Pro
     tmux.cmd(args);
   }
   const rssN = await settledMedian(() => rssBytes(pid), 2500);
-  const list = timeRuns([...tmux.base(), "ls"], baseEnv(), runs, (out) => {
-    const lines = out.trim().split("\n").length;
-    if (lines !== sessions) throw new Error(`tmux ls showed ${lines} sessions, expected ${sessions}`);
-  });
-  return { sessions, rss0, rssN, perSession: (rssN - rss0) / sessions, list: summary(list) };
+  return { sessions, rss0, rssN, perSession: (rssN - rss0) / sessions };
+}
+
+/** `cw list` and `tmux ls` against the servers set up above, timed in turns. */
+export function listBoth(cw: Cw, tmux: Tmux, sessions: number, runs: number) {
+  const cwList = [cw.bin, "list"];
+  const tmuxLs = [...tmux.base(), "ls"];
+  const cwEnv = cw.env();
+  const tmuxEnv = baseEnv();
+  const lines = (cmd: string[], env: Record<string, string>, header: number) => {
+    const n = run(cmd, { env }).stdout.trim().split("\n").length - header;
+    if (n !== sessions) throw new Error(`${cmd.join(" ")} showed ${n} sessions, expected ${sessions}`);
+  };
+  lines(cwList, cwEnv, 1);
+  lines(tmuxLs, tmuxEnv, 0);
+  for (let i = 0; i < 3; i++) {
+    // warm-up: page cache, first-run costs
+    run(cwList, { env: cwEnv });
+    run(tmuxLs, { env: tmuxEnv });
+  }
+  const cwMs: number[] = [];
+  const tmuxMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    // Alternate who goes first, so neither always runs right after the other.
+    if (i % 2 === 0) {
+      cwMs.push(run(cwList, { env: cwEnv }).ms);
+      tmuxMs.push(run(tmuxLs, { env: tmuxEnv }).ms);
+    } else {
+      tmuxMs.push(run(tmuxLs, { env: tmuxEnv }).ms);
+      cwMs.push(run(cwList, { env: cwEnv }).ms);
+    }
+  }
+  return { cw: summary(cwMs), tmux: summary(tmuxMs) };
 }
