@@ -2,6 +2,7 @@
  * The cw command line: a table of commands (loaded lazily, so `cw list` does not pay for the
  * node or the MCP server), `--help` with examples everywhere, and one error path.
  */
+import { dataDir } from "../config/paths";
 import { VERSION } from "../version";
 import { parseCommandArgs } from "./args";
 import { type AnyCommand, collect } from "./define";
@@ -37,7 +38,11 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   mcp: { summary: "Register the MCP server with Claude Code (mcp install)", load: () => import("./commands/mcp") },
   completion: { summary: "Print shell completions (bash, zsh, fish)", load: () => import("./commands/completion") },
   service: { summary: "Run the node as a login service (systemd, launchd)", load: () => import("./commands/service") },
+  server: { summary: "Save remote nodes for --server (add, remove, list)", load: () => import("./commands/server") },
 };
+
+/** Commands about this machine itself: `--server` does not apply to them. */
+const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "completion", "server"]);
 
 function rootHelp(): string {
   const names = Object.keys(COMMANDS);
@@ -45,7 +50,7 @@ function rootHelp(): string {
   return [
     `${bold("cw")} ${dim(VERSION)} — persistent sessions for AI coding agents`,
     "",
-    `${bold("USAGE")}  cw <command> [options]`,
+    `${bold("USAGE")}  cw [--server <name|url>] <command> [options]`,
     "",
     bold("COMMANDS"),
     ...names.map((n) => `  ${cyan(n.padEnd(w))}  ${COMMANDS[n]!.summary}`),
@@ -55,6 +60,7 @@ function rootHelp(): string {
     "  cw list",
     "  cw attach 1            # Ctrl+B then d to detach",
     "  cw logs 1 --tail 100",
+    "  cw --server my-gpu list   # a node on another machine (see cw server --help)",
     "",
     `Run ${cyan("cw <command> --help")} for a command's options. Data lives in $CODEWIRE_HOME (default ~/.codewire).`,
   ].join("\n");
@@ -87,8 +93,17 @@ export function commandHelp(cmd: AnyCommand): string {
   ].join("\n");
 }
 
+/** Takes a leading `--server <name|url>` (or `--server=...`) off the arguments. */
+function splitServer(argv: string[]): { server?: string; rest: string[] } {
+  const [first, second] = argv;
+  if (first === "--server") return { server: second ?? "", rest: argv.slice(2) };
+  if (first?.startsWith("--server=")) return { server: first.slice("--server=".length), rest: argv.slice(1) };
+  return { rest: argv };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rawArgs] = argv;
+  const split = splitServer(argv);
+  const [name, ...rawArgs] = split.rest;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     if (name === "help" && rawArgs[0] && COMMANDS[rawArgs[0]]) return main([rawArgs[0], "--help"]);
     out(`${rootHelp()}\n`);
@@ -103,6 +118,16 @@ export async function main(argv: string[]): Promise<number> {
     err(`error: unknown command ${JSON.stringify(name)}\nhint: run \`cw --help\` to see the commands\n`);
     return EXIT.usage;
   }
+  if (split.server === "") {
+    err("error: --server needs a saved server's name or a ws:// URL\nhint: `cw server list` shows saved servers\n");
+    return EXIT.usage;
+  }
+  if (split.server !== undefined && LOCAL_ONLY.has(name)) {
+    err(`error: cw ${name} works on this machine; --server does not apply to it\nhint: run it on the server's machine, or drop --server\n`);
+    return EXIT.usage;
+  }
+  // An explicit --server wins; CODEWIRE_SERVER is ambient and left out of local-only commands.
+  const server = split.server ?? (LOCAL_ONLY.has(name) ? undefined : process.env.CODEWIRE_SERVER || undefined);
   const cmd = (await entry.load()).default;
   const dash = rawArgs.indexOf("--");
   const before = dash < 0 ? rawArgs : rawArgs.slice(0, dash);
@@ -112,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
+    if (server !== undefined) await (await import("../client/remote")).useServer(server, dataDir());
     const args = parseCommandArgs(name, before, cmd.args);
     const status = await cmd.run({ args: args as never, rest, all: (n, alias) => collect(before, n, alias) });
     return status ?? EXIT.ok;

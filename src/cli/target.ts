@@ -3,9 +3,12 @@ import { SESSION_NAME_RE } from "../protocol/constants";
 import type { SessionRef } from "../protocol";
 import { UsageError } from "./errors";
 
-/** Remote addressing (`node:id`, `cw list <node>`) needs the relay, which this build does not have yet. */
+/** Addressing by node name (`node:id`, `cw list <node>`) needs the relay, which this build does not have yet. */
 export function remoteUnsupported(address: string): never {
-  throw new UsageError(`remote address ${JSON.stringify(address)}: reaching other nodes needs a relay, which this build does not have yet`, "run the command on that node itself");
+  throw new UsageError(
+    `remote address ${JSON.stringify(address)}: reaching nodes by name needs a relay, which this build does not have yet`,
+    "reach the node directly instead: cw --server <name|ws://host:port> <command> (see cw server --help)",
+  );
 }
 
 export function sessionRef(input: string | undefined, what = "session"): SessionRef {

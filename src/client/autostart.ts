@@ -6,6 +6,7 @@ import { pathsFor } from "../config/paths";
 import { selfCommand } from "../sys/self";
 import { NodeConnection } from "./connection";
 import { NodeUnavailableError } from "./errors";
+import { connectRemote, remoteTarget } from "./remote";
 
 const START_DEADLINE_MS = 10_000;
 
@@ -62,8 +63,13 @@ export async function waitForNode(root: string, started?: StartedNode, deadlineM
   throw new NodeUnavailableError(`${what}${tail ? `; its log ends with:\n${tail}` : ""}`, `run \`cw node\` in a terminal to see why (log: ${paths.nodeLog})`);
 }
 
-/** A connection to the node of `root`, starting the node if needed (unless autoStart is false). */
+/**
+ * A connection to the node the command is for: the remote one chosen with `--server`, or else
+ * the node of `root`, starting the node if needed (unless autoStart is false).
+ */
 export async function connectNode(root: string, autoStart = true): Promise<NodeConnection> {
+  const remote = remoteTarget();
+  if (remote) return connectRemote(remote);
   const paths = pathsFor(root);
   const c = await tryConnect(paths.socket);
   if (c) return c;

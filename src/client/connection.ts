@@ -1,5 +1,7 @@
 /**
- * A client's connection to a node's Unix socket: send frames, receive them as an async stream.
+ * A client's connection to a node: send frames, receive them as an async stream. It runs over
+ * the node's Unix socket, or over a WebSocket to a remote node (remote.ts); both carry the same
+ * frames.
  */
 import type { Reply, RequestInput, RequestType } from "../protocol";
 import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol/frame";
@@ -13,6 +15,16 @@ import { NodeError } from "./errors";
 const INBOX_HIGH = 4 * 1024 * 1024;
 const INBOX_LOW = 1024 * 1024;
 
+/** What carries the bytes. */
+export interface Link {
+  /** Writes what it can now; returns how many bytes it took. */
+  write(bytes: Uint8Array): number;
+  end(): void;
+  /** Stop and restart reading (a WebSocket cannot, and ignores these). */
+  pause(): void;
+  resume(): void;
+}
+
 export class NodeConnection {
   private reader = new FrameReader();
   private inbox: Frame[] = [];
@@ -23,7 +35,7 @@ export class NodeConnection {
   private ended = false;
   private failure?: Error;
 
-  private constructor(private socket: Bun.Socket<undefined>) {}
+  constructor(private link: Link) {}
 
   static async open(socketPath: string): Promise<NodeConnection> {
     let self: NodeConnection | undefined;
@@ -32,32 +44,33 @@ export class NodeConnection {
       unix: socketPath,
       socket: {
         data(_s, chunk) {
-          if (self) self.receive(chunk);
+          if (self) self.received(chunk);
           else pendingData.push(new Uint8Array(chunk));
         },
         drain() {
-          self?.flush();
+          self?.writable();
         },
         close() {
-          self?.finish();
+          self?.closed();
         },
         error(_s, err) {
-          self?.finish(err);
+          self?.closed(err);
         },
       },
     });
     self = new NodeConnection(socket);
-    for (const c of pendingData) self.receive(c);
+    for (const c of pendingData) self.received(c);
     return self;
   }
 
-  private receive(chunk: Uint8Array) {
+  /** Bytes from the link. */
+  received(chunk: Uint8Array) {
     let frames: Frame[];
     try {
       frames = this.reader.push(chunk);
     } catch (e) {
-      this.finish(e as Error);
-      this.socket.end();
+      this.closed(e as Error);
+      this.link.end();
       return;
     }
     for (const f of frames) {
@@ -70,21 +83,23 @@ export class NodeConnection {
     }
     if (this.inboxBytes > INBOX_HIGH && !this.paused) {
       this.paused = true;
-      this.socket.pause();
+      this.link.pause();
     }
   }
 
-  private finish(err?: Error) {
+  /** The link closed (with `err` when it failed). */
+  closed(err?: Error) {
     if (this.ended) return;
     this.ended = true;
     this.failure = err;
     for (const w of this.waiters.splice(0)) w(null);
   }
 
-  private flush() {
+  /** The link can take more. */
+  writable() {
     while (this.out.length) {
       const head = this.out[0]!;
-      const n = this.socket.write(head);
+      const n = this.link.write(head);
       if (n < head.length) {
         this.out[0] = head.subarray(Math.max(0, n));
         return;
@@ -96,7 +111,7 @@ export class NodeConnection {
   private write(bytes: Uint8Array) {
     if (this.ended) return;
     this.out.push(bytes);
-    if (this.out.length === 1) this.flush();
+    if (this.out.length === 1) this.writable();
   }
 
   /** Sends a request (the first frame of a connection) or a follow-up control message. */
@@ -119,7 +134,7 @@ export class NodeConnection {
       this.inboxBytes -= frameSize(f);
       if (this.paused && this.inboxBytes < INBOX_LOW) {
         this.paused = false;
-        this.socket.resume();
+        this.link.resume();
       }
       return Promise.resolve(f);
     }
@@ -141,8 +156,8 @@ export class NodeConnection {
   }
 
   close() {
-    this.socket.end();
-    this.finish();
+    this.link.end();
+    this.closed();
   }
 }
 

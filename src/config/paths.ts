@@ -21,6 +21,10 @@ export function pathsFor(root = dataDir()) {
     pid: join(root, "codewire.pid"),
     nodeLog: join(root, "node.log"),
     config: join(root, "config.toml"),
+    /** The secret a remote client shows to this node's WebSocket listener. */
+    token: join(root, "token"),
+    /** Remote nodes saved with `cw server add`. */
+    servers: join(root, "servers.toml"),
     sessions: join(root, "sessions.json"),
     nextId: join(root, "next_id"),
     messages: join(root, "messages.db"),

@@ -10,8 +10,11 @@ import type { Reply } from "../protocol";
 export const HIGH_WATER = 2 * 1024 * 1024;
 
 export interface Transport {
+  /** Writes what it can now; returns how many bytes it took. */
   write(bytes: Uint8Array): number;
   end(): void;
+  /** Bytes the transport took but has not sent yet (a WebSocket buffers whole messages). */
+  buffered?(): number;
 }
 
 export class Connection {
@@ -33,7 +36,7 @@ export class Connection {
   }
 
   get pendingBytes(): number {
-    return this.queued;
+    return this.queued + (this.transport.buffered?.() ?? 0);
   }
 
   reply(message: Reply): void {

@@ -15,6 +15,8 @@ import { acquirePidFile } from "./pidfile";
 import { Screens } from "./screen/screens";
 import { listen } from "./server";
 import { Sessions } from "./sessions";
+import { loadOrCreateToken } from "./token";
+import { listenWebSocket, parseListenAddress, WS_PATH } from "./websocket";
 
 /** node.log is kept below this size: at start, a bigger one becomes node.log.1. */
 const NODE_LOG_MAX = 5 * 1024 * 1024;
@@ -86,12 +88,26 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   };
   const server = listen(paths.socket, ctx);
   log(`node ${VERSION} listening on ${paths.socket} (pid ${process.pid})`);
+  let remote: ReturnType<typeof listenWebSocket> | undefined;
+  if (config.listen) {
+    try {
+      const address = parseListenAddress(config.listen);
+      remote = listenWebSocket(address, loadOrCreateToken(paths.token), ctx);
+      log(`listening for remote clients on ws://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${remote.port}${WS_PATH} (token in ${paths.token})`);
+    } catch (e) {
+      log(`cannot start: cannot listen on ${config.listen}: ${(e as Error).message}`);
+      server.stop(true);
+      release();
+      throw e;
+    }
+  }
 
   async function stop(reason: string) {
     if (stopping) return;
     stopping = true;
     log(`stopping: ${reason}`);
     server.stop(true);
+    remote?.stop(true);
     const running = sessions.running();
     await Promise.race([
       Promise.all(running.map((s) => new Promise<void>((r) => (s.onExit(r), s.kill("SIGTERM", STOP_GRACE_MS - 500))))),

@@ -7,6 +7,7 @@ import type { Paths } from "../config/paths";
 import { ProtocolError, type RequestOf, type SessionRef } from "../protocol";
 import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
+import { nodeEnv, workingDir } from "./launch-env";
 import { loadRecords, nextIdFloor, saveNextId, saveRecords } from "./persistence";
 import { Pty, PtySpawnError } from "./pty/pty";
 import type { Screens } from "./screen/screens";
@@ -84,7 +85,7 @@ export class Sessions {
       id,
       ...(req.name ? { name: req.name } : {}),
       command: req.command,
-      working_dir: req.working_dir,
+      working_dir: workingDir(req.working_dir),
       tags: [...new Set(req.tags)],
       status: "running",
       exit_code: null,
@@ -98,6 +99,7 @@ export class Sessions {
     };
     const session = this.make(record);
     const env: Record<string, string> = {
+      ...(req.env_from === "node" ? nodeEnv() : {}),
       ...req.env,
       TERM: req.env.TERM && req.env.TERM !== "dumb" ? req.env.TERM : "xterm-256color",
       CW_SESSION_ID: String(id),
@@ -105,12 +107,12 @@ export class Sessions {
     };
     let pty: Pty;
     try {
-      pty = new Pty({ command: req.command, cwd: req.working_dir, env, cols: req.cols, rows: req.rows });
+      pty = new Pty({ command: req.command, cwd: record.working_dir, env, cols: req.cols, rows: req.rows });
     } catch (e) {
       // Nothing ran: leave no empty session directory behind (the id stays used, never reused).
       rmSync(session.dir, { recursive: true, force: true });
       if (!(e instanceof PtySpawnError)) throw e;
-      throw new ProtocolError("spawn_failed", `could not start ${JSON.stringify(req.command[0])} in ${req.working_dir}`, "check that the command exists on the node's PATH and the directory exists");
+      throw new ProtocolError("spawn_failed", `could not start ${JSON.stringify(req.command[0])} in ${record.working_dir}`, "check that the command exists on the node's PATH and the directory exists");
     }
     this.byId.set(id, session);
     session.start(pty);
@@ -133,3 +135,4 @@ export class Sessions {
     }
   }
 }
+

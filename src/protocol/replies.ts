@@ -4,7 +4,15 @@ import { SessionEvent } from "./events";
 import { MESSAGE_REPLIES } from "./messages";
 import { SessionInfo } from "./session";
 
-export const Pong = z.object({ type: z.literal("Pong"), version: z.string(), protocol: z.number(), pid: z.number(), data_dir: z.string() });
+export const Pong = z.object({
+  type: z.literal("Pong"),
+  version: z.string(),
+  protocol: z.number(),
+  pid: z.number(),
+  data_dir: z.string(),
+  /** The node's name (config `name`, default the host name); absent from older nodes. */
+  name: z.string().optional(),
+});
 export const ShuttingDown = z.object({ type: z.literal("ShuttingDown") });
 export const SessionList = z.object({ type: z.literal("SessionList"), sessions: z.array(SessionInfo) });
 export const Launched = z.object({ type: z.literal("Launched"), session: SessionInfo });

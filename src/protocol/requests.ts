@@ -25,9 +25,16 @@ export const Launch = z.object({
   ...base,
   command: z.array(z.string()).min(1, { message: "a command to run is required (cw launch -- <command>)" }),
   name: SessionName.optional(),
-  working_dir: z.string().min(1),
+  /** Absent: the node's home directory. Relative paths and a leading ~ are the node's home too. */
+  working_dir: z.string().min(1).optional(),
   tags: z.array(Tag).max(32).default([]),
   env: z.record(z.string(), z.string()).default({}),
+  /**
+   * "caller": `env` is the session's whole environment (a local client sends its own).
+   * "node": `env` is added to the node's environment (a remote client's own environment means
+   * nothing on the node's machine).
+   */
+  env_from: z.enum(["caller", "node"]).default("caller"),
   ...Size,
 });
 

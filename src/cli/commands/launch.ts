@@ -1,3 +1,4 @@
+import { launchPlacement } from "../../client/launch-placement";
 import { call } from "../../client/node-client";
 import { SESSION_NAME_RE } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
@@ -17,7 +18,7 @@ export default defineCwCommand({
   args: {
     session: { type: "positional", required: false, description: "Unique name for the session (letters, digits, hyphens; 1-32); same as --name" },
     name: { type: "string", description: "Name the session (alternative to the positional name)" },
-    dir: { type: "string", alias: "d", description: "Working directory (default: current directory)" },
+    dir: { type: "string", alias: "d", description: "Working directory (default: current directory; with --server: the node's home)" },
     tag: { type: "string", alias: "t", description: "Tag the session (repeatable)" },
     env: { type: "string", alias: "e", description: "Extra environment variable K=V (repeatable)", valueHint: "K=V" },
     json: { type: "boolean", description: "Print the new session as JSON" },
@@ -28,21 +29,19 @@ export default defineCwCommand({
     if (name !== undefined && !SESSION_NAME_RE.test(name)) {
       throw new UsageError(`invalid session name ${JSON.stringify(name)}`, "names are 1-32 letters, digits and hyphens, starting with a letter or digit");
     }
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    const extra: Record<string, string> = {};
     for (const kv of all("env", "e")) {
       const i = kv.indexOf("=");
       if (i <= 0) throw new UsageError(`--env needs K=V, got ${JSON.stringify(kv)}`);
-      env[kv.slice(0, i)] = kv.slice(i + 1);
+      extra[kv.slice(0, i)] = kv.slice(i + 1);
     }
     const reply = await call(
       {
         type: "Launch",
         command: rest,
         ...(name ? { name } : {}),
-        working_dir: (args.dir as string | undefined) ? require("node:path").resolve(args.dir as string) : process.cwd(),
+        ...launchPlacement(args.dir as string | undefined, extra),
         tags: all("tag", "t"),
-        env,
         ...termSize(),
       },
       "Launched",

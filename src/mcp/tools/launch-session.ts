@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { launchPlacement } from "../../client/launch-placement";
 import { z } from "zod";
 import { Launch, SessionInfo, SessionName, Tag } from "../../protocol";
 import { who } from "../format";
@@ -16,27 +16,20 @@ export default defineTool({
   input: {
     command: Launch.shape.command.describe("The program and its arguments, one array element each (no shell parsing). For shell syntax (pipes, &&) use [\"bash\",\"-c\",\"...\"]."),
     name: SessionName.optional().describe("Unique name among running sessions: 1-32 letters, digits and hyphens, starting with a letter or digit."),
-    working_dir: z.string().min(1).optional().describe("Directory to run in. Default: this MCP server's working directory."),
+    working_dir: z.string().min(1).optional().describe("Directory to run in. Default: this MCP server's working directory (on a remote node reached with --server: the node's home)."),
     tags: z.array(Tag).max(32).optional().describe('Labels for grouping, e.g. ["worker","build"].'),
     env: z.record(z.string(), z.string()).optional().describe("Extra environment variables; the session also inherits this server's environment."),
   },
   output: { session: SessionInfo },
   annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
   async run(a) {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-    // The new session is not this server's session: do not let it inherit our identity.
-    delete env.CW_SESSION_ID;
-    delete env.CW_SESSION_NAME;
-    Object.assign(env, a.env ?? {});
     const { session } = await call(
       {
         type: "Launch",
         command: a.command,
         ...(a.name ? { name: a.name } : {}),
-        working_dir: resolve(a.working_dir ?? process.cwd()),
+        ...launchPlacement(a.working_dir, a.env ?? {}),
         tags: a.tags ?? [],
-        env,
         // Wide enough that agent TUIs do not wrap everything.
         cols: 120,
         rows: 40,

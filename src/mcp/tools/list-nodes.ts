@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { loadConfig } from "../../config/config";
 import { pathsFor } from "../../config/paths";
+import { remoteTarget } from "../../client/remote";
 import { call } from "../node";
 import { defineTool } from "../tool";
 
@@ -19,7 +20,7 @@ export default defineTool({
   title: "List nodes",
   description: [
     "List the codewire nodes (machines running `cw node`) you can reach, with their name and session counts.",
-    "Use it to find where sessions can run. Other nodes are reachable only through a relay (`cw setup <relay-url>`), which this build cannot connect to yet, so today this lists this machine's node only.",
+    "Use it to find where sessions can run. This MCP server talks to one node: this machine's, or the remote one it was started for (`cw --server <name> mcp-server`). Listing other nodes needs a relay (`cw setup <relay-url>`), which this build cannot connect to yet.",
     "Returns the nodes, the configured relay URL (or null) and a note about what is and is not listed.",
   ].join("\n"),
   input: {},
@@ -38,20 +39,22 @@ export default defineTool({
       name = require("node:os").hostname();
     }
     const [pong, list] = await Promise.all([call({ type: "Ping" }, "Pong"), call({ type: "ListSessions" }, "SessionList")]);
+    const remote = remoteTarget();
     const node = {
-      name,
-      local: true,
+      name: pong.name ?? (remote ? remote.label : name),
+      local: !remote,
       version: pong.version,
       data_dir: pong.data_dir,
       pid: pong.pid,
       sessions_running: list.sessions.filter((s) => s.status === "running").length,
       sessions_total: list.sessions.length,
     };
+    const which = remote ? `the node at ${remote.url}, which this server was started for` : "the local node";
     const note = relay
-      ? `A relay is configured (${relay}) but this build cannot connect to relays yet: only the local node is listed.`
-      : "Only the local node: listing other nodes needs a relay (`cw setup <relay-url>`), which this build does not support yet.";
+      ? `A relay is configured (${relay}) but this build cannot connect to relays yet: only ${which} is listed.`
+      : `Only ${which}: listing other nodes needs a relay (\`cw setup <relay-url>\`), which this build does not support yet.`;
     return {
-      text: `${node.name} (local, cw ${node.version}): ${node.sessions_running} running of ${node.sessions_total} sessions, data in ${node.data_dir}\n${note}`,
+      text: `${node.name} (${remote ? "remote" : "local"}, cw ${node.version}): ${node.sessions_running} running of ${node.sessions_total} sessions, data in ${node.data_dir}\n${note}`,
       data: { nodes: [node], relay_url: relay ?? null, note },
     };
   },

@@ -4,10 +4,11 @@ import { ProtocolError, PROTOCOL_VERSION, type RequestOf } from "../../protocol"
 import { VERSION } from "../../version";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
+import { workingDir } from "../launch-env";
 import { stripTerminal } from "../../protocol/terminal-text";
 
 export function ping(_req: RequestOf<"Ping">, conn: Connection, ctx: NodeContext) {
-  conn.reply({ type: "Pong", version: VERSION, protocol: PROTOCOL_VERSION, pid: process.pid, data_dir: ctx.paths.root });
+  conn.reply({ type: "Pong", version: VERSION, protocol: PROTOCOL_VERSION, pid: process.pid, data_dir: ctx.paths.root, name: ctx.config.name });
   conn.end();
 }
 
@@ -26,8 +27,9 @@ export function listSessions(req: RequestOf<"ListSessions">, conn: Connection, c
 }
 
 export function launch(req: RequestOf<"Launch">, conn: Connection, ctx: NodeContext) {
-  if (!existsSync(req.working_dir) || !statSync(req.working_dir).isDirectory()) {
-    throw new ProtocolError("bad_request", `working directory ${req.working_dir} does not exist`, "pass an existing directory with --dir");
+  const dir = workingDir(req.working_dir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new ProtocolError("bad_request", `working directory ${dir} does not exist on the node`, "pass an existing directory with --dir");
   }
   const s = ctx.sessions.launch(req);
   conn.reply({ type: "Launched", session: s.info() });
