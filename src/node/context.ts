@@ -1,7 +1,7 @@
 import type { NodeConfig } from "../config/config";
 import type { Paths } from "../config/paths";
 import type { EventBus } from "./events";
-import type { KvStore } from "./kv-store";
+import type { KvStore } from "../store/kv-store";
 import type { Messaging } from "./messaging/service";
 import type { Screens } from "./screen/screens";
 import type { Sessions } from "./sessions";

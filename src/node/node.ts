@@ -8,7 +8,7 @@ import { dataDir, pathsFor } from "../config/paths";
 import { VERSION } from "../version";
 import type { NodeContext } from "./context";
 import { EventBus } from "./events";
-import { KvStore } from "./kv-store";
+import { KvStore } from "../store/kv-store";
 import { Messaging } from "./messaging/service";
 import { MessageStore } from "./messaging/store";
 import { acquirePidFile } from "./pidfile";

@@ -1,6 +1,6 @@
 /**
- * The node-local key-value store (kv.db): namespaces, optional TTL, prefix listing. Used when
- * the node has no relay; the relay's store behaves the same way.
+ * A key-value store in SQLite: namespaces, optional TTL, prefix listing. The node keeps one in
+ * kv.db for `cw kv` without a relay; the relay keeps the shared one in its own database.
  */
 import { Database } from "bun:sqlite";
 import type { KVEntry } from "../protocol";
