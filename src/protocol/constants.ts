@@ -4,6 +4,12 @@
  */
 export const SESSION_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/;
 
+/**
+ * A node's name. It appears in `node:id` addresses and as an SSH user name, so no colons, dots
+ * or @; it starts with a letter or digit so it is never mistaken for an option.
+ */
+export const NODE_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/;
+
 export const SESSION_STATUSES = ["running", "completed", "killed", "lost"] as const;
 export type SessionStatusName = (typeof SESSION_STATUSES)[number];
 

@@ -1,0 +1,110 @@
+/**
+ * The relay's HTTP API (`/healthz`, `/api/v1/...`): every request and response body. The relay
+ * validates with these and the CLI parses replies with them, so both ends agree by construction.
+ * Request types are the zod *input* (what a client sends; defaults may be left out).
+ */
+import { z } from "zod";
+import { NODE_NAME_RE } from "./constants";
+import { KVEntry } from "./messages";
+
+export { NODE_NAME_RE };
+export const NodeName = z.string().regex(NODE_NAME_RE, { message: "a node name is 1-63 letters, digits and -, starting with a letter or digit" });
+
+/** Largest request body the relay reads; bigger ones get 413 before they are parsed. */
+export const RELAY_MAX_BODY_BYTES = 1024 * 1024;
+
+export const RELAY_ERROR_CODES = [
+  "bad_request",
+  "unauthorized",
+  "invalid_invite",
+  "forbidden",
+  "not_found",
+  "name_taken",
+  "too_large",
+  "internal",
+] as const;
+export const RelayErrorCode = z.enum(RELAY_ERROR_CODES);
+export type RelayErrorCode = z.infer<typeof RelayErrorCode>;
+
+/** Every error: a code to branch on, a message, and a hint at what to do next. */
+export const RelayError = z.object({
+  error: RelayErrorCode,
+  message: z.string(),
+  hint: z.string(),
+  /** For bad_request: what failed validation, one entry per problem. */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type RelayError = z.infer<typeof RelayError>;
+
+export const RelayHealth = z.object({ ok: z.literal(true), version: z.string() });
+export type RelayHealth = z.infer<typeof RelayHealth>;
+
+// Nodes
+
+/** POST /api/v1/nodes, with the admin token, or with no token and an invite. */
+export const RegisterNodeRequest = z.object({ name: NodeName, invite: z.string().min(1).optional() });
+export type RegisterNodeRequest = z.input<typeof RegisterNodeRequest>;
+/** The token is shown this once; the relay keeps only its hash. */
+export const RegisterNodeResponse = z.object({ name: z.string(), token: z.string(), rotated: z.boolean() });
+export type RegisterNodeResponse = z.infer<typeof RegisterNodeResponse>;
+
+export const RelayNode = z.object({
+  name: z.string(),
+  connected: z.boolean(),
+  /** When the node's current token was issued (ISO 8601). */
+  registered_at: z.string(),
+  last_seen_at: z.string().nullable(),
+});
+export type RelayNode = z.infer<typeof RelayNode>;
+export const ListNodesResponse = z.object({ nodes: z.array(RelayNode) });
+export type ListNodesResponse = z.infer<typeof ListNodesResponse>;
+
+export const DeleteNodeResponse = z.object({ deleted: z.literal(true) });
+export type DeleteNodeResponse = z.infer<typeof DeleteNodeResponse>;
+
+// Invites
+
+export const INVITE_MAX_TTL_S = 30 * 86_400;
+export const CreateInviteRequest = z.object({
+  uses: z.number().int().min(1).max(100).default(1),
+  ttl_s: z.number().int().min(1).max(INVITE_MAX_TTL_S, { message: "an invite lives at most 30 days" }).default(86_400),
+});
+export type CreateInviteRequest = z.input<typeof CreateInviteRequest>;
+export const CreateInviteResponse = z.object({ invite: z.string(), expires_at: z.string() });
+export type CreateInviteResponse = z.infer<typeof CreateInviteResponse>;
+
+// Shared key-value store: same model as the node-local `cw kv` (messages.ts).
+
+export const RelayKvNamespace = z.string().min(1).max(128).regex(/^[\w.:-]+$/, { message: "a namespace is letters, digits and . _ : -" });
+/**
+ * A key: any text (slashes, spaces, unicode) except "." and "..", which a URL path cannot carry
+ * (URL parsing removes them as dot segments even when percent-encoded). Use relayKvPath.
+ */
+export const RelayKvKey = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((k) => k !== "." && k !== "..", { message: 'a key cannot be "." or ".."' });
+
+/** Ten years: far enough, and keeps expiry times within what a Date can print. */
+export const KV_MAX_TTL_S = 10 * 365 * 86_400;
+export const KvPutRequest = z.object({ value: z.string(), ttl_s: z.number().positive().max(KV_MAX_TTL_S).optional() });
+export type KvPutRequest = z.input<typeof KvPutRequest>;
+export const KvPutResponse = z.object({ ok: z.literal(true) });
+export type KvPutResponse = z.infer<typeof KvPutResponse>;
+export const KvGetResponse = z.object({ entry: KVEntry });
+export type KvGetResponse = z.infer<typeof KvGetResponse>;
+export const KvListResponse = z.object({ entries: z.array(KVEntry) });
+export type KvListResponse = z.infer<typeof KvListResponse>;
+export const KvDeleteResponse = z.object({ deleted: z.boolean() });
+export type KvDeleteResponse = z.infer<typeof KvDeleteResponse>;
+
+/**
+ * The path of a key (or of a namespace's listing, without a key). The key is one percent-encoded
+ * segment, so `/`, `?`, `#`, `%` and spaces in it survive; the relay also reads an unencoded `/`
+ * as part of the key, so a proxy that decodes %2F changes nothing.
+ */
+export function relayKvPath(ns: string, key?: string): string {
+  const base = `/api/v1/kv/${encodeURIComponent(ns)}`;
+  return key === undefined ? base : `${base}/${encodeURIComponent(key)}`;
+}

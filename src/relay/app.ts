@@ -1,0 +1,225 @@
+/**
+ * The relay's HTTP API: node registration, invites and the shared key-value store. Bun.serve
+ * hands it every request that is not a WebSocket upgrade (`app.fetch(req)`). Bodies are
+ * defined in src/protocol/relay-api.ts; every error is `{ error, message, hint }`.
+ */
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+import {
+  CreateInviteRequest,
+  type CreateInviteResponse,
+  type DeleteNodeResponse,
+  type KvDeleteResponse,
+  type KvGetResponse,
+  type KvListResponse,
+  KvPutRequest,
+  type KvPutResponse,
+  type ListNodesResponse,
+  RELAY_MAX_BODY_BYTES,
+  type RegisterNodeResponse,
+  RegisterNodeRequest,
+  type RelayError,
+  type RelayErrorCode,
+  type RelayHealth,
+  RelayKvKey,
+  RelayKvNamespace,
+} from "../protocol/relay-api";
+import type { KvStore } from "../store/kv-store";
+import type { Identity, RelayAuth } from "./auth";
+import type { RelayStore } from "./store";
+
+export interface RelayAppDeps {
+  store: RelayStore;
+  kv: KvStore;
+  auth: RelayAuth;
+  hub: { isConnected(name: string): boolean; disconnect(name: string): void };
+  version: string;
+}
+
+type Env = { Variables: { who: Identity | null } };
+
+/** Thrown anywhere in a handler; onError turns it into the JSON error body. */
+class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: RelayErrorCode,
+    message: string,
+    readonly hint: string,
+    readonly issues?: RelayError["issues"],
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_HINT = "send `Authorization: Bearer <token>` with a node's token (from registering it) or the relay's admin token";
+const ADMIN_HINT = "this needs the relay's admin token (CW_AUTH_TOKEN on the relay, or the one it printed on first start); a node's token can only list nodes and use the key-value store";
+
+/** A node's last_seen_at is written at most this often from API calls (each write is an fsync). */
+const TOUCH_EVERY_MS = 60_000;
+
+export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
+  const { store, kv, auth, hub } = deps;
+  const app = new Hono<Env>();
+  const touched = new Map<string, number>();
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return fail(c, err);
+    return fail(c, new ApiError(500, "internal", `the relay failed: ${err.message}`, "try again; if it persists, the relay's log has the cause"));
+  });
+  app.notFound((c) => fail(c, new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`, "the API is under /api/v1 (nodes, invites, kv); GET /healthz shows the relay's version")));
+
+  app.get("/healthz", (c) => c.json({ ok: true, version: deps.version } satisfies RelayHealth));
+
+  // Who is calling. No header is fine here (a route decides); a header with an unknown token
+  // is refused outright rather than treated as anonymous.
+  app.use("/api/*", async (c, next) => {
+    const header = c.req.header("authorization") ?? null;
+    const who = auth.identify(header);
+    if (header !== null && !who) {
+      throw new ApiError(401, "unauthorized", "the token is not valid for this relay", "the node may have been deleted or its token rotated: register it again (with an invite or the admin token); the admin token is CW_AUTH_TOKEN on the relay");
+    }
+    if (who?.kind === "node") {
+      const last = touched.get(who.name) ?? 0;
+      if (Date.now() - last >= TOUCH_EVERY_MS) {
+        touched.set(who.name, Date.now());
+        store.touchNode(who.name);
+      }
+    }
+    c.set("who", who);
+    await next();
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: RELAY_MAX_BODY_BYTES,
+      onError: (c) => fail(c, new ApiError(413, "too_large", `the request body is over ${RELAY_MAX_BODY_BYTES} bytes`, "store large data elsewhere and put a reference to it in the key-value store")),
+    }),
+  );
+
+  // Nodes
+
+  app.post("/api/v1/nodes", async (c) => {
+    const who = c.get("who");
+    if (who?.kind === "node") throw new ApiError(403, "forbidden", "a node's token cannot register nodes", "register with the admin token, or with no token and an invite from the operator");
+    const req = await parse(c, RegisterNodeRequest);
+    if (who?.kind === "admin") {
+      // The admin may rotate: the old token stops working, and a connection made with it ends.
+      const rotated = store.hasNode(req.name);
+      const token = store.registerNode(req.name);
+      if (rotated) hub.disconnect(req.name);
+      return c.json({ name: req.name, token, rotated } satisfies RegisterNodeResponse, 201);
+    }
+    if (!req.invite) throw new ApiError(401, "unauthorized", "registering a node needs the admin token or an invite", `${TOKEN_HINT}, or put an invite from the operator in the body's "invite" field`);
+    const r = store.redeemInvite(req.name, req.invite);
+    if ("error" in r && r.error === "name_taken") throw new ApiError(409, "name_taken", `a node named ${req.name} is already registered`, "pick another name; only the operator (admin token) can re-register a name, which rotates its token");
+    if ("error" in r) throw new ApiError(401, "invalid_invite", "the invite is not valid: unknown, expired or used up", "ask the relay's operator for a new invite");
+    return c.json({ name: req.name, token: r.token, rotated: false } satisfies RegisterNodeResponse, 201);
+  });
+
+  app.get("/api/v1/nodes", (c) => {
+    requireAny(c);
+    const nodes = store.listNodes().map((n) => ({ name: n.name, connected: hub.isConnected(n.name), registered_at: n.registered_at, last_seen_at: n.last_seen_at }));
+    return c.json({ nodes } satisfies ListNodesResponse);
+  });
+
+  app.delete("/api/v1/nodes/:name", (c) => {
+    requireAdmin(c);
+    const name = c.req.param("name");
+    if (!store.deleteNode(name)) throw new ApiError(404, "not_found", `no node named ${name}`, "list the registered nodes with GET /api/v1/nodes");
+    touched.delete(name);
+    hub.disconnect(name);
+    return c.json({ deleted: true } satisfies DeleteNodeResponse);
+  });
+
+  // Invites
+
+  app.post("/api/v1/invites", async (c) => {
+    requireAdmin(c);
+    const req = await parse(c, CreateInviteRequest);
+    const { invite, expiresAt } = store.createInvite(req.uses, req.ttl_s);
+    return c.json({ invite, expires_at: expiresAt.toISOString() } satisfies CreateInviteResponse, 201);
+  });
+
+  // Shared key-value store. A key is the rest of the path after the namespace, percent-decoded:
+  // clients encode it as one segment (relayKvPath), and an unencoded "/" also belongs to the
+  // key, so "a%2Fb" and "a/b" name the same key.
+
+  const KV_KEY = "/api/v1/kv/:ns/:key{.+}";
+
+  app.get("/api/v1/kv/:ns", (c) => {
+    requireAny(c);
+    const ns = param(c, "ns", RelayKvNamespace);
+    return c.json({ entries: kv.list(ns, c.req.query("prefix") ?? "") } satisfies KvListResponse);
+  });
+
+  app.get(KV_KEY, (c) => {
+    requireAny(c);
+    const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
+    const entry = kv.get(ns, key);
+    if (!entry) throw new ApiError(404, "not_found", `no key ${JSON.stringify(key)} in namespace ${ns}`, "it may never have been set, or its TTL passed; list the namespace with GET /api/v1/kv/<ns>?prefix=");
+    return c.json({ entry } satisfies KvGetResponse);
+  });
+
+  app.put(KV_KEY, async (c) => {
+    requireAny(c);
+    const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
+    const req = await parse(c, KvPutRequest);
+    kv.set(ns, key, req.value, req.ttl_s);
+    return c.json({ ok: true } satisfies KvPutResponse);
+  });
+
+  app.delete(KV_KEY, (c) => {
+    requireAny(c);
+    const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
+    return c.json({ deleted: kv.delete(ns, key) } satisfies KvDeleteResponse);
+  });
+
+  return app;
+}
+
+function fail(c: Context, e: ApiError): Response {
+  const body: RelayError = { error: e.code, message: e.message, hint: e.hint, ...(e.issues ? { issues: e.issues } : {}) };
+  return c.json(body, e.status);
+}
+
+function requireAny(c: Context<Env>): Identity {
+  const who = c.get("who");
+  if (!who) throw new ApiError(401, "unauthorized", "this needs a token", TOKEN_HINT);
+  return who;
+}
+
+function requireAdmin(c: Context<Env>): void {
+  if (requireAny(c).kind !== "admin") throw new ApiError(403, "forbidden", "this needs the admin token", ADMIN_HINT);
+}
+
+/** The JSON body, validated; an empty body counts as `{}` so that all-default requests need none. */
+async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  const text = await c.req.text();
+  let raw: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new ApiError(400, "bad_request", `the body is not valid JSON: ${(e as Error).message}`, "send a JSON object with Content-Type: application/json");
+    }
+  }
+  return validated(schema, raw, "the body");
+}
+
+function param<T extends z.ZodType>(c: Context, name: string, schema: T): z.output<T> {
+  return validated(schema, c.req.param(name), `the ${name} in the path`);
+}
+
+function validated<T extends z.ZodType>(schema: T, raw: unknown, what: string): z.output<T> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+  const first = issues[0]!;
+  return fail400(`${what} is invalid: ${first.path ? `${first.path}: ` : ""}${first.message}`, issues);
+}
+
+function fail400(message: string, issues: RelayError["issues"]): never {
+  throw new ApiError(400, "bad_request", message, "correct what the message names and send the request again", issues);
+}

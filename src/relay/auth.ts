@@ -1,0 +1,53 @@
+/**
+ * Who is calling the relay: the operator (the admin token) or a registered node (its token).
+ * The admin token comes from CW_AUTH_TOKEN (kept in memory only) or, without it, from the hash
+ * made the first time the relay started; node tokens are looked up by their hash.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { newToken, sameSecret, sha256 } from "../sys/secrets";
+import type { RelayStore } from "./store";
+
+export type Identity = { kind: "admin" } | { kind: "node"; name: string };
+
+/**
+ * Makes sure the relay has an admin token. With neither CW_AUTH_TOKEN nor a stored hash, makes
+ * one, stores only its hash and returns it so the command can print it this once.
+ */
+export function ensureAdminToken(store: RelayStore, envToken?: string): { generated?: string } {
+  if (envToken || store.adminTokenHash()) return {};
+  const token = newToken();
+  store.setAdminTokenHash(sha256(token));
+  return { generated: token };
+}
+
+export class RelayAuth {
+  /** While CW_AUTH_TOKEN is set it is the admin token, and a stored hash is not consulted. */
+  constructor(
+    private readonly store: RelayStore,
+    private readonly adminToken?: string,
+  ) {}
+
+  /** The caller behind an Authorization header; null when there is none or it is not known. */
+  identify(authorization: string | null): Identity | null {
+    const token = bearer(authorization);
+    if (!token) return null;
+    if (this.isAdmin(token)) return { kind: "admin" };
+    // Looked up by hash: timing can reveal at most something about a SHA-256 of a 256-bit
+    // random token, which does not help guess the token.
+    const node = this.store.nodeByTokenHash(sha256(token));
+    return node ? { kind: "node", name: node.name } : null;
+  }
+
+  private isAdmin(token: string): boolean {
+    if (this.adminToken) return sameSecret(token, this.adminToken);
+    // Read each time: ensureAdminToken may run after this object is made.
+    const stored = this.store.adminTokenHash();
+    return stored !== null && stored.length === 32 && timingSafeEqual(sha256(token), stored);
+  }
+}
+
+/** The token of `Authorization: Bearer <token>` (scheme case-insensitive), or undefined. */
+function bearer(header: string | null): string | undefined {
+  const m = header?.match(/^Bearer[ \t]+(\S+)[ \t]*$/i);
+  return m?.[1];
+}
