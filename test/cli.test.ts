@@ -40,10 +40,12 @@ describe("help and errors", () => {
     const c = await cw.run(["attach", "1"]);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain("needs a terminal");
+    // Another node by name, without a relay: says how to get one.
     for (const args of [["list", "dev-1"], ["logs", "dev-1:3"]]) {
       const d = await cw.run(args);
-      expect(d.code).toBe(2);
-      expect(d.stderr).toContain("needs a relay");
+      expect(d.code).toBe(1);
+      expect(d.stderr).toContain("this machine has no relay");
+      expect(d.stderr).toContain("cw setup");
     }
   });
 });

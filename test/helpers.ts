@@ -179,3 +179,68 @@ export function capture(stream: ReadableStream<Uint8Array>): { readonly text: st
   })();
   return c;
 }
+
+/** A `cw relay` subprocess on free loopback ports, with its own data dir. */
+export class RelayProcess {
+  readonly dir = mkdtempSync(join(tmpdir(), "cw-relay-"));
+  proc?: ReturnType<typeof Bun.spawn>;
+  url = "";
+  private out?: { readonly text: string };
+
+  readonly adminToken?: string;
+
+  /** `adminToken`: CW_AUTH_TOKEN for the relay; null starts it without one. */
+  constructor(adminToken: string | null = `admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`) {
+    this.adminToken = adminToken ?? undefined;
+  }
+
+  /** Starts the relay (again, after stop(), on the same port when `port` is given). */
+  async start(port = 0, extra: string[] = ["--ssh-listen", "off"]): Promise<void> {
+    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+    delete env.CW_AUTH_TOKEN;
+    if (this.adminToken) env.CW_AUTH_TOKEN = this.adminToken;
+    const proc = Bun.spawn([CW, "relay", "--listen", `127.0.0.1:${port}`, "--data-dir", this.path("data"), ...extra], { env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    this.proc = proc;
+    const out = capture(proc.stderr as ReadableStream<Uint8Array>);
+    this.out = out;
+    const m = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text), "the relay to listen").catch((e) => {
+      throw new Error(`${(e as Error).message}\n${out.text}`);
+    });
+    this.url = m[1]!;
+  }
+
+  /** What the relay has logged since its last start. */
+  get stderr(): string {
+    return this.out?.text ?? "";
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
+  }
+
+  async api(method: string, path: string, body?: unknown, token: string | undefined = this.adminToken): Promise<{ status: number; json: any }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, json: await res.json().catch(() => null) };
+  }
+
+  async stop(): Promise<void> {
+    if (!this.proc) return;
+    this.proc.kill("SIGTERM");
+    await this.proc.exited;
+    this.proc = undefined;
+  }
+
+  async cleanup(): Promise<void> {
+    this.proc?.kill("SIGKILL");
+    await this.proc?.exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

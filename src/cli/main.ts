@@ -39,10 +39,13 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   completion: { summary: "Print shell completions (bash, zsh, fish)", load: () => import("./commands/completion") },
   service: { summary: "Run the node as a login service (systemd, launchd)", load: () => import("./commands/service") },
   server: { summary: "Save remote nodes for --server (add, remove, list)", load: () => import("./commands/server") },
+  setup: { summary: "Register this node with a relay and connect it", load: () => import("./commands/setup") },
+  nodes: { summary: "List the nodes of this machine's relay", load: () => import("./commands/nodes") },
+  relay: { summary: "Run a relay: reach nodes behind NAT, shared KV, SSH gateway", load: () => import("./commands/relay") },
 };
 
 /** Commands about this machine itself: `--server` does not apply to them. */
-const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "completion", "server"]);
+const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "completion", "server", "setup", "nodes", "relay"]);
 
 function rootHelp(): string {
   const names = Object.keys(COMMANDS);

@@ -1,11 +1,16 @@
 /** Shared by the messaging commands: who is sending, and how messages print. */
 import type { Delivery, Message, Party, SessionRef } from "../protocol";
+import { remoteTarget } from "../client/remote";
 import { UsageError } from "./errors";
 import { sessionRef } from "./target";
 
-/** Explicit -f wins; inside a session the sender is that session; from a plain shell, the user. */
+/**
+ * Explicit -f wins; inside a session the sender is that session; from a plain shell, the user.
+ * Talking to another node, this session's id means nothing there: the sender is the user.
+ */
 export function senderRef(from: string | undefined): SessionRef | undefined {
   if (from !== undefined) return sessionRef(from, "sender");
+  if (remoteTarget()) return undefined;
   const own = process.env.CW_SESSION_ID;
   return own && /^\d+$/.test(own) ? Number(own) : undefined;
 }

@@ -1,19 +1,24 @@
 /** Turning what the user typed into a session reference (an id or a name). */
-import { SESSION_NAME_RE } from "../protocol/constants";
+import { useRelayNode } from "../client/remote";
+import { dataDir } from "../config/paths";
+import { NODE_NAME_RE, SESSION_NAME_RE } from "../protocol/constants";
 import type { SessionRef } from "../protocol";
 import { UsageError } from "./errors";
 
-/** Addressing by node name (`node:id`, `cw list <node>`) needs the relay, which this build does not have yet. */
-export function remoteUnsupported(address: string): never {
-  throw new UsageError(
-    `remote address ${JSON.stringify(address)}: reaching nodes by name needs a relay, which this build does not have yet`,
-    "reach the node directly instead: cw --server <name|ws://host:port> <command> (see cw server --help)",
-  );
+/** Sends this command to `node` through the relay (`cw list dev-1`, `cw launch --node dev-1`). */
+export function onNode(node: string): void {
+  if (!NODE_NAME_RE.test(node)) throw new UsageError(`${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes of your relay");
+  useRelayNode(node, dataDir());
 }
 
 export function sessionRef(input: string | undefined, what = "session"): SessionRef {
   if (input === undefined || input === "") throw new UsageError(`which ${what}? give its id or name`, "`cw list` shows sessions");
-  if (input.includes(":")) remoteUnsupported(input);
+  const colon = input.indexOf(":");
+  if (colon >= 0) {
+    // node:session — the session lives on another node, reached through the relay.
+    onNode(input.slice(0, colon));
+    return sessionRef(input.slice(colon + 1), what);
+  }
   if (/^\d+$/.test(input)) return Number(input);
   if (!SESSION_NAME_RE.test(input)) {
     throw new UsageError(`${JSON.stringify(input)} is neither a session id nor a valid name`, "names are 1-32 letters, digits and hyphens; `cw list` shows sessions");

@@ -27,7 +27,7 @@ export function remoteTarget(): RemoteTarget | undefined {
 /** Chooses the node every later request goes to: a saved server's name, or a ws(s):// URL. */
 export async function useServer(nameOrUrl: string, root: string): Promise<RemoteTarget> {
   // Loaded only here: the TOML parser and zod stay off the path of local commands.
-  const { normalizeServerUrl, readServers, ServersFileError } = await import("../config/servers");
+  const { normalizeServerUrl, readServers, ConfigFileError } = await import("../config/servers");
   try {
     if (nameOrUrl.includes("://")) {
       target = { label: nameOrUrl, url: normalizeServerUrl(nameOrUrl), token: process.env.CODEWIRE_TOKEN || undefined };
@@ -38,9 +38,30 @@ export async function useServer(nameOrUrl: string, root: string): Promise<Remote
     target = { label: nameOrUrl, url: normalizeServerUrl(saved.url), token: saved.token };
     return target;
   } catch (e) {
-    if (e instanceof ServersFileError) throw new NodeUnavailableError(e.message, "fix or remove servers.toml, or pass a ws:// URL to --server");
+    if (e instanceof ConfigFileError) throw new NodeUnavailableError(e.message, "fix or remove servers.toml, or pass a ws:// URL to --server");
     throw e;
   }
+}
+
+/**
+ * Chooses a node reached through this machine's relay (`cw list dev-1`, `cw attach dev-1:3`).
+ * This machine's own node name means the local node. One command talks to one node.
+ */
+export function useRelayNode(node: string, root: string): void {
+  // Loaded only here: the TOML parser and zod stay off the path of local commands.
+  const { readRelaySettings, relayWsUrl, ConfigFileError } = require("../config/relay") as typeof import("../config/relay");
+  let settings: ReturnType<typeof readRelaySettings>;
+  try {
+    settings = readRelaySettings(pathsFor(root).relay);
+  } catch (e) {
+    if (e instanceof ConfigFileError) throw new NodeUnavailableError(e.message, "fix relay.toml, or run `cw setup <relay-url>` again");
+    throw e;
+  }
+  if (!settings) throw new NodeUnavailableError(`cannot reach node ${JSON.stringify(node)}: this machine has no relay`, "run `cw setup <relay-url>` first, or reach the node directly with --server");
+  if (settings.node === node && !target) return;
+  const label = `${node} (via ${settings.url})`;
+  if (target && target.label !== label) throw new NodeUnavailableError(`one command talks to one node; this one names ${target.label} and ${node}`, "run one command per node");
+  target = { label, url: relayWsUrl(settings.url, `/api/v1/nodes/${encodeURIComponent(node)}/connect`), token: settings.token };
 }
 
 export async function connectRemote(t: RemoteTarget): Promise<NodeConnection> {
@@ -89,6 +110,9 @@ async function diagnose(t: RemoteTarget): Promise<NodeUnavailableError> {
     if (res.status === 401) {
       return new NodeUnavailableError(`${t.label} refused the token`, t.token ? "the token is wrong: copy it again from ~/.codewire/token on that machine (`cw server add` replaces a saved one)" : "no token was given: save one with `cw server add <name> <url> --token <token>` or set CODEWIRE_TOKEN");
     }
+    const body = (await res.json().catch(() => null)) as { message?: unknown; hint?: unknown } | null;
+    // A relay explains itself (node offline, bad name): pass its words on.
+    if (typeof body?.message === "string") return new NodeUnavailableError(`${t.label}: ${body.message}`, typeof body.hint === "string" ? body.hint : undefined);
     if (res.status === 404) return new NodeUnavailableError(`${t.url} is not a codewire node's endpoint (HTTP 404)`, "the node listens on /ws; check the URL");
     return new NodeUnavailableError(`${t.label} did not accept a WebSocket (HTTP ${res.status})`, "check that the URL points at a codewire node (`listen` in its config.toml)");
   } catch (e) {

@@ -25,6 +25,8 @@ export function pathsFor(root = dataDir()) {
     token: join(root, "token"),
     /** Remote nodes saved with `cw server add`. */
     servers: join(root, "servers.toml"),
+    /** This machine's relay: URL, node name and node token (`cw setup`). */
+    relay: join(root, "relay.toml"),
     sessions: join(root, "sessions.json"),
     nextId: join(root, "next_id"),
     messages: join(root, "messages.db"),

@@ -6,10 +6,12 @@
  *   url = "ws://gpu-host:9100"
  *   token = "..."
  */
-import { readFileSync } from "node:fs";
-import { parse, stringify } from "smol-toml";
+import { stringify } from "smol-toml";
 import { z } from "zod";
 import { writeFileAtomic } from "../sys/files";
+import { ConfigFileError, readTomlFile } from "./toml-file";
+
+export { ConfigFileError };
 
 export const SERVER_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 
@@ -18,25 +20,8 @@ const ServersFile = z.object({ servers: z.record(z.string(), Server).default({})
 
 export type SavedServer = z.infer<typeof Server>;
 
-export class ServersFileError extends Error {}
-
 export function readServers(path: string): Record<string, SavedServer> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw e;
-  }
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (e) {
-    throw new ServersFileError(`${path}: ${(e as Error).message}`);
-  }
-  const r = ServersFile.safeParse(raw);
-  if (!r.success) throw new ServersFileError(`${path}: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  return r.data.servers;
+  return readTomlFile(path, ServersFile)?.servers ?? {};
 }
 
 export function writeServers(path: string, servers: Record<string, SavedServer>): void {
@@ -49,11 +34,11 @@ export function normalizeServerUrl(input: string): string {
   try {
     url = new URL(input);
   } catch {
-    throw new ServersFileError(`${JSON.stringify(input)} is not a URL; give one like ws://host:9100`);
+    throw new ConfigFileError(`${JSON.stringify(input)} is not a URL; give one like ws://host:9100`);
   }
   if (url.protocol === "http:") url.protocol = "ws:";
   else if (url.protocol === "https:") url.protocol = "wss:";
-  if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new ServersFileError(`${input}: a server URL starts with ws:// or wss://`);
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new ConfigFileError(`${input}: a server URL starts with ws:// or wss://`);
   if (url.pathname === "/" || url.pathname === "") url.pathname = "/ws";
   return url.toString();
 }

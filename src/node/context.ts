@@ -1,4 +1,6 @@
+import type { RelayClient } from "../client/relay-client";
 import type { NodeConfig } from "../config/config";
+import type { ReplyOf } from "../protocol";
 import type { Paths } from "../config/paths";
 import type { EventBus } from "./events";
 import type { KvStore } from "../store/kv-store";
@@ -16,5 +18,13 @@ export interface NodeContext {
   messaging: Messaging;
   kv: KvStore;
   log: (msg: string) => void;
+  /** The connection to the relay, if this machine has one. */
+  relay: {
+    status(): ReplyOf<"RelayState">["relay"];
+    /** Re-reads relay.toml and reconnects (after `cw setup`). */
+    reconnect(): ReplyOf<"RelayState">["relay"];
+    /** The relay's API, when there is a relay: the KV then lives there, shared by all nodes. */
+    api(): RelayClient | undefined;
+  };
   shutdown: (reason: string) => void;
 }

@@ -9,6 +9,7 @@ import { attach } from "./requests/attach";
 import { kill, killAll, killByTags } from "./requests/kill";
 import { kvDelete, kvGet, kvList, kvSet } from "./requests/kv";
 import { logs } from "./requests/logs";
+import { relayConnect, relayStatus } from "./requests/relay";
 import { broadcast, msgListen, msgRead, msgReply, msgRequest, msgSend } from "./requests/messaging";
 import { getScreen, getStatus, launch, listSessions, ping, sendInput, shutdown } from "./requests/simple";
 import { subscribe } from "./requests/subscribe";
@@ -43,6 +44,8 @@ const table: { [K in RequestType]: Handler<K> } = {
   KVGet: kvGet,
   KVDelete: kvDelete,
   KVList: kvList,
+  RelayConnect: relayConnect,
+  RelayStatus: relayStatus,
 };
 
 function isDiskFull(e: unknown): boolean {

@@ -5,6 +5,8 @@
 import { appendFileSync, chmodSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { loadConfig } from "../config/config";
 import { dataDir, pathsFor } from "../config/paths";
+import { readRelaySettings } from "../config/relay";
+import { RelayClient } from "../client/relay-client";
 import { VERSION } from "../version";
 import type { NodeContext } from "./context";
 import { EventBus } from "./events";
@@ -15,6 +17,7 @@ import { acquirePidFile } from "./pidfile";
 import { Screens } from "./screen/screens";
 import { listen } from "./server";
 import { Sessions } from "./sessions";
+import { RelayAgent } from "./relay-agent";
 import { loadOrCreateToken } from "./token";
 import { listenWebSocket, parseListenAddress, WS_PATH } from "./websocket";
 
@@ -75,6 +78,27 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   if (sessions.corruptMovedTo) log(`sessions.json was unreadable; moved to ${sessions.corruptMovedTo}`);
 
   let stopping = false;
+  let relayAgent: RelayAgent | undefined;
+  let relayApi: RelayClient | undefined;
+  const startRelay = () => {
+    try {
+      const settings = readRelaySettings(paths.relay);
+      const same = relayAgent && settings && JSON.stringify(relayAgent.settings) === JSON.stringify(settings);
+      if (same) return relayAgent!.status; // already on its way with these settings
+      relayAgent?.stop();
+      relayAgent = undefined;
+      relayApi = undefined;
+      if (settings) {
+        relayAgent = new RelayAgent(settings, ctx);
+        relayAgent.start();
+        relayApi = new RelayClient(settings.url, settings.token);
+      }
+    } catch (e) {
+      // A broken relay.toml costs remote access, not the local node.
+      log(`relay: ${(e as Error).message}`);
+    }
+    return relayAgent?.status ?? null;
+  };
   const ctx: NodeContext = {
     paths,
     config,
@@ -85,6 +109,7 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     kv,
     log,
     shutdown: (reason) => void stop(reason),
+    relay: { status: () => relayAgent?.status ?? null, reconnect: startRelay, api: () => relayApi },
   };
   const server = listen(paths.socket, ctx);
   log(`node ${VERSION} listening on ${paths.socket} (pid ${process.pid})`);
@@ -102,12 +127,15 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     }
   }
 
+  startRelay();
+
   async function stop(reason: string) {
     if (stopping) return;
     stopping = true;
     log(`stopping: ${reason}`);
     server.stop(true);
     remote?.stop(true);
+    relayAgent?.stop();
     const running = sessions.running();
     await Promise.race([
       Promise.all(running.map((s) => new Promise<void>((r) => (s.onExit(r), s.kill("SIGTERM", STOP_GRACE_MS - 500))))),

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   "timeout",
   "disk_full",
   "conflict",
+  "unavailable",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -59,6 +59,19 @@ export const WaitResult = z.object({
   sessions: z.array(SessionInfo),
   timed_out: z.boolean(),
 });
+/** The node's connection to its relay; null when this machine has no relay (`cw setup`). */
+export const RelayState = z.object({
+  type: z.literal("RelayState"),
+  relay: z
+    .object({
+      state: z.enum(["connecting", "connected", "disconnected", "stopped"]),
+      url: z.string(),
+      node: z.string().optional(),
+      since: z.string(),
+      error: z.string().optional(),
+    })
+    .nullable(),
+});
 export const ErrorReply = z.object({
   type: z.literal("Error"),
   code: z.string(),
@@ -85,6 +98,7 @@ export const Reply = z.discriminatedUnion("type", [
   SubscribeAck,
   Event,
   WaitResult,
+  RelayState,
   ErrorReply,
   ...MESSAGE_REPLIES,
 ]);

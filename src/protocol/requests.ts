@@ -109,6 +109,10 @@ export const Wait = z.object({
   timeout_s: z.number().positive().optional(),
 });
 
+/** Re-read relay.toml and (re)connect to the relay; answered with the connection's state. */
+export const RelayConnect = z.object({ type: z.literal("RelayConnect"), ...base });
+export const RelayStatus = z.object({ type: z.literal("RelayStatus"), ...base });
+
 export const Request = z.discriminatedUnion("type", [
   Ping,
   Shutdown,
@@ -125,6 +129,8 @@ export const Request = z.discriminatedUnion("type", [
   WatchSession,
   Subscribe,
   Wait,
+  RelayConnect,
+  RelayStatus,
   ...MESSAGE_REQUESTS,
 ]);
 export type Request = z.infer<typeof Request>;

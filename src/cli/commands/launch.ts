@@ -3,6 +3,7 @@ import { call } from "../../client/node-client";
 import { SESSION_NAME_RE } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
+import { onNode } from "../target";
 import { out, printJson, termSize } from "../output";
 
 export default defineCwCommand({
@@ -14,9 +15,12 @@ export default defineCwCommand({
     'cw launch planner -- claude -p "plan the refactor"',
     'cw launch --dir ~/project --tag worker -- aider --message "fix tests"',
     "cw launch --env DEBUG=1 -- bash -c 'npm test && npm run lint'",
+    'cw launch --node dev-1 --tag worker -- claude -p "fix bug"   # on node dev-1, through the relay',
+    "cw launch dev-1:builder -- make        # the same, naming the session builder",
   ],
   args: {
-    session: { type: "positional", required: false, description: "Unique name for the session (letters, digits, hyphens; 1-32); same as --name" },
+    session: { type: "positional", required: false, description: "Unique name for the session (letters, digits, hyphens; 1-32); same as --name. node:name launches on that node" },
+    node: { type: "string", description: "Launch on this node, through this machine's relay (`cw nodes`)" },
     name: { type: "string", description: "Name the session (alternative to the positional name)" },
     dir: { type: "string", alias: "d", description: "Working directory (default: current directory; with --server: the node's home)" },
     tag: { type: "string", alias: "t", description: "Tag the session (repeatable)" },
@@ -25,7 +29,14 @@ export default defineCwCommand({
   },
   async run({ args, rest, all }) {
     if (rest.length === 0) throw new UsageError("no command given", "put the command after --, e.g. cw launch -- bash");
-    const name = (args.session as string | undefined) ?? (args.name as string | undefined);
+    let positional = args.session as string | undefined;
+    const colon = positional?.indexOf(":") ?? -1;
+    if (positional !== undefined && colon >= 0) {
+      onNode(positional.slice(0, colon));
+      positional = positional.slice(colon + 1) || undefined;
+    }
+    if (args.node !== undefined) onNode(args.node as string);
+    const name = positional ?? (args.name as string | undefined);
     if (name !== undefined && !SESSION_NAME_RE.test(name)) {
       throw new UsageError(`invalid session name ${JSON.stringify(name)}`, "names are 1-32 letters, digits and hyphens, starting with a letter or digit");
     }

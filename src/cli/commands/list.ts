@@ -2,21 +2,21 @@ import { call } from "../../client/node-client";
 import { describeStatus, SESSION_STATUSES, type SessionStatusName } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
-import { remoteUnsupported } from "../target";
+import { onNode } from "../target";
 import { ago, termSize, dim, green, out, printJson, red, table, truncate, yellow } from "../output";
 
 export default defineCwCommand({
   name: "list",
   description: "List sessions: running ones and those that completed, were killed or were lost when a node stopped, with exit codes and age.",
-  examples: ["cw list", "cw list --status running", "cw list --tag worker --json"],
+  examples: ["cw list", "cw list --status running", "cw list --tag worker --json", "cw list dev-1          # sessions on node dev-1 (through the relay)"],
   args: {
-    node: { type: "positional", required: false, description: "List another node's sessions (through a relay)" },
+    node: { type: "positional", required: false, description: "List another node's sessions, through this machine's relay (`cw nodes`)" },
     status: { type: "string", description: "Only sessions with this status: running, completed, killed, lost" },
     tag: { type: "string", alias: "t", description: "Only sessions with this tag (repeatable)" },
     json: { type: "boolean", description: "Print a JSON array of sessions" },
   },
   async run({ args, all }) {
-    if (args.node !== undefined) remoteUnsupported(args.node as string);
+    if (args.node !== undefined) onNode(args.node as string);
     const status = args.status as string | undefined;
     if (status !== undefined && !(SESSION_STATUSES as readonly string[]).includes(status)) {
       throw new UsageError(`unknown status ${JSON.stringify(status)}`, `use one of: ${SESSION_STATUSES.join(", ")}`);

@@ -1,5 +1,5 @@
 import { pathsFor, dataDir } from "../../config/paths";
-import { normalizeServerUrl, readServers, SERVER_NAME_RE, ServersFileError, writeServers } from "../../config/servers";
+import { normalizeServerUrl, readServers, SERVER_NAME_RE, ConfigFileError, writeServers } from "../../config/servers";
 import { defineCwCommand } from "../define";
 import { EXIT, UsageError } from "../errors";
 import { dim, err, out, printJson, table } from "../output";
@@ -23,7 +23,7 @@ export default defineCwCommand({
       try {
         return readServers(file);
       } catch (e) {
-        if (e instanceof ServersFileError) throw new UsageError(e.message, `fix or delete ${file}`);
+        if (e instanceof ConfigFileError) throw new UsageError(e.message, `fix or delete ${file}`);
         throw e;
       }
     };

@@ -1,26 +1,50 @@
-/** The node-local key-value store. */
-import type { RequestOf } from "../../protocol";
+/**
+ * `cw kv`: the node's own store (kv.db), or the relay's shared one once this machine has a relay
+ * (`cw setup`), so that sessions on every node see the same keys. A relay that cannot be reached
+ * is an error, never a silent fallback to the local store: that would split the data in two.
+ */
+import { NodeError, NodeUnavailableError } from "../../client/errors";
+import type { RelayClient } from "../../client/relay-client";
+import { ERROR_CODES, type ErrorCode, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 
-export function kvSet(req: RequestOf<"KVSet">, conn: Connection, ctx: NodeContext) {
-  ctx.kv.set(req.ns, req.key, req.value, req.ttl_s);
+/** Runs `op` against the relay, turning its failures into errors the client understands. */
+async function viaRelay<T>(api: RelayClient, op: (api: RelayClient) => Promise<T>): Promise<T> {
+  try {
+    return await op(api);
+  } catch (e) {
+    if (e instanceof NodeUnavailableError) throw new ProtocolError("unavailable", e.message, e.hint);
+    if (e instanceof NodeError) throw new ProtocolError((ERROR_CODES as readonly string[]).includes(e.code) ? (e.code as ErrorCode) : "bad_request", e.message, e.hint);
+    throw e;
+  }
+}
+
+export async function kvSet(req: RequestOf<"KVSet">, conn: Connection, ctx: NodeContext) {
+  const api = ctx.relay.api();
+  if (api) await viaRelay(api, (r) => r.kvSet(req.ns, req.key, req.value, req.ttl_s));
+  else ctx.kv.set(req.ns, req.key, req.value, req.ttl_s);
   conn.reply({ type: "KVSetOK" });
   conn.end();
 }
 
-export function kvGet(req: RequestOf<"KVGet">, conn: Connection, ctx: NodeContext) {
-  const entry = ctx.kv.get(req.ns, req.key);
+export async function kvGet(req: RequestOf<"KVGet">, conn: Connection, ctx: NodeContext) {
+  const api = ctx.relay.api();
+  const entry = api ? await viaRelay(api, (r) => r.kvGet(req.ns, req.key)) : ctx.kv.get(req.ns, req.key);
   conn.reply({ type: "KVGetResult", found: entry !== null, entry });
   conn.end();
 }
 
-export function kvDelete(req: RequestOf<"KVDelete">, conn: Connection, ctx: NodeContext) {
-  conn.reply({ type: "KVDeleteOK", deleted: ctx.kv.delete(req.ns, req.key) });
+export async function kvDelete(req: RequestOf<"KVDelete">, conn: Connection, ctx: NodeContext) {
+  const api = ctx.relay.api();
+  const deleted = api ? await viaRelay(api, (r) => r.kvDelete(req.ns, req.key)) : ctx.kv.delete(req.ns, req.key);
+  conn.reply({ type: "KVDeleteOK", deleted });
   conn.end();
 }
 
-export function kvList(req: RequestOf<"KVList">, conn: Connection, ctx: NodeContext) {
-  conn.reply({ type: "KVListResult", entries: ctx.kv.list(req.ns, req.prefix) });
+export async function kvList(req: RequestOf<"KVList">, conn: Connection, ctx: NodeContext) {
+  const api = ctx.relay.api();
+  const entries = api ? await viaRelay(api, (r) => r.kvList(req.ns, req.prefix)) : ctx.kv.list(req.ns, req.prefix);
+  conn.reply({ type: "KVListResult", entries });
   conn.end();
 }

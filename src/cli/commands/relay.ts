@@ -1,0 +1,27 @@
+import { dataDir } from "../../config/paths";
+import { defineCwCommand } from "../define";
+
+export default defineCwCommand({
+  name: "relay",
+  description:
+    "Run a relay: nodes behind NAT keep an outbound WebSocket to it, and through it clients reach them (`cw nodes`, `cw attach node:id`), share a key-value store, and log in with plain ssh (`ssh <node>@relay -p 2222`). Listens on loopback unless told otherwise: put a TLS proxy in front for the internet. The admin token is CW_AUTH_TOKEN, or one made and printed on first start (only its hash is kept).",
+  examples: ["cw relay", "CW_AUTH_TOKEN=... cw relay --listen 0.0.0.0:8080 --ssh-listen 0.0.0.0:2222 --base-url https://relay.example.com --data-dir /data/relay", "cw relay --ssh-listen off"],
+  args: {
+    listen: { type: "string", description: "HTTP and WebSocket address (host:port)", default: "127.0.0.1:8080", valueHint: "addr" },
+    "ssh-listen": { type: "string", description: "SSH gateway address, or off", default: "127.0.0.1:2222", valueHint: "addr" },
+    "base-url": { type: "string", description: "The URL nodes and clients use to reach this relay (shown in setup instructions; CW_BASE_URL)", valueHint: "url" },
+    "data-dir": { type: "string", description: "Where the relay keeps its database and SSH host key (default: $CODEWIRE_HOME/relay)", valueHint: "dir" },
+  },
+  async run({ args }) {
+    const { runRelay } = await import("../../relay/relay");
+    const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
+    await runRelay({
+      dataDir: (args["data-dir"] as string | undefined) ?? `${dataDir()}/relay`,
+      listen: args.listen as string,
+      sshListen: args["ssh-listen"] as string,
+      baseUrl: (args["base-url"] as string | undefined) ?? (process.env.CW_BASE_URL || undefined),
+      authToken: process.env.CW_AUTH_TOKEN || undefined,
+      log,
+    });
+  },
+});

@@ -1,0 +1,148 @@
+/**
+ * The relay's switchboard: one WebSocket per connected node (its agent), and on it any number of
+ * client streams (relay-mux.ts). A stream is opened for a client that reached the relay (its
+ * WebSocket is piped through byte for byte) or for the relay itself (`dial`, used by the SSH
+ * gateway, which then talks to the node as an ordinary client).
+ */
+import { NodeConnection } from "../client/connection";
+import { NodeUnavailableError } from "../client/errors";
+import { decodeMux, encodeMux, MUX_CLOSE, MUX_DATA, MUX_OPEN, MUX_PAUSE, MUX_RESUME } from "../protocol/relay-mux";
+
+/** What the hub needs of a node's WebSocket (Bun's ServerWebSocket has it). */
+export interface AgentSocket {
+  send(bytes: Uint8Array): number;
+  close(code?: number, reason?: string): void;
+}
+
+/** Who consumes what the node sends on a stream. */
+export interface StreamSink {
+  data(bytes: Uint8Array): void;
+  /** The node or its connection ended the stream. */
+  closed(): void;
+}
+
+/** The relay's end of one stream. */
+export interface Stream {
+  send(bytes: Uint8Array): void;
+  close(): void;
+  /** Ask the node to stop writing (the consumer is slow), and to start again. */
+  pause(): void;
+  resume(): void;
+}
+
+interface Agent {
+  socket: AgentSocket;
+  streams: Map<number, StreamSink>;
+  next: number;
+}
+
+export class NodeHub {
+  private agents = new Map<string, Agent>();
+
+  constructor(private readonly log: (msg: string) => void = () => {}) {}
+
+  /** A node's agent connected. A second connection under the same name replaces the first. */
+  connected(name: string, socket: AgentSocket): void {
+    const old = this.agents.get(name);
+    if (old) {
+      this.log(`node ${name} connected again; closing its previous connection`);
+      this.drop(name, old);
+      old.socket.close(4000, "replaced by a newer connection");
+    }
+    this.agents.set(name, { socket, streams: new Map(), next: 1 });
+    this.log(`node ${name} connected`);
+  }
+
+  /** A node's agent went away: every stream on it ends. */
+  disconnected(name: string, socket: AgentSocket): void {
+    const a = this.agents.get(name);
+    if (!a || a.socket !== socket) return;
+    this.drop(name, a);
+    this.log(`node ${name} disconnected`);
+  }
+
+  /** A message from a node's agent. */
+  message(name: string, socket: AgentSocket, bytes: Uint8Array): void {
+    const a = this.agents.get(name);
+    if (!a || a.socket !== socket) return;
+    const m = decodeMux(bytes);
+    if (!m) return; // a newer node's message kind: ignore rather than break every stream
+    const sink = a.streams.get(m.channel);
+    if (!sink) return;
+    if (m.kind === MUX_DATA) sink.data(m.payload);
+    else if (m.kind === MUX_CLOSE) {
+      a.streams.delete(m.channel);
+      sink.closed();
+    }
+  }
+
+  isConnected(name: string): boolean {
+    return this.agents.has(name);
+  }
+
+  /** Ends a node's connection (e.g. it was removed from the relay). */
+  disconnect(name: string): void {
+    const a = this.agents.get(name);
+    if (!a) return;
+    this.drop(name, a);
+    a.socket.close(4001, "removed from the relay");
+  }
+
+  /** Opens a stream to `name`, or undefined when that node is not connected. */
+  open(name: string, sink: StreamSink): Stream | undefined {
+    const a = this.agents.get(name);
+    if (!a) return undefined;
+    const id = a.next;
+    a.next = a.next >= 0xffffffff ? 1 : a.next + 1;
+    a.streams.set(id, sink);
+    a.socket.send(encodeMux(MUX_OPEN, id));
+    const live = () => this.agents.get(name) === a && a.streams.has(id);
+    return {
+      send: (bytes) => {
+        if (live()) a.socket.send(encodeMux(MUX_DATA, id, bytes));
+      },
+      close: () => {
+        if (!live()) return;
+        a.streams.delete(id);
+        a.socket.send(encodeMux(MUX_CLOSE, id));
+      },
+      pause: () => {
+        if (live()) a.socket.send(encodeMux(MUX_PAUSE, id));
+      },
+      resume: () => {
+        if (live()) a.socket.send(encodeMux(MUX_RESUME, id));
+      },
+    };
+  }
+
+  /** A client connection to `name` through its agent, for the relay's own use. */
+  dial(name: string): NodeConnection {
+    let conn: NodeConnection | undefined;
+    const early: Uint8Array[] = [];
+    let endedEarly = false;
+    const stream = this.open(name, {
+      data: (bytes) => (conn ? conn.received(bytes) : early.push(bytes)),
+      closed: () => (conn ? conn.closed() : (endedEarly = true)),
+    });
+    if (!stream) throw new NodeUnavailableError(`node ${name} is not connected to the relay`, "start its node (`cw start` on that machine) and check `cw nodes`");
+    conn = new NodeConnection({
+      write(bytes) {
+        stream.send(bytes);
+        return bytes.length;
+      },
+      end: () => stream.close(),
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
+    });
+    for (const b of early) conn.received(b);
+    if (endedEarly) conn.closed();
+    return conn;
+  }
+
+  private drop(name: string, a: Agent): void {
+    if (this.agents.get(name) === a) this.agents.delete(name);
+    const sinks = [...a.streams.values()];
+    a.streams.clear();
+    for (const s of sinks) s.closed();
+  }
+}

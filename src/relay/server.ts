@@ -1,0 +1,115 @@
+/**
+ * The relay's listener: one Bun.serve for the HTTP API (app.ts, Hono), the nodes' agents
+ * (`/node/connect`) and clients reaching a node (`/api/v1/nodes/<name>/connect`), whose
+ * WebSocket is piped to a stream on that node's agent without being parsed.
+ */
+import { controlFrame, MAX_PAYLOAD } from "../protocol/frame";
+import { NODE_NAME_RE } from "../protocol/relay-api";
+import type { ListenAddress } from "../node/websocket";
+import type { RelayAuth } from "./auth";
+import type { NodeHub, Stream } from "./hub";
+import type { RelayStore } from "./store";
+
+/** A client whose WebSocket holds more than this is paused at the node. */
+const CLIENT_HIGH_WATER = 1024 * 1024;
+const CLIENT_LOW_WATER = 256 * 1024;
+
+type Socket =
+  | { kind: "agent"; name: string }
+  | { kind: "client"; node: string; stream?: Stream; paused: boolean };
+
+export interface RelayServerDeps {
+  address: ListenAddress;
+  auth: RelayAuth;
+  store: RelayStore;
+  hub: NodeHub;
+  fetch: (req: Request) => Response | Promise<Response>;
+}
+
+function refusal(status: number, error: string, message: string, hint: string): Response {
+  return Response.json({ error, message, hint }, { status });
+}
+
+const CLIENT_PATH = /^\/api\/v1\/nodes\/([^/]+)\/connect$/;
+
+export function serveRelay(deps: RelayServerDeps) {
+  const { auth, hub, store } = deps;
+  return Bun.serve<Socket, never>({
+    hostname: deps.address.hostname,
+    port: deps.address.port,
+    fetch(req, server) {
+      const url = new URL(req.url);
+      const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
+      if (url.pathname === "/node/connect") {
+        const who = auth.identify(req.headers.get("authorization"));
+        if (!who || who.kind !== "node") return refusal(401, "unauthorized", "a node connects with its own token", "register the node with `cw setup <relay-url>`");
+        if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "nodes connect here by themselves");
+        return server.upgrade(req, { data: { kind: "agent", name: who.name } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+      }
+      const m = CLIENT_PATH.exec(url.pathname);
+      if (m) {
+        if (!auth.identify(req.headers.get("authorization"))) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
+        const node = decodeURIComponent(m[1]!);
+        if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
+        if (!store.hasNode(node)) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
+        if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
+        if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
+        return server.upgrade(req, { data: { kind: "client", node, paused: false } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+      }
+      return deps.fetch(req);
+    },
+    websocket: {
+      maxPayloadLength: MAX_PAYLOAD + 16,
+      open(ws) {
+        ws.binaryType = "uint8array";
+        const d = ws.data;
+        if (d.kind === "agent") {
+          hub.connected(d.name, ws);
+          store.touchNode(d.name);
+          return;
+        }
+        const stream = hub.open(d.node, {
+          data(bytes) {
+            ws.send(bytes);
+            if (!d.paused && ws.getBufferedAmount() > CLIENT_HIGH_WATER) {
+              d.paused = true;
+              d.stream?.pause();
+            }
+          },
+          closed: () => ws.close(1000, "the node ended the stream"),
+        });
+        if (!stream) {
+          // The node left between the check and the upgrade.
+          ws.send(controlFrame({ type: "Error", code: "unavailable", message: `node ${d.node} is not connected to the relay`, hint: "`cw nodes` shows which nodes are online" }));
+          ws.close(1011, "node offline");
+          return;
+        }
+        d.stream = stream;
+      },
+      message(ws, msg) {
+        const d = ws.data;
+        if (typeof msg === "string") {
+          ws.close(1003, "binary messages only");
+          return;
+        }
+        const bytes = msg as Uint8Array;
+        if (d.kind === "agent") hub.message(d.name, ws, bytes);
+        else d.stream?.send(bytes);
+      },
+      drain(ws) {
+        const d = ws.data;
+        if (d.kind === "client" && d.paused && ws.getBufferedAmount() < CLIENT_LOW_WATER) {
+          d.paused = false;
+          d.stream?.resume();
+        }
+      },
+      close(ws) {
+        const d = ws.data;
+        if (d.kind === "agent") {
+          hub.disconnected(d.name, ws);
+          store.touchNode(d.name);
+        } else d.stream?.close();
+      },
+    },
+  });
+}

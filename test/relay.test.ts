@@ -1,0 +1,203 @@
+/**
+ * The relay end to end with the compiled binary: `cw relay`, nodes registered with `cw setup`
+ * (admin token or invite) holding outbound WebSockets, `cw nodes`, `node:id` addressing for the
+ * session commands, attach through the relay (tmux), the shared KV, and what happens when a
+ * node or the relay goes away. Each data dir stands for one machine.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { CW, CwHome, RelayProcess, Tmux, waitFor } from "./helpers";
+
+let relay: RelayProcess;
+let dev1: CwHome;
+let dev2: CwHome;
+let tmux: Tmux | undefined;
+
+async function online(from: CwHome, name: string, want = true) {
+  return waitFor(async () => {
+    const r = await from.run(["nodes", "--json"]);
+    if (r.code !== 0) return undefined;
+    const n = (JSON.parse(r.stdout) as { name: string; connected: boolean }[]).find((x) => x.name === name);
+    return n && n.connected === want ? n : undefined;
+  }, `${name} to be ${want ? "online" : "offline"}`, 15_000);
+}
+
+beforeAll(async () => {
+  relay = new RelayProcess();
+  await relay.start();
+  dev1 = new CwHome();
+  dev2 = new CwHome();
+  expect(await dev1.ok(["setup", relay.url, "--token", relay.adminToken!, "--name", "dev-1"])).toContain("connected");
+  expect(await dev2.ok(["setup", relay.url, "--name", "dev-2"], { env: { CW_AUTH_TOKEN: relay.adminToken! } })).toContain("connected");
+});
+afterAll(async () => {
+  await dev1?.cleanup();
+  await dev2?.cleanup();
+  await relay?.cleanup();
+});
+afterEach(async () => {
+  await tmux?.kill();
+  tmux = undefined;
+});
+
+describe("registering nodes", () => {
+  test("the node token is kept private on the node and only as a hash on the relay", async () => {
+    expect(statSync(dev1.path("relay.toml")).mode & 0o777).toBe(0o600);
+    const token = /token = "([^"]+)"/.exec(readFileSync(dev1.path("relay.toml"), "utf8"))![1]!;
+    const db = new Database(relay.path("data", "relay.db"), { readonly: true });
+    const dump = JSON.stringify(db.query("SELECT * FROM nodes").all(), (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
+    db.close();
+    expect(dump).toContain("dev-1");
+    expect(dump).not.toContain(token);
+    expect(readFileSync(relay.path("data", "relay.db")).includes(Buffer.from(token))).toBe(false);
+  });
+
+  test("cw nodes lists every node, online, with this machine marked", async () => {
+    const nodes = JSON.parse(await dev2.ok(["nodes", "--json"])) as { name: string; connected: boolean; this_machine: boolean }[];
+    expect(nodes.map((n) => [n.name, n.connected, n.this_machine])).toEqual([
+      ["dev-1", true, false],
+      ["dev-2", true, true],
+    ]);
+    expect(await dev2.ok(["nodes"])).toMatch(/dev-2 \*\s+online/);
+  });
+
+  test("a wrong admin token, a used invite and a bad name are refused and write nothing", async () => {
+    const other = new CwHome();
+    try {
+      const wrong = await other.run(["setup", relay.url, "--token", "not-the-admin-token", "--name", "dev-x"]);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain("relay:");
+      expect(existsSync(other.path("relay.toml"))).toBe(false);
+
+      const { json } = await relay.api("POST", "/api/v1/invites", { uses: 1 });
+      expect(await other.ok(["setup", relay.url, "--invite", json.invite, "--name", "dev-3"])).toContain("registered dev-3");
+      const again = new CwHome();
+      try {
+        const reused = await again.run(["setup", relay.url, "--invite", json.invite, "--name", "dev-4"]);
+        expect(reused.code).toBe(1);
+        expect(reused.stderr).toMatch(/invite/);
+        expect(existsSync(again.path("relay.toml"))).toBe(false);
+      } finally {
+        await again.cleanup();
+      }
+      const badName = await other.run(["setup", relay.url, "--token", relay.adminToken!, "--name", "no:colons"]);
+      expect(badName.code).toBe(2);
+      const noAuth = await other.run(["setup", relay.url, "--name", "dev-5"], { env: { CW_AUTH_TOKEN: "" } });
+      expect(noAuth.code).toBe(2);
+      expect(noAuth.stderr).toContain("admin token or an invite");
+    } finally {
+      await other.cleanup();
+      await relay.api("DELETE", "/api/v1/nodes/dev-3");
+    }
+  });
+});
+
+describe("reaching another node by name", () => {
+  test("launch, list, logs, send, wait and kill on dev-1 from dev-2", async () => {
+    const id = Number((await dev2.ok(["launch", "--node", "dev-1", "--name", "greeter", "--", "bash", "-c", 'echo "hello from $(hostname)-$CW_SESSION_NAME"; read l; echo "got $l"'])).trim());
+    // It runs on dev-1: dev-1 lists it locally, dev-2 does not have it.
+    expect((await dev1.list()).map((s) => s.name)).toContain("greeter");
+    expect((await dev2.list()).map((s) => s.name)).not.toContain("greeter");
+    const remoteList = JSON.parse(await dev2.ok(["list", "dev-1", "--json"])) as { id: number }[];
+    expect(remoteList.map((s) => s.id)).toContain(id);
+    await waitFor(async () => (await dev2.ok(["logs", `dev-1:${id}`])).includes("hello from"), "the greeting");
+    await dev2.ok(["send", "dev-1:greeter", "over the relay"]);
+    expect((await dev2.run(["wait", `dev-1:${id}`, "--timeout", "10"])).code).toBe(0);
+    expect(await dev2.ok(["logs", "dev-1:greeter"])).toContain("got over the relay");
+
+    const sleeper = Number((await dev2.ok(["launch", "dev-1:sleeper", "--", "sleep", "60"])).trim());
+    await dev2.ok(["kill", `dev-1:${sleeper}`]);
+    await dev1.waitStatus(sleeper, "killed");
+  });
+
+  test("a large output arrives through the relay byte for byte", async () => {
+    const id = await dev1.launch(["sh", "-c", "head -c 3000000 /dev/urandom | base64 -w 100"]);
+    await dev1.waitStatus(id, "completed");
+    const local = await dev1.ok(["logs", String(id)]);
+    const remote = await dev2.ok(["logs", `dev-1:${id}`]);
+    expect(local.length).toBeGreaterThan(3_900_000);
+    expect(remote.length).toBe(local.length);
+    expect(remote === local).toBe(true);
+  });
+
+  test("attach through the relay: type, see the echo, detach", async () => {
+    await dev1.launch(["bash", "--norc", "--noprofile"], ["--name", "relay-shell"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach dev-1:relay-shell`, dev2.env);
+    await tmux.type("echo relayed-$((40+2))");
+    await tmux.keys("Enter");
+    await tmux.waitScreen((s) => s.includes("relayed-42"), "the echo through the relay");
+    await tmux.keys("C-b", "d");
+    expect(await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach to end")).toContain("detached from session");
+    expect((await dev1.session("relay-shell")).status).toBe("running");
+  });
+
+  test("cw kv is shared by every node of the relay", async () => {
+    await dev2.ok(["kv", "set", "build/status", "green", "--ns", "proj"]);
+    expect((await dev1.ok(["kv", "get", "build/status", "--ns", "proj"])).trim()).toBe("green");
+    await dev1.ok(["kv", "set", "lock", "dev-1", "--ttl", "1s"]);
+    expect(JSON.parse(await dev2.ok(["kv", "get", "lock", "--json"]))).toMatchObject({ key: "lock", value: "dev-1" });
+    await waitFor(async () => (await dev2.run(["kv", "get", "lock"])).code === 3, "the lock to expire");
+    expect((await dev1.run(["kv", "delete", "build/status", "--ns", "proj"])).code).toBe(0);
+    expect((await dev2.run(["kv", "get", "build/status", "--ns", "proj"])).code).toBe(3);
+  });
+
+  test("an unknown node, and a machine without a relay, fail clearly", async () => {
+    const unknown = await dev2.run(["list", "dev-9"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no node named dev-9 is registered");
+    const lone = new CwHome();
+    try {
+      const r = await lone.run(["logs", "dev-1:1"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("this machine has no relay");
+      expect(r.stderr).toContain("cw setup");
+      expect(existsSync(lone.path("codewire.sock"))).toBe(false);
+    } finally {
+      await lone.cleanup();
+    }
+  });
+});
+
+describe("when things go away", () => {
+  test("a stopped node shows offline and cannot be reached; started again, it is back", async () => {
+    await dev1.ok(["stop"]);
+    await online(dev2, "dev-1", false);
+    const r = await dev2.run(["list", "dev-1"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("node dev-1 is not connected to the relay");
+    await dev1.ok(["start"]);
+    await online(dev2, "dev-1", true);
+  });
+
+  test("a restarted relay gets its nodes back by itself; while it is down, kv says so", async () => {
+    const port = relay.port;
+    await relay.stop();
+    const down = await dev1.run(["kv", "get", "anything"]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("cannot reach the relay");
+    await relay.start(port);
+    await online(dev2, "dev-1", true);
+    await online(dev2, "dev-2", true);
+    expect(JSON.parse(await dev2.ok(["list", "dev-1", "--json"])).length).toBeGreaterThan(0);
+  });
+
+  test("without CW_AUTH_TOKEN the relay makes an admin token, prints it once and keeps only its hash", async () => {
+    const own = new RelayProcess(null);
+    try {
+      await own.start();
+      const token = await waitFor(() => /admin token \(shown once[^:]*\): (\S+)/.exec(own.stderr)?.[1], "the printed admin token");
+      expect((await own.api("GET", "/api/v1/nodes", undefined, token)).status).toBe(200);
+      expect((await own.api("GET", "/api/v1/nodes", undefined, "guess")).status).toBe(401);
+      expect(readFileSync(own.path("data", "relay.db")).includes(Buffer.from(token))).toBe(false);
+      const port = own.port;
+      await own.stop();
+      await own.start(port);
+      expect(own.stderr).not.toContain("admin token");
+      expect((await own.api("GET", "/api/v1/nodes", undefined, token)).status).toBe(200);
+    } finally {
+      await own.cleanup();
+    }
+  });
+});
