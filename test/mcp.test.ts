@@ -279,9 +279,9 @@ describe("kv and nodes", () => {
   test("list_nodes shows this node and says a relay is needed for more", async () => {
     const r = await ok("codewire_list_nodes");
     expect(r.data.nodes).toHaveLength(1);
-    expect(r.data.nodes[0]).toMatchObject({ name: "mcp-test-node", local: true, data_dir: cw.dir });
+    expect(r.data.nodes[0]).toMatchObject({ name: "mcp-test-node", local: true, connected: true, data_dir: cw.dir });
     expect(r.data.relay_url).toBeNull();
-    expect(r.data.note).toContain("relay");
+    expect(r.data.note).toContain("no relay");
   });
 });
 

@@ -7,7 +7,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { CW, CwHome, RelayProcess, Tmux, waitFor } from "./helpers";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { CW, CwHome, capture, RelayProcess, Tmux, waitFor } from "./helpers";
 
 let relay: RelayProcess;
 let dev1: CwHome;
@@ -109,6 +111,37 @@ describe("reaching another node by name", () => {
     const sleeper = Number((await dev2.ok(["launch", "dev-1:sleeper", "--", "sleep", "60"])).trim());
     await dev2.ok(["kill", `dev-1:${sleeper}`]);
     await dev1.waitStatus(sleeper, "killed");
+  });
+
+  test("--node sends any command to a node; cw subscribe <node> streams its events", async () => {
+    const sub = dev2.spawn(["subscribe", "dev-1", "--tag", "sub-check", "--json"]);
+    const out = capture(sub.stdout as ReadableStream<Uint8Array>);
+    const errs = capture(sub.stderr as ReadableStream<Uint8Array>);
+    try {
+      await waitFor(() => errs.text.includes("subscribed"), "the subscription to start");
+      await dev2.ok(["--node", "dev-1", "launch", "--tag", "sub-check", "--", "sleep", "60"]);
+      await waitFor(() => out.text.includes('"session.created"'), "the created event from dev-1");
+      await dev2.ok(["--node", "dev-1", "kill", "--tag", "sub-check"]);
+      await waitFor(() => /"session.status".*"killed"/.test(out.text), "the killed event from dev-1");
+      expect((await dev1.list()).filter((s) => s.tags.includes("sub-check")).map((s) => s.status)).toEqual(["killed"]);
+    } finally {
+      sub.kill();
+    }
+  });
+
+  test("the MCP server lists the relay's nodes", async () => {
+    const mcp = new Client({ name: "cw-relay-test", version: "1.0.0" });
+    await mcp.connect(new StdioClientTransport({ command: CW, args: ["mcp-server"], env: dev2.env, cwd: dev2.dir, stderr: "pipe" }));
+    try {
+      const r = (await mcp.callTool({ name: "codewire_list_nodes", arguments: {} })).structuredContent as { nodes: { name: string; local: boolean; current: boolean; connected: boolean }[]; relay_url: string };
+      expect(r.relay_url).toBe(relay.url);
+      expect(r.nodes.map((n) => [n.name, n.local, n.current, n.connected])).toEqual([
+        ["dev-2", true, true, true],
+        ["dev-1", false, false, true],
+      ]);
+    } finally {
+      await mcp.close();
+    }
   });
 
   test("a large output arrives through the relay byte for byte", async () => {

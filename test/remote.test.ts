@@ -187,7 +187,7 @@ describe("cw server and cw --server", () => {
     await mcp.connect(new StdioClientTransport({ command: CW, args: ["--server", "box", "mcp-server"], env: client.env, cwd: client.dir, stderr: "pipe" }));
     try {
       const nodes = (await mcp.callTool({ name: "codewire_list_nodes", arguments: {} })).structuredContent as { nodes: { local: boolean; data_dir: string }[] };
-      expect(nodes.nodes[0]).toMatchObject({ local: false, data_dir: node.dir });
+      expect(nodes.nodes[0]).toMatchObject({ local: false, current: true, data_dir: node.dir });
       const launched = (await mcp.callTool({ name: "codewire_launch_session", arguments: { command: ["sh", "-c", "echo from-mcp-$((2*21))"], name: "via-mcp" } })).structuredContent as { session: { id: number; working_dir: string } };
       expect(launched.session.working_dir).toBe(process.env.HOME ?? "");
       await waitFor(async () => (await node.ok(["logs", "via-mcp"])).includes("from-mcp-42"), "the session's output on the node");

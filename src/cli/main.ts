@@ -53,7 +53,7 @@ function rootHelp(): string {
   return [
     `${bold("cw")} ${dim(VERSION)} — persistent sessions for AI coding agents`,
     "",
-    `${bold("USAGE")}  cw [--server <name|url>] <command> [options]`,
+    `${bold("USAGE")}  cw [--server <name|url> | --node <node>] <command> [options]`,
     "",
     bold("COMMANDS"),
     ...names.map((n) => `  ${cyan(n.padEnd(w))}  ${COMMANDS[n]!.summary}`),
@@ -64,6 +64,7 @@ function rootHelp(): string {
     "  cw attach 1            # Ctrl+B then d to detach",
     "  cw logs 1 --tail 100",
     "  cw --server my-gpu list   # a node on another machine (see cw server --help)",
+    "  cw --node dev-1 kill --all   # a node of your relay (see cw setup --help)",
     "",
     `Run ${cyan("cw <command> --help")} for a command's options. Data lives in $CODEWIRE_HOME (default ~/.codewire).`,
   ].join("\n");
@@ -96,16 +97,32 @@ export function commandHelp(cmd: AnyCommand): string {
   ].join("\n");
 }
 
-/** Takes a leading `--server <name|url>` (or `--server=...`) off the arguments. */
-function splitServer(argv: string[]): { server?: string; rest: string[] } {
-  const [first, second] = argv;
-  if (first === "--server") return { server: second ?? "", rest: argv.slice(2) };
-  if (first?.startsWith("--server=")) return { server: first.slice("--server=".length), rest: argv.slice(1) };
-  return { rest: argv };
+/** Where a command goes, from the options before its name: `--server <name|url>` or `--node <name>`. */
+interface Target {
+  flag?: "server" | "node";
+  value?: string;
+  rest: string[];
+}
+
+function splitTarget(argv: string[]): Target | { error: string } {
+  let t: Target = { rest: argv };
+  for (;;) {
+    const [first, second] = t.rest;
+    const m = /^--(server|node)(?:=(.*))?$/.exec(first ?? "");
+    if (!m) return t;
+    if (t.flag) return { error: "give either --server or --node, once" };
+    const value = m[2] ?? second ?? "";
+    if (!value) return { error: m[1] === "server" ? "--server needs a saved server's name or a ws:// URL" : "--node needs a node's name (`cw nodes` lists them)" };
+    t = { flag: m[1] as "server" | "node", value, rest: t.rest.slice(m[2] !== undefined ? 1 : 2) };
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const split = splitServer(argv);
+  const split = splitTarget(argv);
+  if ("error" in split) {
+    err(`error: ${split.error}\nhint: cw --server <name|url> <command>, or cw --node <node> <command>\n`);
+    return EXIT.usage;
+  }
   const [name, ...rawArgs] = split.rest;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     if (name === "help" && rawArgs[0] && COMMANDS[rawArgs[0]]) return main([rawArgs[0], "--help"]);
@@ -121,16 +138,12 @@ export async function main(argv: string[]): Promise<number> {
     err(`error: unknown command ${JSON.stringify(name)}\nhint: run \`cw --help\` to see the commands\n`);
     return EXIT.usage;
   }
-  if (split.server === "") {
-    err("error: --server needs a saved server's name or a ws:// URL\nhint: `cw server list` shows saved servers\n");
+  if (split.flag && LOCAL_ONLY.has(name)) {
+    err(`error: cw ${name} works on this machine; --${split.flag} does not apply to it\nhint: run it on that machine, or drop --${split.flag}\n`);
     return EXIT.usage;
   }
-  if (split.server !== undefined && LOCAL_ONLY.has(name)) {
-    err(`error: cw ${name} works on this machine; --server does not apply to it\nhint: run it on the server's machine, or drop --server\n`);
-    return EXIT.usage;
-  }
-  // An explicit --server wins; CODEWIRE_SERVER is ambient and left out of local-only commands.
-  const server = split.server ?? (LOCAL_ONLY.has(name) ? undefined : process.env.CODEWIRE_SERVER || undefined);
+  // An explicit --server or --node wins; CODEWIRE_SERVER is ambient and left out of local-only commands.
+  const server = split.flag === "server" ? split.value : split.flag || LOCAL_ONLY.has(name) ? undefined : process.env.CODEWIRE_SERVER || undefined;
   const cmd = (await entry.load()).default;
   const dash = rawArgs.indexOf("--");
   const before = dash < 0 ? rawArgs : rawArgs.slice(0, dash);
@@ -141,6 +154,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (server !== undefined) await (await import("../client/remote")).useServer(server, dataDir());
+    if (split.flag === "node") (await import("./target")).onNode(split.value!);
     const args = parseCommandArgs(name, before, cmd.args);
     const status = await cmd.run({ args: args as never, rest, all: (n, alias) => collect(before, n, alias) });
     return status ?? EXIT.ok;

@@ -5,14 +5,15 @@ import { EVENT_TYPES } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { cyan, dim, err, out } from "../output";
-import { sessionRef } from "../target";
+import { onNode, sessionRef } from "../target";
 
 export default defineCwCommand({
   name: "subscribe",
   description: `Stream session events as they happen, until interrupted. Event types: ${EVENT_TYPES.join(", ")}.`,
   usage: "cw subscribe [options]",
-  examples: ["cw subscribe --tag worker", "cw subscribe --event session.status", "cw subscribe --session 3 --json"],
+  examples: ["cw subscribe --tag worker", "cw subscribe --event session.status", "cw subscribe --session 3 --json", "cw subscribe dev-1 --tag build    # events of node dev-1, through the relay"],
   args: {
+    node: { type: "positional", required: false, description: "Events of another node, through this machine's relay" },
     session: { type: "string", alias: "s", description: "Only events of this session (id or name)" },
     tag: { type: "string", alias: "t", description: "Only events of sessions with this tag (repeatable)" },
     event: { type: "string", alias: "e", description: "Only this event type (repeatable)", valueHint: "type" },
@@ -22,6 +23,7 @@ export default defineCwCommand({
     const events = all("event", "e");
     for (const e of events) if (!EVENT_TYPES.includes(e as EventType)) throw new UsageError(`unknown event type ${JSON.stringify(e)}`, `use one of: ${EVENT_TYPES.join(", ")}`);
     const tags = all("tag", "t");
+    if (args.node !== undefined) onNode(args.node as string);
     const conn = await open({
       type: "Subscribe",
       ...(args.session !== undefined ? { session: sessionRef(args.session as string) } : {}),
