@@ -193,6 +193,47 @@ describe("reaching another node by name", () => {
   });
 });
 
+describe("bad input", () => {
+  test("garbage from a client or from a node's connection takes nothing down", async () => {
+    const ws = (path: string, token: string) => {
+      const w = new WebSocket(`${relay.url.replace("http", "ws")}${path}`, { headers: { Authorization: `Bearer ${token}` } } as unknown as string[]);
+      w.binaryType = "arraybuffer";
+      const got: Uint8Array[] = [];
+      let closed = false;
+      w.onmessage = (ev) => got.push(new Uint8Array(ev.data as ArrayBuffer));
+      w.onclose = () => {
+        closed = true;
+      };
+      return { w, got, isClosed: () => closed };
+    };
+    const dev2Token = /token = "([^"]+)"/.exec(readFileSync(dev2.path("relay.toml"), "utf8"))![1]!;
+    // A client sending a broken frame to dev-1 gets the node's error, and the stream ends.
+    const client = ws("/api/v1/nodes/dev-1/connect", dev2Token);
+    await waitFor(() => client.w.readyState === WebSocket.OPEN, "the client stream to open");
+    client.w.send(new Uint8Array([7, 0, 0, 0, 1, 0]));
+    await waitFor(() => client.isClosed(), "the node to end the broken stream");
+    expect(new TextDecoder().decode(client.got[0] ?? new Uint8Array())).toContain("malformed frame");
+
+    // A registered node that sends random messages on its agent connection.
+    const { json } = await relay.api("POST", "/api/v1/nodes", { name: "fuzzer" });
+    const agent = ws("/node/connect", json.token);
+    await waitFor(() => agent.w.readyState === WebSocket.OPEN, "the fuzzing agent to connect");
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    for (let i = 0; i < 2000; i++) {
+      const b = new Uint8Array(rand() % 64);
+      for (let j = 0; j < b.length; j++) b[j] = rand() & 0xff;
+      if (b.length > 0 && i % 3 === 0) b[0] = rand() % 5; // often a valid kind with a random channel
+      agent.w.send(b);
+    }
+    agent.w.send("text is not welcome");
+    await waitFor(() => agent.isClosed(), "the relay to drop the text-sending agent");
+    expect((await relay.api("GET", "/healthz", undefined, undefined)).json).toMatchObject({ ok: true });
+    expect(JSON.parse(await dev2.ok(["list", "dev-1", "--json"])).length).toBeGreaterThan(0);
+    await relay.api("DELETE", "/api/v1/nodes/fuzzer");
+  });
+});
+
 describe("when things go away", () => {
   test("a stopped node shows offline and cannot be reached; started again, it is back", async () => {
     await dev1.ok(["stop"]);
