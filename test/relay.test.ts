@@ -129,6 +129,20 @@ describe("reaching another node by name", () => {
     }
   });
 
+  test("a request to a session on another node gets that session's reply", async () => {
+    await dev1.launch(["sleep", "60"], ["--name", "answerer"]);
+    const asking = dev2.spawn(["request", "dev-1:answerer", "what is 6*7?", "--timeout", "20"]);
+    const answer = capture(asking.stdout as ReadableStream<Uint8Array>);
+    const pending = await waitFor(async () => {
+      const inbox = JSON.parse(await dev1.ok(["inbox", "answerer", "--json", "--peek"])) as { messages: { id: string; kind: string; body: string }[] };
+      return inbox.messages.find((m) => m.kind === "request" && m.body === "what is 6*7?");
+    }, "the request in dev-1's inbox");
+    await dev1.ok(["reply", pending.id, "42", "-f", "answerer"]);
+    expect(await asking.exited).toBe(0);
+    await answer.done;
+    expect(answer.text).toContain("42");
+  });
+
   test("the MCP server lists the relay's nodes", async () => {
     const mcp = new Client({ name: "cw-relay-test", version: "1.0.0" });
     await mcp.connect(new StdioClientTransport({ command: CW, args: ["mcp-server"], env: dev2.env, cwd: dev2.dir, stderr: "pipe" }));
