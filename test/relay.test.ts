@@ -191,6 +191,11 @@ describe("reaching another node by name", () => {
   });
 
   test("an unknown node, and a machine without a relay, fail clearly", async () => {
+    // Naming this machine's own node is fine; naming two nodes in one command is not.
+    expect(JSON.parse(await dev2.ok(["list", "dev-2", "--json"]))).toEqual(JSON.parse(await dev2.ok(["list", "--json"])));
+    const two = await dev2.run(["kill", "dev-2:1", "dev-1:1"]);
+    expect(two.code).toBe(1);
+    expect(two.stderr).toContain("one command talks to one node");
     const unknown = await dev2.run(["list", "dev-9"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("no node named dev-9 is registered");

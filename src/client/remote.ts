@@ -18,6 +18,8 @@ export interface RemoteTarget {
 }
 
 let target: RemoteTarget | undefined;
+/** This machine's node, when a command named it by its relay name (it stays local). */
+let namedLocal: string | undefined;
 
 /** The remote node this process's commands go to, if one was chosen. */
 export function remoteTarget(): RemoteTarget | undefined {
@@ -26,6 +28,7 @@ export function remoteTarget(): RemoteTarget | undefined {
 
 /** Chooses the node every later request goes to: a saved server's name, or a ws(s):// URL. */
 export async function useServer(nameOrUrl: string, root: string): Promise<RemoteTarget> {
+  if (target || namedLocal) throw new NodeUnavailableError("one command talks to one node", "give either --server or --node, once");
   // Loaded only here: the TOML parser and zod stay off the path of local commands.
   const { normalizeServerUrl, readServers, ConfigFileError } = await import("../config/servers");
   try {
@@ -58,9 +61,14 @@ export function useRelayNode(node: string, root: string): void {
     throw e;
   }
   if (!settings) throw new NodeUnavailableError(`cannot reach node ${JSON.stringify(node)}: this machine has no relay`, "run `cw setup <relay-url>` first, or reach the node directly with --server");
-  if (settings.node === node && !target) return;
   const label = `${node} (via ${settings.url})`;
-  if (target && target.label !== label) throw new NodeUnavailableError(`one command talks to one node; this one names ${target.label} and ${node}`, "run one command per node");
+  const already = target?.label ?? namedLocal;
+  if (already !== undefined && already !== label) throw new NodeUnavailableError(`one command talks to one node; this one names ${already} and ${label}`, "run one command per node");
+  if (settings.node === node) {
+    // This machine's own node: the Unix socket is the short way to it.
+    namedLocal = label;
+    return;
+  }
   target = { label, url: relayWsUrl(settings.url, `/api/v1/nodes/${encodeURIComponent(node)}/connect`), token: settings.token };
 }
 
