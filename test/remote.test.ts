@@ -7,7 +7,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { controlFrame, FrameReader } from "../src/protocol/frame";
 import { parseListenAddress } from "../src/node/websocket";
 import { CW, CwHome, Tmux, waitFor } from "./helpers";
 
@@ -35,14 +34,13 @@ afterEach(async () => {
   tmux = undefined;
 });
 
-/** A raw WebSocket to the node, collecting the frames it sends back. */
+/** A raw WebSocket to the node, collecting what it sends back: control messages as text, data as binary. */
 async function rawSocket(tok: string) {
   const ws = new WebSocket(`${url}/ws`, { headers: { Authorization: `Bearer ${tok}` } } as unknown as string[]);
   ws.binaryType = "arraybuffer";
-  const reader = new FrameReader();
-  const frames: ReturnType<FrameReader["push"]> = [];
+  const frames: ({ kind: "control"; message: unknown } | { kind: "data"; bytes: Uint8Array })[] = [];
   let closed = false;
-  ws.onmessage = (ev) => frames.push(...reader.push(new Uint8Array(ev.data as ArrayBuffer)));
+  ws.onmessage = (ev) => frames.push(typeof ev.data === "string" ? { kind: "control", message: JSON.parse(ev.data) } : { kind: "data", bytes: new Uint8Array(ev.data as ArrayBuffer) });
   ws.onclose = () => {
     closed = true;
   };
@@ -86,22 +84,27 @@ describe("the node's WebSocket listener", () => {
     }
   });
 
-  test("a text message or a broken frame gets an error and a hang-up; the node keeps serving", async () => {
-    const text = await rawSocket(token);
-    text.ws.send("hello");
-    await waitFor(() => text.isClosed(), "the node to hang up on a text message");
-    expect(text.frames[0]).toMatchObject({ kind: "control", message: { type: "Error", code: "bad_request" } });
+  test("control travels as JSON text and data as binary; bad input gets an error, and the node keeps serving", async () => {
+    const notJson = await rawSocket(token);
+    notJson.ws.send("hello");
+    await waitFor(() => notJson.isClosed(), "the node to hang up on text that is not JSON");
+    expect(notJson.frames[0]).toMatchObject({ kind: "control", message: { type: "Error", code: "bad_request" } });
 
-    const broken = await rawSocket(token);
-    broken.ws.send(new Uint8Array([9, 0, 0, 0, 3, 1, 2, 3])); // frame type 9 does not exist
-    await waitFor(() => broken.isClosed(), "the node to hang up on a broken frame");
-    expect(broken.frames[0]).toMatchObject({ kind: "control", message: { type: "Error", code: "bad_request" } });
+    const dataFirst = await rawSocket(token);
+    dataFirst.ws.send(new Uint8Array([9, 0, 0, 0, 3, 1, 2, 3]));
+    await waitFor(() => dataFirst.isClosed(), "the node to hang up on data before a request");
+    expect(dataFirst.frames[0]).toMatchObject({ kind: "control", message: { type: "Error", code: "bad_request" } });
 
-    const good = await rawSocket(token);
-    good.ws.send(controlFrame({ type: "Ping", protocol: 1 }));
-    await waitFor(() => good.frames.length > 0, "a Pong");
-    expect(good.frames[0]).toMatchObject({ kind: "control", message: { type: "Pong" } });
-    good.ws.close();
+    // What the Go client sends: a request as text, then keys as binary; output comes back binary.
+    const id = Number((await node.ok(["launch", "--name", "ws-raw", "--", "sh", "-c", "stty raw -echo; exec cat"])).trim());
+    const raw = await rawSocket(token);
+    raw.ws.send(JSON.stringify({ type: "Attach", protocol: 1, id, history: false, cols: 80, rows: 24 }));
+    await waitFor(() => raw.frames.length > 0, "Attached");
+    expect(raw.frames[0]).toMatchObject({ kind: "control", message: { type: "Attached" } });
+    raw.ws.send(new TextEncoder().encode("ping-over-ws"));
+    await waitFor(() => raw.frames.some((f) => f.kind === "data" && new TextDecoder().decode(f.bytes).includes("ping-over-ws")), "the echo as a binary message");
+    raw.ws.close();
+    await node.ok(["kill", String(id)]);
   });
 });
 

@@ -5,6 +5,7 @@
  * takes its token from CODEWIRE_TOKEN.
  */
 import { pathsFor } from "../config/paths";
+import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
 import { NodeConnection } from "./connection";
 import { NodeUnavailableError } from "./errors";
 
@@ -87,12 +88,13 @@ function openWebSocket(t: RemoteTarget): Promise<NodeConnection> {
     const ws = new WebSocket(t.url, { headers: t.token ? { Authorization: `Bearer ${t.token}` } : {} } as unknown as string[]);
     ws.binaryType = "arraybuffer";
     let conn: NodeConnection | undefined;
+    const out = new FramesToMessages();
     const timer = setTimeout(() => ws.close(), CONNECT_TIMEOUT_MS);
     ws.onopen = () => {
       clearTimeout(timer);
       conn = new NodeConnection({
         write(bytes) {
-          ws.send(bytes);
+          for (const m of out.push(bytes)) ws.send(m);
           return bytes.length;
         },
         end: () => ws.close(1000),
@@ -101,7 +103,7 @@ function openWebSocket(t: RemoteTarget): Promise<NodeConnection> {
       });
       resolve(conn);
     };
-    ws.onmessage = (ev) => conn?.received(new Uint8Array(ev.data as ArrayBuffer));
+    ws.onmessage = (ev) => conn?.received(messageToFrame(typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer)));
     ws.onclose = (ev) => {
       clearTimeout(timer);
       if (conn) conn.closed(ev.code === 1000 || ev.code === 1005 ? undefined : new NodeUnavailableError(`the connection to ${t.label} broke (${ev.code}${ev.reason ? ` ${ev.reason}` : ""})`, "try again; check the network and that the node still runs"));

@@ -1,15 +1,16 @@
 /**
  * The node's optional WebSocket listener (`listen` in config.toml, or CODEWIRE_LISTEN): the same
- * frames as on the Unix socket, one frame stream per connection, carried in binary messages.
+ * requests as on the Unix socket, one per connection; control frames travel as text messages
+ * and data as binary ones (ws-messages.ts).
  * Every connection must present the node's token (`Authorization: Bearer <token>`) before it is
  * upgraded; tokens are compared in constant time. Plain ws: put a TLS proxy in front for wss.
  */
-import { ProtocolError } from "../protocol";
 import { MAX_PAYLOAD } from "../protocol/frame";
+import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
 import { sameSecret } from "../sys/secrets";
 import { Connection } from "./connection";
 import type { NodeContext } from "./context";
-import { type ClientState, clientState, receive, refuse } from "./incoming";
+import { type ClientState, clientState, receive } from "./incoming";
 
 export const WS_PATH = "/ws";
 
@@ -51,26 +52,25 @@ export function listenWebSocket(address: ListenAddress, token: string, ctx: Node
       return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "connect with `cw --server <url> <command>`");
     },
     websocket: {
-      // One message carries at most one largest frame, header included.
-      maxPayloadLength: MAX_PAYLOAD + 5,
+      // One message carries one frame's payload at most.
+      maxPayloadLength: MAX_PAYLOAD,
       open(ws) {
         ws.binaryType = "uint8array";
+        const out = new FramesToMessages();
         ws.data = clientState(
           new Connection({
-            // send() returns -1 when it buffered the message under backpressure, 0 when dropped.
-            write: (b) => (ws.send(b) === 0 ? 0 : b.length),
+            write: (b) => {
+              // send() returns -1 when it buffered the message under backpressure, 0 when dropped.
+              for (const m of out.push(b)) if (ws.send(m) === 0) return 0;
+              return b.length;
+            },
             end: () => ws.close(1000),
             buffered: () => ws.getBufferedAmount(),
           }),
         );
       },
       message(ws, msg) {
-        if (typeof msg === "string") {
-          refuse(ws.data, new ProtocolError("bad_request", "text message: frames travel in binary messages"), ctx);
-          ws.data.conn.end();
-          return;
-        }
-        receive(ws.data, msg as Uint8Array, ctx);
+        receive(ws.data, messageToFrame(typeof msg === "string" ? msg : (msg as Uint8Array)), ctx);
       },
       drain(ws) {
         ws.data.conn.drained();

@@ -1,9 +1,11 @@
 /**
  * The relay's listener: one Bun.serve for the HTTP API (app.ts, Hono), the nodes' agents
  * (`/node/connect`) and clients reaching a node (`/api/v1/nodes/<name>/connect`), whose
- * WebSocket is piped to a stream on that node's agent without being parsed.
+ * WebSocket is piped to a stream on that node's agent (its messages become frames on the way in
+ * and frames become messages on the way out; their content is not looked at).
  */
-import { controlFrame, MAX_PAYLOAD } from "../protocol/frame";
+import { MAX_PAYLOAD } from "../protocol/frame";
+import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
 import { NODE_NAME_RE } from "../protocol/relay-api";
 import type { ListenAddress } from "../node/websocket";
 import type { RelayAuth } from "./auth";
@@ -16,7 +18,7 @@ const CLIENT_LOW_WATER = 256 * 1024;
 
 type Socket =
   | { kind: "agent"; name: string }
-  | { kind: "client"; node: string; stream?: Stream; paused: boolean };
+  | { kind: "client"; node: string; stream?: Stream; paused: boolean; out: FramesToMessages };
 
 export interface RelayServerDeps {
   address: ListenAddress;
@@ -54,11 +56,12 @@ export function serveRelay(deps: RelayServerDeps) {
         if (!store.hasNode(node)) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
         if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
         if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
-        return server.upgrade(req, { data: { kind: "client", node, paused: false } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+        return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
       }
       return deps.fetch(req);
     },
     websocket: {
+      // An agent's message is a frame plus the mux header; a client's, a frame's payload.
       maxPayloadLength: MAX_PAYLOAD + 16,
       open(ws) {
         ws.binaryType = "uint8array";
@@ -70,7 +73,13 @@ export function serveRelay(deps: RelayServerDeps) {
         }
         const stream = hub.open(d.node, {
           data(bytes) {
-            ws.send(bytes);
+            // The node speaks frames; the client's WebSocket carries them as messages.
+            try {
+              for (const m of d.out.push(bytes)) ws.send(m);
+            } catch {
+              ws.close(1011, "the node sent a broken frame");
+              return;
+            }
             if (!d.paused && ws.getBufferedAmount() > CLIENT_HIGH_WATER) {
               d.paused = true;
               d.stream?.pause();
@@ -80,7 +89,7 @@ export function serveRelay(deps: RelayServerDeps) {
         });
         if (!stream) {
           // The node left between the check and the upgrade.
-          ws.send(controlFrame({ type: "Error", code: "unavailable", message: `node ${d.node} is not connected to the relay`, hint: "`cw nodes` shows which nodes are online" }));
+          ws.send(JSON.stringify({ type: "Error", code: "unavailable", message: `node ${d.node} is not connected to the relay`, hint: "`cw nodes` shows which nodes are online" }));
           ws.close(1011, "node offline");
           return;
         }
@@ -88,13 +97,19 @@ export function serveRelay(deps: RelayServerDeps) {
       },
       message(ws, msg) {
         const d = ws.data;
-        if (typeof msg === "string") {
-          ws.close(1003, "binary messages only");
+        if (d.kind === "agent") {
+          if (typeof msg === "string") ws.close(1003, "binary messages only");
+          else hub.message(d.name, ws, msg as Uint8Array);
           return;
         }
-        const bytes = msg as Uint8Array;
-        if (d.kind === "agent") hub.message(d.name, ws, bytes);
-        else d.stream?.send(bytes);
+        let frame: Uint8Array;
+        try {
+          frame = messageToFrame(typeof msg === "string" ? msg : (msg as Uint8Array));
+        } catch {
+          ws.close(1009, "message larger than a frame may be");
+          return;
+        }
+        d.stream?.send(frame);
       },
       drain(ws) {
         const d = ws.data;
