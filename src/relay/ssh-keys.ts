@@ -18,7 +18,7 @@ export function loadOrCreateHostKey(path: string, log: (msg: string) => void): s
   }
   if (text === undefined) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    text = utils.generateKeyPairSync("ed25519").private;
+    text = newHostKey();
     writeFileAtomic(path, text, 0o600);
     log(`SSH host key created at ${path}`);
   }
@@ -27,6 +27,18 @@ export function loadOrCreateHostKey(path: string, log: (msg: string) => void): s
     throw new Error(`${path} is not a usable SSH host key (${parsed instanceof Error ? parsed.message : "empty"}); move it away and a new one is made`);
   }
   return text;
+}
+
+/**
+ * A new ed25519 key that ssh2 can read back. Its generator now and then (11 keys in 3000 here)
+ * writes a key its own parser calls malformed, which made the gateway refuse to start; such a key
+ * is simply made again.
+ */
+function newHostKey(): string {
+  for (let i = 0; ; i++) {
+    const key = utils.generateKeyPairSync("ed25519").private;
+    if (!(utils.parseKey(key) instanceof Error) || i >= 20) return key;
+  }
 }
 
 const KEY_TYPE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)$/;
