@@ -14,8 +14,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
-import type { NodeConnection } from "../../src/client/connection";
-import { connectRemote } from "../../src/client/remote";
+import { NodeConnection } from "../../src/client/connection";
 import { ECHO_PROGRAM } from "./latency";
 import { Cw } from "./subjects";
 import { quantile, run } from "./util";
@@ -82,8 +81,8 @@ try {
 
   const ways: Record<string, () => Promise<NodeConnection>> = {
     socket: () => cw.connect(),
-    ws: () => connectRemote({ label: "ws", url: `ws://127.0.0.1:${wsPort}/ws`, token }),
-    relay: () => connectRemote({ label: "relay", url: `${relayUrl.replace("http", "ws")}/api/v1/nodes/bench/connect`, token: relayToken }),
+    ws: () => NodeConnection.openWebSocket(`ws://127.0.0.1:${wsPort}/ws`, token, "ws"),
+    relay: () => NodeConnection.openWebSocket(`${relayUrl.replace("http", "ws")}/api/v1/nodes/bench/connect`, relayToken, "relay"),
   };
   const session = await cw.launch(ECHO_PROGRAM);
   const big = await cw.launch(["sh", "-c", `head -c ${LOG_MIB * 1024 * 1024} /dev/zero | tr '\\0' 'x' | fold -w 99`]);

@@ -2,6 +2,7 @@
  * The cw command line: a table of commands (loaded lazily, so `cw list` does not pay for the
  * node or the MCP server), `--help` with examples everywhere, and one error path.
  */
+import { useServer } from "../client/remote-target";
 import { dataDir } from "../config/paths";
 import { VERSION } from "../version";
 import { parseCommandArgs } from "./args";
@@ -153,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
-    if (server !== undefined) await (await import("../client/remote")).useServer(server, dataDir());
+    if (server !== undefined) await useServer(server, dataDir());
     if (split.flag === "node") (await import("./target")).onNode(split.value!);
     const args = parseCommandArgs(name, before, cmd.args);
     const status = await cmd.run({ args: args as never, rest, all: (n, alias) => collect(before, n, alias) });

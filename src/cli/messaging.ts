@@ -1,6 +1,6 @@
 /** Shared by the messaging commands: who is sending, and how messages print. */
 import type { Delivery, Message, Party, SessionRef } from "../protocol";
-import { remoteTarget } from "../client/remote";
+import { remoteTarget } from "../client/remote-target";
 import { UsageError } from "./errors";
 import { sessionRef } from "./target";
 

@@ -1,5 +1,5 @@
 /** Turning what the user typed into a session reference (an id or a name). */
-import { useRelayNode } from "../client/remote";
+import { useRelayNode } from "../client/remote-target";
 import { dataDir } from "../config/paths";
 import { NODE_NAME_RE, SESSION_NAME_RE } from "../protocol/constants";
 import type { SessionRef } from "../protocol";

@@ -6,7 +6,7 @@ import { pathsFor } from "../config/paths";
 import { selfCommand } from "../sys/self";
 import { NodeConnection } from "./connection";
 import { NodeUnavailableError } from "./errors";
-import { connectRemote, remoteTarget } from "./remote";
+import { remoteTarget } from "./remote-target";
 
 const START_DEADLINE_MS = 10_000;
 
@@ -69,7 +69,13 @@ export async function waitForNode(root: string, started?: StartedNode, deadlineM
  */
 export async function connectNode(root: string, autoStart = true): Promise<NodeConnection> {
   const remote = remoteTarget();
-  if (remote) return connectRemote(remote);
+  if (remote) {
+    try {
+      return await NodeConnection.openWebSocket(remote.url, remote.token, remote.label);
+    } catch {
+      throw await (await import("./remote-diagnose")).diagnose(remote);
+    }
+  }
   const paths = pathsFor(root);
   const c = await tryConnect(paths.socket);
   if (c) return c;

@@ -6,7 +6,8 @@
 import type { Reply, RequestInput, RequestType } from "../protocol";
 import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol/frame";
 import { PROTOCOL_VERSION } from "../protocol/version";
-import { NodeError } from "./errors";
+import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
+import { NodeError, NodeUnavailableError } from "./errors";
 
 /**
  * Frames waiting to be consumed beyond this pause reading from the socket, so a consumer that
@@ -61,6 +62,42 @@ export class NodeConnection {
     self = new NodeConnection(socket);
     for (const c of pendingData) self.received(c);
     return self;
+  }
+
+  /**
+   * A connection over a WebSocket to a remote node or through a relay (`cw --server`, `node:id`):
+   * the same frames, carried as messages (protocol/ws-messages.ts). Rejects when it will not
+   * open; remote-diagnose.ts then asks the server why.
+   */
+  static openWebSocket(url: string, token: string | undefined, label: string, timeoutMs = 10_000): Promise<NodeConnection> {
+    return new Promise((resolve, reject) => {
+      // Bun's WebSocket takes headers, which is how the token travels (never in the URL, where
+      // proxies would log it).
+      const ws = new WebSocket(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} } as unknown as string[]);
+      ws.binaryType = "arraybuffer";
+      let conn: NodeConnection | undefined;
+      const out = new FramesToMessages();
+      const timer = setTimeout(() => ws.close(), timeoutMs);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        conn = new NodeConnection({
+          write(bytes) {
+            for (const m of out.push(bytes)) ws.send(m);
+            return bytes.length;
+          },
+          end: () => ws.close(1000),
+          pause() {},
+          resume() {},
+        });
+        resolve(conn);
+      };
+      ws.onmessage = (ev) => conn?.received(messageToFrame(typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer)));
+      ws.onclose = (ev) => {
+        clearTimeout(timer);
+        if (conn) conn.closed(ev.code === 1000 || ev.code === 1005 ? undefined : new NodeUnavailableError(`the connection to ${label} broke (${ev.code}${ev.reason ? ` ${ev.reason}` : ""})`, "try again; check the network and that the node still runs"));
+        else reject(new Error("closed before open"));
+      };
+    });
   }
 
   /** Bytes from the link. */

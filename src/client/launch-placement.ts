@@ -4,7 +4,7 @@
  * (`--server`) cannot: this machine's directory and PATH mean nothing there, so the session gets
  * the node's environment plus what was asked for, and a directory on the node's side.
  */
-import { remoteTarget } from "./remote";
+import { remoteTarget } from "./remote-target";
 
 export interface LaunchPlacement {
   working_dir?: string;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { RelayClient } from "../../client/relay-client";
-import { remoteTarget } from "../../client/remote";
+import { remoteTarget } from "../../client/remote-target";
 import { loadConfig } from "../../config/config";
 import { pathsFor } from "../../config/paths";
 import { readRelaySettings } from "../../config/relay";
