@@ -85,12 +85,57 @@ describe("registering nodes", () => {
       }
       const badName = await other.run(["setup", relay.url, "--token", relay.adminToken!, "--name", "no:colons"]);
       expect(badName.code).toBe(2);
-      const noAuth = await other.run(["setup", relay.url, "--name", "dev-5"], { env: { CW_AUTH_TOKEN: "" } });
-      expect(noAuth.code).toBe(2);
-      expect(noAuth.stderr).toContain("admin token or an invite");
     } finally {
       await other.cleanup();
       await relay.api("DELETE", "/api/v1/nodes/dev-3");
+    }
+  });
+});
+
+describe("the device flow: cw setup without a token", () => {
+  /** Runs `cw setup` for `name` on a fresh machine and returns it with the code it printed. */
+  async function ask(name: string) {
+    const machine = new CwHome();
+    const setup = machine.spawn(["setup", relay.url, "--name", name]);
+    const said = capture(setup.stderr as ReadableStream<Uint8Array>);
+    const code = await waitFor(() => /enter ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(said.text)?.[1], "setup to print a code");
+    return { machine, setup, said, code };
+  }
+
+  /** What a browser sends from the relay's /device page. */
+  const form = (code: string, token: string, action: string) =>
+    fetch(`${relay.url}/device`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ user_code: code, token, action }).toString() });
+
+  test("the operator approves the code in the browser page and the node joins", async () => {
+    const { machine, setup, said, code } = await ask("dev-device");
+    try {
+      expect(said.text).toContain(`${relay.url}/device?code=${code}`);
+      const page = await (await fetch(`${relay.url}/device?code=${code}`)).text();
+      expect(page).toContain("dev-device");
+      expect((await form(code, "not-the-admin-token", "approve")).status).toBe(401);
+      const approved = await form(code, relay.adminToken!, "approve");
+      expect(approved.status).toBe(200);
+      expect(await setup.exited).toBe(0);
+      expect(statSync(machine.path("relay.toml")).mode & 0o777).toBe(0o600);
+      await online(dev2, "dev-device", true);
+    } finally {
+      setup.kill();
+      await machine.cleanup();
+      await relay.api("DELETE", "/api/v1/nodes/dev-device");
+    }
+  });
+
+  test("a denied code ends setup with a clear error and writes nothing", async () => {
+    const { machine, setup, said, code } = await ask("dev-denied");
+    try {
+      expect((await form(code, relay.adminToken!, "deny")).status).toBe(200);
+      expect(await setup.exited).toBe(1);
+      await said.done;
+      expect(said.text).toContain("denied dev-denied");
+      expect(existsSync(machine.path("relay.toml"))).toBe(false);
+    } finally {
+      setup.kill();
+      await machine.cleanup();
     }
   });
 });

@@ -5,7 +5,18 @@
  */
 import type { z } from "zod";
 import type { KVEntry } from "../protocol";
-import { ListNodesResponse, KvDeleteResponse, KvGetResponse, KvListResponse, KvPutResponse, RegisterNodeResponse, relayKvPath, RelayError } from "../protocol/relay-api";
+import {
+  DeviceAuthorizeResponse,
+  DevicePollResponse,
+  KvDeleteResponse,
+  KvGetResponse,
+  KvListResponse,
+  KvPutResponse,
+  ListNodesResponse,
+  RegisterNodeResponse,
+  relayKvPath,
+  RelayError,
+} from "../protocol/relay-api";
 import { NodeError, NodeUnavailableError } from "./errors";
 
 const TIMEOUT_MS = 10_000;
@@ -52,6 +63,16 @@ export class RelayClient {
   /** Registers `name`; with an invite no admin token is needed. Returns the node's token. */
   async register(name: string, invite?: string): Promise<z.infer<typeof RegisterNodeResponse>> {
     return (await this.request("POST", "/api/v1/nodes", RegisterNodeResponse, { name, ...(invite ? { invite } : {}) }, invite ? { token: null } : {}))!;
+  }
+
+  /** Starts the device flow: the operator approves `name` in a browser (`verification_uri`). */
+  async deviceAuthorize(name: string): Promise<z.infer<typeof DeviceAuthorizeResponse>> {
+    return (await this.request("POST", "/api/v1/device/authorize", DeviceAuthorizeResponse, { name }, { token: null }))!;
+  }
+
+  /** Pending until the operator decides; then the node's token, once. Denied/expired throw. */
+  async devicePoll(deviceCode: string): Promise<z.infer<typeof DevicePollResponse>> {
+    return (await this.request("POST", "/api/v1/device/poll", DevicePollResponse, { device_code: deviceCode }, { token: null }))!;
   }
 
   async nodes() {

@@ -21,6 +21,9 @@ export const RELAY_ERROR_CODES = [
   "not_found",
   "name_taken",
   "too_large",
+  "too_many",
+  "denied",
+  "expired",
   "internal",
 ] as const;
 export const RelayErrorCode = z.enum(RELAY_ERROR_CODES);
@@ -72,6 +75,85 @@ export const CreateInviteRequest = z.object({
 export type CreateInviteRequest = z.input<typeof CreateInviteRequest>;
 export const CreateInviteResponse = z.object({ invite: z.string(), expires_at: z.string() });
 export type CreateInviteResponse = z.infer<typeof CreateInviteResponse>;
+
+// Device authorization (like `gh auth login`): a node asks to join with no token, the operator
+// approves it with the admin token (from a browser at /device, or POST /api/v1/device/approve),
+// and the node, polling, receives its token. Codes and constants per RFC 8628 where it applies.
+
+/** How long a device request waits for the operator, and how often a node polls. */
+export const DEVICE_EXPIRES_IN_S = 600;
+export const DEVICE_INTERVAL_S = 2;
+/** At most this many unexpired requests at a time; more get 429 too_many. */
+export const DEVICE_MAX_PENDING = 100;
+
+/** The user code's alphabet: consonants and digits, none of 0 O 1 I L (nor vowels: no words). */
+export const USER_CODE_ALPHABET = "BCDFGHJKMNPQRSTVWXZ23456789";
+export const USER_CODE_LENGTH = 8;
+
+/**
+ * A user code as typed (any case, with or without the dash or spaces) to its canonical 8
+ * characters, or null when it cannot be one.
+ */
+export function normalizeUserCode(input: string): string | null {
+  const s = input.toUpperCase().replace(/[\s-]/g, "");
+  if (s.length !== USER_CODE_LENGTH) return null;
+  for (const ch of s) if (!USER_CODE_ALPHABET.includes(ch)) return null;
+  return s;
+}
+
+/** The canonical code as shown to people: XXXX-XXXX. */
+export function formatUserCode(code: string): string {
+  return `${code.slice(0, 4)}-${code.slice(4)}`;
+}
+
+/** POST /api/v1/device/authorize, no token. */
+export const DeviceAuthorizeRequest = z.object({ name: NodeName });
+export type DeviceAuthorizeRequest = z.input<typeof DeviceAuthorizeRequest>;
+export const DeviceAuthorizeResponse = z.object({
+  /** The secret the node polls with; the relay keeps only its hash. */
+  device_code: z.string(),
+  /** XXXX-XXXX, for the operator to check (or type) on the /device page. */
+  user_code: z.string(),
+  /** `<base>/device` */
+  verification_uri: z.string(),
+  /** `<base>/device?code=XXXX-XXXX` */
+  verification_uri_complete: z.string(),
+  /** Seconds until the request expires. */
+  expires_in: z.number().int().positive(),
+  /** Seconds between polls. */
+  interval: z.number().int().positive(),
+});
+export type DeviceAuthorizeResponse = z.infer<typeof DeviceAuthorizeResponse>;
+
+/**
+ * POST /api/v1/device/poll, no token. 202 pending while the operator has not decided; 200
+ * authorized with the node's token (then the request is gone: polling again is 404); errors:
+ * 403 denied, 410 expired, 404 not_found (unknown, or already answered).
+ */
+export const DevicePollRequest = z.object({ device_code: z.string().min(1).max(256) });
+export type DevicePollRequest = z.input<typeof DevicePollRequest>;
+export const DevicePollPending = z.object({ status: z.literal("pending"), interval: z.number().int().positive() });
+export type DevicePollPending = z.infer<typeof DevicePollPending>;
+/** Like RegisterNodeResponse: `rotated` when the name was registered and its old token is now void. */
+export const DevicePollAuthorized = z.object({ status: z.literal("authorized"), name: z.string(), token: z.string(), rotated: z.boolean() });
+export type DevicePollAuthorized = z.infer<typeof DevicePollAuthorized>;
+export const DevicePollResponse = z.discriminatedUnion("status", [DevicePollPending, DevicePollAuthorized]);
+export type DevicePollResponse = z.infer<typeof DevicePollResponse>;
+
+/** POST /api/v1/device/approve, admin token. The user code in any case, with or without the dash. */
+export const DeviceApproveRequest = z.object({ user_code: z.string().min(1).max(64), approve: z.boolean() });
+export type DeviceApproveRequest = z.input<typeof DeviceApproveRequest>;
+/** `replaces`: a node of that name is registered, and its token will be rotated when the node polls. */
+export const DeviceApproveResponse = z.object({ name: z.string(), approved: z.boolean(), replaces: z.boolean() });
+export type DeviceApproveResponse = z.infer<typeof DeviceApproveResponse>;
+
+/** POST /device, the HTML form (application/x-www-form-urlencoded): the admin token is in the form. */
+export const DeviceFormRequest = z.object({
+  user_code: z.string().max(64).default(""),
+  token: z.string().max(1024).default(""),
+  action: z.enum(["approve", "deny"]),
+});
+export type DeviceFormRequest = z.input<typeof DeviceFormRequest>;
 
 // Shared key-value store: same model as the node-local `cw kv` (messages.ts).
 

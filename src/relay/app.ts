@@ -1,7 +1,8 @@
 /**
- * The relay's HTTP API: node registration, invites and the shared key-value store. Bun.serve
- * hands it every request that is not a WebSocket upgrade (`app.fetch(req)`). Bodies are
- * defined in src/protocol/relay-api.ts; every error is `{ error, message, hint }`.
+ * The relay's HTTP API: node registration, invites, device authorization and the shared
+ * key-value store. Bun.serve hands it every request that is not a WebSocket upgrade
+ * (`app.fetch(req)`). Bodies are defined in src/protocol/relay-api.ts; every error is
+ * `{ error, message, hint }`. The operator's approval page (`/device`, HTML) is in device.ts.
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -11,6 +12,16 @@ import {
   CreateInviteRequest,
   type CreateInviteResponse,
   type DeleteNodeResponse,
+  DEVICE_EXPIRES_IN_S,
+  DEVICE_INTERVAL_S,
+  DEVICE_MAX_PENDING,
+  DeviceApproveRequest,
+  type DeviceApproveResponse,
+  DeviceAuthorizeRequest,
+  type DeviceAuthorizeResponse,
+  DevicePollRequest,
+  type DevicePollResponse,
+  formatUserCode,
   type KvDeleteResponse,
   type KvGetResponse,
   type KvListResponse,
@@ -25,9 +36,11 @@ import {
   type RelayHealth,
   RelayKvKey,
   RelayKvNamespace,
+  normalizeUserCode,
 } from "../protocol/relay-api";
 import type { KvStore } from "../store/kv-store";
 import type { Identity, RelayAuth } from "./auth";
+import { registerDevicePage } from "./device";
 import type { RelayStore } from "./store";
 
 export interface RelayAppDeps {
@@ -36,6 +49,13 @@ export interface RelayAppDeps {
   auth: RelayAuth;
   hub: { isConnected(name: string): boolean; disconnect(name: string): void };
   version: string;
+  /**
+   * The relay's public URL (the operator's --base-url), for the links a device request gets;
+   * without it, the origin of that request's own URL.
+   */
+  baseUrl?: string;
+  /** Device-flow limits; the defaults are DEVICE_EXPIRES_IN_S, DEVICE_INTERVAL_S, DEVICE_MAX_PENDING. */
+  device?: { expiresInS?: number; intervalS?: number; maxPending?: number };
 }
 
 type Env = { Variables: { who: Identity | null } };
@@ -63,12 +83,15 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   const { store, kv, auth, hub } = deps;
   const app = new Hono<Env>();
   const touched = new Map<string, number>();
+  const expiresInS = deps.device?.expiresInS ?? DEVICE_EXPIRES_IN_S;
+  const intervalS = deps.device?.intervalS ?? DEVICE_INTERVAL_S;
+  const maxPending = deps.device?.maxPending ?? DEVICE_MAX_PENDING;
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return fail(c, err);
     return fail(c, new ApiError(500, "internal", `the relay failed: ${err.message}`, "try again; if it persists, the relay's log has the cause"));
   });
-  app.notFound((c) => fail(c, new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`, "the API is under /api/v1 (nodes, invites, kv); GET /healthz shows the relay's version")));
+  app.notFound((c) => fail(c, new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`, "the API is under /api/v1 (nodes, invites, device, kv); GET /healthz shows the relay's version")));
 
   app.get("/healthz", (c) => c.json({ ok: true, version: deps.version } satisfies RelayHealth));
 
@@ -141,6 +164,59 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     const { invite, expiresAt } = store.createInvite(req.uses, req.ttl_s);
     return c.json({ invite, expires_at: expiresAt.toISOString() } satisfies CreateInviteResponse, 201);
   });
+
+  // Device authorization: a node asks with no token (authorize), the operator approves (here
+  // with the admin token, or on the /device page), the node polls and receives its token.
+
+  app.post("/api/v1/device/authorize", async (c) => {
+    const req = await parse(c, DeviceAuthorizeRequest);
+    const r = store.createDeviceRequest(req.name, expiresInS, maxPending);
+    if ("error" in r) throw new ApiError(429, "too_many", `the relay already has ${maxPending} device requests waiting for approval`, "try again in a few minutes, when unapproved requests have expired; or register with an invite or the admin token");
+    const base = (deps.baseUrl ?? new URL(c.req.url).origin).replace(/\/+$/, "");
+    const userCode = formatUserCode(r.userCode);
+    return c.json({
+      device_code: r.deviceCode,
+      user_code: userCode,
+      verification_uri: `${base}/device`,
+      verification_uri_complete: `${base}/device?code=${userCode}`,
+      expires_in: expiresInS,
+      interval: intervalS,
+    } satisfies DeviceAuthorizeResponse);
+  });
+
+  app.post("/api/v1/device/poll", async (c) => {
+    const req = await parse(c, DevicePollRequest);
+    const r = store.pollDeviceRequest(req.device_code);
+    switch (r.status) {
+      case "pending":
+        return c.json({ status: "pending", interval: intervalS } satisfies DevicePollResponse, 202);
+      case "authorized":
+        if (r.rotated) {
+          touched.delete(r.name);
+          hub.disconnect(r.name);
+        }
+        return c.json({ status: "authorized", name: r.name, token: r.token, rotated: r.rotated } satisfies DevicePollResponse);
+      case "denied":
+        throw new ApiError(403, "denied", `the relay's operator denied node ${r.name}`, "ask the operator; to try again, start over with `cw setup <relay-url>`");
+      case "expired":
+        throw new ApiError(410, "expired", `the request for node ${r.name} expired before the operator approved it`, "start over with `cw setup <relay-url>`, and have the operator approve within the time shown");
+      case "unknown":
+        throw new ApiError(404, "not_found", "no device request has this device code", "it may have been answered already (the token is given once) or expired long ago; start over with `cw setup <relay-url>`");
+    }
+  });
+
+  app.post("/api/v1/device/approve", async (c) => {
+    requireAdmin(c);
+    const req = await parse(c, DeviceApproveRequest);
+    const code = normalizeUserCode(req.user_code);
+    const r = code === null ? null : store.decideDeviceRequest(code, req.approve);
+    if (!r) throw new ApiError(404, "not_found", `no pending device request has the code ${JSON.stringify(req.user_code)}`, "check the code the node shows (XXXX-XXXX); it may have expired or been approved or denied already");
+    return c.json({ name: r.name, approved: req.approve, replaces: r.replaces } satisfies DeviceApproveResponse);
+  });
+
+  // The operator's page for approving device requests in a browser (HTML, no bearer header:
+  // the admin token comes in the form). Outside /api, so the middleware above does not apply.
+  registerDevicePage(app, { store, auth });
 
   // Shared key-value store. A key is the rest of the path after the namespace, percent-decoded:
   // clients encode it as one segment (relayKvPath), and an unencoded "/" also belongs to the

@@ -28,7 +28,7 @@ export async function runRelay(opts: RelayOptions) {
   const { generated } = ensureAdminToken(store, opts.authToken);
   const auth = new RelayAuth(store, opts.authToken);
   const hub = new NodeHub(log);
-  const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION });
+  const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   const http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req) => app.fetch(req) });
   const base = opts.baseUrl ?? `http://${http.hostname}:${http.port}`;
   log(`relay ${VERSION} listening on http://${http.hostname}:${http.port} (data in ${opts.dataDir})`);

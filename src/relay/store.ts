@@ -1,6 +1,6 @@
 /**
- * The relay's state in SQLite (`<data dir>/relay.db`): registered nodes, invites and the admin
- * token. Tokens are stored only as SHA-256 hashes: a copy of the database (a backup, a stolen
+ * The relay's state in SQLite (`<data dir>/relay.db`): registered nodes, invites, device
+ * authorization requests and the admin token. Tokens are stored only as SHA-256 hashes: a copy of the database (a backup, a stolen
  * disk) lets nobody act as a node or as the operator. The shared key-value store lives next to
  * it in kv.db (the same KvStore a node uses for `cw kv`).
  */
@@ -8,6 +8,8 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { KvStore } from "../store/kv-store";
+import { randomInt } from "node:crypto";
+import { USER_CODE_ALPHABET, USER_CODE_LENGTH } from "../protocol/relay-api";
 import { newToken, sha256 } from "../sys/secrets";
 
 export interface NodeRow {
@@ -17,6 +19,32 @@ export interface NodeRow {
 }
 
 export type RedeemResult = { token: string } | { error: "name_taken" | "invalid_invite" };
+
+export type DeviceCreateResult = { deviceCode: string; userCode: string; expiresAt: number } | { error: "too_many" };
+
+/** What a poll finds. Every outcome but `pending` ends the request (a later poll finds `unknown`). */
+export type DevicePollResult =
+  | { status: "pending" }
+  | { status: "authorized"; name: string; token: string; rotated: boolean }
+  | { status: "denied"; name: string }
+  | { status: "expired"; name: string }
+  | { status: "unknown" };
+
+/** A request still waiting for the operator, found by its user code. */
+export interface DevicePending {
+  name: string;
+  expiresAt: number;
+  /** Until it expires, by the store's clock. */
+  secondsLeft: number;
+  /** A node of that name is registered: approving rotates its token. */
+  replaces: boolean;
+}
+
+/**
+ * An expired device request is kept this long after it expires, so that its poller is told
+ * "expired" rather than "unknown"; then it is swept.
+ */
+const DEVICE_KEEP_EXPIRED_MS = 10 * 60_000;
 
 export interface RelayStoreOptions {
   /** The clock, in ms since the epoch; tests move it to expire invites without waiting. */
@@ -38,6 +66,14 @@ export class RelayStore {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
       CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, registered_at TEXT, last_seen_at TEXT NULL);
       CREATE TABLE IF NOT EXISTS invites (token_hash BLOB PRIMARY KEY, created_at TEXT, expires_at INTEGER, uses_left INTEGER);
+      CREATE TABLE IF NOT EXISTS device_requests (
+        device_hash BLOB PRIMARY KEY,
+        user_code TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied'))
+      );
     `);
     this.kv = new KvStore(join(dataDir, "kv.db"));
   }
@@ -113,6 +149,93 @@ export class RelayStore {
       .immediate();
   }
 
+  // Device authorization. The device code is a secret kept only as a hash; the user code is not
+  // a secret (approving needs the admin token), it only names the request to the operator. A
+  // node's token is made when the node polls after approval, so it is never stored in plaintext.
+
+  /**
+   * A new request for `name`, valid for `ttlS` seconds, unless `maxPending` unexpired requests
+   * exist. `userCode` is the canonical 8 characters (no dash).
+   */
+  createDeviceRequest(name: string, ttlS: number, maxPending: number): DeviceCreateResult {
+    return this.db
+      .transaction((): DeviceCreateResult => {
+        const now = this.now();
+        this.sweepDeviceRequests(now);
+        const { n } = this.db.query("SELECT count(*) AS n FROM device_requests WHERE expires_at > ?").get(now) as { n: number };
+        if (n >= maxPending) return { error: "too_many" };
+        const deviceCode = newToken();
+        const expiresAt = now + ttlS * 1000;
+        // 27^8 codes for at most a few hundred rows: a clash is rare, and retried.
+        for (;;) {
+          const userCode = newUserCode();
+          const r = this.db
+            .query("INSERT INTO device_requests (device_hash, user_code, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_code) DO NOTHING")
+            .run(sha256(deviceCode), userCode, name, this.iso(), expiresAt);
+          if (r.changes === 1) return { deviceCode, userCode, expiresAt };
+        }
+      })
+      .immediate();
+  }
+
+  /** The unexpired, undecided request with this (canonical) user code. */
+  pendingDeviceRequest(userCode: string): DevicePending | null {
+    const now = this.now();
+    const row = this.db.query("SELECT name, expires_at FROM device_requests WHERE user_code = ? AND status = 'pending' AND expires_at > ?").get(userCode, now) as {
+      name: string;
+      expires_at: number;
+    } | null;
+    return row ? { name: row.name, expiresAt: row.expires_at, secondsLeft: Math.ceil((row.expires_at - now) / 1000), replaces: this.hasNode(row.name) } : null;
+  }
+
+  /**
+   * The operator's decision on an unexpired, undecided request; null when there is none with
+   * this (canonical) user code. A decision is final.
+   */
+  decideDeviceRequest(userCode: string, approve: boolean): DevicePending | null {
+    return this.db
+      .transaction((): DevicePending | null => {
+        const pending = this.pendingDeviceRequest(userCode);
+        if (!pending) return null;
+        this.db.query("UPDATE device_requests SET status = ? WHERE user_code = ? AND status = 'pending'").run(approve ? "approved" : "denied", userCode);
+        return pending;
+      })
+      .immediate();
+  }
+
+  /**
+   * A node's poll. Once approved, registers the node (rotating the token of an existing one)
+   * and forgets the request, in one transaction: the token is returned to this poll only.
+   */
+  pollDeviceRequest(deviceCode: string): DevicePollResult {
+    return this.db
+      .transaction((): DevicePollResult => {
+        const now = this.now();
+        const hash = sha256(deviceCode);
+        const row = this.db.query("SELECT name, expires_at, status FROM device_requests WHERE device_hash = ?").get(hash) as {
+          name: string;
+          expires_at: number;
+          status: "pending" | "approved" | "denied";
+        } | null;
+        this.sweepDeviceRequests(now);
+        if (!row) return { status: "unknown" };
+        if (row.expires_at <= now) {
+          this.db.query("DELETE FROM device_requests WHERE device_hash = ?").run(hash);
+          return { status: "expired", name: row.name };
+        }
+        if (row.status === "pending") return { status: "pending" };
+        this.db.query("DELETE FROM device_requests WHERE device_hash = ?").run(hash);
+        if (row.status === "denied") return { status: "denied", name: row.name };
+        const rotated = this.hasNode(row.name);
+        return { status: "authorized", name: row.name, token: this.registerNode(row.name), rotated };
+      })
+      .immediate();
+  }
+
+  private sweepDeviceRequests(now: number): void {
+    this.db.query("DELETE FROM device_requests WHERE expires_at <= ?").run(now - DEVICE_KEEP_EXPIRED_MS);
+  }
+
   adminTokenHash(): Buffer | null {
     const r = this.db.query("SELECT value FROM meta WHERE key = 'admin_token_hash'").get() as { value: Uint8Array } | null;
     return r ? Buffer.from(r.value) : null;
@@ -126,4 +249,11 @@ export class RelayStore {
     this.kv.close();
     this.db.close();
   }
+}
+
+/** A random user code, uniform over the alphabet. */
+function newUserCode(): string {
+  let code = "";
+  for (let i = 0; i < USER_CODE_LENGTH; i++) code += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)];
+  return code;
 }

@@ -4,6 +4,7 @@ import { loadConfig } from "../../config/config";
 import { dataDir, pathsFor } from "../../config/paths";
 import { writeRelaySettings } from "../../config/relay";
 import { NODE_NAME_RE } from "../../protocol/constants";
+import { NodeError } from "../../client/errors";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { err, out, printJson, progress, yellow } from "../output";
@@ -15,12 +16,45 @@ function nodeNameFrom(host: string): string {
   return host.split(".")[0]!.replace(/[^a-zA-Z0-9-]/g, "-").replace(/^-+/, "").slice(0, 63) || "node";
 }
 
+/**
+ * The device flow: the relay gives a code, the operator approves it in a browser (with the admin
+ * token), and the relay hands this node its token. Waits, with a progress line, until decided.
+ */
+async function approvedByOperator(relay: RelayClient, name: string) {
+  const start = await relay.deviceAuthorize(name);
+  err(`To let ${name} join ${relay.url}, open:\n\n  ${start.verification_uri_complete}\n\nor go to ${start.verification_uri} and enter ${start.user_code}. Approving needs the relay's admin token.\n`);
+  const bar = progress();
+  const until = Date.now() + start.expires_in * 1000;
+  try {
+    for (;;) {
+      const left = Math.max(0, Math.round((until - Date.now()) / 1000));
+      bar.update(`waiting for approval of ${start.user_code} (${Math.floor(left / 60)}m${String(left % 60).padStart(2, "0")}s left)…`);
+      await Bun.sleep(start.interval * 1000);
+      try {
+        const r = await relay.devicePoll(start.device_code);
+        if (r.status === "authorized") return r;
+      } catch (e) {
+        if (e instanceof NodeError && e.code === "denied") throw new NodeError("denied", `the relay's operator denied ${name}`, "ask them, or register with --token or --invite");
+        if (e instanceof NodeError && e.code === "expired") throw new NodeError("expired", `the code ${start.user_code} expired before anyone approved it`, "run `cw setup` again");
+        throw e;
+      }
+    }
+  } finally {
+    bar.done();
+  }
+}
+
 export default defineCwCommand({
   name: "setup",
   description:
-    "Register this machine's node with a relay and connect it: the relay issues a node token (kept in relay.toml, mode 0600; the relay stores only its hash), the node keeps an outbound WebSocket to the relay, and other machines reach it as <name> (`cw list <name>`, `cw attach <name>:<id>`, `ssh <name>@relay -p 2222`). Registering needs the relay's admin token or an invite.",
+    "Register this machine's node with a relay and connect it: the relay issues a node token (kept in relay.toml, mode 0600; the relay stores only its hash), the node keeps an outbound WebSocket to the relay, and other machines reach it as <name> (`cw list <name>`, `cw attach <name>:<id>`, `ssh <name>@relay -p 2222`). With the relay's admin token or an invite it registers at once; with neither, it shows a code for the relay's operator to approve in a browser, and waits.",
   usage: "cw setup [relay-url] [--token <admin token> | --invite <invite>] [--name <node name>]",
-  examples: ["cw setup https://relay.example.com --token $CW_AUTH_TOKEN", "cw setup https://relay.example.com --invite 8f3k... --name gpu-box", "cw setup    # the relay_url of config.toml"],
+  examples: [
+    "cw setup https://relay.example.com                 # prints a code; the operator approves it",
+    "cw setup https://relay.example.com --token $CW_AUTH_TOKEN",
+    "cw setup https://relay.example.com --invite 8f3k... --name gpu-box",
+    "cw setup    # the relay_url of config.toml",
+  ],
   args: {
     url: { type: "positional", required: false, description: "The relay's URL (default: relay_url in config.toml, or CODEWIRE_RELAY_URL)" },
     token: { type: "string", description: "The relay's admin token (or set CW_AUTH_TOKEN)" },
@@ -38,9 +72,8 @@ export default defineCwCommand({
     if (!NODE_NAME_RE.test(name)) throw new UsageError(`${JSON.stringify(name)} is not a valid node name`, "use --name with 1-63 letters, digits and hyphens");
     const invite = args.invite as string | undefined;
     const token = (args.token as string | undefined) || process.env.CW_AUTH_TOKEN || undefined;
-    if (!invite && !token) throw new UsageError("registering needs the relay's admin token or an invite", "pass --token <admin token> (or set CW_AUTH_TOKEN), or --invite <invite>");
-
-    const registered = await new RelayClient(url, token).register(name, invite);
+    const relay = new RelayClient(url, token);
+    const registered = invite || token ? await relay.register(name, invite) : await approvedByOperator(relay, name);
     const { mkdirSync } = require("node:fs") as typeof import("node:fs");
     mkdirSync(paths.root, { recursive: true, mode: 0o700 });
     writeRelaySettings(paths.relay, { url, node: registered.name, token: registered.token });
