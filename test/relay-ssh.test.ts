@@ -183,7 +183,7 @@ describe("logging in", () => {
     expect(r.code).toBe(3);
     const s = (await sshSessions()).find((x) => x.command.at(-1)?.includes("out-$((20+1))"));
     expect(s).toMatchObject({ status: "completed", exit_code: 3, command: ["sh", "-c", "echo out-$((20+1)); echo err-line >&2; exit 3"] });
-    expect(relay.stderr).toMatch(/"dev-1" logged in \(publickey ssh-ed25519 allowed\)/);
+    await waitFor(() => /"dev-1" logged in \(publickey ssh-ed25519 allowed\)/.test(relay.stderr), "the relay to log the login");
   });
 
   test("the locale the client sends (SendEnv LANG LC_*) is the session's; nothing else is", async () => {
@@ -263,7 +263,7 @@ describe("logging in", () => {
     const nodeToken = /token = "([^"]+)"/.exec(readFileSync(node.path("relay.toml"), "utf8"))![1]!;
     const asNode = await login(nodeToken);
     expect(asNode.stdout).toContain("pw-42");
-    expect(relay.stderr).toContain("token of node dev-1");
+    await waitFor(() => relay.stderr.includes("token of node dev-1"), "the relay to log the node token's login");
     expect(relay.stderr).not.toContain(relay.token);
     expect(relay.stderr).not.toContain(nodeToken);
     expect(relay.stderr).not.toContain("not-a-token");
