@@ -188,7 +188,7 @@ describe("reaching another node by name", () => {
     expect(answer.text).toContain("42");
   });
 
-  test("the MCP server lists the relay's nodes", async () => {
+  test("the MCP server lists the relay's nodes, and its tools act on any of them", async () => {
     const mcp = new Client({ name: "cw-relay-test", version: "1.0.0" });
     await mcp.connect(new StdioClientTransport({ command: CW, args: ["mcp-server"], env: dev2.env, cwd: dev2.dir, stderr: "pipe" }));
     try {
@@ -198,6 +198,28 @@ describe("reaching another node by name", () => {
         ["dev-2", true, true, true],
         ["dev-1", false, false, true],
       ]);
+
+      // Every session tool takes `node`; list_nodes does not.
+      const tools = (await mcp.listTools()).tools;
+      expect(Object.keys(tools.find((t) => t.name === "codewire_launch_session")!.inputSchema.properties ?? {})).toContain("node");
+      expect(Object.keys(tools.find((t) => t.name === "codewire_list_nodes")!.inputSchema.properties ?? {})).not.toContain("node");
+      const call = async (name: string, args: Record<string, unknown>) => {
+        const res = await mcp.callTool({ name, arguments: args });
+        if (res.isError) throw new Error(JSON.stringify(res.content));
+        return res.structuredContent as Record<string, any>;
+      };
+      const launched = await call("codewire_launch_session", { node: "dev-1", name: "from-mcp", command: ["sh", "-c", "echo mcp-on-$CW_SESSION_NAME; sleep 30"] });
+      expect((await dev1.session("from-mcp")).id).toBe(launched.session.id);
+      expect((await dev2.list()).map((x) => x.name)).not.toContain("from-mcp");
+      const listed = await call("codewire_list_sessions", { node: "dev-1" });
+      expect(listed.sessions.map((x: { name?: string }) => x.name)).toContain("from-mcp");
+      await waitFor(async () => JSON.stringify(await call("codewire_read_session_output", { node: "dev-1", session: "from-mcp" })).includes("mcp-on-from-mcp"), "the output through MCP");
+      await call("codewire_kill_session", { node: "dev-1", session: "from-mcp" });
+      await dev1.waitStatus(launched.session.id, "killed");
+      // Without `node`, the same server still acts on its own node.
+      expect((await call("codewire_list_sessions", {})).sessions.map((x: { name?: string }) => x.name)).not.toContain("from-mcp");
+      const nowhere = await mcp.callTool({ name: "codewire_list_sessions", arguments: { node: "dev-9" } });
+      expect(nowhere.isError).toBe(true);
     } finally {
       await mcp.close();
     }

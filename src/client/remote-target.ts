@@ -19,9 +19,10 @@ let target: RemoteTarget | undefined;
 /** This machine's node, when a command named it by its relay name (it stays local). */
 let namedLocal: string | undefined;
 
-/** The remote node this process's commands go to, if one was chosen. */
+/** The remote node this process's requests go to now, if one was chosen. */
 export function remoteTarget(): RemoteTarget | undefined {
-  return target;
+  const scoped = scope?.();
+  return scoped === undefined ? target : (scoped ?? undefined);
 }
 
 /** Chooses the node every later request goes to: a saved server's name, or a ws(s):// URL. */
@@ -45,10 +46,10 @@ export async function useServer(nameOrUrl: string, root: string): Promise<Remote
 }
 
 /**
- * Chooses a node reached through this machine's relay (`cw list dev-1`, `cw attach dev-1:3`).
- * This machine's own node name means the local node. One command talks to one node.
+ * How to reach `node` through this machine's relay: a target, or null for this machine's own
+ * node (by its relay name), which the Unix socket reaches directly.
  */
-export function useRelayNode(node: string, root: string): void {
+export function relayTarget(node: string, root: string): RemoteTarget | null {
   // Loaded only here: the TOML parser and zod stay off the path of local commands.
   const { readRelaySettings, relayWsUrl, ConfigFileError } = require("../config/relay") as typeof import("../config/relay");
   let settings: ReturnType<typeof readRelaySettings>;
@@ -59,13 +60,28 @@ export function useRelayNode(node: string, root: string): void {
     throw e;
   }
   if (!settings) throw new NodeUnavailableError(`cannot reach node ${JSON.stringify(node)}: this machine has no relay`, "run `cw setup <relay-url>` first, or reach the node directly with --server");
-  const label = `${node} (via ${settings.url})`;
+  if (settings.node === node) return null;
+  return { label: `${node} (via ${settings.url})`, url: relayWsUrl(settings.url, `/api/v1/nodes/${encodeURIComponent(node)}/connect`), token: settings.token };
+}
+
+/**
+ * Chooses a node reached through this machine's relay (`cw list dev-1`, `cw attach dev-1:3`).
+ * This machine's own node name means the local node. One command talks to one node.
+ */
+export function useRelayNode(node: string, root: string): void {
+  const chosen = relayTarget(node, root);
+  const label = chosen?.label ?? `${node} (this machine)`;
   const already = target?.label ?? namedLocal;
   if (already !== undefined && already !== label) throw new NodeUnavailableError(`one command talks to one node; this one names ${already} and ${label}`, "run one command per node");
-  if (settings.node === node) {
-    // This machine's own node: the Unix socket is the short way to it.
-    namedLocal = label;
-    return;
-  }
-  target = { label, url: relayWsUrl(settings.url, `/api/v1/nodes/${encodeURIComponent(node)}/connect`), token: settings.token };
+  if (chosen) target = chosen;
+  else namedLocal = label;
+}
+
+/**
+ * A narrower choice for part of the process (an MCP tool call with a `node` argument): while
+ * `scope` returns a target (or null for this machine's node), it wins over the command's.
+ */
+let scope: (() => RemoteTarget | null | undefined) | undefined;
+export function setTargetScope(fn: () => RemoteTarget | null | undefined): void {
+  scope = fn;
 }

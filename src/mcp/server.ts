@@ -6,7 +6,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { z } from "zod";
 import { VERSION } from "../version";
-import { runTool, type ToolDef } from "./tool";
+import { NodeArgument, runTool, type ToolDef } from "./tool";
 import broadcast from "./tools/broadcast";
 import getSessionStatus from "./tools/get-session-status";
 import killSession from "./tools/kill-session";
@@ -53,14 +53,15 @@ export const TOOLS = [
 const INSTRUCTIONS = `codewire (cw) runs programs — AI coding agents, builds, tests, servers — in persistent terminal sessions on this machine that outlive this conversation.
 Typical flow: codewire_launch_session (name it, tag it) → codewire_wait_for (or codewire_watch_session) → codewire_read_session_output.
 Sessions coordinate through inboxes (codewire_msg, codewire_request/codewire_reply, codewire_read_messages) and a shared key-value store (codewire_kv_*).
-Sessions are addressed by numeric id or by name. Waiting tools are time-bounded: when one times out, the sessions keep running; call it again.`;
+Sessions are addressed by numeric id or by name. Waiting tools are time-bounded: when one times out, the sessions keep running; call it again.
+With a relay (cw setup), every session tool also takes \`node\` to act on another machine's node; codewire_list_nodes lists them.`;
 
 export function createServer(): McpServer {
   const server = new McpServer({ name: "codewire", title: "Codewire", version: VERSION }, { instructions: INSTRUCTIONS });
   for (const t of TOOLS) {
     server.registerTool(
       t.name,
-      { title: t.title, description: t.description, inputSchema: z.object(t.input), outputSchema: z.object(t.output), ...(t.annotations ? { annotations: { title: t.title, ...t.annotations } } : {}) },
+      { title: t.title, description: t.description, inputSchema: z.object(t.onAnyNode === false ? t.input : { ...t.input, ...NodeArgument }), outputSchema: z.object(t.output), ...(t.annotations ? { annotations: { title: t.title, ...t.annotations } } : {}) },
       (args: unknown, extra) => runTool(t, args, extra),
     );
   }

@@ -4,8 +4,12 @@
  */
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { z } from "zod";
 import { NodeError, NodeUnavailableError } from "../client/errors";
+import { relayTarget, type RemoteTarget, remoteTarget, setTargetScope } from "../client/remote-target";
+import { dataDir } from "../config/paths";
+import { NODE_NAME_RE } from "../protocol/constants";
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -29,8 +33,23 @@ export interface ToolDef<I extends z.ZodRawShape = z.ZodRawShape, O extends z.Zo
   input: I;
   output: O;
   annotations?: ToolAnnotations;
+  /** False for a tool that is not about one node's sessions (it gets no `node` argument). */
+  onAnyNode?: boolean;
   run(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<ToolOutput<z.input<z.ZodObject<O>>>>;
 }
+
+/** The argument every node tool takes: act on another node of this machine's relay. */
+export const NodeArgument = {
+  node: z
+    .string()
+    .regex(NODE_NAME_RE)
+    .optional()
+    .describe("Act on this node of the relay instead (codewire_list_nodes lists them). Default: the node this server talks to."),
+};
+
+/** Which node a tool call is for, while it runs (async calls may overlap). */
+const callScope = new AsyncLocalStorage<RemoteTarget | null>();
+setTargetScope(() => callScope.getStore());
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDef<I, O>): ToolDef<I, O> {
   return def;
@@ -70,7 +89,9 @@ export function toolError(e: unknown): CallToolResult {
 export async function runTool(def: ToolDef, args: unknown, extra: Extra): Promise<CallToolResult> {
   const progress = progressSender(extra);
   try {
-    const out = await def.run(args as never, { signal: extra.signal, progress: progress.send });
+    const { node, ...rest } = (args ?? {}) as { node?: string };
+    const run = () => def.run(rest as never, { signal: extra.signal, progress: progress.send });
+    const out = node === undefined || def.onAnyNode === false ? await run() : await callScope.run(relayTarget(node, dataDir()), run);
     // A progress notification sent after the result would be dropped by the client.
     await progress.flushed();
     // Parsing drops fields the schema does not name, so a newer node cannot break a client
@@ -142,8 +163,12 @@ export function keepEnd(text: string, maxBytes: number): { text: string; cut: bo
   return { text: tail, cut: true };
 }
 
-/** Who is asking: the session this MCP server runs inside (CW_SESSION_ID), if any. */
+/**
+ * Who is asking: the session this MCP server runs inside (CW_SESSION_ID), if any. On another
+ * node that id means nothing (or another session), so there the caller is the user.
+ */
 export function callerSession(): number | undefined {
+  if (remoteTarget()) return undefined;
   const id = Number(process.env.CW_SESSION_ID);
   return Number.isInteger(id) && id > 0 ? id : undefined;
 }

@@ -33,6 +33,7 @@ export default defineTool({
   input: {},
   output: { nodes: z.array(Node), relay_url: z.string().nullable(), note: z.string() },
   annotations: { readOnlyHint: true, openWorldHint: false },
+  onAnyNode: false,
   async run() {
     const paths = pathsFor();
     let name: string;
