@@ -188,6 +188,24 @@ describe("reaching another node by name", () => {
     expect(answer.text).toContain("42");
   });
 
+  test("a session asking a session on another node is named by its node there, and gets the reply", async () => {
+    await dev1.launch(["sleep", "60"], ["--name", "oracle"]);
+    const askerId = await dev2.launch(["sh", "-c", `${CW} request dev-1:oracle "meaning of life?" --timeout 20; sleep 30`], ["--name", "asker"]);
+    const pending = await waitFor(async () => {
+      const inbox = JSON.parse(await dev1.ok(["inbox", "oracle", "--json", "--peek"])) as { messages: { id: string; body: string; from: unknown }[] };
+      return inbox.messages.find((m) => m.body === "meaning of life?");
+    }, "the request in oracle's inbox");
+    expect(pending.from).toEqual({ id: askerId, name: "asker", node: "dev-2" });
+    expect(await dev1.ok(["inbox", "oracle", "--peek"])).toContain("dev-2:asker");
+    // Make sure dev-1 has a session with the asker's id: the reply must not land in its inbox.
+    while ((await dev1.list()).every((x) => x.id < askerId)) await dev1.launch(["sleep", "60"]);
+    const reply = JSON.parse(await dev1.ok(["reply", pending.id, "42", "-f", "oracle", "--json"]));
+    expect(reply.to).toEqual({ id: askerId, name: "asker", node: "dev-2" });
+    await waitFor(async () => (await dev2.ok(["logs", "asker"])).includes("42"), "the reply in the asker's terminal");
+    const sameId = JSON.parse(await dev1.ok(["inbox", String(askerId), "--json", "--peek"])) as { messages: { body: string }[] };
+    expect(sameId.messages.map((m) => m.body)).not.toContain("42");
+  });
+
   test("the MCP server lists the relay's nodes, and its tools act on any of them", async () => {
     const mcp = new Client({ name: "cw-relay-test", version: "1.0.0" });
     await mcp.connect(new StdioClientTransport({ command: CW, args: ["mcp-server"], env: dev2.env, cwd: dev2.dir, stderr: "pipe" }));

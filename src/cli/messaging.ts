@@ -1,6 +1,8 @@
 /** Shared by the messaging commands: who is sending, and how messages print. */
 import type { Delivery, Message, Party, SessionRef } from "../protocol";
+import { remoteSender, type RemoteSenderInfo } from "../client/remote-sender";
 import { remoteTarget } from "../client/remote-target";
+import { dataDir } from "../config/paths";
 import { UsageError } from "./errors";
 import { sessionRef } from "./target";
 
@@ -15,10 +17,14 @@ export function senderRef(from: string | undefined): SessionRef | undefined {
   return own && /^\d+$/.test(own) ? Number(own) : undefined;
 }
 
-/** The `from` field of a request: present only when there is a sender session. */
-export function optionalFrom(from: string | undefined): { from?: SessionRef } {
+/**
+ * The sender fields of a request: `from` when there is a sender session here; `from_remote`
+ * when this session sends to another node, which names it by this node.
+ */
+export function optionalFrom(from: string | undefined): { from?: SessionRef; from_remote?: RemoteSenderInfo } {
   const f = senderRef(from);
-  return f === undefined ? {} : { from: f };
+  if (f !== undefined) return { from: f };
+  return from === undefined ? remoteSender(dataDir()) : {};
 }
 
 export function delivery(v: string | undefined): Delivery {
@@ -28,7 +34,8 @@ export function delivery(v: string | undefined): Delivery {
 }
 
 export function who(p: Party | null): string {
-  return p ? (p.name ?? String(p.id)) : "user";
+  if (!p) return "user";
+  return p.node ? `${p.node}:${p.name ?? p.id}` : (p.name ?? String(p.id));
 }
 
 /** One line per message in the seed's listen format. */

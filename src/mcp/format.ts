@@ -14,7 +14,9 @@ export function sessionLine(s: SessionInfo): string {
 }
 
 function party(p: Message["from"]): string {
-  return p ? who(p) : "user";
+  if (!p) return "user";
+  // A session on another node: its node says where to reach it (codewire_* with `node`).
+  return p.node ? `${p.node}:${who(p)}` : who(p);
 }
 
 export function messageLine(m: Message): string {

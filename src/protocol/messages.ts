@@ -3,15 +3,21 @@
  * the node-local key-value store. Shared by node, CLI and MCP.
  */
 import { z } from "zod";
+import { NODE_NAME_RE } from "./constants";
 import { SessionName, SessionRef, Tag } from "./session";
 
 /** Largest message body; bigger ones are refused with a hint rather than truncated. */
 export const MAX_BODY_BYTES = 64 * 1024;
 const Body = z.string().min(1, { message: "the message is empty" }).refine((s) => Buffer.byteLength(s) <= MAX_BODY_BYTES, { message: `a message is at most ${MAX_BODY_BYTES} bytes` });
 
-/** Who sent or receives a message; a null sender is the user at a plain shell. */
-export const Party = z.object({ id: z.number().int(), name: z.string().optional() });
+/**
+ * Who sent or receives a message; a null sender is the user at a plain shell. `node` is set for
+ * a session on another node (a message that came through the relay): its id is that node's.
+ */
+export const Party = z.object({ id: z.number().int(), name: z.string().optional(), node: z.string().optional() });
 export type Party = z.infer<typeof Party>;
+/** A sending session on another node, as that node names it. */
+export const RemoteSender = z.object({ id: z.number().int().positive(), name: SessionName.optional(), node: z.string().regex(NODE_NAME_RE) });
 
 export const Delivery = z.enum(["inbox", "pty", "both"]);
 export type Delivery = z.infer<typeof Delivery>;
@@ -32,7 +38,7 @@ export const Message = z.object({
 export type Message = z.infer<typeof Message>;
 
 const base = { protocol: z.number().int().optional() };
-const Common = { from: SessionRef.optional(), delivery: Delivery.default("inbox") };
+const Common = { from: SessionRef.optional(), from_remote: RemoteSender.optional(), delivery: Delivery.default("inbox") };
 
 export const MsgSend = z.object({ type: z.literal("MsgSend"), ...base, to: SessionRef, body: Body, ...Common });
 export const Broadcast = z.object({ type: z.literal("Broadcast"), ...base, tags: z.array(Tag).optional(), body: Body, ...Common });

@@ -1,3 +1,5 @@
+import { remoteSender } from "../../client/remote-sender";
+import { dataDir } from "../../config/paths";
 import { z } from "zod";
 import { Broadcast, Message } from "../../protocol";
 import { sender, tags } from "../fields";
@@ -23,7 +25,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
   async run(a) {
     const from = a.from ?? callerSession();
-    const r = await call({ type: "Broadcast", body: a.body, delivery: a.delivery, ...(a.tags ? { tags: a.tags } : {}), ...(from !== undefined ? { from } : {}) }, "BroadcastSent");
+    const r = await call({ type: "Broadcast", body: a.body, delivery: a.delivery, ...(a.tags ? { tags: a.tags } : {}), ...(from !== undefined ? { from } : remoteSender(dataDir())) }, "BroadcastSent");
     const to = r.messages.map((m) => (m.to ? who(m.to) : "user"));
     return { text: r.messages.length ? `Sent to ${r.messages.length} session${r.messages.length === 1 ? "" : "s"}: ${to.join(", ")}.` : "No running session matched; nothing was sent.", data: { messages: r.messages } };
   },

@@ -1,3 +1,5 @@
+import { remoteSender } from "../../client/remote-sender";
+import { dataDir } from "../../config/paths";
 import { z } from "zod";
 import { Message, MsgSend } from "../../protocol";
 import { sender, session } from "../fields";
@@ -23,7 +25,7 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
   async run(a) {
     const from = a.from ?? callerSession();
-    const r = await call({ type: "MsgSend", to: a.to, body: a.body, delivery: a.delivery, ...(from !== undefined ? { from } : {}) }, "MsgSent");
+    const r = await call({ type: "MsgSend", to: a.to, body: a.body, delivery: a.delivery, ...(from !== undefined ? { from } : remoteSender(dataDir())) }, "MsgSent");
     const pty = r.delivered_to_pty === undefined ? "" : r.delivered_to_pty ? " (typed into its terminal)" : " (stored; typing it into the terminal did not take)";
     return {
       text: `Sent${pty}: ${messageLine(r.message)}`,

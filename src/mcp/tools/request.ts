@@ -1,3 +1,5 @@
+import { remoteSender } from "../../client/remote-sender";
+import { dataDir } from "../../config/paths";
 import { z } from "zod";
 import { Message, MsgRequest } from "../../protocol";
 import { sender, session } from "../fields";
@@ -28,7 +30,7 @@ export default defineTool({
     let r: Awaited<ReturnType<typeof awaitReply<"MsgRequest", "MsgRequestResult">>>;
     try {
       r = await awaitReply(
-        { type: "MsgRequest", to: a.to, body: a.body, delivery: a.delivery, timeout_s: a.timeout_s, ...(from !== undefined ? { from } : {}) },
+        { type: "MsgRequest", to: a.to, body: a.body, delivery: a.delivery, timeout_s: a.timeout_s, ...(from !== undefined ? { from } : remoteSender(dataDir())) },
         "MsgRequestResult",
         ctx,
         a.timeout_s * 1000 + 5000,

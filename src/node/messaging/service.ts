@@ -18,7 +18,13 @@ function party(s: Session): Party {
 }
 
 function label(p: Party | null): string {
-  return p ? (p.name ?? `session ${p.id}`) : "user";
+  if (!p) return "user";
+  return p.node ? `${p.node}:${p.name ?? p.id}` : (p.name ?? `session ${p.id}`);
+}
+
+/** A session of this node (not the user, not a session on another node). */
+function localId(p: Party | null): number | undefined {
+  return p && !p.node ? p.id : undefined;
 }
 
 export class Messaging {
@@ -32,8 +38,13 @@ export class Messaging {
     private readonly screens: Screens,
   ) {}
 
-  /** The sender: a session when given (it must exist), else the user. */
-  sender(from: SessionRef | undefined): Party | null {
+  /**
+   * The sender: a session here when given (it must exist), a session on another node as that
+   * node names it (it cannot be looked up here), else the user.
+   */
+  sender(from: SessionRef | undefined, remote?: Party): Party | null {
+    if (from !== undefined && remote) throw new ProtocolError("bad_request", "a message has one sender: give from or from_remote, not both");
+    if (remote) return { id: remote.id, ...(remote.name ? { name: remote.name } : {}), node: remote.node! };
     return from === undefined ? null : party(this.sessions.get(from));
   }
 
@@ -56,17 +67,17 @@ export class Messaging {
     return typeIntoSession(target, this.screens, text);
   }
 
-  async send(to: SessionRef, body: string, from: SessionRef | undefined, delivery: Delivery): Promise<{ message: Message; typed?: boolean }> {
+  async send(to: SessionRef, body: string, from: SessionRef | undefined, delivery: Delivery, remote?: Party): Promise<{ message: Message; typed?: boolean }> {
     const target = this.liveTarget(to);
-    const m = this.store.insert({ id: newId("msg"), kind: "direct", from: this.sender(from), to: party(target), body });
+    const m = this.store.insert({ id: newId("msg"), kind: "direct", from: this.sender(from, remote), to: party(target), body });
     this.announce(target, "direct.message", m);
     const typed = await this.deliver(target, m, delivery);
     return { message: m, ...(typed !== undefined ? { typed } : {}) };
   }
 
-  async broadcast(tags: string[] | undefined, body: string, from: SessionRef | undefined, delivery: Delivery): Promise<Message[]> {
-    const sender = this.sender(from);
-    const targets = (tags?.length ? this.sessions.byTags(tags) : this.sessions.all()).filter((s) => s.running && s.id !== sender?.id);
+  async broadcast(tags: string[] | undefined, body: string, from: SessionRef | undefined, delivery: Delivery, remote?: Party): Promise<Message[]> {
+    const sender = this.sender(from, remote);
+    const targets = (tags?.length ? this.sessions.byTags(tags) : this.sessions.all()).filter((s) => s.running && s.id !== localId(sender));
     const stored = this.store.insertMany(targets.map((t) => ({ id: newId("msg"), kind: "direct" as const, from: sender, to: party(t), body })));
     stored.forEach((m, i) => this.announce(targets[i]!, "direct.message", m));
     await Promise.all(stored.map((m, i) => this.deliver(targets[i]!, m, delivery)));
@@ -74,14 +85,15 @@ export class Messaging {
   }
 
   /** Stores and delivers a request; the promise settles on reply, timeout or the target ending. */
-  async request(to: SessionRef, body: string, from: SessionRef | undefined, delivery: Delivery, timeoutS: number): Promise<{ request: Message; result: Promise<RequestOutcome>; cancel: () => void }> {
+  async request(to: SessionRef, body: string, from: SessionRef | undefined, delivery: Delivery, timeoutS: number, remote?: Party): Promise<{ request: Message; result: Promise<RequestOutcome>; cancel: () => void }> {
     const target = this.liveTarget(to);
-    const sender = this.sender(from);
-    if (sender && sender.id === target.id) throw new ProtocolError("bad_request", "a session cannot send a request to itself");
+    const sender = this.sender(from, remote);
+    const senderId = localId(sender);
+    if (senderId === target.id) throw new ProtocolError("bad_request", "a session cannot send a request to itself");
     // Two agents blocked on requests to each other would wait forever: refuse the second.
-    if (sender) {
+    if (senderId !== undefined) {
       for (const [id, w] of this.waiters) {
-        if (w.from === target.id && w.to === sender.id) {
+        if (w.from === target.id && w.to === senderId) {
           throw new ProtocolError("conflict", `${target.name ?? `session ${target.id}`} is waiting for your reply to ${id}; a request back would deadlock`, `answer it first with: cw reply ${id} "<answer>" — or use cw msg, which does not wait`);
         }
       }
@@ -102,7 +114,7 @@ export class Messaging {
       settle(o);
     };
     const timer = setTimeout(() => finish({ outcome: "timeout" }), timeoutS * 1000);
-    this.waiters.set(m.id, { from: sender?.id ?? null, to: target.id, finish });
+    this.waiters.set(m.id, { from: senderId ?? null, to: target.id, finish });
     stopWatchingTarget = target.onExit(() => finish({ outcome: "target_ended" }));
     this.announce(target, "message.request", m);
     void this.deliver(target, m, delivery);
@@ -129,7 +141,9 @@ export class Messaging {
     const sender = this.sender(from) ?? req.to;
     const m = this.store.insert({ id: newId("msg"), kind: "reply", from: sender, to: req.from, body, request_id: requestId });
     this.store.setStatus(requestId, "replied");
-    const requester = req.from ? this.sessions.find(req.from.id) : undefined;
+    // A requester on another node is not a session here, whatever its id.
+    const requesterId = localId(req.from);
+    const requester = requesterId !== undefined ? this.sessions.find(requesterId) : undefined;
     const source = requester ?? (req.to ? this.sessions.find(req.to.id) : undefined);
     if (source) this.announce(source, "message.reply", m);
     this.waiters.get(requestId)?.finish({ outcome: "replied", reply: m });

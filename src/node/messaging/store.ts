@@ -12,8 +12,12 @@ interface Row {
   kind: Message["kind"];
   from_id: number | null;
   from_name: string | null;
+  /** Set when the sender is a session on another node (its id is that node's). */
+  from_node: string | null;
   to_id: number | null;
   to_name: string | null;
+  /** Set for a reply to a session on another node: it is in no inbox here. */
+  to_node: string | null;
   body: string;
   created_at: string;
   read: number;
@@ -23,12 +27,12 @@ interface Row {
 }
 
 function toMessage(r: Row): Message {
-  const party = (id: number | null, name: string | null): Party | null => (id === null ? null : { id, ...(name ? { name } : {}) });
+  const party = (id: number | null, name: string | null, node: string | null): Party | null => (id === null ? null : { id, ...(name ? { name } : {}), ...(node ? { node } : {}) });
   return {
     id: r.id,
     kind: r.kind,
-    from: party(r.from_id, r.from_name),
-    to: party(r.to_id, r.to_name),
+    from: party(r.from_id, r.from_name, r.from_node ?? null),
+    to: party(r.to_id, r.to_name, r.to_node ?? null),
     body: r.body,
     created_at: r.created_at,
     read: r.read === 1,
@@ -61,6 +65,9 @@ export class MessageStore {
       expires_at INTEGER
     );
     CREATE INDEX IF NOT EXISTS messages_inbox ON messages(to_id, seq);`);
+    // Added with the relay: databases from before get the columns (NULL: a local party).
+    const columns = new Set((this.db.query("PRAGMA table_info(messages)").all() as { name: string }[]).map((c) => c.name));
+    for (const c of ["from_node", "to_node"]) if (!columns.has(c)) this.db.exec(`ALTER TABLE messages ADD COLUMN ${c} TEXT`);
   }
 
   insert(m: { id: string; kind: Message["kind"]; from: Party | null; to: Party | null; body: string; request_id?: string; status?: Message["status"]; expires_at?: number }): Message {
@@ -69,8 +76,10 @@ export class MessageStore {
       kind: m.kind,
       from_id: m.from?.id ?? null,
       from_name: m.from?.name ?? null,
+      from_node: m.from?.node ?? null,
       to_id: m.to?.id ?? null,
       to_name: m.to?.name ?? null,
+      to_node: m.to?.node ?? null,
       body: m.body,
       created_at: new Date().toISOString(),
       read: 0,
@@ -80,8 +89,8 @@ export class MessageStore {
     };
     this.db
       .query(
-        `INSERT INTO messages (id, kind, from_id, from_name, to_id, to_name, body, created_at, read, request_id, status, expires_at)
-         VALUES ($id, $kind, $from_id, $from_name, $to_id, $to_name, $body, $created_at, $read, $request_id, $status, $expires_at)`,
+        `INSERT INTO messages (id, kind, from_id, from_name, from_node, to_id, to_name, to_node, body, created_at, read, request_id, status, expires_at)
+         VALUES ($id, $kind, $from_id, $from_name, $from_node, $to_id, $to_name, $to_node, $body, $created_at, $read, $request_id, $status, $expires_at)`,
       )
       .run(row as never);
     return toMessage(row);
@@ -104,13 +113,13 @@ export class MessageStore {
   /** The newest `tail` messages of an inbox, oldest first; optionally marks them read. */
   inbox(sessionId: number, tail: number, unreadOnly: boolean, markRead: boolean): { messages: Message[]; unread: number } {
     const rows = this.db
-      .query(`SELECT * FROM (SELECT * FROM messages WHERE to_id = ? ${unreadOnly ? "AND read = 0" : ""} ORDER BY seq DESC LIMIT ?) ORDER BY seq`)
+      .query(`SELECT * FROM (SELECT * FROM messages WHERE to_id = ? AND to_node IS NULL ${unreadOnly ? "AND read = 0" : ""} ORDER BY seq DESC LIMIT ?) ORDER BY seq`)
       .all(sessionId, tail) as Row[];
     if (markRead && rows.length) {
       const ids = rows.filter((r) => r.read === 0).map((r) => r.id);
       if (ids.length) this.db.query(`UPDATE messages SET read = 1 WHERE id IN (${ids.map(() => "?").join(",")})`).run(...ids);
     }
-    const unread = (this.db.query("SELECT COUNT(*) AS n FROM messages WHERE to_id = ? AND read = 0").get(sessionId) as { n: number }).n;
+    const unread = (this.db.query("SELECT COUNT(*) AS n FROM messages WHERE to_id = ? AND to_node IS NULL AND read = 0").get(sessionId) as { n: number }).n;
     return { messages: rows.map(toMessage), unread };
   }
 

@@ -6,13 +6,13 @@ import type { NodeContext } from "../context";
 const MESSAGE_EVENTS = ["direct.message", "message.request", "message.reply"];
 
 export async function msgSend(req: RequestOf<"MsgSend">, conn: Connection, ctx: NodeContext) {
-  const { message, typed } = await ctx.messaging.send(req.to, req.body, req.from, req.delivery);
+  const { message, typed } = await ctx.messaging.send(req.to, req.body, req.from, req.delivery, req.from_remote);
   conn.reply({ type: "MsgSent", message, ...(typed !== undefined ? { delivered_to_pty: typed } : {}) });
   conn.end();
 }
 
 export async function broadcast(req: RequestOf<"Broadcast">, conn: Connection, ctx: NodeContext) {
-  const messages = await ctx.messaging.broadcast(req.tags, req.body, req.from, req.delivery);
+  const messages = await ctx.messaging.broadcast(req.tags, req.body, req.from, req.delivery, req.from_remote);
   conn.reply({ type: "BroadcastSent", messages });
   conn.end();
 }
@@ -25,7 +25,7 @@ export function msgRead(req: RequestOf<"MsgRead">, conn: Connection, ctx: NodeCo
 }
 
 export async function msgRequest(req: RequestOf<"MsgRequest">, conn: Connection, ctx: NodeContext) {
-  const { request, result, cancel } = await ctx.messaging.request(req.to, req.body, req.from, req.delivery, req.timeout_s);
+  const { request, result, cancel } = await ctx.messaging.request(req.to, req.body, req.from, req.delivery, req.timeout_s, req.from_remote);
   conn.onClose(cancel);
   const o = await result;
   conn.reply({ type: "MsgRequestResult", request: ctx.messaging.store.get(request.id) ?? request, outcome: o.outcome, ...(o.outcome === "replied" ? { reply: o.reply } : {}) });
