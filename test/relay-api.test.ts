@@ -1,90 +1,25 @@
 /** The relay's HTTP API, in process: auth, registration and rotation, invites, the shared KV, errors. */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CreateInviteResponse, KvGetResponse, KvListResponse, ListNodesResponse, RegisterNodeResponse, RelayError, RelayKvKey, relayKvPath } from "../src/protocol/relay-api";
-import { createRelayApp } from "../src/relay/app";
-import { ensureAdminToken, RelayAuth } from "../src/relay/auth";
-import { RelayStore } from "../src/relay/store";
+import { CreateInviteResponse, KvGetResponse, KvListResponse, ListNodesResponse, RegisterNodeResponse, RelayKvKey, relayKvPath } from "../src/protocol/relay-api";
+import { ensureAdminToken } from "../src/relay/auth";
 import { sha256 } from "../src/sys/secrets";
 import { waitFor } from "./helpers";
+import { type Call, expectError, RelayHarness } from "./relay-harness";
 
-class FakeHub {
-  connected = new Set<string>();
-  disconnects: string[] = [];
-  isConnected(name: string): boolean {
-    return this.connected.has(name);
-  }
-  disconnect(name: string): void {
-    this.disconnects.push(name);
-    this.connected.delete(name);
-  }
-}
+const relay = RelayHarness.use("cw-relay-api-");
+const { call } = relay;
 
-let dir: string;
-let store: RelayStore;
-let hub: FakeHub;
-let admin: string;
-let clock: number;
-let app: ReturnType<typeof createRelayApp>;
-
-function open(envToken?: string): void {
-  store = new RelayStore(dir, { now: () => clock });
-  app = createRelayApp({ store, kv: store.kv, auth: new RelayAuth(store, envToken), hub, version: "9.9.9-test" });
-}
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "cw-relay-api-"));
-  clock = Date.now();
-  hub = new FakeHub();
-  open();
-  admin = ensureAdminToken(store).generated!;
-});
-
-afterEach(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-interface Call {
-  token?: string;
-  /** An object is sent as JSON; a string as is. */
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-async function call(method: string, path: string, opts: Call = {}): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
-  if (opts.body !== undefined) {
-    headers["content-type"] = "application/json";
-    body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
-  }
-  const res = await app.request(path, { method, headers, body });
-  expect(res.headers.get("content-type")).toContain("application/json");
-  return { status: res.status, json: await res.json() };
-}
-
-/** Expects an error response with the documented shape. */
-function expectError(r: { status: number; json: any }, status: number, code: string): RelayError {
-  expect(r.status).toBe(status);
-  const e = RelayError.parse(r.json);
-  expect(e.error).toBe(code as RelayError["error"]);
-  expect(e.hint.length).toBeGreaterThan(10);
-  return e;
-}
-
-async function register(name: string, opts: Call = { token: admin }): Promise<string> {
+async function register(name: string, opts: Call = { token: relay.admin }): Promise<string> {
   const r = await call("POST", "/api/v1/nodes", { ...opts, body: { name, ...(opts.body as object) } });
   expect(r.status).toBe(201);
   return RegisterNodeResponse.parse(r.json).token;
 }
 
 async function invite(body: object = {}): Promise<string> {
-  const r = await call("POST", "/api/v1/invites", { token: admin, body });
+  const r = await call("POST", "/api/v1/invites", { token: relay.admin, body });
   expect(r.status).toBe(201);
   return CreateInviteResponse.parse(r.json).invite;
 }
@@ -112,14 +47,14 @@ describe("auth", () => {
       const none = expectError(await call(method, path, { body }), 401, "unauthorized");
       expect(none.hint).toContain("Bearer");
       expectError(await call(method, path, { body, token: "not-a-token" }), 401, "unauthorized");
-      expectError(await call(method, path, { body, headers: { authorization: `Basic ${admin}` } }), 401, "unauthorized");
+      expectError(await call(method, path, { body, headers: { authorization: `Basic ${relay.admin}` } }), 401, "unauthorized");
     }
     // Nothing happened on the way.
-    expect(store.listNodes()).toEqual([]);
+    expect(relay.store.listNodes()).toEqual([]);
   });
 
   test("the admin token is accepted with any case of 'Bearer'", async () => {
-    const r = await call("GET", "/api/v1/nodes", { headers: { authorization: `bearer ${admin}` } });
+    const r = await call("GET", "/api/v1/nodes", { headers: { authorization: `bearer ${relay.admin}` } });
     expect(r.status).toBe(200);
   });
 
@@ -130,23 +65,23 @@ describe("auth", () => {
       expect(e.hint).toContain("admin token");
     }
     // The node was neither deleted nor joined by another.
-    expect(store.listNodes().map((n) => n.name)).toEqual(["dev-1"]);
+    expect(relay.store.listNodes().map((n) => n.name)).toEqual(["dev-1"]);
   });
 
   test("ensureAdminToken makes a token once and stores only its hash; it survives a restart", async () => {
-    expect(ensureAdminToken(store)).toEqual({});
-    expect(store.adminTokenHash()).toEqual(sha256(admin));
-    store.close();
-    open();
-    expect((await call("GET", "/api/v1/nodes", { token: admin })).status).toBe(200);
+    expect(ensureAdminToken(relay.store)).toEqual({});
+    expect(relay.store.adminTokenHash()).toEqual(sha256(relay.admin));
+    relay.store.close();
+    relay.open();
+    expect((await call("GET", "/api/v1/nodes", { token: relay.admin })).status).toBe(200);
   });
 
   test("CW_AUTH_TOKEN is the admin token while set, and is never stored", async () => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-    open("env-admin-secret-123456");
-    expect(ensureAdminToken(store, "env-admin-secret-123456")).toEqual({});
-    expect(store.adminTokenHash()).toBeNull();
+    relay.store.close();
+    rmSync(relay.dir, { recursive: true, force: true });
+    relay.open({ envToken: "env-admin-secret-123456" });
+    expect(ensureAdminToken(relay.store, "env-admin-secret-123456")).toEqual({});
+    expect(relay.store.adminTokenHash()).toBeNull();
     expect((await call("GET", "/api/v1/nodes", { token: "env-admin-secret-123456" })).status).toBe(200);
     expectError(await call("GET", "/api/v1/nodes", { token: "env-admin-secret-12345" }), 401, "unauthorized");
   });
@@ -156,7 +91,7 @@ describe("nodes", () => {
   test("a registered node's token lists nodes and uses the KV; listing shows connection and last seen", async () => {
     const token = await register("dev-1");
     await register("dev-2");
-    hub.connected.add("dev-2");
+    relay.hub.connected.add("dev-2");
     const r = await call("GET", "/api/v1/nodes", { token });
     expect(r.status).toBe(200);
     const nodes = ListNodesResponse.parse(r.json).nodes;
@@ -164,7 +99,7 @@ describe("nodes", () => {
       ["dev-1", false],
       ["dev-2", true],
     ]);
-    expect(Date.parse(nodes[0]!.registered_at)).toBe(clock);
+    expect(Date.parse(nodes[0]!.registered_at)).toBe(relay.clock);
     // dev-1 used the API, so it was seen; dev-2 never has been.
     expect(nodes[0]!.last_seen_at).not.toBeNull();
     expect(nodes[1]!.last_seen_at).toBeNull();
@@ -174,34 +109,34 @@ describe("nodes", () => {
 
   test("re-registering with the admin token rotates: the old token stops working and its connection is dropped", async () => {
     const old = await register("dev-1");
-    hub.connected.add("dev-1");
-    const r = await call("POST", "/api/v1/nodes", { token: admin, body: { name: "dev-1" } });
+    relay.hub.connected.add("dev-1");
+    const r = await call("POST", "/api/v1/nodes", { token: relay.admin, body: { name: "dev-1" } });
     expect(r.status).toBe(201);
     const fresh = RegisterNodeResponse.parse(r.json);
     expect(fresh.rotated).toBe(true);
     expect(fresh.token).not.toBe(old);
     expectError(await call("GET", "/api/v1/nodes", { token: old }), 401, "unauthorized");
     expect((await call("GET", "/api/v1/nodes", { token: fresh.token })).status).toBe(200);
-    expect(hub.disconnects).toEqual(["dev-1"]);
-    expect(store.listNodes().length).toBe(1);
+    expect(relay.hub.disconnects).toEqual(["dev-1"]);
+    expect(relay.store.listNodes().length).toBe(1);
   });
 
   test("deleting a node drops its token and connection; deleting again is 404", async () => {
     const token = await register("dev-1");
-    hub.connected.add("dev-1");
-    const r = await call("DELETE", "/api/v1/nodes/dev-1", { token: admin });
+    relay.hub.connected.add("dev-1");
+    const r = await call("DELETE", "/api/v1/nodes/dev-1", { token: relay.admin });
     expect(r).toEqual({ status: 200, json: { deleted: true } });
-    expect(hub.disconnects).toEqual(["dev-1"]);
+    expect(relay.hub.disconnects).toEqual(["dev-1"]);
     expectError(await call("GET", "/api/v1/nodes", { token }), 401, "unauthorized");
-    expectError(await call("DELETE", "/api/v1/nodes/dev-1", { token: admin }), 404, "not_found");
+    expectError(await call("DELETE", "/api/v1/nodes/dev-1", { token: relay.admin }), 404, "not_found");
   });
 
   test("names are validated: no colons, dots, @, leading dash or more than 63 characters", async () => {
     for (const name of ["a:b", "a.b", "user@host", "-x", "", "a".repeat(64), "a b", 7]) {
-      const e = expectError(await call("POST", "/api/v1/nodes", { token: admin, body: { name } }), 400, "bad_request");
+      const e = expectError(await call("POST", "/api/v1/nodes", { token: relay.admin, body: { name } }), 400, "bad_request");
       expect(e.issues?.[0]?.path).toBe("name");
     }
-    expect(store.listNodes()).toEqual([]);
+    expect(relay.store.listNodes()).toEqual([]);
     await register("a".repeat(63));
     await register("Dev-2-x");
   });
@@ -210,13 +145,13 @@ describe("nodes", () => {
     const tokenA = await register("dev-1");
     const inv = await invite({ uses: 2 });
     const tokenB = await register("dev-2", { body: { invite: inv } });
-    const bytes = Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
+    const bytes = Buffer.concat(readdirSync(relay.dir).map((f) => readFileSync(join(relay.dir, f))));
     // The hashes are there (so the search below looks at the right bytes)...
     expect(bytes.includes(sha256(tokenA))).toBe(true);
-    expect(bytes.includes(sha256(admin))).toBe(true);
+    expect(bytes.includes(sha256(relay.admin))).toBe(true);
     // ...and no secret is, in any file (the WAL included).
-    for (const secret of [tokenA, tokenB, inv, admin]) expect(bytes.includes(Buffer.from(secret))).toBe(false);
-    const db = new Database(join(dir, "relay.db"), { readonly: true });
+    for (const secret of [tokenA, tokenB, inv, relay.admin]) expect(bytes.includes(Buffer.from(secret))).toBe(false);
+    const db = new Database(join(relay.dir, "relay.db"), { readonly: true });
     try {
       const rows = db.query("SELECT name, token_hash FROM nodes ORDER BY name").all() as { name: string; token_hash: Uint8Array }[];
       expect(rows.map((r) => [r.name, Buffer.from(r.token_hash).equals(sha256(r.name === "dev-1" ? tokenA : tokenB))])).toEqual([
@@ -236,7 +171,7 @@ describe("invites", () => {
     expect((await call("GET", "/api/v1/nodes", { token })).status).toBe(200);
     const e = expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-2", invite: inv } }), 401, "invalid_invite");
     expect(e.hint).toContain("new invite");
-    expect(store.listNodes().map((n) => n.name)).toEqual(["dev-1"]);
+    expect(relay.store.listNodes().map((n) => n.name)).toEqual(["dev-1"]);
   });
 
   test("an invite with uses=2 registers two nodes, then no more", async () => {
@@ -247,19 +182,19 @@ describe("invites", () => {
   });
 
   test("an invite expires after its ttl", async () => {
-    const r = await call("POST", "/api/v1/invites", { token: admin, body: { ttl_s: 60 } });
+    const r = await call("POST", "/api/v1/invites", { token: relay.admin, body: { ttl_s: 60 } });
     const { invite: inv, expires_at } = CreateInviteResponse.parse(r.json);
-    expect(Date.parse(expires_at)).toBe(clock + 60_000);
-    clock += 60_000;
+    expect(Date.parse(expires_at)).toBe(relay.clock + 60_000);
+    relay.advance(60_000);
     expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-1", invite: inv } }), 401, "invalid_invite");
-    expect(store.listNodes()).toEqual([]);
+    expect(relay.store.listNodes()).toEqual([]);
   });
 
   test("an unexpired invite still works just before its ttl; defaults are one use and 24 h", async () => {
-    const r = await call("POST", "/api/v1/invites", { token: admin });
+    const r = await call("POST", "/api/v1/invites", { token: relay.admin });
     expect(r.status).toBe(201);
-    expect(Date.parse(CreateInviteResponse.parse(r.json).expires_at)).toBe(clock + 86_400_000);
-    clock += 86_399_000;
+    expect(Date.parse(CreateInviteResponse.parse(r.json).expires_at)).toBe(relay.clock + 86_400_000);
+    relay.advance(86_399_000);
     await register("dev-1", { body: { invite: r.json.invite } });
   });
 
@@ -280,9 +215,9 @@ describe("invites", () => {
 
   test("invite parameters are validated", async () => {
     for (const body of [{ uses: 0 }, { uses: 101 }, { uses: 1.5 }, { ttl_s: 0 }, { ttl_s: 30 * 86_400 + 1 }, { ttl_s: "60" }]) {
-      expectError(await call("POST", "/api/v1/invites", { token: admin, body }), 400, "bad_request");
+      expectError(await call("POST", "/api/v1/invites", { token: relay.admin, body }), 400, "bad_request");
     }
-    expect((await call("POST", "/api/v1/invites", { token: admin, body: { uses: 100, ttl_s: 30 * 86_400 } })).status).toBe(201);
+    expect((await call("POST", "/api/v1/invites", { token: relay.admin, body: { uses: 100, ttl_s: 30 * 86_400 } })).status).toBe(201);
   });
 });
 
@@ -316,7 +251,7 @@ describe("kv", () => {
     ]);
     expect(await list("team", "%")).toEqual([]);
     // Overwrite, as the admin: the same store.
-    expect((await call("PUT", relayKvPath("team", "task/1"), { token: admin, body: { value: "a2" } })).status).toBe(200);
+    expect((await call("PUT", relayKvPath("team", "task/1"), { token: relay.admin, body: { value: "a2" } })).status).toBe(200);
     expect(KvGetResponse.parse((await get("team", "task/1")).json).entry.value).toBe("a2");
     expect(await call("DELETE", relayKvPath("team", "task/1"), { token })).toEqual({ status: 200, json: { deleted: true } });
     expect(await call("DELETE", relayKvPath("team", "task/1"), { token })).toEqual({ status: 200, json: { deleted: false } });
@@ -379,7 +314,7 @@ describe("kv", () => {
         else ctl.close();
       },
     });
-    const res = await app.request(new Request(`http://relay${relayKvPath("ns", "k")}`, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body: stream }));
+    const res = await relay.app.request(new Request(`http://relay${relayKvPath("ns", "k")}`, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body: stream }));
     expectError({ status: res.status, json: await res.json() }, 413, "too_large");
     expectError(await get("ns", "k"), 404, "not_found");
     // Just under the limit is fine, streamed or not.
@@ -392,7 +327,7 @@ describe("kv", () => {
         else ctl.close();
       },
     });
-    const ok = await app.request(new Request(`http://relay${relayKvPath("ns", "k2")}`, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body: small }));
+    const ok = await relay.app.request(new Request(`http://relay${relayKvPath("ns", "k2")}`, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body: small }));
     expect(ok.status).toBe(200);
     expect(KvGetResponse.parse((await get("ns", "k2")).json).entry.value.length).toBe(1024 * 1024 - 100);
   });
@@ -407,7 +342,7 @@ describe("routing", () => {
       ["PATCH", "/api/v1/nodes"],
       ["POST", "/healthz"],
     ] as const) {
-      expectError(await call(method, path, { token: admin }), 404, "not_found");
+      expectError(await call(method, path, { token: relay.admin }), 404, "not_found");
     }
   });
 });

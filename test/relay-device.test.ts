@@ -1,7 +1,6 @@
 /** The relay's device authorization flow, in process: authorize, poll, approve (API and HTML page), expiry, limits. */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   DeviceApproveResponse,
@@ -11,66 +10,12 @@ import {
   ListNodesResponse,
   normalizeUserCode,
   RegisterNodeResponse,
-  RelayError,
 } from "../src/protocol/relay-api";
-import { createRelayApp, type RelayAppDeps } from "../src/relay/app";
-import { ensureAdminToken, RelayAuth } from "../src/relay/auth";
-import { RelayStore } from "../src/relay/store";
 import { sha256 } from "../src/sys/secrets";
+import { expectError, RelayHarness } from "./relay-harness";
 
-class FakeHub {
-  connected = new Set<string>();
-  disconnects: string[] = [];
-  isConnected(name: string): boolean {
-    return this.connected.has(name);
-  }
-  disconnect(name: string): void {
-    this.disconnects.push(name);
-    this.connected.delete(name);
-  }
-}
-
-let dir: string;
-let store: RelayStore;
-let hub: FakeHub;
-let admin: string;
-let clock: number;
-let app: ReturnType<typeof createRelayApp>;
-
-function open(extra: Partial<RelayAppDeps> = {}): void {
-  store = new RelayStore(dir, { now: () => clock });
-  app = createRelayApp({ store, kv: store.kv, auth: new RelayAuth(store), hub, version: "9.9.9-test", ...extra });
-}
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "cw-relay-device-"));
-  clock = Date.now();
-  hub = new FakeHub();
-  open();
-  admin = ensureAdminToken(store).generated!;
-});
-
-afterEach(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function call(method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = {};
-  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
-  const res = await app.request(path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-  expect(res.headers.get("content-type")).toContain("application/json");
-  return { status: res.status, json: await res.json() };
-}
-
-function expectError(r: { status: number; json: any }, status: number, code: string): RelayError {
-  expect(r.status).toBe(status);
-  const e = RelayError.parse(r.json);
-  expect(e.error).toBe(code as RelayError["error"]);
-  expect(e.hint.length).toBeGreaterThan(10);
-  return e;
-}
+const relay = RelayHarness.use("cw-relay-device-");
+const { call } = relay;
 
 async function authorize(name: string): Promise<DeviceAuthorizeResponse> {
   const r = await call("POST", "/api/v1/device/authorize", { body: { name } });
@@ -80,7 +25,7 @@ async function authorize(name: string): Promise<DeviceAuthorizeResponse> {
 
 const poll = (deviceCode: string) => call("POST", "/api/v1/device/poll", { body: { device_code: deviceCode } });
 /** `token` null: no Authorization header. */
-const approve = (userCode: string, yes = true, token: string | null = admin) => call("POST", "/api/v1/device/approve", { token: token ?? undefined, body: { user_code: userCode, approve: yes } });
+const approve = (userCode: string, yes = true, token: string | null = relay.admin) => call("POST", "/api/v1/device/approve", { token: token ?? undefined, body: { user_code: userCode, approve: yes } });
 
 async function expectPending(deviceCode: string): Promise<void> {
   const r = await poll(deviceCode);
@@ -94,12 +39,12 @@ async function html(method: "GET" | "POST", path: string, form?: Record<string, 
     init.headers = { "content-type": "application/x-www-form-urlencoded" };
     init.body = new URLSearchParams(form).toString();
   }
-  const res = await app.request(path, init);
+  const res = await relay.app.request(path, init);
   expect(res.headers.get("content-type")).toContain("text/html");
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
-const nodeNames = () => store.listNodes().map((n) => n.name);
+const nodeNames = () => relay.store.listNodes().map((n) => n.name);
 const CODE_RE = /^[BCDFGHJKMNPQRSTVWXZ2-9]{4}-[BCDFGHJKMNPQRSTVWXZ2-9]{4}$/;
 
 describe("device flow over the API", () => {
@@ -128,7 +73,7 @@ describe("device flow over the API", () => {
     const list = await call("GET", "/api/v1/nodes", { token: got.token });
     expect(list.status).toBe(200);
     expect(ListNodesResponse.parse(list.json).nodes.map((n) => n.name)).toEqual(["dev-1"]);
-    expect(hub.disconnects).toEqual([]);
+    expect(relay.hub.disconnects).toEqual([]);
 
     expectError(await poll(d.device_code), 404, "not_found");
     // The decision is spent too.
@@ -170,11 +115,11 @@ describe("device flow over the API", () => {
 
   test("a request expires after 600 s: the poll is 410 expired and it can no longer be approved", async () => {
     const d = await authorize("dev-1");
-    clock += 599_000;
+    relay.advance(599_000);
     await expectPending(d.device_code);
-    clock += 1_000;
+    relay.advance(1_000);
     expectError(await approve(d.user_code), 404, "not_found");
-    expect((await html("POST", "/device", { user_code: d.user_code, token: admin, action: "approve" })).status).toBe(404);
+    expect((await html("POST", "/device", { user_code: d.user_code, token: relay.admin, action: "approve" })).status).toBe(404);
     expectError(await poll(d.device_code), 410, "expired");
     expectError(await poll(d.device_code), 404, "not_found");
     expect(nodeNames()).toEqual([]);
@@ -183,15 +128,15 @@ describe("device flow over the API", () => {
   test("approved but collected after expiry is 410, and no token is made", async () => {
     const d = await authorize("dev-1");
     await approve(d.user_code);
-    clock += 600_000;
+    relay.advance(600_000);
     expectError(await poll(d.device_code), 410, "expired");
     expect(nodeNames()).toEqual([]);
   });
 
   test("an existing name is rotated at the poll: the old token stops working and its connection is dropped", async () => {
-    const r = await call("POST", "/api/v1/nodes", { token: admin, body: { name: "dev-1" } });
+    const r = await call("POST", "/api/v1/nodes", { token: relay.admin, body: { name: "dev-1" } });
     const old = RegisterNodeResponse.parse(r.json).token;
-    hub.connected.add("dev-1");
+    relay.hub.connected.add("dev-1");
     const d = await authorize("dev-1");
     expect(DeviceApproveResponse.parse((await approve(d.user_code)).json).replaces).toBe(true);
     // Until the node collects its token, the old one still works.
@@ -200,11 +145,11 @@ describe("device flow over the API", () => {
     expect(got.rotated).toBe(true);
     expectError(await call("GET", "/api/v1/nodes", { token: old }), 401, "unauthorized");
     expect((await call("GET", "/api/v1/nodes", { token: got.token })).status).toBe(200);
-    expect(hub.disconnects).toEqual(["dev-1"]);
+    expect(relay.hub.disconnects).toEqual(["dev-1"]);
   });
 
   test("approving needs the admin token: none is 401, a node's is 403, and nothing is approved", async () => {
-    const nodeToken = RegisterNodeResponse.parse((await call("POST", "/api/v1/nodes", { token: admin, body: { name: "other" } })).json).token;
+    const nodeToken = RegisterNodeResponse.parse((await call("POST", "/api/v1/nodes", { token: relay.admin, body: { name: "other" } })).json).token;
     const d = await authorize("dev-1");
     expectError(await approve(d.user_code, true, null), 401, "unauthorized");
     expect(expectError(await approve(d.user_code, true, nodeToken), 403, "forbidden").hint).toContain("admin token");
@@ -213,20 +158,20 @@ describe("device flow over the API", () => {
   });
 
   test("a base URL from the deps makes the links", async () => {
-    store.close();
-    open({ baseUrl: "https://relay.example.com/cw/" });
+    relay.store.close();
+    relay.open({ baseUrl: "https://relay.example.com/cw/" });
     const d = await authorize("dev-1");
     expect(d.verification_uri).toBe("https://relay.example.com/cw/device");
     expect(d.verification_uri_complete).toBe(`https://relay.example.com/cw/device?code=${d.user_code}`);
   });
 
   test("expiry and interval can be set through the deps", async () => {
-    store.close();
-    open({ device: { expiresInS: 30, intervalS: 5 } });
+    relay.store.close();
+    relay.open({ device: { expiresInS: 30, intervalS: 5 } });
     const d = await authorize("dev-1");
     expect([d.expires_in, d.interval]).toEqual([30, 5]);
     expect((await poll(d.device_code)).json).toEqual({ status: "pending", interval: 5 });
-    clock += 30_000;
+    relay.advance(30_000);
     expectError(await poll(d.device_code), 410, "expired");
   });
 
@@ -234,13 +179,13 @@ describe("device flow over the API", () => {
     for (let i = 0; i < 100; i++) await authorize(`n${i}`);
     const e = expectError(await call("POST", "/api/v1/device/authorize", { body: { name: "one-more" } }), 429, "too_many");
     expect(e.hint).toContain("invite");
-    clock += 600_000;
+    relay.advance(600_000);
     const d = await authorize("one-more");
     await expectPending(d.device_code);
     // Long-expired requests are swept from the table.
-    clock += 3_600_000;
+    relay.advance(3_600_000);
     await authorize("later");
-    expect(store.pendingDeviceRequest(normalizeUserCode(d.user_code)!)).toBeNull();
+    expect(relay.store.pendingDeviceRequest(normalizeUserCode(d.user_code)!)).toBeNull();
     expectError(await poll(d.device_code), 404, "not_found");
   });
 
@@ -252,8 +197,8 @@ describe("device flow over the API", () => {
     expectError(await call("POST", "/api/v1/device/poll", { body: {} }), 400, "bad_request");
     expectError(await call("POST", "/api/v1/device/poll", { body: { device_code: "x".repeat(257) } }), 400, "bad_request");
     expectError(await poll("no-such-code"), 404, "not_found");
-    expectError(await call("POST", "/api/v1/device/approve", { token: admin, body: { user_code: "BCDF-GHJK" } }), 400, "bad_request");
-    expectError(await call("POST", "/api/v1/device/approve", { token: admin, body: { user_code: "BCDF-GHJK", approve: "yes" } }), 400, "bad_request");
+    expectError(await call("POST", "/api/v1/device/approve", { token: relay.admin, body: { user_code: "BCDF-GHJK" } }), 400, "bad_request");
+    expectError(await call("POST", "/api/v1/device/approve", { token: relay.admin, body: { user_code: "BCDF-GHJK", approve: "yes" } }), 400, "bad_request");
     expectError(await approve("BCDF-GHJK"), 404, "not_found");
     expectError(await approve("not a code"), 404, "not_found");
   });
@@ -269,7 +214,7 @@ describe("device flow over the API", () => {
     await approve(d.user_code);
     const got = DevicePollAuthorized.parse((await poll(d.device_code)).json);
     const d2 = await authorize("dev-2");
-    const bytes = Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
+    const bytes = Buffer.concat(readdirSync(relay.dir).map((f) => readFileSync(join(relay.dir, f))));
     expect(bytes.includes(sha256(d2.device_code))).toBe(true);
     for (const secret of [d.device_code, d2.device_code, got.token]) expect(bytes.includes(Buffer.from(secret))).toBe(false);
   });
@@ -300,7 +245,7 @@ describe("the /device page", () => {
 
   test("Approve with the admin token: the page names the node, and the node's poll gets its token", async () => {
     const d = await authorize("dev-1");
-    const r = await html("POST", "/device", { user_code: d.user_code.replace("-", "").toLowerCase(), token: ` ${admin}\n`, action: "approve" });
+    const r = await html("POST", "/device", { user_code: d.user_code.replace("-", "").toLowerCase(), token: ` ${relay.admin}\n`, action: "approve" });
     expect(r.status).toBe(200);
     expect(r.text).toContain("<h1>Approved</h1>");
     expect(r.text).toContain("<strong>dev-1</strong>");
@@ -308,21 +253,21 @@ describe("the /device page", () => {
     const got = DevicePollAuthorized.parse((await poll(d.device_code)).json);
     expect((await call("GET", "/api/v1/nodes", { token: got.token })).status).toBe(200);
     // Deciding again finds nothing.
-    expect((await html("POST", "/device", { user_code: d.user_code, token: admin, action: "deny" })).status).toBe(404);
+    expect((await html("POST", "/device", { user_code: d.user_code, token: relay.admin, action: "deny" })).status).toBe(404);
   });
 
   test("Approve says so when it replaces an existing node's token", async () => {
-    await call("POST", "/api/v1/nodes", { token: admin, body: { name: "dev-1" } });
+    await call("POST", "/api/v1/nodes", { token: relay.admin, body: { name: "dev-1" } });
     const d = await authorize("dev-1");
     expect((await html("GET", `/device?code=${d.user_code}`)).text).toContain("already registered");
-    const r = await html("POST", "/device", { user_code: d.user_code, token: admin, action: "approve" });
+    const r = await html("POST", "/device", { user_code: d.user_code, token: relay.admin, action: "approve" });
     expect(r.text).toContain("already registered");
     expect(DevicePollAuthorized.parse((await poll(d.device_code)).json).rotated).toBe(true);
   });
 
   test("Deny: the page says so and the poll is 403", async () => {
     const d = await authorize("dev-1");
-    const r = await html("POST", "/device", { user_code: d.user_code, token: admin, action: "deny" });
+    const r = await html("POST", "/device", { user_code: d.user_code, token: relay.admin, action: "deny" });
     expect(r.status).toBe(200);
     expect(r.text).toContain("<h1>Denied</h1>");
     expect(r.text).toContain("<strong>dev-1</strong>");
@@ -331,9 +276,9 @@ describe("the /device page", () => {
   });
 
   test("a wrong token, a node's token or none is 401 and nothing is decided", async () => {
-    const nodeToken = RegisterNodeResponse.parse((await call("POST", "/api/v1/nodes", { token: admin, body: { name: "other" } })).json).token;
+    const nodeToken = RegisterNodeResponse.parse((await call("POST", "/api/v1/nodes", { token: relay.admin, body: { name: "other" } })).json).token;
     const d = await authorize("dev-1");
-    for (const token of ["wrong", `${admin}x`, nodeToken, "", `${admin} ${admin}`]) {
+    for (const token of ["wrong", `${relay.admin}x`, nodeToken, "", `${relay.admin} ${relay.admin}`]) {
       for (const action of ["approve", "deny"]) {
         const r = await html("POST", "/device", { user_code: d.user_code, token, action });
         expect(r.status).toBe(401);
@@ -346,9 +291,9 @@ describe("the /device page", () => {
   });
 
   test("an unknown code is a 404 page; a bad form is 400; a huge one is 413", async () => {
-    expect((await html("POST", "/device", { user_code: "BCDF-GHJK", token: admin, action: "approve" })).status).toBe(404);
-    expect((await html("POST", "/device", { user_code: "BCDF-GHJK", token: admin, action: "maybe" })).status).toBe(400);
-    expect((await html("POST", "/device", { user_code: "BCDF-GHJK", token: admin })).status).toBe(400);
+    expect((await html("POST", "/device", { user_code: "BCDF-GHJK", token: relay.admin, action: "approve" })).status).toBe(404);
+    expect((await html("POST", "/device", { user_code: "BCDF-GHJK", token: relay.admin, action: "maybe" })).status).toBe(400);
+    expect((await html("POST", "/device", { user_code: "BCDF-GHJK", token: relay.admin })).status).toBe(400);
     expect((await html("POST", "/device")).status).toBe(400);
     expect((await html("POST", "/device", { user_code: "x", token: "y".repeat(20_000), action: "approve" })).status).toBe(413);
   });
@@ -357,7 +302,7 @@ describe("the /device page", () => {
     const hostile = `"><script>alert(1)</script><img src=x onerror='x'>&amp;`;
     const escaped = "&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;&#60;img src=x onerror=&#39;x&#39;&#62;&#38;amp;";
     const g = await html("GET", `/device?code=${encodeURIComponent(hostile)}`);
-    const p = await html("POST", "/device", { user_code: hostile, token: admin, action: "approve" });
+    const p = await html("POST", "/device", { user_code: hostile, token: relay.admin, action: "approve" });
     expect(p.status).toBe(404);
     const w = await html("POST", "/device", { user_code: hostile, token: "wrong", action: "approve" });
     expect(w.status).toBe(401);
@@ -370,10 +315,10 @@ describe("the /device page", () => {
 
   test("the page is outside /api: a stale bearer header does not block it, and /api routes keep their rules", async () => {
     const d = await authorize("dev-1");
-    const res = await app.request("/device", {
+    const res = await relay.app.request("/device", {
       method: "POST",
       headers: { authorization: "Bearer stale", "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ user_code: d.user_code, token: admin, action: "approve" }).toString(),
+      body: new URLSearchParams({ user_code: d.user_code, token: relay.admin, action: "approve" }).toString(),
     });
     expect(res.status).toBe(200);
     expectError(await call("GET", "/api/v1/nodes"), 401, "unauthorized");
