@@ -319,6 +319,11 @@ describe("bad input", () => {
     await waitFor(() => client.isClosed(), "the node to end the broken stream");
     expect(JSON.parse(String(client.got[0]))).toMatchObject({ type: "Error", code: "bad_request" });
 
+    // A malformed address is a JSON error, never Bun's error page (which would show source).
+    const bad = await fetch(`${relay.url}/api/v1/nodes/%E0%A4%A/connect`, { headers: { Authorization: `Bearer ${dev2Token}`, Upgrade: "websocket" } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: "bad_request" });
+
     // A registered node that sends random messages on its agent connection.
     const { json } = await relay.api("POST", "/api/v1/nodes", { name: "fuzzer" });
     const agent = ws("/node/connect", json.token);
@@ -334,7 +339,8 @@ describe("bad input", () => {
     agent.w.send("text is not welcome");
     await waitFor(() => agent.isClosed(), "the relay to drop the text-sending agent");
     expect((await relay.api("GET", "/healthz", undefined, undefined)).json).toMatchObject({ ok: true });
-    expect(JSON.parse(await dev2.ok(["list", "dev-1", "--json"])).length).toBeGreaterThan(0);
+    const id = await dev1.launch(["sleep", "30"]);
+    expect((JSON.parse(await dev2.ok(["list", "dev-1", "--json"])) as { id: number }[]).map((x) => x.id)).toContain(id);
     await relay.api("DELETE", "/api/v1/nodes/fuzzer");
   });
 });
@@ -360,6 +366,19 @@ describe("when things go away", () => {
     await online(dev2, "dev-1", true);
     await online(dev2, "dev-2", true);
     expect(JSON.parse(await dev2.ok(["list", "dev-1", "--json"])).length).toBeGreaterThan(0);
+  });
+
+  test("a second relay on a port in use refuses to start instead of sharing it", async () => {
+    const second = Bun.spawn([CW, "relay", "--listen", `127.0.0.1:${relay.port}`, "--ssh-listen", "off", "--data-dir", relay.path("second")], {
+      env: { ...process.env, CW_AUTH_TOKEN: "second-relay-token-0123456789" },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    const said = capture(second.stderr as ReadableStream<Uint8Array>);
+    expect(await second.exited).toBe(1);
+    await said.done;
+    expect(said.text).toContain(`cannot listen on 127.0.0.1:${relay.port}`);
+    expect((await relay.api("GET", "/healthz", undefined, undefined)).json).toMatchObject({ ok: true });
   });
 
   test("without CW_AUTH_TOKEN the relay makes an admin token, prints it once and keeps only its hash", async () => {

@@ -41,6 +41,12 @@ export function listenWebSocket(address: ListenAddress, token: string, ctx: Node
   return Bun.serve<ClientState, never>({
     hostname: address.hostname,
     port: address.port,
+    // Never Bun's development error page (it shows source code to whoever sent the request).
+    development: false,
+    // Said outright: with development off, Bun would otherwise share the port (SO_REUSEPORT)
+    // with a second process listening on it, which then gets half the connections.
+    reusePort: false,
+    error: (err) => refusal(500, "internal", `the node failed: ${err.message}`, "see node.log"),
     fetch(req, server) {
       const url = new URL(req.url);
       if (url.pathname !== WS_PATH) return refusal(404, "not_found", `nothing at ${url.pathname}`, `clients connect to ${WS_PATH}`);

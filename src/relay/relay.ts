@@ -29,7 +29,13 @@ export async function runRelay(opts: RelayOptions) {
   const auth = new RelayAuth(store, opts.authToken);
   const hub = new NodeHub(log);
   const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
-  const http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req) => app.fetch(req) });
+  let http: ReturnType<typeof serveRelay>;
+  try {
+    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req) => app.fetch(req) });
+  } catch (e) {
+    store.close();
+    throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);
+  }
   const base = opts.baseUrl ?? `http://${http.hostname}:${http.port}`;
   log(`relay ${VERSION} listening on http://${http.hostname}:${http.port} (data in ${opts.dataDir})`);
   let ssh: { close(): void; port: number } | undefined;

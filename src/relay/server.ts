@@ -39,6 +39,12 @@ export function serveRelay(deps: RelayServerDeps) {
   return Bun.serve<Socket, never>({
     hostname: deps.address.hostname,
     port: deps.address.port,
+    // Never Bun's development error page (it shows source code to whoever sent the request).
+    development: false,
+    // Said outright: with development off, Bun would otherwise share the port (SO_REUSEPORT)
+    // with a second process listening on it, which then gets half the connections.
+    reusePort: false,
+    error: (err) => refusal(500, "internal", `the relay failed: ${err.message}`, "try again; if it persists, the relay's log has the cause"),
     fetch(req, server) {
       const url = new URL(req.url);
       const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
@@ -51,7 +57,12 @@ export function serveRelay(deps: RelayServerDeps) {
       const m = CLIENT_PATH.exec(url.pathname);
       if (m) {
         if (!auth.identify(req.headers.get("authorization"))) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
-        const node = decodeURIComponent(m[1]!);
+        let node: string;
+        try {
+          node = decodeURIComponent(m[1]!);
+        } catch {
+          node = m[1]!;
+        }
         if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
         if (!store.hasNode(node)) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
         if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
