@@ -25,6 +25,7 @@ export interface RelayOptions {
 export async function runRelay(opts: RelayOptions) {
   const { log } = opts;
   const store = new RelayStore(opts.dataDir);
+  if (opts.authToken && opts.authToken.length < 24) log("warning: CW_AUTH_TOKEN is short enough to guess; make one with: openssl rand -hex 32");
   const { generated } = ensureAdminToken(store, opts.authToken);
   const auth = new RelayAuth(store, opts.authToken);
   const hub = new NodeHub(log);

@@ -68,6 +68,10 @@ export default defineCwCommand({
     const url = ((args.url as string | undefined) ?? config.relayUrl)?.replace(/\/+$/, "");
     if (!url) throw new UsageError("which relay? give its URL", "cw setup https://relay.example.com --token <admin token>");
     if (!/^https?:\/\//.test(url)) throw new UsageError(`${url}: a relay URL starts with http:// or https://`);
+    const host = new URL(url).hostname;
+    if (url.startsWith("http://") && !["localhost", "127.0.0.1", "[::1]", "::1"].includes(host)) {
+      err(`${yellow("warning:", 2)} ${url} is plain http: tokens and terminal traffic cross the network unencrypted; put the relay behind TLS and use https://\n`);
+    }
     const name = (args.name as string | undefined) ?? nodeNameFrom(config.name);
     if (!NODE_NAME_RE.test(name)) throw new UsageError(`${JSON.stringify(name)} is not a valid node name`, "use --name with 1-63 letters, digits and hyphens");
     const invite = args.invite as string | undefined;
