@@ -368,6 +368,27 @@ describe("when things go away", () => {
     expect(JSON.parse(await dev2.ok(["list", "dev-1", "--json"])).length).toBeGreaterThan(0);
   });
 
+  test("a node notices a relay that stopped answering (a dead path) and reconnects when it answers again", async () => {
+    const own = new RelayProcess();
+    const node = new CwHome({ CW_RELAY_PING_MS: "200" });
+    try {
+      await own.start();
+      await node.ok(["setup", own.url, "--token", own.adminToken!, "--name", "sleeper"]);
+      const log = () => readFileSync(node.path("node.log"), "utf8");
+      // A frozen relay keeps its TCP connections open but answers nothing, like a path that died.
+      own.proc!.kill("SIGSTOP");
+      await waitFor(() => log().includes("no answer from the relay"), "the node to give up on the silent relay", 10_000);
+      own.proc!.kill("SIGCONT");
+      await waitFor(() => log().split("no answer from the relay").pop()!.includes(": connected"), "the node to reconnect", 15_000);
+      const nodes = (await own.api("GET", "/api/v1/nodes")).json.nodes as { name: string; connected: boolean }[];
+      expect(nodes.find((n) => n.name === "sleeper")?.connected).toBe(true);
+    } finally {
+      own.proc?.kill("SIGCONT");
+      await node.cleanup();
+      await own.cleanup();
+    }
+  });
+
   test("a second relay on a port in use refuses to start instead of sharing it", async () => {
     const second = Bun.spawn([CW, "relay", "--listen", `127.0.0.1:${relay.port}`, "--ssh-listen", "off", "--data-dir", relay.path("second")], {
       env: { ...process.env, CW_AUTH_TOKEN: "second-relay-token-0123456789" },

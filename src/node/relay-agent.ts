@@ -4,11 +4,14 @@
  * (relay-mux.ts). Each stream is served exactly like a connection to the Unix socket.
  */
 import { relayWsUrl, type RelaySettings } from "../config/relay";
-import { decodeMux, encodeMux, MUX_CLOSE, MUX_DATA, MUX_OPEN, MUX_PAUSE, MUX_RESUME } from "../protocol/relay-mux";
+import { decodeMux, encodeMux, MUX_CLOSE, MUX_DATA, MUX_OPEN, MUX_PAUSE, MUX_PING, MUX_RESUME } from "../protocol/relay-mux";
 import { Connection } from "./connection";
 import type { NodeContext } from "./context";
 import { type ClientState, clientState, receive } from "./incoming";
 
+/** How often the node checks the path to the relay, and how long without an answer means dead. */
+const PING_EVERY_MS = Number(process.env.CW_RELAY_PING_MS) > 0 ? Number(process.env.CW_RELAY_PING_MS) : 30_000;
+const DEAD_AFTER_MS = 3 * PING_EVERY_MS;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 /** Above this many bytes waiting in the WebSocket, streams hold their output. */
@@ -28,6 +31,7 @@ export class RelayAgent {
   private backoff = BACKOFF_MIN_MS;
   private retry?: ReturnType<typeof setTimeout>;
   private pump?: ReturnType<typeof setTimeout>;
+  private heartbeat?: ReturnType<typeof setInterval>;
   private stopped = false;
   status: RelayState;
 
@@ -45,6 +49,7 @@ export class RelayAgent {
   stop(): void {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
+    clearInterval(this.heartbeat);
     this.ws?.close(1000, "node stopping");
     this.endStreams();
     this.setState("stopped");
@@ -70,25 +75,48 @@ export class RelayAgent {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let opened = 0;
-    ws.onopen = () => {
-      opened = Date.now();
-      this.setState("connected");
-    };
-    ws.onmessage = (ev) => {
-      if (typeof ev.data === "string") return;
-      this.message(ws, new Uint8Array(ev.data as ArrayBuffer));
-    };
-    ws.onclose = (ev) => {
+    const lost = (code: number) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      clearInterval(this.heartbeat);
       this.endStreams();
       if (this.stopped) return;
       // A connection that held for a while starts the backoff over.
       if (opened && Date.now() - opened > 10_000) this.backoff = BACKOFF_MIN_MS;
-      const why = ev.code === 4001 ? "this node was removed from the relay; run `cw setup` again" : ev.code === 4000 ? "another connection with this node's name replaced this one" : opened ? `closed (${ev.code})` : "could not connect (is the relay up, and the token valid?)";
+      const why =
+        code === 4001
+          ? "this node was removed from the relay; run `cw setup` again"
+          : code === 4000
+            ? "another connection with this node's name replaced this one"
+            : code === 4002
+              ? `no answer from the relay for ${DEAD_AFTER_MS / 1000}s`
+              : opened
+                ? `closed (${code})`
+                : "could not connect (is the relay up, and the token valid?)";
       this.setState("disconnected", why);
       this.scheduleRetry();
     };
+    let heard = Date.now();
+    ws.onopen = () => {
+      opened = heard = Date.now();
+      this.setState("connected");
+      this.heartbeat = setInterval(() => {
+        if (this.ws !== ws) return;
+        if (Date.now() - heard > DEAD_AFTER_MS) {
+          // A dead path never completes a close handshake: give up on it here and now.
+          ws.close(4002, "no answer from the relay");
+          lost(4002);
+          return;
+        }
+        ws.send(encodeMux(MUX_PING, 0));
+      }, PING_EVERY_MS);
+    };
+    ws.onmessage = (ev) => {
+      heard = Date.now();
+      if (typeof ev.data === "string") return;
+      this.message(ws, new Uint8Array(ev.data as ArrayBuffer));
+    };
+    ws.onclose = (ev) => lost(ev.code);
   }
 
   private scheduleRetry(): void {
