@@ -389,6 +389,24 @@ describe("when things go away", () => {
     }
   });
 
+  test("Ctrl+B d gives the terminal back even when the path to the node has died", async () => {
+    await dev1.launch(["bash", "--norc", "--noprofile"], ["--name", "stranded"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach dev-1:stranded`, dev2.env);
+    await tmux.type("echo before-$((40+2))");
+    await tmux.keys("Enter");
+    await tmux.waitScreen((s) => s.includes("before-42"), "the shell through the relay");
+    relay.proc!.kill("SIGSTOP"); // the relay answers nothing now, as if the network were gone
+    try {
+      await tmux.keys("C-b", "d");
+      const screen = await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach to end without the node's answer", 8_000);
+      expect(screen).toContain("detached from");
+    } finally {
+      relay.proc!.kill("SIGCONT");
+    }
+    expect((await dev1.session("stranded")).status).toBe("running");
+  });
+
   test("a second relay on a port in use refuses to start instead of sharing it", async () => {
     const second = Bun.spawn([CW, "relay", "--listen", `127.0.0.1:${relay.port}`, "--ssh-listen", "off", "--data-dir", relay.path("second")], {
       env: { ...process.env, CW_AUTH_TOKEN: "second-relay-token-0123456789" },

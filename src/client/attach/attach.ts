@@ -19,6 +19,8 @@ import { enterRaw, terminalSize } from "./terminal";
 export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
 
 const ESC_TIMEOUT_MS = 50;
+/** How long Ctrl+B d waits for the node to confirm before detaching anyway. */
+const DETACH_CONFIRM_MS = 2000;
 
 export async function attach(id: SessionRef, opts: { history: boolean; root?: string }): Promise<AttachOutcome> {
   const conn = await connectNode(opts.root ?? dataDir());
@@ -30,6 +32,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   const restore = enterRaw();
   const keys = new DetachKeys();
   let escTimer: ReturnType<typeof setTimeout> | undefined;
+  let detachTimer: ReturnType<typeof setTimeout> | undefined;
   let outcome: AttachOutcome | undefined;
 
   const onInput = (chunk: Uint8Array) => {
@@ -38,6 +41,12 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     if (r.forward.length) conn.sendData(r.forward);
     if (r.detach) {
       conn.sendControl({ type: "Detach" });
+      // The node confirms at once; when it cannot (a dead network path to a remote node), the
+      // user still gets their terminal back.
+      detachTimer ??= setTimeout(() => {
+        outcome ??= { reason: "detached", session };
+        conn.close();
+      }, DETACH_CONFIRM_MS);
       return;
     }
     if (keys.holding) {
@@ -95,6 +104,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   } finally {
     reading = false;
     if (escTimer) clearTimeout(escTimer);
+    if (detachTimer) clearTimeout(detachTimer);
     void keyboard.cancel().catch(() => {});
     process.off("SIGWINCH", onResize);
     process.off("SIGTERM", onSignal);
