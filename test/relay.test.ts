@@ -407,6 +407,23 @@ describe("when things go away", () => {
     expect((await dev1.session("stranded")).status).toBe("running");
   });
 
+  test("an attached terminal notices a dead path and ends instead of hanging", async () => {
+    await dev1.launch(["bash", "--norc", "--noprofile"], ["--name", "cut-off"]);
+    tmux = new Tmux();
+    await tmux.start(`env CW_WS_PING_MS=200 ${CW} attach dev-1:cut-off`, dev2.env);
+    await tmux.type("echo alive-$((40+2))");
+    await tmux.keys("Enter");
+    await tmux.waitScreen((s) => s.includes("alive-42"), "the shell through the relay");
+    relay.proc!.kill("SIGSTOP");
+    try {
+      const screen = await tmux.waitScreen((s) => s.includes("[exit 1]"), "attach to give up on the silent relay", 8_000);
+      expect(screen).toContain("lost the connection");
+    } finally {
+      relay.proc!.kill("SIGCONT");
+    }
+    expect((await dev1.session("cut-off")).status).toBe("running");
+  });
+
   test("a second relay on a port in use refuses to start instead of sharing it", async () => {
     const second = Bun.spawn([CW, "relay", "--listen", `127.0.0.1:${relay.port}`, "--ssh-listen", "off", "--data-dir", relay.path("second")], {
       env: { ...process.env, CW_AUTH_TOKEN: "second-relay-token-0123456789" },
