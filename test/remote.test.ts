@@ -108,6 +108,38 @@ describe("the node's WebSocket listener", () => {
   });
 });
 
+describe("the node's WebSocket listener under garbage", () => {
+  test("hundreds of connections sending random text and bytes leave the node serving", async () => {
+    let seed = 42;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    const junk = () => {
+      const b = new Uint8Array(rand() % 200);
+      for (let i = 0; i < b.length; i++) b[i] = rand() & 0xff;
+      return b;
+    };
+    for (let round = 0; round < 20; round++) {
+      const conns = await Promise.all(Array.from({ length: 10 }, () => rawSocket(token)));
+      for (const c of conns) {
+        for (let i = 0; i < 10; i++) {
+          const kind = rand() % 3;
+          if (kind === 0) c.ws.send(new TextDecoder().decode(junk()));
+          else if (kind === 1) c.ws.send(junk());
+          else c.ws.send(JSON.stringify({ type: ["Attach", "Launch", "Logs", "Nope"][rand() % 4], id: rand() % 5, protocol: 1 }));
+        }
+        c.ws.close();
+      }
+    }
+    const good = await rawSocket(token);
+    good.ws.send(JSON.stringify({ type: "Ping", protocol: 1 }));
+    await waitFor(() => good.frames.length > 0, "a Pong after the garbage");
+    expect(good.frames[0]).toMatchObject({ kind: "control", message: { type: "Pong" } });
+    good.ws.close();
+    expect(JSON.parse(await node.ok(["list", "--json"]))).toBeInstanceOf(Array);
+    // Every bad input was refused by design, none reached a failure inside the node.
+    expect(readFileSync(node.path("node.log"), "utf8")).not.toMatch(/uncaught|unhandled rejection|internal error/);
+  });
+});
+
 describe("cw server and cw --server", () => {
   test("servers.toml is private, lists without tokens, and entries can be replaced and removed", async () => {
     expect(statSync(client.path("servers.toml")).mode & 0o777).toBe(0o600);
