@@ -424,6 +424,12 @@ describe("when things go away", () => {
     expect((await dev1.session("cut-off")).status).toBe("running");
   });
 
+  test("an auth mode this build does not have is refused with a clear error", async () => {
+    const r = Bun.spawnSync([CW, "relay", "--auth-mode", "oidc", "--listen", "127.0.0.1:0", "--data-dir", relay.path("oidc")], { env: { ...process.env, CW_AUTH_TOKEN: "x".repeat(32) } });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.toString()).toContain("tokens only");
+  });
+
   test("a second relay on a port in use refuses to start instead of sharing it", async () => {
     const second = Bun.spawn([CW, "relay", "--listen", `127.0.0.1:${relay.port}`, "--ssh-listen", "off", "--data-dir", relay.path("second")], {
       env: { ...process.env, CW_AUTH_TOKEN: "second-relay-token-0123456789" },

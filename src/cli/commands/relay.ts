@@ -1,5 +1,6 @@
 import { dataDir } from "../../config/paths";
 import { defineCwCommand } from "../define";
+import { UsageError } from "../errors";
 
 export default defineCwCommand({
   name: "relay",
@@ -11,8 +12,11 @@ export default defineCwCommand({
     "ssh-listen": { type: "string", description: "SSH gateway address, or off", default: "127.0.0.1:2222", valueHint: "addr" },
     "base-url": { type: "string", description: "The URL nodes and clients use to reach this relay (shown in setup instructions; CW_BASE_URL)", valueHint: "url" },
     "data-dir": { type: "string", description: "Where the relay keeps its database and SSH host key (default: $CODEWIRE_HOME/relay)", valueHint: "dir" },
+    "auth-mode": { type: "string", description: "How clients and nodes authenticate: token (bearer tokens; the only mode this build has; CW_AUTH_MODE)", valueHint: "mode" },
   },
   async run({ args }) {
+    const mode = (args["auth-mode"] as string | undefined) || process.env.CW_AUTH_MODE || "token";
+    if (mode !== "token") throw new UsageError(`auth mode ${JSON.stringify(mode)} is not available: this build authenticates with tokens only`, "leave --auth-mode out, or pass --auth-mode token; OIDC sign-in is not built");
     const { runRelay } = await import("../../relay/relay");
     const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
     await runRelay({
