@@ -389,39 +389,40 @@ describe("when things go away", () => {
     }
   });
 
-  test("Ctrl+B d gives the terminal back even when the path to the node has died", async () => {
-    await dev1.launch(["bash", "--norc", "--noprofile"], ["--name", "stranded"]);
+  /**
+   * A shell on dev-1 attached from dev-2 in tmux (through the relay), shown working; then the
+   * relay is frozen (SIGSTOP: it answers nothing, as if the network were gone) while `whileCut`
+   * runs, and thawed again. The session itself must survive.
+   */
+  async function withPathCut(name: string, attachPrefix: string, whileCut: () => Promise<void>) {
+    await dev1.launch(["bash", "--norc", "--noprofile"], ["--name", name]);
     tmux = new Tmux();
-    await tmux.start(`${CW} attach dev-1:stranded`, dev2.env);
-    await tmux.type("echo before-$((40+2))");
-    await tmux.keys("Enter");
-    await tmux.waitScreen((s) => s.includes("before-42"), "the shell through the relay");
-    relay.proc!.kill("SIGSTOP"); // the relay answers nothing now, as if the network were gone
-    try {
-      await tmux.keys("C-b", "d");
-      const screen = await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach to end without the node's answer", 8_000);
-      expect(screen).toContain("detached from");
-    } finally {
-      relay.proc!.kill("SIGCONT");
-    }
-    expect((await dev1.session("stranded")).status).toBe("running");
-  });
-
-  test("an attached terminal notices a dead path and ends instead of hanging", async () => {
-    await dev1.launch(["bash", "--norc", "--noprofile"], ["--name", "cut-off"]);
-    tmux = new Tmux();
-    await tmux.start(`env CW_WS_PING_MS=200 ${CW} attach dev-1:cut-off`, dev2.env);
+    await tmux.start(`${attachPrefix}${CW} attach dev-1:${name}`, dev2.env);
     await tmux.type("echo alive-$((40+2))");
     await tmux.keys("Enter");
     await tmux.waitScreen((s) => s.includes("alive-42"), "the shell through the relay");
     relay.proc!.kill("SIGSTOP");
     try {
-      const screen = await tmux.waitScreen((s) => s.includes("[exit 1]"), "attach to give up on the silent relay", 8_000);
-      expect(screen).toContain("lost the connection");
+      await whileCut();
     } finally {
       relay.proc!.kill("SIGCONT");
     }
-    expect((await dev1.session("cut-off")).status).toBe("running");
+    expect((await dev1.session(name)).status).toBe("running");
+  }
+
+  test("Ctrl+B d gives the terminal back even when the path to the node has died", async () => {
+    await withPathCut("stranded", "", async () => {
+      await tmux!.keys("C-b", "d");
+      const screen = await tmux!.waitScreen((s) => s.includes("[exit 0]"), "attach to end without the node's answer", 8_000);
+      expect(screen).toContain("detached from");
+    });
+  });
+
+  test("an attached terminal notices a dead path and ends instead of hanging", async () => {
+    await withPathCut("cut-off", "env CW_WS_PING_MS=200 ", async () => {
+      const screen = await tmux!.waitScreen((s) => s.includes("[exit 1]"), "attach to give up on the silent relay", 8_000);
+      expect(screen).toContain("lost the connection");
+    });
   });
 
   test("an auth mode this build does not have is refused with a clear error", async () => {
