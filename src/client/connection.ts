@@ -8,6 +8,7 @@ import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol/fr
 import { PROTOCOL_VERSION } from "../protocol/version";
 import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
 import { NodeError, NodeUnavailableError } from "./errors";
+import { keepAlive, periodFromEnv } from "./keep-alive";
 
 /**
  * Frames waiting to be consumed beyond this pause reading from the socket, so a consumer that
@@ -16,7 +17,7 @@ import { NodeError, NodeUnavailableError } from "./errors";
 const INBOX_HIGH = 4 * 1024 * 1024;
 const INBOX_LOW = 1024 * 1024;
 /** How often a WebSocket connection checks that the server still answers. */
-const WS_PING_MS = Number(process.env.CW_WS_PING_MS) > 0 ? Number(process.env.CW_WS_PING_MS) : 15_000;
+const WS_PING_MS = periodFromEnv("CW_WS_PING_MS", 15_000);
 
 /** What carries the bytes. */
 export interface Link {
@@ -80,30 +81,21 @@ export class NodeConnection {
       let conn: NodeConnection | undefined;
       const out = new FramesToMessages();
       const timer = setTimeout(() => ws.close(), timeoutMs);
-      // A dead network path says nothing until something is written: ping, and give up on a
-      // server silent for three periods (an attached terminal then ends instead of hanging).
-      let heard = Date.now();
-      let heartbeat: ReturnType<typeof setInterval> | undefined;
-      ws.addEventListener("pong", () => (heard = Date.now()));
+      let heartbeat: { stop(): void } | undefined;
       ws.onopen = () => {
         clearTimeout(timer);
-        heard = Date.now();
-        heartbeat = setInterval(() => {
-          if (Date.now() - heard > 3 * WS_PING_MS) {
-            clearInterval(heartbeat);
-            ws.close(4002, "no answer");
-            conn?.closed(new NodeUnavailableError(`no answer from ${label} for ${(3 * WS_PING_MS) / 1000}s`, "check the network; the session itself keeps running"));
-            return;
-          }
-          (ws as unknown as { ping(): void }).ping();
-        }, WS_PING_MS);
+        // A dead network path would leave an attached terminal waiting forever: end instead.
+        heartbeat = keepAlive(ws, WS_PING_MS, (silent) => {
+          ws.close(4002, "no answer");
+          conn?.closed(new NodeUnavailableError(`no answer from ${label} for ${silent / 1000}s`, "check the network; the session itself keeps running"));
+        });
         conn = new NodeConnection({
           write(bytes) {
             for (const m of out.push(bytes)) ws.send(m);
             return bytes.length;
           },
           end: () => {
-            clearInterval(heartbeat);
+            heartbeat?.stop();
             ws.close(1000);
           },
           pause() {},
@@ -111,13 +103,10 @@ export class NodeConnection {
         });
         resolve(conn);
       };
-      ws.onmessage = (ev) => {
-        heard = Date.now();
-        conn?.received(messageToFrame(typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer)));
-      };
+      ws.onmessage = (ev) => conn?.received(messageToFrame(typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer)));
       ws.onclose = (ev) => {
         clearTimeout(timer);
-        clearInterval(heartbeat);
+        heartbeat?.stop();
         if (conn) conn.closed(ev.code === 1000 || ev.code === 1005 ? undefined : new NodeUnavailableError(`the connection to ${label} broke (${ev.code}${ev.reason ? ` ${ev.reason}` : ""})`, "try again; check the network and that the node still runs"));
         else reject(new Error("closed before open"));
       };

@@ -4,14 +4,14 @@
  * (relay-mux.ts). Each stream is served exactly like a connection to the Unix socket.
  */
 import { relayWsUrl, type RelaySettings } from "../config/relay";
-import { decodeMux, encodeMux, MUX_CLOSE, MUX_DATA, MUX_OPEN, MUX_PAUSE, MUX_PING, MUX_RESUME } from "../protocol/relay-mux";
+import { keepAlive, periodFromEnv } from "../client/keep-alive";
+import { decodeMux, encodeMux, MUX_CLOSE, MUX_DATA, MUX_OPEN, MUX_PAUSE, MUX_RESUME } from "../protocol/relay-mux";
 import { Connection } from "./connection";
 import type { NodeContext } from "./context";
 import { type ClientState, clientState, receive } from "./incoming";
 
-/** How often the node checks the path to the relay, and how long without an answer means dead. */
-const PING_EVERY_MS = Number(process.env.CW_RELAY_PING_MS) > 0 ? Number(process.env.CW_RELAY_PING_MS) : 30_000;
-const DEAD_AFTER_MS = 3 * PING_EVERY_MS;
+/** How often the node checks that the path to the relay is alive (silent for 3 periods: dead). */
+const PING_EVERY_MS = periodFromEnv("CW_RELAY_PING_MS", 30_000);
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 /** Above this many bytes waiting in the WebSocket, streams hold their output. */
@@ -31,7 +31,7 @@ export class RelayAgent {
   private backoff = BACKOFF_MIN_MS;
   private retry?: ReturnType<typeof setTimeout>;
   private pump?: ReturnType<typeof setTimeout>;
-  private heartbeat?: ReturnType<typeof setInterval>;
+  private heartbeat?: { stop(): void };
   private stopped = false;
   status: RelayState;
 
@@ -49,7 +49,7 @@ export class RelayAgent {
   stop(): void {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    clearInterval(this.heartbeat);
+    this.heartbeat?.stop();
     this.ws?.close(1000, "node stopping");
     this.endStreams();
     this.setState("stopped");
@@ -78,7 +78,7 @@ export class RelayAgent {
     const lost = (code: number) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
-      clearInterval(this.heartbeat);
+      this.heartbeat?.stop();
       this.endStreams();
       if (this.stopped) return;
       // A connection that held for a while starts the backoff over.
@@ -89,30 +89,23 @@ export class RelayAgent {
           : code === 4000
             ? "another connection with this node's name replaced this one"
             : code === 4002
-              ? `no answer from the relay for ${DEAD_AFTER_MS / 1000}s`
+              ? `no answer from the relay for ${(3 * PING_EVERY_MS) / 1000}s`
               : opened
                 ? `closed (${code})`
                 : "could not connect (is the relay up, and the token valid?)";
       this.setState("disconnected", why);
       this.scheduleRetry();
     };
-    let heard = Date.now();
     ws.onopen = () => {
-      opened = heard = Date.now();
+      opened = Date.now();
       this.setState("connected");
-      this.heartbeat = setInterval(() => {
-        if (this.ws !== ws) return;
-        if (Date.now() - heard > DEAD_AFTER_MS) {
-          // A dead path never completes a close handshake: give up on it here and now.
-          ws.close(4002, "no answer from the relay");
-          lost(4002);
-          return;
-        }
-        ws.send(encodeMux(MUX_PING, 0));
-      }, PING_EVERY_MS);
+      this.heartbeat = keepAlive(ws, PING_EVERY_MS, () => {
+        // A dead path never completes a close handshake: give up on it here and now.
+        ws.close(4002, "no answer from the relay");
+        lost(4002);
+      });
     };
     ws.onmessage = (ev) => {
-      heard = Date.now();
       if (typeof ev.data === "string") return;
       this.message(ws, new Uint8Array(ev.data as ArrayBuffer));
     };

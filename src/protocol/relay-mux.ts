@@ -9,9 +9,6 @@
  * - pause / resume (relay → node): the client behind the channel reads slowly; the node stops
  *          writing to it, so the relay never buffers without bound (the node serves the client
  *          from the session log when it catches up, as for a slow local client).
- * - ping (node → relay) / pong (relay → node), channel 0: the node's check that the path is
- *          alive. After a laptop sleeps or changes networks, the old TCP connection is dead but
- *          nothing says so until something is written; a node that hears no pong reconnects.
  *
  * The relay never parses the frames it carries, except for the streams it opens itself (the SSH
  * gateway), which are ordinary clients.
@@ -21,8 +18,6 @@ export const MUX_DATA = 1;
 export const MUX_CLOSE = 2;
 export const MUX_PAUSE = 3;
 export const MUX_RESUME = 4;
-export const MUX_PING = 5;
-export const MUX_PONG = 6;
 const MUX_HEADER = 5;
 
 export interface MuxMessage {
@@ -41,7 +36,7 @@ export function encodeMux(kind: number, channel: number, payload?: Uint8Array): 
 
 /** Decodes one WebSocket message; undefined when it is not a mux message. */
 export function decodeMux(msg: Uint8Array): MuxMessage | undefined {
-  if (msg.length < MUX_HEADER || msg[0]! > MUX_PONG) return undefined;
+  if (msg.length < MUX_HEADER || msg[0]! > MUX_RESUME) return undefined;
   const channel = new DataView(msg.buffer, msg.byteOffset, MUX_HEADER).getUint32(1);
   return { kind: msg[0]!, channel, payload: msg.subarray(MUX_HEADER) };
 }

@@ -6,7 +6,7 @@
  */
 import { NodeConnection } from "../client/connection";
 import { NodeUnavailableError } from "../client/errors";
-import { decodeMux, encodeMux, MUX_CLOSE, MUX_DATA, MUX_OPEN, MUX_PAUSE, MUX_PING, MUX_PONG, MUX_RESUME } from "../protocol/relay-mux";
+import { decodeMux, encodeMux, MUX_CLOSE, MUX_DATA, MUX_OPEN, MUX_PAUSE, MUX_RESUME } from "../protocol/relay-mux";
 
 /** What the hub needs of a node's WebSocket (Bun's ServerWebSocket has it). */
 export interface AgentSocket {
@@ -67,10 +67,6 @@ export class NodeHub {
     if (!a || a.socket !== socket) return;
     const m = decodeMux(bytes);
     if (!m) return; // a newer node's message kind: ignore rather than break every stream
-    if (m.kind === MUX_PING) {
-      socket.send(encodeMux(MUX_PONG, 0));
-      return;
-    }
     const sink = a.streams.get(m.channel);
     if (!sink) return;
     if (m.kind === MUX_DATA) sink.data(m.payload);
