@@ -4,7 +4,7 @@
  * agent knows who asked. Only used when the command goes to another node.
  */
 import { pathsFor } from "../config/paths";
-import { NODE_NAME_RE, SESSION_NAME_RE } from "../protocol/constants";
+import { nodeNameFrom, SESSION_NAME_RE } from "../protocol/constants";
 import { remoteTarget } from "./remote-target";
 
 export interface RemoteSenderInfo {
@@ -19,13 +19,12 @@ export function remoteSender(root: string): { from_remote?: RemoteSenderInfo } {
   const id = Number(process.env.CW_SESSION_ID);
   if (!Number.isInteger(id) || id <= 0) return {};
   const node = thisNodeName(root);
-  if (!node) return {};
   const name = process.env.CW_SESSION_NAME;
   return { from_remote: { id, ...(name && SESSION_NAME_RE.test(name) ? { name } : {}), node } };
 }
 
 /** How the relay (or, without one, the host) names this machine's node. */
-function thisNodeName(root: string): string | undefined {
+function thisNodeName(root: string): string {
   try {
     const { readRelaySettings } = require("../config/relay") as typeof import("../config/relay");
     const node = readRelaySettings(pathsFor(root).relay)?.node;
@@ -33,6 +32,5 @@ function thisNodeName(root: string): string | undefined {
   } catch {
     /* no usable relay.toml: fall back to the host's name */
   }
-  const host = (process.env.CODEWIRE_NODE_NAME || (require("node:os") as typeof import("node:os")).hostname()).split(".")[0]!.replace(/[^a-zA-Z0-9-]/g, "-");
-  return NODE_NAME_RE.test(host) ? host : undefined;
+  return nodeNameFrom(process.env.CODEWIRE_NODE_NAME || (require("node:os") as typeof import("node:os")).hostname());
 }

@@ -10,6 +10,11 @@ export const SESSION_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/;
  */
 export const NODE_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/;
 
+/** A node name made from a host (or configured) name: its first label, in the allowed characters. */
+export function nodeNameFrom(host: string): string {
+  return host.split(".")[0]!.replace(/[^a-zA-Z0-9-]/g, "-").replace(/^-+/, "").slice(0, 63) || "node";
+}
+
 export const SESSION_STATUSES = ["running", "completed", "killed", "lost"] as const;
 export type SessionStatusName = (typeof SESSION_STATUSES)[number];
 

@@ -3,18 +3,13 @@ import { RelayClient } from "../../client/relay-client";
 import { loadConfig } from "../../config/config";
 import { dataDir, pathsFor } from "../../config/paths";
 import { writeRelaySettings } from "../../config/relay";
-import { NODE_NAME_RE } from "../../protocol/constants";
+import { NODE_NAME_RE, nodeNameFrom } from "../../protocol/constants";
 import { NodeError } from "../../client/errors";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { err, out, printJson, progress, yellow } from "../output";
 
 const CONNECT_WAIT_MS = 10_000;
-
-/** A default node name from the host name: the allowed characters, at most 63 of them. */
-function nodeNameFrom(host: string): string {
-  return host.split(".")[0]!.replace(/[^a-zA-Z0-9-]/g, "-").replace(/^-+/, "").slice(0, 63) || "node";
-}
 
 /**
  * The device flow: the relay gives a code, the operator approves it in a browser (with the admin
