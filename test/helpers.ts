@@ -185,7 +185,9 @@ export class RelayProcess {
   readonly dir = mkdtempSync(join(tmpdir(), "cw-relay-"));
   proc?: ReturnType<typeof Bun.spawn>;
   url = "";
-  private out?: { readonly text: string };
+  sshPort = 0;
+  private out?: { readonly text: string; done: Promise<void> };
+  private past = "";
 
   readonly adminToken?: string;
 
@@ -194,24 +196,44 @@ export class RelayProcess {
     this.adminToken = adminToken ?? undefined;
   }
 
-  /** Starts the relay (again, after stop(), on the same port when `port` is given). */
-  async start(port = 0, extra: string[] = ["--ssh-listen", "off"]): Promise<void> {
-    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  /**
+   * Starts the relay (again, after stop(), on the same port when `port` is given); with `ssh`,
+   * its SSH gateway on a free port too (sshPort).
+   */
+  async start(port = 0, opts: { ssh?: boolean } = {}): Promise<void> {
+    this.past += this.stderr;
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), NO_COLOR: "1" };
     delete env.CW_AUTH_TOKEN;
     if (this.adminToken) env.CW_AUTH_TOKEN = this.adminToken;
-    const proc = Bun.spawn([CW, "relay", "--listen", `127.0.0.1:${port}`, "--data-dir", this.path("data"), ...extra], { env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const ssh = opts.ssh ? "127.0.0.1:0" : "off";
+    const proc = Bun.spawn([CW, "relay", "--listen", `127.0.0.1:${port}`, "--ssh-listen", ssh, "--data-dir", this.dataDir], { env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     this.proc = proc;
     const out = capture(proc.stderr as ReadableStream<Uint8Array>);
     this.out = out;
-    const m = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text), "the relay to listen").catch((e) => {
+    const seen = await waitFor(() => {
+      if (proc.exitCode !== null) throw new Error(`cw relay exited ${proc.exitCode}`);
+      const http = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text)?.[1];
+      const sshPort = /SSH gateway listening on [\d.]+:(\d+)/.exec(out.text)?.[1];
+      return http && (!opts.ssh || sshPort) ? { http, sshPort: Number(sshPort ?? 0) } : undefined;
+    }, "the relay to listen").catch((e) => {
       throw new Error(`${(e as Error).message}\n${out.text}`);
     });
-    this.url = m[1]!;
+    this.url = seen.http;
+    this.sshPort = seen.sshPort;
   }
 
   /** What the relay has logged since its last start. */
   get stderr(): string {
     return this.out?.text ?? "";
+  }
+
+  /** What every start so far logged. */
+  get history(): string {
+    return this.past + this.stderr;
+  }
+
+  get dataDir(): string {
+    return this.path("data");
   }
 
   path(...parts: string[]): string {
@@ -232,10 +254,14 @@ export class RelayProcess {
   }
 
   async stop(): Promise<void> {
-    if (!this.proc) return;
-    this.proc.kill("SIGTERM");
-    await this.proc.exited;
+    const p = this.proc;
+    if (!p) return;
     this.proc = undefined;
+    p.kill("SIGTERM");
+    const stuck = setTimeout(() => p.kill("SIGKILL"), 5_000);
+    await p.exited;
+    clearTimeout(stuck);
+    await this.out?.done.catch(() => {});
   }
 
   async cleanup(): Promise<void> {

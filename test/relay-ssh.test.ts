@@ -8,91 +8,16 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BaseAgent, Client, type ParsedKey, utils } from "ssh2";
-import { capture, CW, CwHome, type RunResult, shq, Tmux, waitFor } from "./helpers";
-
-/** `cw relay` as a subprocess in its own data dir, on ports the system picks. */
-class Relay {
-  readonly dir = mkdtempSync(join(tmpdir(), "cw-relay-ssh-"));
-  readonly token = `admin-${crypto.randomUUID()}`;
-  private proc?: ReturnType<typeof Bun.spawn>;
-  private err?: { readonly text: string; done: Promise<void> };
-  url = "";
-  sshPort = 0;
-
-  get dataDir() {
-    return join(this.dir, "data");
-  }
-
-  /** What this run of the relay logged. */
-  get stderr() {
-    return this.err?.text ?? "";
-  }
-
-  /** What every run so far logged. */
-  get history() {
-    return this.past + this.stderr;
-  }
-  private past = "";
-
-  async start() {
-    this.past += this.stderr;
-    const p = Bun.spawn([CW, "relay", "--listen", "127.0.0.1:0", "--ssh-listen", "127.0.0.1:0", "--data-dir", this.dataDir], {
-      env: { ...(process.env as Record<string, string>), CW_AUTH_TOKEN: this.token, NO_COLOR: "1", CODEWIRE_HOME: this.dir },
-      stdin: "ignore",
-      stdout: "ignore",
-      stderr: "pipe",
-    });
-    this.proc = p;
-    this.err = capture(p.stderr as ReadableStream<Uint8Array>);
-    const seen = await waitFor(
-      () => {
-        if (p.exitCode !== null) throw new Error(`cw relay exited ${p.exitCode}: ${this.stderr}`);
-        const http = /relay \S+ listening on (http:\/\/[\d.]+:\d+)/.exec(this.stderr)?.[1];
-        const ssh = /SSH gateway listening on [\d.]+:(\d+)/.exec(this.stderr)?.[1];
-        return http && ssh ? { http, ssh: Number(ssh) } : undefined;
-      },
-      "the relay and its SSH gateway to listen",
-    );
-    this.url = seen.http;
-    this.sshPort = seen.ssh;
-  }
-
-  async api(method: string, path: string, body?: unknown): Promise<any> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${this.token}`, ...(body ? { "content-type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  }
-
-  async stop() {
-    const p = this.proc;
-    if (!p) return;
-    this.proc = undefined;
-    p.kill("SIGTERM");
-    const t = setTimeout(() => p.kill("SIGKILL"), 5_000);
-    await p.exited;
-    clearTimeout(t);
-    await this.err?.done.catch(() => {});
-  }
-
-  async cleanup() {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
+import { capture, CW, CwHome, RelayProcess, type RunResult, shq, Tmux, waitFor } from "./helpers";
 
 /** A node registered with the relay and connected to it (its own CODEWIRE_HOME). */
-async function startNode(relay: Relay, name: string): Promise<CwHome> {
-  const { token } = await relay.api("POST", "/api/v1/nodes", { name });
+async function startNode(relay: RelayProcess, name: string): Promise<CwHome> {
+  const { token } = (await relay.api("POST", "/api/v1/nodes", { name })).json;
   const node = new CwHome();
   writeFileSync(node.path("relay.toml"), `url = "${relay.url}"\nnode = "${name}"\ntoken = "${token}"\n`, { mode: 0o600 });
   await node.ok(["start"]);
   await waitFor(async () => {
-    const { nodes } = await relay.api("GET", "/api/v1/nodes");
+    const { nodes } = (await relay.api("GET", "/api/v1/nodes")).json;
     return (nodes as { name: string; connected: boolean }[]).some((n) => n.name === name && n.connected);
   }, `node ${name} to connect to the relay`, 15_000);
   return node;
@@ -125,7 +50,7 @@ async function ssh(args: string[], opts: { env?: Record<string, string>; stdin?:
   return { code, stdout, stderr };
 }
 
-let relay: Relay;
+let relay: RelayProcess;
 let node: CwHome;
 let keys: string;
 let key: string;
@@ -134,10 +59,10 @@ let tmux: Tmux | undefined;
 const withKey = (k: string, extra: string[] = []) => [...sshOptions(relay.sshPort, ["-o", "BatchMode=yes", "-o", "PreferredAuthentications=publickey", "-i", k, ...extra])];
 
 beforeAll(async () => {
-  relay = new Relay();
+  relay = new RelayProcess();
   keys = mkdtempSync(join(tmpdir(), "cw-ssh-keys-"));
   key = sshKey(keys, "allowed");
-  await relay.start();
+  await relay.start(0, { ssh: true });
   writeFileSync(join(relay.dataDir, "authorized_keys"), `# the test's key\n${readFileSync(`${key}.pub`, "utf8")}`);
   node = await startNode(relay, "dev-1");
 });
@@ -158,9 +83,9 @@ async function sshSessions(): Promise<Array<Record<string, any>>> {
 
 describe("logging in", () => {
   test("the host key is ed25519, private (0600), and kept across restarts", async () => {
-    const own = new Relay();
+    const own = new RelayProcess();
     try {
-      await own.start();
+      await own.start(0, { ssh: true });
       const path = join(own.dataDir, "ssh_host_ed25519_key");
       expect(statSync(path).mode & 0o777).toBe(0o600);
       const first = readFileSync(path, "utf8");
@@ -168,7 +93,7 @@ describe("logging in", () => {
       const pub = Bun.spawnSync(["ssh-keygen", "-y", "-f", path]);
       expect(pub.stdout.toString()).toStartWith("ssh-ed25519 ");
       await own.stop();
-      await own.start();
+      await own.start(0, { ssh: true });
       expect(readFileSync(path, "utf8")).toBe(first);
       expect(own.history.match(/SSH host key created/g)?.length).toBe(1);
     } finally {
@@ -252,7 +177,7 @@ describe("logging in", () => {
         { env: { SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force", DISPLAY: ":0" } },
       );
     };
-    const admin = await login(relay.token);
+    const admin = await login(relay.adminToken!);
     expect(admin.stdout).toContain("pw-42");
     expect(admin.code).toBe(0);
 
@@ -264,7 +189,7 @@ describe("logging in", () => {
     const asNode = await login(nodeToken);
     expect(asNode.stdout).toContain("pw-42");
     await waitFor(() => relay.stderr.includes("token of node dev-1"), "the relay to log the node token's login");
-    expect(relay.stderr).not.toContain(relay.token);
+    expect(relay.stderr).not.toContain(relay.adminToken!);
     expect(relay.stderr).not.toContain(nodeToken);
     expect(relay.stderr).not.toContain("not-a-token");
   });
@@ -340,7 +265,7 @@ describe("interactive", () => {
 
 describe("errors a user sees", () => {
   test("a node that is registered but not connected", async () => {
-    await relay.api("POST", "/api/v1/nodes", { name: "dev-2" });
+    expect((await relay.api("POST", "/api/v1/nodes", { name: "dev-2" })).status).toBe(201);
     const r = await ssh([...withKey(key), "dev-2@127.0.0.1", "true"]);
     expect(r.code).not.toBe(0);
     expect(r.code).not.toBe(255);
