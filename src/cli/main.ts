@@ -2,8 +2,6 @@
  * The cw command line: a table of commands (loaded lazily, so `cw list` does not pay for the
  * node or the MCP server), `--help` with examples everywhere, and one error path.
  */
-import { useServer } from "../client/remote-target";
-import { dataDir } from "../config/paths";
 import { VERSION } from "../version";
 import { parseCommandArgs } from "./args";
 import { type AnyCommand, collect } from "./define";
@@ -154,7 +152,11 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
-    if (server !== undefined) await useServer(server, dataDir());
+    // Loaded only when asked for: `cw --version` and friends need neither.
+    if (server !== undefined) {
+      const [{ useServer }, { dataDir }] = await Promise.all([import("../client/remote-target"), import("../config/paths")]);
+      await useServer(server, dataDir());
+    }
     if (split.flag === "node") (await import("./target")).onNode(split.value!);
     const args = parseCommandArgs(name, before, cmd.args);
     const status = await cmd.run({ args: args as never, rest, all: (n, alias) => collect(before, n, alias) });
