@@ -117,12 +117,11 @@ export class NodeHub {
 
   /** A client connection to `name` through its agent, for the relay's own use. */
   dial(name: string): NodeConnection {
-    let conn: NodeConnection | undefined;
-    const early: Uint8Array[] = [];
-    let endedEarly = false;
+    // The sink is called only on later messages, by which time `conn` is set.
+    let conn!: NodeConnection;
     const stream = this.open(name, {
-      data: (bytes) => (conn ? conn.received(bytes) : early.push(bytes)),
-      closed: () => (conn ? conn.closed() : (endedEarly = true)),
+      data: (bytes) => conn.received(bytes),
+      closed: () => conn.closed(),
     });
     if (!stream) throw new NodeUnavailableError(`node ${name} is not connected to the relay`, "start its node (`cw start` on that machine) and check `cw nodes`");
     conn = new NodeConnection({
@@ -134,8 +133,6 @@ export class NodeHub {
       pause: () => stream.pause(),
       resume: () => stream.resume(),
     });
-    for (const b of early) conn.received(b);
-    if (endedEarly) conn.closed();
     return conn;
   }
 
