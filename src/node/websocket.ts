@@ -7,6 +7,7 @@
  */
 import { MAX_PAYLOAD } from "../protocol/frame";
 import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
+import { listenerOptions, refusal } from "../sys/http";
 import { sameSecret } from "../sys/secrets";
 import { Connection } from "./connection";
 import type { NodeContext } from "./context";
@@ -33,20 +34,11 @@ export function parseListenAddress(spec: string): ListenAddress {
   return { hostname: m[1] || m[2] || "127.0.0.1", port };
 }
 
-function refusal(status: number, code: string, message: string, hint: string): Response {
-  return Response.json({ error: code, message, hint }, { status });
-}
-
 export function listenWebSocket(address: ListenAddress, token: string, ctx: NodeContext) {
   return Bun.serve<ClientState, never>({
     hostname: address.hostname,
     port: address.port,
-    // Never Bun's development error page (it shows source code to whoever sent the request).
-    development: false,
-    // Said outright: with development off, Bun would otherwise share the port (SO_REUSEPORT)
-    // with a second process listening on it, which then gets half the connections.
-    reusePort: false,
-    error: (err) => refusal(500, "internal", `the node failed: ${err.message}`, "see node.log"),
+    ...listenerOptions("the node", "see node.log"),
     fetch(req, server) {
       const url = new URL(req.url);
       if (url.pathname !== WS_PATH) return refusal(404, "not_found", `nothing at ${url.pathname}`, `clients connect to ${WS_PATH}`);

@@ -6,8 +6,9 @@
  */
 import { MAX_PAYLOAD } from "../protocol/frame";
 import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
-import { NODE_NAME_RE } from "../protocol/relay-api";
+import { NODE_NAME_RE } from "../protocol/constants";
 import type { ListenAddress } from "../node/websocket";
+import { listenerOptions, refusal } from "../sys/http";
 import type { RelayAuth } from "./auth";
 import type { NodeHub, Stream } from "./hub";
 import type { RelayStore } from "./store";
@@ -28,10 +29,6 @@ export interface RelayServerDeps {
   fetch: (req: Request) => Response | Promise<Response>;
 }
 
-function refusal(status: number, error: string, message: string, hint: string): Response {
-  return Response.json({ error, message, hint }, { status });
-}
-
 const CLIENT_PATH = /^\/api\/v1\/nodes\/([^/]+)\/connect$/;
 
 export function serveRelay(deps: RelayServerDeps) {
@@ -39,12 +36,7 @@ export function serveRelay(deps: RelayServerDeps) {
   return Bun.serve<Socket, never>({
     hostname: deps.address.hostname,
     port: deps.address.port,
-    // Never Bun's development error page (it shows source code to whoever sent the request).
-    development: false,
-    // Said outright: with development off, Bun would otherwise share the port (SO_REUSEPORT)
-    // with a second process listening on it, which then gets half the connections.
-    reusePort: false,
-    error: (err) => refusal(500, "internal", `the relay failed: ${err.message}`, "try again; if it persists, the relay's log has the cause"),
+    ...listenerOptions("the relay", "try again; if it persists, the relay's log has the cause"),
     fetch(req, server) {
       const url = new URL(req.url);
       const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
