@@ -1,13 +1,21 @@
 /** Calling a node: one request, one reply; or a request whose replies stream. */
-import { dataDir } from "../config/paths";
+import { dataDir, pathsFor } from "../config/paths";
 import type { Reply, ReplyOf, RequestInput, RequestType } from "../protocol";
 import { connectNode } from "./autostart";
 import type { NodeConnection } from "./connection";
 import { NodeError } from "./errors";
+import { quickCall } from "./quick-call";
+import { remoteTarget } from "./remote-target";
 
 export interface CallOptions {
   root?: string;
   autoStart?: boolean;
+  /**
+   * For short commands: talk to a local node with blocking calls (quick-call.ts), which is
+   * faster for one request run once. Never for long-lived processes (the MCP server), whose
+   * event loop must keep running while a request waits.
+   */
+  blocking?: boolean;
 }
 
 export async function open<T extends RequestType>(req: RequestInput<T>, opts: CallOptions = {}): Promise<NodeConnection> {
@@ -18,13 +26,22 @@ export async function open<T extends RequestType>(req: RequestInput<T>, opts: Ca
 
 /** Sends `req` and returns its reply, checked to be of type `expect`. */
 export async function call<T extends RequestType, R extends Reply["type"]>(req: RequestInput<T>, expect: R, opts: CallOptions = {}): Promise<ReplyOf<R>> {
+  if (opts.blocking && !remoteTarget()) {
+    const reply = quickCall(pathsFor(opts.root ?? dataDir()).socket, req);
+    // undefined: no node answered; the path below starts one.
+    if (reply) return expected(reply, expect);
+  }
   const conn = await open(req, opts);
   try {
     const reply = await conn.nextReply();
     if (!reply) throw new NodeError("internal", "the node closed the connection without answering", "see node.log in the data directory");
-    if (reply.type !== expect) throw new NodeError("internal", `expected ${expect}, node sent ${reply.type}`, "restart the node with `cw stop && cw start`");
-    return reply as ReplyOf<R>;
+    return expected(reply, expect);
   } finally {
     conn.close();
   }
+}
+
+function expected<R extends Reply["type"]>(reply: Reply, expect: R): ReplyOf<R> {
+  if (reply.type !== expect) throw new NodeError("internal", `expected ${expect}, node sent ${reply.type}`, "restart the node with `cw stop && cw start`");
+  return reply as ReplyOf<R>;
 }

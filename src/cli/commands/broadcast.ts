@@ -16,7 +16,7 @@ export default defineCwCommand({
   },
   async run({ args, all }) {
     const tags = all("tag", "t");
-    const r = await call({ type: "Broadcast", body: String(args.body ?? ""), ...(tags.length ? { tags } : {}), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined) }, "BroadcastSent");
+    const r = await call({ type: "Broadcast", body: String(args.body ?? ""), ...(tags.length ? { tags } : {}), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined) }, "BroadcastSent", { blocking: true });
     if (args.json) return printJson(r.messages);
     out(r.messages.length ? `sent to ${r.messages.map((m) => m.to?.name ?? m.to?.id).join(", ")}\n` : "no running session to send to\n");
   },

@@ -21,7 +21,7 @@ export default defineCwCommand({
     const who = (args.session as string | undefined) ?? process.env.CW_SESSION_ID;
     if (!who) throw new UsageError("whose inbox? give a session id or name", "cw inbox coder");
     const tail = Math.min(1000, Math.floor(positiveNumber(args.tail as string | undefined, "--tail") ?? 50));
-    const r = await call({ type: "MsgRead", session: sessionRef(who), tail, unread_only: Boolean(args.unread), mark_read: !args.peek }, "MsgReadResult");
+    const r = await call({ type: "MsgRead", session: sessionRef(who), tail, unread_only: Boolean(args.unread), mark_read: !args.peek }, "MsgReadResult", { blocking: true });
     if (args.json) return printJson({ messages: r.messages, unread: r.unread });
     if (!r.messages.length) {
       out(dim("inbox is empty\n"));

@@ -24,9 +24,9 @@ export default defineCwCommand({
     const chosen = [refs.length > 0, tags.length > 0, Boolean(args.all)].filter(Boolean).length;
     if (chosen !== 1) throw new UsageError("say what to kill: session ids/names, --tag, or --all (one of them)", "cw kill 3 | cw kill --tag worker | cw kill --all");
     let ids: number[] = [];
-    if (args.all) ids = (await call({ type: "KillAll" }, "KilledAll")).ids;
-    else if (tags.length) ids = (await call({ type: "KillByTags", tags }, "Killed")).ids;
-    else for (const id of refs) ids.push(...(await call({ type: "Kill", id, signal: signal as "SIGTERM" }, "Killed")).ids);
+    if (args.all) ids = (await call({ type: "KillAll" }, "KilledAll", { blocking: true })).ids;
+    else if (tags.length) ids = (await call({ type: "KillByTags", tags }, "Killed", { blocking: true })).ids;
+    else for (const id of refs) ids.push(...(await call({ type: "Kill", id, signal: signal as "SIGTERM" }, "Killed", { blocking: true })).ids);
     if (args.json) return printJson({ killed: ids });
     out(ids.length ? `killed ${ids.join(", ")}\n` : "nothing was running\n");
   },

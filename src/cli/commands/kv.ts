@@ -34,27 +34,27 @@ export default defineCwCommand({
       case "set": {
         if (key === undefined || args.value === undefined) need("a key and a value");
         const ttl = ttlSeconds(args.ttl as string | undefined);
-        await call({ type: "KVSet", ns, key: key!, value: String(args.value), ...(ttl ? { ttl_s: ttl } : {}) }, "KVSetOK");
+        await call({ type: "KVSet", ns, key: key!, value: String(args.value), ...(ttl ? { ttl_s: ttl } : {}) }, "KVSetOK", { blocking: true });
         if (args.json) printJson({ ok: true });
         return;
       }
       case "get": {
         if (key === undefined) need("a key");
-        const r = await call({ type: "KVGet", ns, key: key! }, "KVGetResult");
+        const r = await call({ type: "KVGet", ns, key: key! }, "KVGetResult", { blocking: true });
         if (args.json) printJson(r.entry);
         else if (r.entry) out(`${r.entry.value}\n`);
         else err(`no key ${key} in namespace ${ns}\n`);
         return r.found ? EXIT.ok : EXIT.notFound;
       }
       case "list": {
-        const r = await call({ type: "KVList", ns, prefix: key ?? "" }, "KVListResult");
+        const r = await call({ type: "KVList", ns, prefix: key ?? "" }, "KVListResult", { blocking: true });
         if (args.json) return printJson(r.entries);
         for (const e of r.entries) out(`${e.key}\t${e.value}${e.expires_at ? `\t(expires ${e.expires_at})` : ""}\n`);
         return;
       }
       case "delete": {
         if (key === undefined) need("a key");
-        const r = await call({ type: "KVDelete", ns, key: key! }, "KVDeleteOK");
+        const r = await call({ type: "KVDelete", ns, key: key! }, "KVDeleteOK", { blocking: true });
         if (args.json) printJson(r);
         return r.deleted ? EXIT.ok : EXIT.notFound;
       }

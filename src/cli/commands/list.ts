@@ -22,7 +22,7 @@ export default defineCwCommand({
       throw new UsageError(`unknown status ${JSON.stringify(status)}`, `use one of: ${SESSION_STATUSES.join(", ")}`);
     }
     const tags = all("tag", "t");
-    const { sessions } = await call({ type: "ListSessions", ...(status ? { status: status as SessionStatusName } : {}), ...(tags.length ? { tags } : {}) }, "SessionList");
+    const { sessions } = await call({ type: "ListSessions", ...(status ? { status: status as SessionStatusName } : {}), ...(tags.length ? { tags } : {}) }, "SessionList", { blocking: true });
     if (args.json) return printJson(sessions);
     if (sessions.length === 0) {
       out(dim("no sessions — start one with: cw launch -- <command>\n"));
@@ -35,11 +35,9 @@ export default defineCwCommand({
       if (s.status === "completed" && s.exit_code === 0) return text;
       return s.status === "killed" ? yellow(text) : red(text);
     };
-    out(
-      `${table(
-        ["ID", "NAME", "COMMAND", "STATUS", "AGE", "TAGS"],
-        sessions.map((s) => [String(s.id), s.name ?? "-", truncate(s.prompt, width), colour(s), ago(s.created_at), s.tags.join(",")]),
-      )}\n`,
-    );
+    const now = Date.now();
+    const rows: string[][] = [];
+    for (const s of sessions) rows.push([String(s.id), s.name ?? "-", truncate(s.prompt, width), colour(s), ago(s.created_at, now), s.tags.join(",")]);
+    out(`${table(["ID", "NAME", "COMMAND", "STATUS", "AGE", "TAGS"], rows)}\n`);
   },
 });

@@ -16,7 +16,7 @@ export default defineCwCommand({
     json: { type: "boolean", description: "Print the stored message as JSON" },
   },
   async run({ args }) {
-    const r = await call({ type: "MsgSend", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined) }, "MsgSent");
+    const r = await call({ type: "MsgSend", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined) }, "MsgSent", { blocking: true });
     if (args.json) return printJson({ ...r.message, ...(r.delivered_to_pty !== undefined ? { delivered_to_pty: r.delivered_to_pty } : {}) });
     out(`sent ${r.message.id}: ${formatMessage(r.message)}\n`);
     if (r.delivered_to_pty === false) err("warning: typed into the terminal but the program did not seem to take it; it is in the inbox\n");

@@ -15,7 +15,7 @@ export default defineCwCommand({
     json: { type: "boolean", description: "Print the stored reply as JSON" },
   },
   async run({ args }) {
-    const r = await call({ type: "MsgReply", request_id: String(args.request ?? ""), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined) }, "MsgReplySent");
+    const r = await call({ type: "MsgReply", request_id: String(args.request ?? ""), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined) }, "MsgReplySent", { blocking: true });
     if (args.json) return printJson(r.message);
     out(`replied to ${args.request}\n`);
   },

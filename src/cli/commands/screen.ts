@@ -13,7 +13,7 @@ export default defineCwCommand({
     json: { type: "boolean", description: "Print {session, lines, cursor, alt} as JSON" },
   },
   async run({ args }) {
-    const r = await call({ type: "GetScreen", id: sessionRef(args.session as string) }, "ScreenText");
+    const r = await call({ type: "GetScreen", id: sessionRef(args.session as string) }, "ScreenText", { blocking: true });
     if (args.json) return printJson({ session: r.session, lines: r.lines, cursor: r.cursor, alt: r.alt });
     // Trailing blank rows carry nothing.
     const lines = r.lines.slice();

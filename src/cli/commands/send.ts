@@ -34,7 +34,7 @@ export default defineCwCommand({
     // A terminal's Enter is a carriage return; programs in raw mode (TUIs) expect exactly that.
     if (args.newline !== false && !args.stdin && !args.file) bytes = Buffer.concat([bytes, Buffer.from("\r")]);
     if (bytes.length > 8 * 1024 * 1024) throw new UsageError(`input of ${bytes.length} bytes is too large (limit 8 MiB)`, "send it in parts, or have the program read a file");
-    const r = await call({ type: "SendInput", id, data_b64: bytes.toString("base64") }, "InputSent");
+    const r = await call({ type: "SendInput", id, data_b64: bytes.toString("base64") }, "InputSent", { blocking: true });
     if (args.json) printJson(r);
   },
 });

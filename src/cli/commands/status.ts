@@ -16,7 +16,7 @@ export default defineCwCommand({
   },
   async run({ args }) {
     const lines = positiveNumber(args.lines as string | undefined, "--lines") ?? 10;
-    const r = await call({ type: "GetStatus", id: sessionRef(args.session as string), recent_lines: Math.min(1000, Math.floor(lines)) }, "SessionStatus");
+    const r = await call({ type: "GetStatus", id: sessionRef(args.session as string), recent_lines: Math.min(1000, Math.floor(lines)) }, "SessionStatus", { blocking: true });
     if (args.json) return printJson({ ...r.session, recent_output: r.recent_output, log_path: r.log_path });
     const s = r.session;
     const rows: [string, string][] = [

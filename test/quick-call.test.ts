@@ -1,0 +1,106 @@
+/**
+ * The blocking one-request client of short commands (client/quick-call.ts) against peers that
+ * misbehave, each in its own process, and against a real node.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { NodeError, NodeUnavailableError } from "../src/client/errors";
+import { quickCall } from "../src/client/quick-call";
+import { FrameError } from "../src/protocol/frame";
+import { CwHome, waitFor } from "./helpers";
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "cw-quick-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Starts a socket-peer in `mode` and returns its socket path once it listens. */
+async function peer(mode: string): Promise<string> {
+  const sock = join(tempDir(), "peer.sock");
+  const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "fixtures/socket-peer.ts"), sock, mode], { stdout: "pipe", stderr: "inherit" });
+  cleanups.push(() => {
+    proc.kill();
+    return proc.exited.then(() => undefined);
+  });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  await waitFor(async () => {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`socket-peer exited: ${text}`);
+    text += new TextDecoder().decode(value);
+    return text.includes("ready");
+  }, "the peer to listen");
+  reader.releaseLock();
+  return sock;
+}
+
+describe("quickCall", () => {
+  test("nobody listening: undefined, so the caller can start a node", () => {
+    const dir = tempDir();
+    expect(quickCall(join(dir, "absent.sock"), { type: "ListSessions" })).toBeUndefined();
+    // A stale socket file left by a node that died (connect is refused).
+    const stale = join(dir, "stale.sock");
+    const l = Bun.listen({ unix: stale, socket: { data() {} } });
+    l.stop(true);
+    expect(quickCall(stale, { type: "ListSessions" })).toBeUndefined();
+    writeFileSync(join(dir, "not-a-socket"), "x");
+    expect(quickCall(join(dir, "not-a-socket"), { type: "ListSessions" })).toBeUndefined();
+  });
+
+  test("a reply that arrives a byte at a time is put together", async () => {
+    const reply = quickCall(await peer("dribble"), { type: "ListSessions" });
+    expect(reply).toEqual({ type: "SessionList", sessions: [] });
+  });
+
+  test("an Error reply becomes a NodeError with its hint", async () => {
+    const sock = await peer("error");
+    let caught: unknown;
+    try {
+      quickCall(sock, { type: "GetStatus", id: 42, recent_lines: 0 });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(NodeError);
+    expect((caught as NodeError).code).toBe("not_found");
+    expect((caught as NodeError).hint).toBe("cw list shows sessions");
+  });
+
+  test("a node that never answers: a clear error after the timeout, not a hang", async () => {
+    const sock = await peer("silent");
+    const t0 = performance.now();
+    expect(() => quickCall(sock, { type: "ListSessions" }, 300)).toThrow(NodeUnavailableError);
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(5000);
+  });
+
+  test("a node that hangs up without answering", async () => {
+    const sock = await peer("close");
+    expect(() => quickCall(sock, { type: "ListSessions" })).toThrow(/closed the connection without answering/);
+  });
+
+  test("a broken frame is refused", async () => {
+    const sock = await peer("garbage");
+    expect(() => quickCall(sock, { type: "ListSessions" })).toThrow(FrameError);
+  });
+
+  test("against a real node: the same answer as the event-driven client", async () => {
+    const cw = new CwHome();
+    cleanups.push(() => cw.cleanup());
+    await cw.ok(["launch", "--name", "quick", "--", "sleep", "30"]);
+    const reply = quickCall(cw.path("codewire.sock"), { type: "ListSessions" });
+    expect(reply?.type).toBe("SessionList");
+    const sessions = (reply as { sessions: { name: string | null; status: string }[] }).sessions;
+    expect(sessions.map((s) => [s.name, s.status])).toEqual([["quick", "running"]]);
+    const json = JSON.parse(await cw.ok(["list", "--json"]));
+    expect(json.map((s: { name: string }) => s.name)).toEqual(["quick"]);
+  });
+});
