@@ -14,6 +14,17 @@ const version = opt("version") ?? process.env.CW_VERSION ?? pkg.version;
 const target = opt("target");
 const outfile = opt("outfile") ?? "dist/cw";
 
+// Each build writes a source map per chunk next to the binary, named by content hash: clear the
+// previous build's, or dist/ grows by a few hundred files every build.
+const { readdirSync, rmSync } = await import("node:fs");
+const { dirname, join } = await import("node:path");
+const outDir = dirname(outfile);
+try {
+  for (const f of readdirSync(outDir)) if (f.endsWith(".js.map")) rmSync(join(outDir, f));
+} catch {
+  /* no output directory yet */
+}
+
 const result = await Bun.build({
   entrypoints: ["src/main.ts", "src/node/screen/worker.ts"],
   compile: {

@@ -79,9 +79,19 @@ describe("list", () => {
     expect(tagged.map((s: any) => s.id).sort()).toEqual([ok, fail].sort());
     const table = await cw.ok(["list"]);
     expect(table).toMatch(new RegExp(`${fail}\\s+-\\s+bash -c 'exit 7'\\s+completed \\(7\\)\\s+\\d+s ago`));
+    // Colours only when asked for (FORCE_COLOR here, a TTY in real use): green running, red a
+    // failure, plain a clean exit, yellow killed; NO_COLOR wins.
+    const coloured = (await cw.run(["list"], { env: { NO_COLOR: "", FORCE_COLOR: "1" } })).stdout;
+    const line = (id: number, text: string) => text.split("\n").find((l) => l.startsWith(`${id} `)) ?? "";
+    expect(line(run, coloured)).toContain("\x1b[32mrunning\x1b[0m");
+    expect(line(fail, coloured)).toContain("\x1b[31mcompleted (7)\x1b[0m");
+    expect(line(ok, coloured)).toMatch(/ completed \(0\) /);
+    expect(line(ok, coloured)).not.toContain("\x1b[3");
+    expect(table).not.toContain("\x1b");
     await cw.ok(["kill", String(run)]);
     const killed = await cw.waitStatus(run, "killed");
     expect(killed.status).toBe("killed");
+    expect(line(run, (await cw.run(["list"], { env: { NO_COLOR: "", FORCE_COLOR: "1" } })).stdout)).toContain("\x1b[33mkilled\x1b[0m");
     const bad = await cw.run(["list", "--status", "sleeping"]);
     expect(bad.code).toBe(2);
   });

@@ -1,9 +1,9 @@
 import { call } from "../../client/node-client";
-import { describeStatus, SESSION_STATUSES, type SessionStatusName } from "../../protocol/constants";
+import { SESSION_STATUSES, type SessionStatusName } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { onNode } from "../target";
-import { ago, termSize, dim, green, out, printJson, red, table, truncate, yellow } from "../output";
+import { dim, out, printJson, table, termSize, useColor } from "../output";
 
 export default defineCwCommand({
   name: "list",
@@ -29,15 +29,29 @@ export default defineCwCommand({
       return;
     }
     const width = Math.max(30, termSize().cols - 60);
-    const colour = (s: (typeof sessions)[number]) => {
-      const text = describeStatus(s);
-      if (s.status === "running") return green(text);
-      if (s.status === "completed" && s.exit_code === 0) return text;
-      return s.status === "killed" ? yellow(text) : red(text);
-    };
+    // One loop with no calls into our own functions per row: run once and cold, each function
+    // called per row would be JIT-compiled after a few dozen rows, work a short command never
+    // gets back (see table() in output.ts).
+    const paint = useColor();
     const now = Date.now();
     const rows: string[][] = [];
-    for (const s of sessions) rows.push([String(s.id), s.name ?? "-", truncate(s.prompt, width), colour(s), ago(s.created_at, now), s.tags.join(",")]);
+    for (const s of sessions) {
+      let status: string = s.status;
+      let code = s.status === "running" ? "32" : s.status === "killed" ? "33" : "31";
+      if (s.status === "completed") {
+        status = `completed (${s.exit_code ?? "?"})`;
+        if (s.exit_code === 0) code = "";
+      }
+      const secs = Math.max(0, Math.round((now - Date.parse(s.created_at)) / 1000));
+      rows.push([
+        String(s.id),
+        s.name ?? "-",
+        s.prompt.length <= width ? s.prompt : `${s.prompt.slice(0, width - 1)}…`,
+        paint && code ? `\x1b[${code}m${status}\x1b[0m` : status,
+        secs < 60 ? `${secs}s ago` : secs < 3600 ? `${Math.floor(secs / 60)}m ago` : secs < 86400 ? `${Math.floor(secs / 3600)}h ago` : `${Math.floor(secs / 86400)}d ago`,
+        s.tags.join(","),
+      ]);
+    }
     out(`${table(["ID", "NAME", "COMMAND", "STATUS", "AGE", "TAGS"], rows)}\n`);
   },
 });
