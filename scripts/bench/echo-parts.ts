@@ -1,8 +1,9 @@
 /**
  * `bun scripts/bench/echo-parts.ts`: where a keystroke's echo spends its time, part by part.
  *
- *   1. bun-pty alone: this process writes a key into a PTY (our binding of bun-pty, as the node
- *      uses it) running `stty raw -echo; exec cat` and waits for it to come back.
+ *   1. each PTY backend alone: this process writes a key into a PTY (bun-pty through our binding,
+ *      then Bun's own terminal, as the node uses them) running `stty raw -echo; exec cat` and
+ *      waits for it to come back.
  *   2. the node without `cw attach`: a protocol client in this process attaches to such a
  *      session on a real node and sends keys as data frames.
  *
@@ -13,7 +14,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
-import { Pty } from "../../src/node/pty/pty";
+import { type PtyBackend, spawnPty } from "../../src/node/pty/pty";
 import { ECHO_PROGRAM } from "./latency";
 import { Cw } from "./subjects";
 import { quantile } from "./util";
@@ -37,8 +38,8 @@ async function measure(send: (key: number) => Promise<void>): Promise<number[]> 
   return lat;
 }
 
-async function bunPtyAlone(): Promise<number[]> {
-  const pty = new Pty({ command: ECHO_PROGRAM, cwd: "/", env: { TERM: "xterm-256color", PATH: process.env.PATH ?? "/usr/bin:/bin" }, cols: 80, rows: 24 });
+async function ptyAlone(backend: PtyBackend): Promise<number[]> {
+  const pty = spawnPty({ command: ECHO_PROGRAM, cwd: "/", env: { TERM: "xterm-256color", PATH: process.env.PATH ?? "/usr/bin:/bin" }, cols: 80, rows: 24 }, backend);
   let waiting: { key: number; done: () => void } | undefined;
   pty.onData((chunk) => {
     if (waiting && chunk.includes(waiting.key)) waiting.done();
@@ -79,9 +80,10 @@ const bin = resolve(process.env.BENCH_CW || join(import.meta.dir, "../../dist/cw
 const root = mkdtempSync(join(os.tmpdir(), "cw-echo-parts-"));
 const cw = new Cw(bin, join(root, "home"));
 try {
-  report("bun-pty alone (in-process)", await bunPtyAlone());
+  report("bun-pty alone (in-process)", await ptyAlone("bun-pty"));
+  report("Bun terminal alone", await ptyAlone("bun"));
   cw.start();
-  report("protocol client → node", await throughNode(cw));
+  report(`protocol client → node (${process.env.BENCH_PTY || "bun-pty"})`, await throughNode(cw));
 } finally {
   cw.cleanup();
   rmSync(root, { recursive: true, force: true });

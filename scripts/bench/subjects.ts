@@ -36,8 +36,9 @@ export class Cw {
     this.paths = pathsFor(home);
   }
 
+  /** BENCH_PTY picks the node's terminal backend (CODEWIRE_PTY): bun-pty or bun. */
   env(): Record<string, string> {
-    return { ...baseEnv(), CODEWIRE_HOME: this.home };
+    return { ...baseEnv(), CODEWIRE_HOME: this.home, ...(process.env.BENCH_PTY ? { CODEWIRE_PTY: process.env.BENCH_PTY } : {}) };
   }
 
   cli(args: string[], timeoutMs = 30_000) {

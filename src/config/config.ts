@@ -12,6 +12,8 @@ const ConfigFile = z.object({
       listen: z.string().optional(),
       external_url: z.string().optional(),
       relay_url: z.string().optional(),
+      /** Where sessions' terminals come from: bun-pty (default) or Bun's own (see node/pty/pty.ts). */
+      pty: z.enum(["bun-pty", "bun"]).optional(),
     })
     .default({}),
   logs: z
@@ -35,6 +37,7 @@ export interface NodeConfig {
   relayUrl?: string;
   logMaxBytes: number;
   historyLines: number;
+  pty: "bun-pty" | "bun";
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +53,8 @@ export function loadConfig(path: string): NodeConfig {
   if (!parsed.success) throw new ConfigError(`${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const c = parsed.data;
   const env = process.env;
+  const ptyEnv = env.CODEWIRE_PTY;
+  if (ptyEnv && ptyEnv !== "bun-pty" && ptyEnv !== "bun") throw new ConfigError(`CODEWIRE_PTY=${ptyEnv}: use bun-pty or bun`);
   const logMib = env.CODEWIRE_LOG_MAX_MIB ? Number(env.CODEWIRE_LOG_MAX_MIB) : c.logs.max_mib;
   return {
     name: env.CODEWIRE_NODE_NAME || c.node.name || require("node:os").hostname(),
@@ -58,5 +63,6 @@ export function loadConfig(path: string): NodeConfig {
     relayUrl: env.CODEWIRE_RELAY_URL || c.node.relay_url,
     logMaxBytes: Math.max(64 * 1024, Math.floor((Number.isFinite(logMib) && logMib > 0 ? logMib : 64) * MiB)),
     historyLines: c.attach.history_lines,
+    pty: (ptyEnv as "bun-pty" | "bun" | undefined) || c.node.pty || "bun-pty",
   };
 }

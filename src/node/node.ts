@@ -2,6 +2,7 @@
  * `cw node`: assembles the daemon (data dir, lock, config, sessions, screen worker, socket) and
  * runs it until stopped.
  */
+import { effectiveBackend } from "./pty/pty";
 import { appendFileSync, chmodSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { loadConfig } from "../config/config";
 import { dataDir, pathsFor } from "../config/paths";
@@ -113,6 +114,8 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   };
   const server = listen(paths.socket, ctx);
   log(`node ${VERSION} listening on ${paths.socket} (pid ${process.pid})`);
+  const pty = effectiveBackend(config.pty);
+  log(`terminals: ${pty === "bun" ? "Bun's own PTY" : "bun-pty"}${pty !== config.pty ? ` (${config.pty} is not available in this Bun)` : ""}`);
   let remote: ReturnType<typeof listenWebSocket> | undefined;
   if (config.listen) {
     try {

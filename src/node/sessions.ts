@@ -9,7 +9,7 @@ import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
 import { nodeEnv, workingDir } from "./launch-env";
 import { loadRecords, nextIdFloor, saveNextId, saveRecords } from "./persistence";
-import { Pty, PtySpawnError } from "./pty/pty";
+import { type Pty, PtySpawnError, spawnPty } from "./pty/pty";
 import type { Screens } from "./screen/screens";
 import { Session, type SessionRecord } from "./session";
 
@@ -107,7 +107,7 @@ export class Sessions {
     };
     let pty: Pty;
     try {
-      pty = new Pty({ command: req.command, cwd: record.working_dir, env, cols: req.cols, rows: req.rows });
+      pty = spawnPty({ command: req.command, cwd: record.working_dir, env, cols: req.cols, rows: req.rows }, this.config.pty);
     } catch (e) {
       // Nothing ran: leave no empty session directory behind (the id stays used, never reused).
       rmSync(session.dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * decodes output to UTF-8 strings (losing raw bytes), reads 4 KiB at a time in a loop that
  * starves the event loop under heavy output, and polls idle terminals on an 8 ms timer (adding
  * up to 8 ms to every keystroke echo). Here output stays raw bytes and one shared poller
- * (pty-poller.ts) services every terminal.
+ * (poller.ts) services every terminal.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { ptyLibraryPath } from "./library";

@@ -1,109 +1,25 @@
 /**
  * A child process on a pseudo-terminal: spawn, raw-byte output, input, resize, signals, exit.
+ *
+ * Two backends give it: bun-pty (bun-pty.ts), the default, and Bun's own terminal
+ * (bun-terminal.ts), chosen with `[node] pty = "bun"` in config.toml or CODEWIRE_PTY=bun. Bun's
+ * is read by the event loop itself, where bun-pty's native threads fill a channel that has to be
+ * polled; `bun run bench` with BENCH_PTY=bun measures the difference.
  */
-import { addPollable, kick, removePollable, type Pollable } from "./poller";
-import { cstr, native, ptr, shellWord } from "./native";
+import { BunPty } from "./bun-pty";
+import { BunTerminalPty, bunTerminalAvailable } from "./bun-terminal";
+import type { Pty, PtySpawnOptions } from "./types";
 
-export interface PtySpawnOptions {
-  command: string[];
-  cwd: string;
-  env: Record<string, string>;
-  cols: number;
-  rows: number;
+export { type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
+
+export const PTY_BACKENDS = ["bun-pty", "bun"] as const;
+export type PtyBackend = (typeof PTY_BACKENDS)[number];
+
+/** The backend that will actually run: "bun" needs a Bun with Bun.Terminal (1.3.5 and later, not on Windows). */
+export function effectiveBackend(wanted: PtyBackend): PtyBackend {
+  return wanted === "bun" && !bunTerminalAvailable() ? "bun-pty" : wanted;
 }
 
-export interface PtyExit {
-  /** Exit status; null when it could not be determined (killed by a signal). */
-  exitCode: number | null;
-}
-
-export class PtySpawnError extends Error {}
-
-export class Pty implements Pollable {
-  readonly handle: number;
-  readonly pid: number;
-  private exited = false;
-  private dataListeners: ((chunk: Uint8Array) => void)[] = [];
-  private exitListeners: ((e: PtyExit) => void)[] = [];
-
-  constructor(opts: PtySpawnOptions) {
-    const lib = native();
-    const cmdline = opts.command.map(shellWord).join(" ");
-    const env = Object.entries(opts.env)
-      .map(([k, v]) => `${k}=${v}`)
-      .join("\0");
-    this.handle = lib.bun_pty_spawn(
-      cstr(cmdline),
-      cstr(opts.cwd),
-      cstr(env.length ? `${env}\0` : ""),
-      opts.cols,
-      opts.rows,
-    );
-    if (this.handle < 0) throw new PtySpawnError(`could not start ${opts.command[0]}`);
-    this.pid = lib.bun_pty_get_pid(this.handle);
-    addPollable(this);
-  }
-
-  onData(listener: (chunk: Uint8Array) => void): void {
-    this.dataListeners.push(listener);
-  }
-
-  received(chunk: Uint8Array): void {
-    for (const l of this.dataListeners) l(chunk);
-  }
-
-  onExit(listener: (e: PtyExit) => void): void {
-    this.exitListeners.push(listener);
-  }
-
-  get isExited(): boolean {
-    return this.exited;
-  }
-
-  write(data: Uint8Array | string): void {
-    if (this.exited) return;
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
-    if (bytes.length === 0) return;
-    native().bun_pty_write(this.handle, ptr(bytes), bytes.length);
-    kick();
-  }
-
-  resize(cols: number, rows: number): void {
-    if (this.exited) return;
-    native().bun_pty_resize(this.handle, Math.max(1, cols | 0), Math.max(1, rows | 0));
-  }
-
-  /** Signal the whole process group (the child is a session leader), falling back to the pid. */
-  signal(sig: NodeJS.Signals): void {
-    if (this.exited || this.pid <= 0) return;
-    try {
-      process.kill(-this.pid, sig);
-    } catch {
-      try {
-        process.kill(this.pid, sig);
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-
-  nativeEnded(): void {
-    this.exited = true;
-    removePollable(this);
-    const lib = native();
-    // The native wait-thread stores the exit status; it may trail the reader's end-of-file by a
-    // moment, so look again briefly before giving up.
-    let tries = 0;
-    const finish = () => {
-      const code = lib.bun_pty_get_exit_code(this.handle);
-      if (code < 0 && tries++ < 50) {
-        setTimeout(finish, 10);
-        return;
-      }
-      lib.bun_pty_close(this.handle);
-      const e = { exitCode: code < 0 ? null : code };
-      for (const l of this.exitListeners) l(e);
-    };
-    finish();
-  }
+export function spawnPty(opts: PtySpawnOptions, backend: PtyBackend = "bun-pty"): Pty {
+  return effectiveBackend(backend) === "bun" ? new BunTerminalPty(opts) : new BunPty(opts);
 }

@@ -1,0 +1,86 @@
+/**
+ * The bun-pty backend: a child on a PTY from bun-pty's native library. Its native side reads each
+ * PTY on threads of its own into a channel that poller.ts polls.
+ */
+import { addPollable, kick, removePollable, type Pollable } from "./poller";
+import { cstr, native, ptr, shellWord } from "./native";
+import { type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+
+export class BunPty implements Pty, Pollable {
+  readonly handle: number;
+  readonly pid: number;
+  private exited = false;
+  private dataListeners: ((chunk: Uint8Array) => void)[] = [];
+  private exitListeners: ((e: PtyExit) => void)[] = [];
+
+  constructor(opts: PtySpawnOptions) {
+    const lib = native();
+    const cmdline = opts.command.map(shellWord).join(" ");
+    const env = Object.entries(opts.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\0");
+    this.handle = lib.bun_pty_spawn(
+      cstr(cmdline),
+      cstr(opts.cwd),
+      cstr(env.length ? `${env}\0` : ""),
+      opts.cols,
+      opts.rows,
+    );
+    if (this.handle < 0) throw new PtySpawnError(`could not start ${opts.command[0]}`);
+    this.pid = lib.bun_pty_get_pid(this.handle);
+    addPollable(this);
+  }
+
+  onData(listener: (chunk: Uint8Array) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  received(chunk: Uint8Array): void {
+    for (const l of this.dataListeners) l(chunk);
+  }
+
+  onExit(listener: (e: PtyExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  get isExited(): boolean {
+    return this.exited;
+  }
+
+  write(data: Uint8Array | string): void {
+    if (this.exited) return;
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
+    if (bytes.length === 0) return;
+    native().bun_pty_write(this.handle, ptr(bytes), bytes.length);
+    kick();
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.exited) return;
+    native().bun_pty_resize(this.handle, Math.max(1, cols | 0), Math.max(1, rows | 0));
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (!this.exited) signalGroup(this.pid, sig);
+  }
+
+  nativeEnded(): void {
+    this.exited = true;
+    removePollable(this);
+    const lib = native();
+    // The native wait-thread stores the exit status; it may trail the reader's end-of-file by a
+    // moment, so look again briefly before giving up.
+    let tries = 0;
+    const finish = () => {
+      const code = lib.bun_pty_get_exit_code(this.handle);
+      if (code < 0 && tries++ < 50) {
+        setTimeout(finish, 10);
+        return;
+      }
+      lib.bun_pty_close(this.handle);
+      const e = { exitCode: code < 0 ? null : code };
+      for (const l of this.exitListeners) l(e);
+    };
+    finish();
+  }
+}
