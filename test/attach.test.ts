@@ -104,6 +104,49 @@ describe("attach through tmux", () => {
   });
 });
 
+describe("attach ends cleanly when its terminal or process goes", () => {
+  /** The pid of the `cw attach` running in the tmux pane. */
+  async function attachPid(): Promise<number> {
+    const pane = Number((await tmux.cmd("display", "-p", "-t", "t", "#{pane_pid}")).trim());
+    return waitFor(() => {
+      const p = Bun.spawnSync(["pgrep", "-P", String(pane), "-f", "attach"]);
+      const pid = Number(p.stdout.toString().trim().split("\n")[0]);
+      return pid > 0 ? pid : undefined;
+    }, "the attach process");
+  }
+  const gone = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+
+  test("SIGTERM detaches: the session keeps running, the terminal is given back", async () => {
+    const id = await cw.launch(["bash", "--norc", "--noprofile"], ["sig1"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach sig1`, cw.env);
+    await waitFor(async () => (await cw.session(id)).attached_count === 1, "the attach");
+    process.kill(await attachPid(), "SIGTERM");
+    await tmux.waitScreen((s) => /\[exit \d+\]/.test(s), "attach to exit");
+    await waitFor(async () => (await cw.session(id)).attached_count === 0, "the node to count the client gone");
+    expect((await cw.session(id)).status).toBe("running");
+  });
+
+  test("the terminal closing ends the attach; the session keeps running", async () => {
+    const id = await cw.launch(["bash", "--norc", "--noprofile"], ["hup1"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach hup1`, cw.env);
+    await waitFor(async () => (await cw.session(id)).attached_count === 1, "the attach");
+    const pid = await attachPid();
+    await tmux.kill();
+    await waitFor(() => gone(pid), "the attach process to end");
+    await waitFor(async () => (await cw.session(id)).attached_count === 0, "the node to count the client gone");
+    expect((await cw.session(id)).status).toBe("running");
+  });
+});
+
 describe("terminal queries", () => {
   test("while nobody is attached the node answers cursor-position and device-attribute queries", async () => {
     const id = await cw.launch([
