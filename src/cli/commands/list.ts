@@ -3,7 +3,8 @@ import { SESSION_STATUSES, type SessionStatusName } from "../../protocol/constan
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { onNode } from "../target";
-import { dim, out, printJson, table, termSize, useColor } from "../output";
+import { dim, out, printJson, termSize, useColor } from "../output";
+import { sessionTable } from "../session-table";
 
 export default defineCwCommand({
   name: "list",
@@ -28,30 +29,6 @@ export default defineCwCommand({
       out(dim("no sessions — start one with: cw launch -- <command>\n"));
       return;
     }
-    const width = Math.max(30, termSize().cols - 60);
-    // One loop with no calls into our own functions per row: run once and cold, each function
-    // called per row would be JIT-compiled after a few dozen rows, work a short command never
-    // gets back (see table() in output.ts).
-    const paint = useColor();
-    const now = Date.now();
-    const rows: string[][] = [];
-    for (const s of sessions) {
-      let status: string = s.status;
-      let code = s.status === "running" ? "32" : s.status === "killed" ? "33" : "31";
-      if (s.status === "completed") {
-        status = `completed (${s.exit_code ?? "?"})`;
-        if (s.exit_code === 0) code = "";
-      }
-      const secs = Math.max(0, Math.round((now - Date.parse(s.created_at)) / 1000));
-      rows.push([
-        String(s.id),
-        s.name ?? "-",
-        s.prompt.length <= width ? s.prompt : `${s.prompt.slice(0, width - 1)}…`,
-        paint && code ? `\x1b[${code}m${status}\x1b[0m` : status,
-        secs < 60 ? `${secs}s ago` : secs < 3600 ? `${Math.floor(secs / 60)}m ago` : secs < 86400 ? `${Math.floor(secs / 3600)}h ago` : `${Math.floor(secs / 86400)}d ago`,
-        s.tags.join(","),
-      ]);
-    }
-    out(`${table(["ID", "NAME", "COMMAND", "STATUS", "AGE", "TAGS"], rows)}\n`);
+    out(sessionTable(sessions, { width: Math.max(30, termSize().cols - 60), colour: useColor(), now: Date.now() }));
   },
 });

@@ -1,0 +1,54 @@
+/** The table `cw list` prints (src/cli/session-table.ts), checked cell by cell. */
+import { expect, test } from "bun:test";
+import type { SessionInfo } from "../src/protocol";
+import { sessionTable } from "../src/cli/session-table";
+
+const now = Date.parse("2026-11-22T12:00:00Z");
+function session(over: Partial<SessionInfo>): SessionInfo {
+  return {
+    id: 1, name: null, prompt: "sleep 1", command: ["sleep", "1"], working_dir: "/", tags: [], status: "running", exit_code: null, pid: 10,
+    created_at: "2026-11-22T11:59:50Z", completed_at: null, duration_ms: 0, output_bytes: 0, last_output_at: null, attached_count: 0, cols: 80, rows: 24,
+    ...over,
+  } as SessionInfo;
+}
+
+test("columns line up; an empty TAGS cell leaves no trailing spaces; long commands are cut", () => {
+  const text = sessionTable(
+    [
+      session({ id: 7, name: "builder", prompt: "make all", tags: ["ci", "x"], created_at: "2026-11-22T11:58:00Z" }),
+      session({ id: 12, prompt: "a".repeat(50), status: "completed", exit_code: 0, created_at: "2026-11-22T09:00:00Z" }),
+      session({ id: 3, prompt: "false", status: "completed", exit_code: 1, created_at: "2026-11-19T12:00:00Z" }),
+    ],
+    { width: 30, colour: false, now },
+  );
+  expect(text.endsWith("\n")).toBe(true);
+  expect(text.split("\n").slice(0, -1)).toEqual([
+    "ID  NAME     COMMAND                         STATUS         AGE     TAGS",
+    "7   builder  make all                        running        2m ago  ci,x",
+    `12  -        ${"a".repeat(29)}…  completed (0)  3h ago`,
+    "3   -        false                           completed (1)  3d ago",
+  ]);
+});
+
+test("colours: green running, red a failure or a lost session, yellow killed, none for a clean exit; bold header", () => {
+  const text = sessionTable(
+    [
+      session({ id: 1 }),
+      session({ id: 2, status: "completed", exit_code: 2 }),
+      session({ id: 3, status: "killed" }),
+      session({ id: 4, status: "completed", exit_code: 0 }),
+      session({ id: 5, status: "lost" }),
+    ],
+    { width: 30, colour: true, now },
+  );
+  const rows = text.split("\n");
+  expect(rows[0]).toStartWith("\x1b[1mID\x1b[0m");
+  expect(rows[1]).toContain("\x1b[32mrunning\x1b[0m");
+  expect(rows[2]).toContain("\x1b[31mcompleted (2)\x1b[0m");
+  expect(rows[3]).toContain("\x1b[33mkilled\x1b[0m");
+  expect(rows[4]).not.toContain("\x1b[");
+  expect(rows[5]).toContain("\x1b[31mlost\x1b[0m");
+  // The colour codes do not count as width: the AGE column starts at the same place in every row.
+  const plain = rows.slice(1, 6).map((r) => r.replace(/\x1b\[[0-9;]*m/g, ""));
+  expect(new Set(plain.map((r) => r.indexOf("s ago") - 2)).size).toBe(1);
+});
