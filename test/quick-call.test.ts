@@ -87,6 +87,19 @@ describe("quickCall", () => {
     expect(() => quickCall(sock, { type: "ListSessions" })).toThrow(/closed the connection without answering/);
   });
 
+  test("a connection dropped before the node read it: a clear error, not a raw errno", async () => {
+    const sock = await peer("reset");
+    let caught: unknown;
+    try {
+      quickCall(sock, { type: "ListSessions" });
+    } catch (e) {
+      caught = e;
+    }
+    // Reset, or closed in order: the kernel decides which the client sees.
+    expect(caught instanceof NodeUnavailableError || caught instanceof NodeError).toBe(true);
+    expect((caught as Error).message).toMatch(/broke before it answered|closed the connection without answering/);
+  });
+
   test("a broken frame is refused", async () => {
     const sock = await peer("garbage");
     expect(() => quickCall(sock, { type: "ListSessions" })).toThrow(FrameError);

@@ -7,7 +7,7 @@
 import type { Reply, RequestInput, RequestType } from "../protocol";
 import { controlFrame, FrameReader } from "../protocol/frame";
 import { PROTOCOL_VERSION } from "../protocol/version";
-import { BlockingUnixSocket, SocketTimeout, SocketUnreachable } from "../sys/unix-socket";
+import { BlockingUnixSocket, SocketBroken, SocketTimeout, SocketUnreachable } from "../sys/unix-socket";
 import { checkReply } from "./connection";
 import { NodeError, NodeUnavailableError } from "./errors";
 
@@ -41,6 +41,9 @@ export function quickCall<T extends RequestType>(socketPath: string, req: Reques
   } catch (e) {
     if (e instanceof SocketTimeout) {
       throw new NodeUnavailableError(`the node did not answer within ${timeoutMs / 1000}s`, "see node.log in the data directory; `cw stop && cw start` restarts the node");
+    }
+    if (e instanceof SocketBroken) {
+      throw new NodeUnavailableError("the connection to the node broke before it answered", "try again; if it keeps happening, see node.log in the data directory");
     }
     throw e;
   } finally {
