@@ -5,6 +5,10 @@ import { z } from "zod";
 
 const MiB = 1024 * 1024;
 
+/** Where sessions' terminals come from: bun-pty (default) or Bun's own (see node/pty/pty.ts). */
+export const PTY_BACKENDS = ["bun-pty", "bun"] as const;
+export type PtyBackend = (typeof PTY_BACKENDS)[number];
+
 const ConfigFile = z.object({
   node: z
     .object({
@@ -12,8 +16,7 @@ const ConfigFile = z.object({
       listen: z.string().optional(),
       external_url: z.string().optional(),
       relay_url: z.string().optional(),
-      /** Where sessions' terminals come from: bun-pty (default) or Bun's own (see node/pty/pty.ts). */
-      pty: z.enum(["bun-pty", "bun"]).optional(),
+      pty: z.enum(PTY_BACKENDS).optional(),
     })
     .default({}),
   logs: z
@@ -37,7 +40,7 @@ export interface NodeConfig {
   relayUrl?: string;
   logMaxBytes: number;
   historyLines: number;
-  pty: "bun-pty" | "bun";
+  pty: PtyBackend;
 }
 
 export class ConfigError extends Error {}
@@ -54,7 +57,7 @@ export function loadConfig(path: string): NodeConfig {
   const c = parsed.data;
   const env = process.env;
   const ptyEnv = env.CODEWIRE_PTY;
-  if (ptyEnv && ptyEnv !== "bun-pty" && ptyEnv !== "bun") throw new ConfigError(`CODEWIRE_PTY=${ptyEnv}: use bun-pty or bun`);
+  if (ptyEnv && !(PTY_BACKENDS as readonly string[]).includes(ptyEnv)) throw new ConfigError(`CODEWIRE_PTY=${ptyEnv}: use ${PTY_BACKENDS.join(" or ")}`);
   const logMib = env.CODEWIRE_LOG_MAX_MIB ? Number(env.CODEWIRE_LOG_MAX_MIB) : c.logs.max_mib;
   return {
     name: env.CODEWIRE_NODE_NAME || c.node.name || require("node:os").hostname(),
@@ -63,6 +66,6 @@ export function loadConfig(path: string): NodeConfig {
     relayUrl: env.CODEWIRE_RELAY_URL || c.node.relay_url,
     logMaxBytes: Math.max(64 * 1024, Math.floor((Number.isFinite(logMib) && logMib > 0 ? logMib : 64) * MiB)),
     historyLines: c.attach.history_lines,
-    pty: (ptyEnv as "bun-pty" | "bun" | undefined) || c.node.pty || "bun-pty",
+    pty: (ptyEnv as PtyBackend | undefined) || c.node.pty || "bun-pty",
   };
 }

@@ -8,12 +8,12 @@
  */
 import { BunPty } from "./bun-pty";
 import { BunTerminalPty, bunTerminalAvailable } from "./bun-terminal";
+import type { PtyBackend } from "../../config/config";
 import type { Pty, PtySpawnOptions } from "./types";
 
 export { type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
-export const PTY_BACKENDS = ["bun-pty", "bun"] as const;
-export type PtyBackend = (typeof PTY_BACKENDS)[number];
+export type { PtyBackend } from "../../config/config";
 
 /** The backend that will actually run: "bun" needs a Bun with Bun.Terminal (1.3.5 and later, not on Windows). */
 export function effectiveBackend(wanted: PtyBackend): PtyBackend {
