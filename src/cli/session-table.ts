@@ -6,6 +6,8 @@
  * called per row, or a loop that turns over every cell (as table() in output.ts does), after a few
  * hundred turns, on threads it starts for that, for work a short command never gets back. With
  * 100 sessions that was 7 compiles, then 1 (table), now none: `cw list` 8.5 → 7.5 ms.
+ * So the status text and colour (describeStatus, green/red/yellow) and the age (ago() in
+ * output.ts) are written out inline here rather than called per row; change them together.
  */
 import type { SessionInfo } from "../protocol";
 

@@ -13,13 +13,27 @@ const LIBC_NAMES =
     ? ["libSystem.B.dylib"]
     : ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`, "libc.so"];
 
-const SYMBOLS = {
-  isatty: { args: [FFIType.i32], returns: FFIType.i32 },
-  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-  ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
-  sched_yield: { args: [], returns: FFIType.i32 },
-  [process.platform === "darwin" ? "__error" : "__errno_location"]: { args: [], returns: FFIType.ptr },
-} as const;
+const ERRNO_SYMBOL = process.platform === "darwin" ? "__error" : "__errno_location";
+
+type Fn = (...a: unknown[]) => unknown;
+
+/**
+ * Opens libc with `symbols` (plus errno's location), trying each name the C library goes by;
+ * null where none opens. A caller opens only the symbols it needs: each one costs a little at
+ * start-up.
+ */
+export function openLibc(symbols: Record<string, { args: FFIType[]; returns: FFIType }>): { fn: Record<string, Fn>; errno(): number } | null {
+  for (const name of LIBC_NAMES) {
+    try {
+      const fn = dlopen(name, { ...symbols, [ERRNO_SYMBOL]: { args: [], returns: FFIType.ptr } }).symbols as unknown as Record<string, Fn>;
+      const errnoPtr = fn[ERRNO_SYMBOL]!;
+      return { fn, errno: () => read.i32(errnoPtr() as never, 0) };
+    } catch {
+      /* try the next name */
+    }
+  }
+  return null;
+}
 
 type Libc = {
   isatty(fd: number): number;
@@ -34,23 +48,19 @@ let cached: Libc | null | undefined;
 /** libc, or null where it cannot be opened (callers then fall back to Node's APIs). */
 export function libc(): Libc | null {
   if (cached !== undefined) return cached;
-  cached = null;
-  for (const name of LIBC_NAMES) {
-    try {
-      const s = dlopen(name, SYMBOLS).symbols as unknown as Record<string, (...a: unknown[]) => unknown>;
-      const errnoPtr = (s.__error ?? s.__errno_location)!;
-      cached = {
-        isatty: (fd) => s.isatty!(fd) as number,
-        write: (fd, buf, len) => s.write!(fd, buf, len) as number | bigint,
-        ioctl: (fd, request, arg) => s.ioctl!(fd, request, arg) as number,
-        sched_yield: () => s.sched_yield!() as number,
-        errno: () => read.i32(errnoPtr() as never, 0),
-      };
-      break;
-    } catch {
-      /* try the next name */
-    }
-  }
+  const c = openLibc({
+    isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+    write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+    sched_yield: { args: [], returns: FFIType.i32 },
+  });
+  cached = c && {
+    isatty: (fd) => c.fn.isatty!(fd) as number,
+    write: (fd, buf, len) => c.fn.write!(fd, buf, len) as number | bigint,
+    ioctl: (fd, request, arg) => c.fn.ioctl!(fd, request, arg) as number,
+    sched_yield: () => c.fn.sched_yield!() as number,
+    errno: c.errno,
+  };
   return cached;
 }
 

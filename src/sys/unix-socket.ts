@@ -4,10 +4,11 @@
  * Why not Bun.connect: a short command such as `cw list` runs its code once, cold, and the
  * event-loop path (socket context, promises, frame callbacks) cost a compiled binary ~1.7 ms
  * from connect to reply against ~1.0 ms for socket/connect/write/read here, most of which is the
- * node's own answer. Opened on first use and separately from sys/libc.ts, so commands that
+ * node's own answer. Opened on first use and apart from libc() in sys/libc.ts, so commands that
  * only print do not pay for these symbols.
  */
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { FFIType, ptr } from "bun:ffi";
+import { EAGAIN, EINTR, openLibc } from "./libc";
 
 const darwin = process.platform === "darwin";
 const AF_UNIX = 1;
@@ -16,8 +17,6 @@ const SOCK_CLOEXEC = darwin ? 0 : 0o2000000;
 const SOL_SOCKET = darwin ? 0xffff : 1;
 const SO_RCVTIMEO = darwin ? 0x1006 : 20;
 const SO_SNDTIMEO = darwin ? 0x1005 : 21;
-const EINTR = 4;
-const EAGAIN = darwin ? 35 : 11;
 /** sockaddr_un: sun_path holds 104 bytes on macOS, 108 on Linux, both NUL-terminated. */
 const SUN_PATH_MAX = darwin ? 104 : 108;
 
@@ -35,34 +34,23 @@ let cached: Fns | null | undefined;
 
 function fns(): Fns | null {
   if (cached !== undefined) return cached;
-  cached = null;
-  const names = darwin ? ["libSystem.B.dylib"] : ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`, "libc.so"];
-  for (const name of names) {
-    try {
-      const s = dlopen(name, {
-        socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-        connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-        setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-        read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-        write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-        close: { args: [FFIType.i32], returns: FFIType.i32 },
-        [darwin ? "__error" : "__errno_location"]: { args: [], returns: FFIType.ptr },
-      }).symbols as unknown as Record<string, (...a: unknown[]) => unknown>;
-      const errnoPtr = (s.__error ?? s.__errno_location)!;
-      cached = {
-        socket: (d, t, p) => s.socket!(d, t, p) as number,
-        connect: (fd, addr, len) => s.connect!(fd, addr, len) as number,
-        setsockopt: (fd, level, opt, value, len) => s.setsockopt!(fd, level, opt, value, len) as number,
-        read: (fd, buf, len) => s.read!(fd, buf, len) as number | bigint,
-        write: (fd, buf, len) => s.write!(fd, buf, len) as number | bigint,
-        close: (fd) => s.close!(fd) as number,
-        errno: () => read.i32(errnoPtr() as never, 0),
-      };
-      break;
-    } catch {
-      /* try the next name */
-    }
-  }
+  const c = openLibc({
+    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
+  });
+  cached = c && {
+    socket: (d, t, p) => c.fn.socket!(d, t, p) as number,
+    connect: (fd, addr, len) => c.fn.connect!(fd, addr, len) as number,
+    setsockopt: (fd, level, opt, value, len) => c.fn.setsockopt!(fd, level, opt, value, len) as number,
+    read: (fd, buf, len) => c.fn.read!(fd, buf, len) as number | bigint,
+    write: (fd, buf, len) => c.fn.write!(fd, buf, len) as number | bigint,
+    close: (fd) => c.fn.close!(fd) as number,
+    errno: c.errno,
+  };
   return cached;
 }
 
