@@ -2,7 +2,8 @@
  * `bun run bench`: cw against tmux and a bare PTY on this machine, in one run.
  *
  *   1. output throughput, detached and with a client attached
- *   2. keystroke echo latency through an attached client (p50, p99)
+ *   2. keystroke echo latency through an attached client (p50, p99), with a "bun floor": a
+ *      bare-bones relay and client in Bun (floor-relay.ts, floor-attach.ts) as the runtime's share
  *   3. listing 100 sessions (`cw list` vs `tmux ls`)
  *   4. resident memory per idle session (cw node vs tmux server)
  *
@@ -197,6 +198,16 @@ const latency: Record<string, LatencyResult | undefined> = {};
 /** Burst (5-30 ms between keys, one target at a time): for information. */
 const burst: Record<string, LatencyResult | undefined> = {};
 
+/** The "bun floor" target: floor-relay.ts and floor-attach.ts, a bare-bones relay and client in Bun. */
+const FLOOR = "bun floor";
+
+async function startFloor(socket: string) {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "floor-relay.ts"), socket], { stdout: "pipe", stderr: "inherit" });
+  const first = await proc.stdout.getReader().read();
+  if (!new TextDecoder().decode(first.value).includes("ready")) throw new Error("floor-relay.ts did not start");
+  return { proc, socket };
+}
+
 async function latencySuite() {
   if (!nodePidA || !alive(nodePidA)) nodePidA = cwA.start();
   try {
@@ -208,8 +219,10 @@ async function latencySuite() {
     say(`  ${name}: p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}, max ${fmtMs(r.max)}${r.timeouts ? `, ${r.timeouts} lost` : ""}`);
   tmuxA.cmd(["new-session", "-d", "-s", "echo", ECHO_PROGRAM.map((a) => `'${a}'`).join(" ")]);
   const s = await cwA.launch(ECHO_PROGRAM);
+  const floor = await startFloor(join(root, "floor.sock"));
   const targets: EchoTarget[] = [
     { name: "bare", cmd: ECHO_PROGRAM, env: {}, paints: false },
+    { name: FLOOR, cmd: [process.execPath, join(import.meta.dir, "floor-attach.ts"), floor.socket], env: {}, paints: true },
     { name: "tmux", cmd: [...tmuxA.base(), "attach", "-t", "echo"], env: {}, paints: true },
     { name: "cw", cmd: [cwA.bin, "attach", String(s.id)], env: cwA.env(), paints: true },
   ];
@@ -230,6 +243,7 @@ async function latencySuite() {
       }
     }
   } finally {
+    floor.proc.kill("SIGKILL");
     tmuxA.cmd(["kill-session", "-t", "echo"]);
     if (alive(nodePidA)) cwA.cli(["kill", String(s.id)]);
   }
@@ -346,6 +360,12 @@ function printReport(rs: Row[]) {
   ]);
   console.log();
   console.log(table(["metric", "cw", "tmux", "bare PTY", "cw/tmux", "cw/bare", "target", "result"], body));
+  const floor = latency[FLOOR];
+  if (floor)
+    console.log(
+      `\n  ${FLOOR} (typing): p50 ${fmtMs(floor.p50)}, p99 ${fmtMs(floor.p99)}: a bare-bones relay and attach client in Bun ` +
+        `(raw bytes, no frames, log or screen; scripts/bench/floor-*.ts), what the runtime alone costs here.`,
+    );
 
   const notes: string[] = [];
   const raw = throughput["cw raw attach"];
