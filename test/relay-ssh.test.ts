@@ -104,7 +104,8 @@ describe("logging in", () => {
   test("a command runs as a session on the node: its output, its exit code", async () => {
     const r = await ssh([...withKey(key), "dev-1@127.0.0.1", "echo out-$((20+1)); echo err-line >&2; exit 3"]);
     expect(r.stdout).toContain("out-21");
-    expect(r.stdout).toContain("err-line"); // a PTY has one output stream
+    expect(r.stdout).toContain("err-line"); // a session has one output stream
+    expect(r.stdout).not.toContain("\r"); // no terminal: no CR before each LF
     expect(r.code).toBe(3);
     const s = (await sshSessions()).find((x) => x.command.at(-1)?.includes("out-$((20+1))"));
     expect(s).toMatchObject({ status: "completed", exit_code: 3, command: ["sh", "-c", "echo out-$((20+1)); echo err-line >&2; exit 3"] });
@@ -115,7 +116,8 @@ describe("logging in", () => {
     const r = await ssh([...withKey(key, ["-o", "SendEnv=LC_CW_TEST CW_NOT_PASSED"]), "dev-1@127.0.0.1", 'echo "[$LC_CW_TEST|$CW_NOT_PASSED|$TERM]"'], {
       env: { LC_CW_TEST: "passed", CW_NOT_PASSED: "leaked" },
     });
-    expect(r.stdout).toContain("[passed||xterm-256color]");
+    // No -t: no terminal, so no TERM either (as sshd does); with -t the client's TERM is the session's.
+    expect(r.stdout).toContain("[passed||]");
   });
 
   test("input reaches the command, and the end of input ends it", async () => {
@@ -124,6 +126,13 @@ describe("logging in", () => {
     expect(r.stdout).toContain("got-one");
     expect(r.stdout).toContain("got-two");
     expect(r.stdout).toContain("done");
+  });
+
+  test("without -t a command has pipes: input comes back once, byte for byte (ssh relay cat)", async () => {
+    const data = "line one\r\nline two\n\u0004 not an end\n\u0003 nor an interrupt\nno newline at the end";
+    const r = await ssh([...withKey(key), "dev-1@127.0.0.1", "[ -t 0 ] || [ -t 1 ] || cat"], { stdin: data });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(data);
   });
 
   test("a key not in authorized_keys is refused, and nothing runs", async () => {

@@ -70,7 +70,7 @@ function rootHelp(): string {
 }
 
 export function commandHelp(cmd: AnyCommand): string {
-  const args = Object.entries(cmd.args as Record<string, { type?: string; alias?: string | string[]; description?: string; default?: unknown; valueHint?: string; required?: boolean }>);
+  const args = Object.entries(cmd.args as Record<string, { type?: string; alias?: string | string[]; description?: string; negativeDescription?: string; default?: unknown; valueHint?: string; required?: boolean }>);
   const positional = args.filter(([, a]) => a.type === "positional");
   const options = args.filter(([, a]) => a.type !== "positional");
   const usage = cmd.usage ?? `cw ${cmd.name}${options.length ? " [options]" : ""}${positional.map(([n, a]) => (a.required === false ? ` [${n}]` : ` <${n}>`)).join("")}`;
@@ -79,7 +79,12 @@ export function commandHelp(cmd: AnyCommand): string {
     const value = a.type === "string" || a.type === "enum" ? ` <${a.valueHint ?? n}>` : "";
     return [...aliases, `--${n}`].join(", ") + value;
   };
-  const rows = options.map((o) => [flag(o), `${o[1].description ?? ""}${o[1].default !== undefined && o[1].default !== false ? dim(` (default: ${o[1].default})`) : ""}`]);
+  const rows = options.map((o) =>
+    // A switch that is on by default is offered as the flag that turns it off.
+    o[1].type === "boolean" && o[1].default === true && o[1].negativeDescription
+      ? [`--no-${o[0]}`, o[1].negativeDescription]
+      : [flag(o), `${o[1].description ?? ""}${o[1].default !== undefined && o[1].default !== false ? dim(` (default: ${o[1].default})`) : ""}`],
+  );
   rows.push(["-h, --help", "Show this help"]);
   const w = Math.max(...rows.map((r) => r[0]!.length), ...positional.map(([n]) => n.length));
   return [

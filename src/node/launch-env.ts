@@ -11,8 +11,10 @@ export function workingDir(requested: string | undefined): string {
 }
 
 /** The node's own environment (for sessions of remote clients), minus what names a session. */
-export function nodeEnv(): Record<string, string> {
+export function nodeEnv(terminal = true): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "CW_SESSION_ID" && k !== "CW_SESSION_NAME") env[k] = v;
+  // The terminal the node was started from is not the session's, and a program on pipes has none.
+  if (!terminal) delete env.TERM;
   return env;
 }

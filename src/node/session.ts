@@ -61,6 +61,11 @@ export class Session {
   get running() {
     return this.record.status === "running";
   }
+  /** On a terminal (the default), not on pipes. */
+  get onTerminal(): boolean {
+    return this.pty?.terminal ?? true;
+  }
+
   get offset() {
     return this.log.end;
   }
@@ -100,8 +105,9 @@ export class Session {
     this.record.pid = pty.pid;
     const screens = this.screens;
     screens.open(this.id, this.record.cols, this.record.rows, (n) => this.log.tail(n), (answer) => {
-      // The emulator answers terminal queries only while no real terminal is attached.
-      if (this.attached === 0) pty.write(answer);
+      // The emulator answers terminal queries only while no real terminal is attached, and
+      // never into pipes, where an answer would become the program's input.
+      if (this.attached === 0 && pty.terminal) pty.write(answer);
     });
     pty.onData((chunk) => this.output(chunk));
     pty.onExit(({ exitCode }) => this.exited(exitCode));
@@ -139,6 +145,11 @@ export class Session {
 
   write(bytes: Uint8Array | string): void {
     this.pty?.write(bytes);
+  }
+
+  /** The client's input has ended. */
+  endInput(): void {
+    this.pty?.endInput();
   }
 
   resize(cols: number, rows: number): void {

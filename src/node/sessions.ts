@@ -9,6 +9,7 @@ import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
 import { nodeEnv, workingDir } from "./launch-env";
 import { loadRecords, nextIdFloor, saveNextId, saveRecords } from "./persistence";
+import { PipeProcess } from "./pty/pipes";
 import { type Pty, PtySpawnError, spawnPty } from "./pty/pty";
 import type { Screens } from "./screen/screens";
 import { Session, type SessionRecord } from "./session";
@@ -99,15 +100,17 @@ export class Sessions {
     };
     const session = this.make(record);
     const env: Record<string, string> = {
-      ...(req.env_from === "node" ? nodeEnv() : {}),
+      ...(req.env_from === "node" ? nodeEnv(req.terminal) : {}),
       ...req.env,
-      TERM: req.env.TERM && req.env.TERM !== "dumb" ? req.env.TERM : "xterm-256color",
+      // A program on pipes keeps what it was given: no TERM claims a terminal it does not have.
+      ...(req.terminal ? { TERM: req.env.TERM && req.env.TERM !== "dumb" ? req.env.TERM : "xterm-256color" } : {}),
       CW_SESSION_ID: String(id),
       CW_SESSION_NAME: req.name ?? "",
     };
     let pty: Pty;
     try {
-      pty = spawnPty({ command: req.command, cwd: record.working_dir, env, cols: req.cols, rows: req.rows }, this.config.pty);
+      const spawn = { command: req.command, cwd: record.working_dir, env, cols: req.cols, rows: req.rows };
+      pty = req.terminal ? spawnPty(spawn, this.config.pty) : new PipeProcess(spawn);
     } catch (e) {
       // Nothing ran: leave no empty session directory behind (the id stays used, never reused).
       rmSync(session.dir, { recursive: true, force: true });

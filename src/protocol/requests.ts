@@ -35,6 +35,11 @@ export const Launch = z.object({
    * nothing on the node's machine).
    */
   env_from: z.enum(["caller", "node"]).default("caller"),
+  /**
+   * false: the program gets pipes instead of a terminal (as `ssh host cmd` without -t): output
+   * byte for byte, no echo of input, and EndInput is a real end of file.
+   */
+  terminal: z.boolean().default(true),
   ...Size,
 });
 
@@ -49,6 +54,8 @@ export const Attach = z.object({
 /** Sent by an attached client on the same connection. */
 export const Resize = z.object({ type: z.literal("Resize"), ...Size });
 export const Detach = z.object({ type: z.literal("Detach") });
+/** Sent by an attached client: its input has ended (end of file on pipes, ^D on a terminal). */
+export const EndInput = z.object({ type: z.literal("EndInput") });
 
 export const Kill = z.object({ type: z.literal("Kill"), ...base, id: SessionRef, signal: z.enum(["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP"]).default("SIGTERM") });
 export const KillAll = z.object({ type: z.literal("KillAll"), ...base });
@@ -70,6 +77,8 @@ export const SendInput = z.object({
   /** Text to type; base64 in `data_b64` for arbitrary bytes. */
   data: z.string().optional(),
   data_b64: z.string().optional(),
+  /** Press Enter after the data: a carriage return on a terminal, a newline on pipes. */
+  enter: z.boolean().default(false),
 });
 
 export const GetStatus = z.object({
@@ -140,5 +149,5 @@ export type RequestOf<T extends RequestType> = Extract<Request, { type: T }>;
 export type RequestInput<T extends RequestType> = Extract<z.input<typeof Request>, { type: T }>;
 export const REQUEST_TYPES = Request.options.map((o) => o.shape.type.value) as RequestType[];
 
-export const AttachControl = z.discriminatedUnion("type", [Resize, Detach]);
+export const AttachControl = z.discriminatedUnion("type", [Resize, Detach, EndInput]);
 export type AttachControl = z.infer<typeof AttachControl>;

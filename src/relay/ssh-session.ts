@@ -22,7 +22,6 @@ const ACCEPT_ENV = /^(LANG|LC_[A-Z_]+)$/;
 const DETACH_GRACE_MS = 2_000;
 const DEFAULT_TERM = "xterm-256color";
 const LOGIN_SHELL = ["sh", "-c", 'exec "${SHELL:-/bin/sh}" -l'];
-const EOT = new Uint8Array([4]);
 
 type Deps = Pick<SshGatewayOptions, "hub" | "log">;
 
@@ -111,7 +110,18 @@ export function handleSession(session: Session, user: string, peer: string, deps
 async function runNew(io: ChannelIO, node: string, command: string[], term: Term, deps: Deps, peer: string, what: string) {
   const { hub, log } = deps;
   const launched = expect(
-    await ask(hub, node, { type: "Launch", command, env_from: "node", env: { ...term.env, TERM: term.term }, tags: ["ssh"], cols: term.cols, rows: term.rows }),
+    // Without a PTY request the program gets pipes, as sshd gives it: its output arrives byte for
+    // byte (no CR before each LF), input is not echoed, and the end of input is end of file.
+    await ask(hub, node, {
+      type: "Launch",
+      command,
+      env_from: "node",
+      env: { ...term.env, ...(term.pty ? { TERM: term.term } : {}) },
+      terminal: term.pty,
+      tags: ["ssh"],
+      cols: term.cols,
+      rows: term.rows,
+    }),
     "Launched",
   );
   const id = launched.session.id;
@@ -134,10 +144,12 @@ async function runNew(io: ChannelIO, node: string, command: string[], term: Term
   });
 
   let attached = false;
-  const early: Uint8Array[] = [];
-  const toSession = (b: Uint8Array) => (attached ? input.sendData(b) : early.push(b));
-  // Without a terminal at the other end, the client's end of input is the program's too (^D).
-  io.input(toSession, term.pty ? undefined : () => toSession(EOT));
+  /** Input that came before the attachment: bytes, then maybe the end of input. */
+  const early: (Uint8Array | "end")[] = [];
+  const deliver = (b: Uint8Array | "end") => (b === "end" ? input.sendControl({ type: "EndInput" }) : input.sendData(b));
+  const toSession = (b: Uint8Array | "end") => (attached ? deliver(b) : early.push(b));
+  // Without a terminal at the other end, the client's end of input is the program's too.
+  io.input(toSession, term.pty ? undefined : () => toSession("end"));
   io.onResize = (cols, rows) => attached && input.sendControl({ type: "Resize", cols, rows });
   input.send({ type: "Attach", id, history: false, cols: term.cols, rows: term.rows });
   void (async () => {
@@ -145,7 +157,7 @@ async function runNew(io: ChannelIO, node: string, command: string[], term: Term
       const r = await input.nextReply();
       if (r?.type !== "Attached") return;
       attached = true;
-      for (const b of early.splice(0)) input.sendData(b);
+      for (const b of early.splice(0)) deliver(b);
       input.sendControl({ type: "Resize", cols: term.cols, rows: term.rows });
       while (await input.next()); // its output duplicates the log's: drop it
     } catch {

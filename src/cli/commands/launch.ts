@@ -17,6 +17,7 @@ export default defineCwCommand({
     "cw launch --env DEBUG=1 -- bash -c 'npm test && npm run lint'",
     'cw launch --node dev-1 --tag worker -- claude -p "fix bug"   # on node dev-1, through the relay',
     "cw launch dev-1:builder -- make        # the same, naming the session builder",
+    "cw launch --no-pty -- ./export.sh      # pipes, not a terminal: the log holds the exact bytes",
   ],
   args: {
     session: { type: "positional", required: false, description: "Unique name for the session (letters, digits, hyphens; 1-32); same as --name. node:name launches on that node" },
@@ -25,6 +26,12 @@ export default defineCwCommand({
     dir: { type: "string", alias: "d", description: "Working directory (default: current directory; with --server: the node's home)" },
     tag: { type: "string", alias: "t", description: "Tag the session (repeatable)" },
     env: { type: "string", alias: "e", description: "Extra environment variable K=V (repeatable)", valueHint: "K=V" },
+    pty: {
+      type: "boolean",
+      default: true,
+      description: "Run the program on a terminal (the default)",
+      negativeDescription: "Give it pipes instead of a terminal: output byte for byte (no CR before each LF), input not echoed; for scripts and data, not TUIs",
+    },
     json: { type: "boolean", description: "Print the new session as JSON" },
   },
   async run({ args, rest, all }) {
@@ -53,6 +60,7 @@ export default defineCwCommand({
         ...(name ? { name } : {}),
         ...launchPlacement(args.dir as string | undefined, extra),
         tags: all("tag", "t"),
+        ...(args.pty === false ? { terminal: false } : {}),
         ...termSize(),
       },
       "Launched",

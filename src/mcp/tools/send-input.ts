@@ -14,15 +14,14 @@ export default defineTool({
   input: {
     session,
     text: z.string().max(1024 * 1024).describe("The text to type."),
-    newline: z.boolean().default(true).describe("Press Enter (a carriage return) after the text. Default true."),
+    newline: z.boolean().default(true).describe("Press Enter after the text (a carriage return on a terminal). Default true."),
   },
   output: { bytes: z.number().int() },
   annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
   async run(a) {
-    // A terminal's Enter is a carriage return; raw-mode programs (TUIs) expect exactly that.
-    const data = a.text + (a.newline ? "\r" : "");
-    if (!data) return { text: "Nothing to send (empty text, newline false).", data: { bytes: 0 } };
-    const r = await call({ type: "SendInput", id: a.session, data_b64: Buffer.from(data, "utf8").toString("base64") }, "InputSent");
+    if (!a.text && !a.newline) return { text: "Nothing to send (empty text, newline false).", data: { bytes: 0 } };
+    // The node presses Enter as the session expects it: a carriage return on a terminal, a newline on pipes.
+    const r = await call({ type: "SendInput", id: a.session, data_b64: Buffer.from(a.text, "utf8").toString("base64"), enter: a.newline }, "InputSent");
     return { text: `Sent ${r.bytes} bytes to session ${a.session}.`, data: { bytes: r.bytes } };
   },
 });

@@ -4,9 +4,10 @@
  */
 import { addPollable, kick, removePollable, type Pollable } from "./poller";
 import { cstr, native, ptr, shellWord } from "./native";
-import { type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+import { EOT, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
 
 export class BunPty implements Pty, Pollable {
+  readonly terminal = true;
   readonly handle: number;
   readonly pid: number;
   private exited = false;
@@ -45,6 +46,10 @@ export class BunPty implements Pty, Pollable {
 
   get isExited(): boolean {
     return this.exited;
+  }
+
+  endInput(): void {
+    this.write(EOT);
   }
 
   write(data: Uint8Array | string): void {

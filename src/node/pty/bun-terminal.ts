@@ -3,7 +3,7 @@
  * the PTY itself, so output arrives as an event: no native threads per session, nothing to poll,
  * no busy wait for a keystroke's echo.
  */
-import { type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+import { EOT, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
 
 /**
  * After the child exits, how long to wait for the PTY's end of file (all output read) before
@@ -17,9 +17,10 @@ export function bunTerminalAvailable(): boolean {
 }
 
 export class BunTerminalPty implements Pty {
+  readonly terminal = true;
   readonly pid: number;
   private readonly proc: Bun.Subprocess;
-  private readonly terminal: Bun.Terminal;
+  private readonly term: Bun.Terminal;
   private exited = false;
   private eof = false;
   private endEof?: () => void;
@@ -48,7 +49,7 @@ export class BunTerminalPty implements Pty {
     } catch (e) {
       throw new PtySpawnError(`could not start ${opts.command[0]}: ${(e as Error).message}`);
     }
-    this.terminal = this.proc.terminal!;
+    this.term = this.proc.terminal!;
     this.pid = this.proc.pid;
     void this.proc.exited.then(() => this.finish());
   }
@@ -66,7 +67,7 @@ export class BunTerminalPty implements Pty {
     this.exited = true;
     const e: PtyExit = { exitCode: this.proc.exitCode };
     try {
-      this.terminal.close();
+      this.term.close();
     } catch {
       /* already closed */
     }
@@ -85,15 +86,19 @@ export class BunTerminalPty implements Pty {
     return this.exited;
   }
 
+  endInput(): void {
+    this.write(EOT);
+  }
+
   write(data: Uint8Array | string): void {
-    if (this.exited || this.terminal.closed) return;
+    if (this.exited || this.term.closed) return;
     if (data.length === 0) return;
-    this.terminal.write(data);
+    this.term.write(data);
   }
 
   resize(cols: number, rows: number): void {
-    if (this.exited || this.terminal.closed) return;
-    this.terminal.resize(Math.max(1, cols | 0), Math.max(1, rows | 0));
+    if (this.exited || this.term.closed) return;
+    this.term.resize(Math.max(1, cols | 0), Math.max(1, rows | 0));
   }
 
   signal(sig: NodeJS.Signals): void {

@@ -14,6 +14,8 @@ export interface PtyExit {
 }
 
 export interface Pty {
+  /** False for a program on pipes (pipes.ts): no size, no terminal queries to answer. */
+  readonly terminal: boolean;
   readonly pid: number;
   readonly isExited: boolean;
   /** Output, as raw bytes, in order. */
@@ -21,12 +23,17 @@ export interface Pty {
   /** The child exited and its output has been delivered. */
   onExit(listener: (e: PtyExit) => void): void;
   write(data: Uint8Array | string): void;
+  /** The client's input has ended: end of file on a pipe, ^D (what a person types) on a terminal. */
+  endInput(): void;
   resize(cols: number, rows: number): void;
   /** Signals the child's whole process group (the child leads a session of its own). */
   signal(sig: NodeJS.Signals): void;
 }
 
 export class PtySpawnError extends Error {}
+
+/** ^D: a terminal's end of input, read as end of file by a program in canonical mode. */
+export const EOT = new Uint8Array([4]);
 
 /** Signals the process group led by `pid`, or the process alone when it leads none. */
 export function signalGroup(pid: number, sig: NodeJS.Signals): void {

@@ -56,6 +56,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     const m = AttachControl.safeParse(f.message);
     if (!m.success) return; // unknown control messages from newer clients are ignored
     if (m.data.type === "Resize") s.resize(m.data.cols, m.data.rows);
+    else if (m.data.type === "EndInput") s.endInput();
     else {
       conn.reply({ type: "AttachEnded", reason: "detached", session: s.info() });
       detach();

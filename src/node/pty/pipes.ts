@@ -1,0 +1,90 @@
+/**
+ * A program without a terminal: stdin, stdout and stderr are pipes (Launch with
+ * `terminal: false`). What `ssh relay 'command'` without -t needs: output comes out byte for
+ * byte (no CR added before each LF), input is not echoed back, and the end of input is a real
+ * end of file, not a ^D the program may read as data. stdout and stderr share the session's one
+ * output stream, in the order they are read.
+ *
+ * The child leads a session of its own (setsid), so kill reaches its whole process group, as it
+ * does for PTY sessions.
+ */
+import { type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+
+/** After the child exits, how long its pipes may stay open (a background process holding them). */
+const DRAIN_GRACE_MS = 200;
+
+export class PipeProcess implements Pty {
+  readonly terminal = false;
+  readonly pid: number;
+  private readonly proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
+  private exited = false;
+  private inputEnded = false;
+  private dataListeners: ((chunk: Uint8Array) => void)[] = [];
+  private exitListeners: ((e: PtyExit) => void)[] = [];
+
+  constructor(opts: PtySpawnOptions) {
+    try {
+      this.proc = Bun.spawn(opts.command, { cwd: opts.cwd, env: opts.env, stdin: "pipe", stdout: "pipe", stderr: "pipe", detached: true });
+    } catch (e) {
+      throw new PtySpawnError(`could not start ${opts.command[0]}: ${(e as Error).message}`);
+    }
+    this.pid = this.proc.pid;
+    const drained = Promise.all([this.read(this.proc.stdout), this.read(this.proc.stderr)]);
+    void this.proc.exited.then(async () => {
+      await Promise.race([drained, Bun.sleep(DRAIN_GRACE_MS)]);
+      this.exited = true;
+      const e: PtyExit = { exitCode: this.proc.exitCode };
+      for (const l of this.exitListeners) l(e);
+    });
+  }
+
+  private async read(stream: ReadableStream<Uint8Array>): Promise<void> {
+    try {
+      for await (const chunk of stream) {
+        if (this.exited) break;
+        for (const l of this.dataListeners) l(chunk);
+      }
+    } catch {
+      /* the pipe broke: the child is gone */
+    }
+  }
+
+  onData(listener: (chunk: Uint8Array) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  onExit(listener: (e: PtyExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  get isExited(): boolean {
+    return this.exited;
+  }
+
+  write(data: Uint8Array | string): void {
+    if (this.exited || this.inputEnded || data.length === 0) return;
+    try {
+      this.proc.stdin.write(data);
+      void this.proc.stdin.flush();
+    } catch {
+      /* the child closed its stdin: input has nowhere to go, as with a real pipe */
+    }
+  }
+
+  endInput(): void {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    try {
+      void this.proc.stdin.end();
+    } catch {
+      /* already closed */
+    }
+  }
+
+  /** No terminal, no size. */
+  resize(): void {}
+
+  signal(sig: NodeJS.Signals): void {
+    if (!this.exited) signalGroup(this.pid, sig);
+  }
+}

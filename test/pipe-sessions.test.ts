@@ -1,0 +1,95 @@
+/**
+ * Sessions on pipes (`cw launch --no-pty`, Launch with `terminal: false`, what the SSH gateway
+ * uses for `ssh relay 'command'` without -t): the program has no terminal, its output is logged
+ * byte for byte, input is not echoed, and the end of input is a real end of file.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { NodeConnection } from "../src/client/connection";
+import { CwHome, waitFor } from "./helpers";
+
+/** Whether `pid` runs (an exited child nobody has reaped yet does not count). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+async function rawLogs(cw: CwHome, id: number): Promise<number[]> {
+  return Array.from(new Uint8Array(await new Response(cw.spawn(["logs", String(id)]).stdout).arrayBuffer()));
+}
+
+describe("sessions on pipes", () => {
+  let cw: CwHome;
+  beforeAll(async () => {
+    cw = new CwHome();
+    await cw.ok(["start"]);
+  });
+  afterAll(async () => {
+    await cw.cleanup();
+  });
+
+  test("input comes back once, byte for byte, and the end of input ends the program", async () => {
+    const conn = await NodeConnection.open(cw.path("codewire.sock"));
+    conn.send({ type: "Launch", command: ["cat"], terminal: false, cols: 80, rows: 24 });
+    const launched = await conn.nextReply();
+    if (launched?.type !== "Launched") throw new Error(`launch failed: ${JSON.stringify(launched)}`);
+    conn.close();
+    const id = launched.session.id;
+
+    const attach = await NodeConnection.open(cw.path("codewire.sock"));
+    attach.send({ type: "Attach", id, history: false, cols: 80, rows: 24 });
+    expect((await attach.nextReply())?.type).toBe("Attached");
+    // CR LF, a lone LF, ^D (data here, not an end), ^C, a NUL and bytes that are not UTF-8.
+    const input = [0x61, 0x0d, 0x0a, 0x62, 0x0a, 0x04, 0x03, 0x00, 0xff, 0xfe, 0x63];
+    attach.sendData(new Uint8Array(input));
+    await waitFor(async () => (await rawLogs(cw, id)).length >= input.length, "cat to copy its input");
+    attach.sendControl({ type: "EndInput" });
+    const s = await cw.waitStatus(id, "completed");
+    expect(s.exit_code).toBe(0);
+    expect(await rawLogs(cw, id)).toEqual(input);
+    attach.close();
+  });
+
+  test("cw launch --no-pty: no terminal, stdout and stderr both logged, plain LF", async () => {
+    const id = await cw.launch(["sh", "-c", "[ -t 0 ] || echo in:pipe; [ -t 1 ] || echo out:pipe; echo to-stderr >&2"], ["--no-pty"]);
+    await cw.waitStatus(id, "completed");
+    const log = Buffer.from(await rawLogs(cw, id)).toString("latin1");
+    expect(log).toContain("in:pipe\nout:pipe\n");
+    expect(log).toContain("to-stderr\n");
+    expect(log).not.toContain("\r");
+  });
+
+  test("the node gives TERM to a terminal that lacks one, never to pipes", async () => {
+    const term = async (terminal: boolean) => {
+      const conn = await NodeConnection.open(cw.path("codewire.sock"));
+      conn.send({ type: "Launch", command: ["sh", "-c", 'echo "term:[${TERM-unset}]"'], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, terminal, cols: 80, rows: 24 });
+      const r = await conn.nextReply();
+      conn.close();
+      if (r?.type !== "Launched") throw new Error(`launch failed: ${JSON.stringify(r)}`);
+      await cw.waitStatus(r.session.id, "completed");
+      return cw.ok(["logs", String(r.session.id)]);
+    };
+    expect(await term(false)).toContain("term:[unset]");
+    expect(await term(true)).toContain("term:[xterm-256color]");
+  });
+
+  test("cw send reaches it; kill reaches its whole process group", async () => {
+    const id = await cw.launch(["sh", "-c", "sleep 300 & echo child:$!; read line; echo got:$line; wait"], ["--no-pty"]);
+    const m = await waitFor(async () => /child:(\d+)/.exec(await cw.ok(["logs", String(id)])), "the child's pid");
+    await cw.ok(["send", String(id), "hello"]);
+    await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("got:hello"), "the input to arrive");
+    await cw.ok(["kill", String(id)]);
+    await cw.waitStatus(id, "killed");
+    await waitFor(() => !running(Number(m[1])), "the background child to be gone too");
+  });
+
+  test("a program that ends while a background child keeps its pipes open still ends", async () => {
+    const id = await cw.launch(["sh", "-c", "sleep 300 & echo started"], ["--no-pty"]);
+    const s = await cw.waitStatus(id, "completed", 5_000);
+    expect(s.exit_code).toBe(0);
+    expect(await cw.ok(["logs", String(id)])).toContain("started");
+  });
+});
