@@ -129,7 +129,7 @@ describe("logging in", () => {
   });
 
   test("without -t a command has pipes: input comes back once, byte for byte (ssh relay cat)", async () => {
-    const data = "line one\r\nline two\n\u0004 not an end\n\u0003 nor an interrupt\nno newline at the end";
+    const data = "line one\r\nline two\n\u0004 not an end\n\u0003 nor an interrupt\ncafé € ÿ\ttab\nno newline at the end";
     const r = await ssh([...withKey(key), "dev-1@127.0.0.1", "[ -t 0 ] || [ -t 1 ] || cat"], { stdin: data });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(data);
