@@ -4,17 +4,15 @@
  */
 import { addPollable, kick, removePollable, type Pollable } from "./poller";
 import { cstr, native, ptr, shellWord } from "./native";
-import { EOT, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+import { ChildEvents, EOT, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
 
-export class BunPty implements Pty, Pollable {
+export class BunPty extends ChildEvents implements Pty, Pollable {
   readonly terminal = true;
   readonly handle: number;
   readonly pid: number;
-  private exited = false;
-  private dataListeners: ((chunk: Uint8Array) => void)[] = [];
-  private exitListeners: ((e: PtyExit) => void)[] = [];
 
   constructor(opts: PtySpawnOptions) {
+    super();
     const lib = native();
     const cmdline = opts.command.map(shellWord).join(" ");
     const env = Object.entries(opts.env)
@@ -32,20 +30,8 @@ export class BunPty implements Pty, Pollable {
     addPollable(this);
   }
 
-  onData(listener: (chunk: Uint8Array) => void): void {
-    this.dataListeners.push(listener);
-  }
-
   received(chunk: Uint8Array): void {
-    for (const l of this.dataListeners) l(chunk);
-  }
-
-  onExit(listener: (e: PtyExit) => void): void {
-    this.exitListeners.push(listener);
-  }
-
-  get isExited(): boolean {
-    return this.exited;
+    this.emitData(chunk);
   }
 
   endInput(): void {
@@ -84,7 +70,7 @@ export class BunPty implements Pty, Pollable {
       }
       lib.bun_pty_close(this.handle);
       const e = { exitCode: code < 0 ? null : code };
-      for (const l of this.exitListeners) l(e);
+      this.emitExit(e);
     };
     finish();
   }

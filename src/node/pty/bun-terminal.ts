@@ -3,7 +3,7 @@
  * the PTY itself, so output arrives as an event: no native threads per session, nothing to poll,
  * no busy wait for a keystroke's echo.
  */
-import { EOT, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+import { ChildEvents, EOT, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
 
 /**
  * After the child exits, how long to wait for the PTY's end of file (all output read) before
@@ -16,18 +16,16 @@ export function bunTerminalAvailable(): boolean {
   return process.platform !== "win32" && typeof (Bun as { Terminal?: unknown }).Terminal === "function";
 }
 
-export class BunTerminalPty implements Pty {
+export class BunTerminalPty extends ChildEvents implements Pty {
   readonly terminal = true;
   readonly pid: number;
   private readonly proc: Bun.Subprocess;
   private readonly term: Bun.Terminal;
-  private exited = false;
   private eof = false;
   private endEof?: () => void;
-  private dataListeners: ((chunk: Uint8Array) => void)[] = [];
-  private exitListeners: ((e: PtyExit) => void)[] = [];
 
   constructor(opts: PtySpawnOptions) {
+    super();
     try {
       this.proc = Bun.spawn(opts.command, {
         cwd: opts.cwd,
@@ -37,7 +35,7 @@ export class BunTerminalPty implements Pty {
           rows: Math.max(1, opts.rows | 0),
           ...(opts.env.TERM ? { name: opts.env.TERM } : {}),
           data: (_t, chunk) => {
-            for (const l of this.dataListeners) l(chunk);
+            this.emitData(chunk);
           },
           // The PTY reached end of file: every process holding it has closed it, all output is read.
           exit: () => {
@@ -71,19 +69,7 @@ export class BunTerminalPty implements Pty {
     } catch {
       /* already closed */
     }
-    for (const l of this.exitListeners) l(e);
-  }
-
-  onData(listener: (chunk: Uint8Array) => void): void {
-    this.dataListeners.push(listener);
-  }
-
-  onExit(listener: (e: PtyExit) => void): void {
-    this.exitListeners.push(listener);
-  }
-
-  get isExited(): boolean {
-    return this.exited;
+    this.emitExit(e);
   }
 
   endInput(): void {

@@ -8,21 +8,19 @@
  * The child leads a session of its own (setsid), so kill reaches its whole process group, as it
  * does for PTY sessions.
  */
-import { type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+import { ChildEvents, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
 
 /** After the child exits, how long its pipes may stay open (a background process holding them). */
 const DRAIN_GRACE_MS = 200;
 
-export class PipeProcess implements Pty {
+export class PipeProcess extends ChildEvents implements Pty {
   readonly terminal = false;
   readonly pid: number;
   private readonly proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
-  private exited = false;
   private inputEnded = false;
-  private dataListeners: ((chunk: Uint8Array) => void)[] = [];
-  private exitListeners: ((e: PtyExit) => void)[] = [];
 
   constructor(opts: PtySpawnOptions) {
+    super();
     try {
       this.proc = Bun.spawn(opts.command, { cwd: opts.cwd, env: opts.env, stdin: "pipe", stdout: "pipe", stderr: "pipe", detached: true });
     } catch (e) {
@@ -34,7 +32,7 @@ export class PipeProcess implements Pty {
       await Promise.race([drained, Bun.sleep(DRAIN_GRACE_MS)]);
       this.exited = true;
       const e: PtyExit = { exitCode: this.proc.exitCode };
-      for (const l of this.exitListeners) l(e);
+      this.emitExit(e);
     });
   }
 
@@ -42,23 +40,11 @@ export class PipeProcess implements Pty {
     try {
       for await (const chunk of stream) {
         if (this.exited) break;
-        for (const l of this.dataListeners) l(chunk);
+        this.emitData(chunk);
       }
     } catch {
       /* the pipe broke: the child is gone */
     }
-  }
-
-  onData(listener: (chunk: Uint8Array) => void): void {
-    this.dataListeners.push(listener);
-  }
-
-  onExit(listener: (e: PtyExit) => void): void {
-    this.exitListeners.push(listener);
-  }
-
-  get isExited(): boolean {
-    return this.exited;
   }
 
   write(data: Uint8Array | string): void {

@@ -32,6 +32,34 @@ export interface Pty {
 
 export class PtySpawnError extends Error {}
 
+/** What every backend does alike: hand output and the exit to whoever listens. */
+export abstract class ChildEvents {
+  /** Set by the backend once the child is gone (possibly before its exit is reported). */
+  protected exited = false;
+  private dataListeners: ((chunk: Uint8Array) => void)[] = [];
+  private exitListeners: ((e: PtyExit) => void)[] = [];
+
+  onData(listener: (chunk: Uint8Array) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  onExit(listener: (e: PtyExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  get isExited(): boolean {
+    return this.exited;
+  }
+
+  protected emitData(chunk: Uint8Array): void {
+    for (const l of this.dataListeners) l(chunk);
+  }
+
+  protected emitExit(e: PtyExit): void {
+    for (const l of this.exitListeners) l(e);
+  }
+}
+
 /** ^D: a terminal's end of input, read as end of file by a program in canonical mode. */
 export const EOT = new Uint8Array([4]);
 
