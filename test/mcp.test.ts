@@ -157,6 +157,16 @@ describe("sessions", () => {
     expect((await ok("codewire_get_session_status", { session: id })).data.session.status).toBe("killed");
   });
 
+  test("launch with pty false: a program on pipes, and send_input's Enter is the newline it reads", async () => {
+    const { data } = await ok("codewire_launch_session", { command: ["bash", "-c", '[ -t 0 ] || echo no-terminal; read -r l; echo "got:$l"'], pty: false });
+    const id = data.session.id;
+    await waitFor(async () => (await ok("codewire_read_session_output", { session: id })).data.output.includes("no-terminal"), "the session to start");
+    await ok("codewire_send_input", { session: id, text: "over-pipes" });
+    const end = await ok("codewire_wait_for", { sessions: [id], timeout_s: 10 });
+    expect(end.data).toMatchObject({ timed_out: false, succeeded: true });
+    expect((await ok("codewire_read_session_output", { session: id })).data.output).toContain("got:over-pipes");
+  });
+
   test("subscribe returns the events that happen during the call", async () => {
     const { data } = await ok("codewire_launch_session", { command: ["bash", "-c", "while read -r l; do :; done"], name: "subme" });
     const sub = tool("codewire_subscribe", { session: "subme", events: ["session.input"], max_events: 1, timeout_s: 15 }, true);

@@ -19,6 +19,10 @@ export default defineTool({
     working_dir: z.string().min(1).optional().describe("Directory to run in. Default: this MCP server's working directory (on a remote node reached with --server: the node's home)."),
     tags: z.array(Tag).max(32).optional().describe('Labels for grouping, e.g. ["worker","build"].'),
     env: z.record(z.string(), z.string()).optional().describe("Extra environment variables; the session also inherits this server's environment."),
+    pty: z
+      .boolean()
+      .default(true)
+      .describe("Run on a terminal (default). false: pipes instead, for scripts and data rather than TUIs: output exactly as written (no CR before each LF), input not echoed."),
   },
   output: { session: SessionInfo },
   annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
@@ -30,6 +34,7 @@ export default defineTool({
         ...(a.name ? { name: a.name } : {}),
         ...launchPlacement(a.working_dir, a.env ?? {}),
         tags: a.tags ?? [],
+        ...(a.pty ? {} : { terminal: false }),
         // Wide enough that agent TUIs do not wrap everything.
         cols: 120,
         rows: 40,
