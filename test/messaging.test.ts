@@ -142,6 +142,15 @@ describe("delivery into a terminal", () => {
     expect(r.delivered_to_pty).toBe(true);
     await waitFor(async () => JSON.parse(await cw.ok(["status", "tui2", "--json", "--lines", "50"])).recent_output.includes("SUBMITTED: [message from user] second try works"), "submitted after retry");
   });
+
+  test("a program on pipes (launch --no-pty) gets the message as one line it can read", async () => {
+    const id = await cw.launch(["sh", "-c", 'read -r line; echo "read:$line"'], ["pipes-reader", "--no-pty"]);
+    const r = JSON.parse(await cw.ok(["msg", "pipes-reader", "two\nlines", "--delivery", "pty", "--json"]));
+    expect(r.delivered_to_pty).toBe(true);
+    const s = await cw.waitStatus(id, "completed");
+    expect(s.exit_code).toBe(0);
+    expect(await cw.ok(["logs", "pipes-reader"])).toContain("read:[message from user] two lines");
+  });
 });
 
 describe("durability", () => {

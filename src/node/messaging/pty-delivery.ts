@@ -3,6 +3,7 @@
  * paste when the program asked for bracketed paste, then Enter as a separate write after a
  * pause (an Enter inside or right after a paste is swallowed by many TUIs), then a check that
  * the input was taken — the composer line no longer holds it — and one retry of the Enter.
+ * A program on pipes gets the message as one line instead.
  */
 import type { Screens } from "../screen/screens";
 import type { Session } from "../session";
@@ -11,6 +12,12 @@ const PASTE_SETTLE_MS = 150;
 const CHECK_AFTER_MS = 400;
 
 export async function typeIntoSession(s: Session, screens: Screens, text: string): Promise<boolean> {
+  if (!s.onTerminal) {
+    // A program on pipes reads lines: the message is one line, ended by a newline. There is no
+    // screen to check, and nothing to paste into.
+    s.write(`${text.replace(/\r?\n/g, " ")}\n`);
+    return true;
+  }
   const probe = await screens.probe(s.id);
   const paste = probe?.bracketedPaste ?? false;
   // Without bracketed paste a newline would submit early: keep the message on one line.
