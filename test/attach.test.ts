@@ -145,6 +145,25 @@ describe("attach ends cleanly when its terminal or process goes", () => {
     await waitFor(async () => (await cw.session(id)).attached_count === 0, "the node to count the client gone");
     expect((await cw.session(id)).status).toBe("running");
   });
+
+  test("attaching to a session on pipes: a note that typing is blind, and Enter ends a line", async () => {
+    const id = await cw.launch(["sh", "-c", 'while read -r l; do echo "line:[$l]"; done'], ["pipes1", "--no-pty"]);
+    expect((await cw.session(id)).terminal).toBe(false);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach pipes1`, cw.env);
+    await tmux.waitScreen((s) => s.includes("runs on pipes, not a terminal"), "the note");
+    for (const line of ["typed blind", "second"]) {
+      await tmux.type(line);
+      await tmux.keys("Enter");
+    }
+    // Each output line starts at the left edge: the bare LF is a new line on the user's terminal.
+    await tmux.waitScreen((s) => /^line:\[typed blind\]$/m.test(s) && /^line:\[second\]$/m.test(s), "the program to read both lines");
+    // The program saw newlines, not carriage returns, and its log holds exactly what it wrote.
+    expect(await cw.ok(["logs", "pipes1"])).toBe("line:[typed blind]\nline:[second]\n");
+    await tmux.keys("C-b", "d");
+    await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach to exit");
+    await cw.ok(["kill", String(id)]);
+  });
 });
 
 describe("terminal queries", () => {

@@ -57,6 +57,9 @@ describe("sessions on pipes", () => {
     const id = await cw.launch(["sh", "-c", "[ -t 0 ] || echo in:pipe; [ -t 1 ] || echo out:pipe; echo to-stderr >&2"], ["--no-pty"]);
     await cw.waitStatus(id, "completed");
     const log = Buffer.from(await rawLogs(cw, id)).toString("latin1");
+    // list and status say so; a session on a terminal says the opposite.
+    expect((await cw.session(id)).terminal).toBe(false);
+    expect((await cw.list()).find((x) => x.id === id)?.terminal).toBe(false);
     expect(log).toContain("in:pipe\nout:pipe\n");
     expect(log).toContain("to-stderr\n");
     expect(log).not.toContain("\r");
@@ -74,6 +77,7 @@ describe("sessions on pipes", () => {
     };
     expect(await term(false)).toContain("term:[unset]");
     expect(await term(true)).toContain("term:[xterm-256color]");
+    expect((await cw.list()).filter((x) => x.terminal).length).toBeGreaterThan(0);
   });
 
   test("cw send reaches it; kill reaches its whole process group", async () => {

@@ -25,6 +25,7 @@ const Record = z.object({
   last_output_at: z.string().nullable().default(null),
   cols: z.number().int().default(80),
   rows: z.number().int().default(24),
+  terminal: z.boolean().default(true),
 });
 const File = z.object({ version: z.literal(1), sessions: z.array(Record) });
 

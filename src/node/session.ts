@@ -26,6 +26,8 @@ export interface SessionRecord {
   last_output_at: string | null;
   cols: number;
   rows: number;
+  /** On a PTY (true) or on pipes (Launch with terminal: false). */
+  terminal: boolean;
 }
 
 const SUMMARY_EVERY_MS = 5000;
@@ -66,7 +68,7 @@ export class Session {
   }
   /** On a terminal (the default), not on pipes. */
   get onTerminal(): boolean {
-    return this.pty?.terminal ?? true;
+    return this.record.terminal;
   }
 
   get offset() {
@@ -99,6 +101,7 @@ export class Session {
       attached_count: this.attached,
       cols: r.cols,
       rows: r.rows,
+      terminal: r.terminal,
     };
   }
 
@@ -111,7 +114,7 @@ export class Session {
       // The emulator answers terminal queries only while no real terminal is attached, and
       // never into pipes, where an answer would become the program's input.
       if (this.attached === 0 && pty.terminal) pty.write(answer);
-    });
+    }, !pty.terminal);
     pty.onData((chunk) => this.output(chunk));
     pty.onExit(({ exitCode }) => this.exited(exitCode));
   }

@@ -97,6 +97,7 @@ export class Sessions {
       last_output_at: null,
       cols: req.cols,
       rows: req.rows,
+      terminal: req.terminal,
     };
     const session = this.make(record);
     const env: Record<string, string> = {

@@ -28,6 +28,17 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   const first = await conn.nextReply();
   if (!first || first.type !== "Attached") throw new NodeError("internal", "the node did not accept the attach", "try again, or see node.log");
   let session = first.session;
+  // A program on pipes has no terminal to turn Enter into a newline or to echo: do the first
+  // here (as a terminal's line discipline would), and say that typing is blind. (Its bare LFs
+  // need nothing: our terminal's raw mode keeps output processing, ONLCR, on.)
+  const onPipes = !session.terminal;
+  let pipesNote = onPipes ? `[cw] session ${session.id} runs on pipes, not a terminal: what you type is not echoed; Enter sends a newline\r\n` : "";
+  const showNote = () => {
+    if (pipesNote) writeAllSync(2, new TextEncoder().encode(pipesNote));
+    pipesNote = "";
+  };
+  // The screen painted on attach starts by clearing it: the note comes after that paint.
+  if (!opts.history) showNote();
 
   const restore = enterRaw();
   const keys = new DetachKeys();
@@ -38,7 +49,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   const onInput = (chunk: Uint8Array) => {
     if (escTimer) clearTimeout(escTimer);
     const r = keys.feed(chunk);
-    if (r.forward.length) conn.sendData(r.forward);
+    if (r.forward.length) conn.sendData(onPipes ? r.forward.map((b) => (b === 0x0d ? 0x0a : b)) : r.forward);
     if (r.detach) {
       conn.sendControl({ type: "Detach" });
       // The node confirms at once; when it cannot (a dead network path to a remote node), the
@@ -86,6 +97,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
       if (f.kind === "data") {
         try {
           writeAllSync(1, f.bytes);
+          showNote();
         } catch {
           // The terminal is gone (hung up, closed): leave the session as a detach would.
           conn.sendControl({ type: "Detach" });

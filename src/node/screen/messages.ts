@@ -1,6 +1,6 @@
 /** Messages between the node and its screen worker. */
 export type ToScreen =
-  | { type: "open"; id: number; cols: number; rows: number; scrollback: number }
+  | { type: "open"; id: number; cols: number; rows: number; scrollback: number; pipes?: boolean }
   | { type: "data"; id: number; bytes: Uint8Array; end: number }
   | { type: "reset"; id: number; bytes: Uint8Array; end: number }
   | { type: "resize"; id: number; cols: number; rows: number }

@@ -84,9 +84,10 @@ export class Screens {
     this.worker.unref();
   }
 
-  open(id: number, cols: number, rows: number, tail: Entry["tail"], onReply: Entry["onReply"]) {
+  /** `pipes`: the program writes to pipes, where a bare LF is a whole newline (no terminal adds the CR). */
+  open(id: number, cols: number, rows: number, tail: Entry["tail"], onReply: Entry["onReply"], pipes = false) {
     this.entries.set(id, { queued: [], queuedBytes: 0, posted: 0, acked: 0, lagging: false, lastResync: 0, tail, onReply });
-    this.send({ type: "open", id, cols, rows, scrollback: this.scrollback });
+    this.send({ type: "open", id, cols, rows, scrollback: this.scrollback, pipes });
   }
 
   /** `end` is the session's output offset after `bytes`. */

@@ -22,8 +22,8 @@ interface Screen {
 const screens = new Map<number, Screen>();
 const post = (m: FromScreen) => self.postMessage(m);
 
-function open(id: number, cols: number, rows: number, scrollback: number): Screen {
-  const term = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
+function open(id: number, cols: number, rows: number, scrollback: number, pipes: boolean): Screen {
+  const term = new Terminal({ cols, rows, scrollback, allowProposedApi: true, convertEol: pipes });
   const serializer = new SerializeAddon();
   term.loadAddon(serializer as never);
   term.onData((data) => post({ type: "reply", id, data }));
@@ -53,7 +53,7 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
   const m = ev.data;
   switch (m.type) {
     case "open":
-      open(m.id, m.cols, m.rows, m.scrollback);
+      open(m.id, m.cols, m.rows, m.scrollback, m.pipes ?? false);
       return;
     case "close":
       screens.get(m.id)?.term.dispose();
