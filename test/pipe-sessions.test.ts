@@ -80,6 +80,16 @@ describe("sessions on pipes", () => {
     expect((await cw.list()).filter((x) => x.terminal).length).toBeGreaterThan(0);
   });
 
+  test("its screen treats each LF as a new line (cw screen, and what attach paints)", async () => {
+    const id = await cw.launch(["sh", "-c", 'printf "alpha\\nbeta\\n"; sleep 30'], ["--no-pty"]);
+    const screen = await waitFor(async () => {
+      const text = await cw.ok(["screen", String(id)]);
+      return text.includes("beta") ? text : undefined;
+    }, "the screen to show the output");
+    expect(screen.split("\n").slice(0, 2)).toEqual(["alpha", "beta"]);
+    await cw.ok(["kill", String(id)]);
+  });
+
   test("cw send reaches it; kill reaches its whole process group", async () => {
     const id = await cw.launch(["sh", "-c", "sleep 300 & echo child:$!; read line; echo got:$line; wait"], ["--no-pty"]);
     const m = await waitFor(async () => /child:(\d+)/.exec(await cw.ok(["logs", String(id)])), "the child's pid");
