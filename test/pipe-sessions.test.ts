@@ -100,6 +100,16 @@ describe("sessions on pipes", () => {
     await waitFor(() => !running(Number(m[1])), "the background child to be gone too");
   });
 
+  test("input to a program that closed its stdin is dropped without an error in the node", async () => {
+    const id = await cw.launch(["sh", "-c", "exec 0<&-; echo closed; sleep 30"], ["--no-pty"]);
+    await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("closed"), "stdin to be closed");
+    for (let i = 0; i < 3; i++) await cw.ok(["send", String(id), `into a closed pipe ${i}`]);
+    await cw.ok(["send", String(id), "--stdin"], { stdin: "x".repeat(1 << 20) });
+    expect((await cw.session(id)).status).toBe("running");
+    expect(readFileSync(cw.path("node.log"), "utf8")).not.toMatch(/unhandled|EPIPE/i);
+    await cw.ok(["kill", String(id)]);
+  });
+
   test("a program that ends while a background child keeps its pipes open still ends", async () => {
     const id = await cw.launch(["sh", "-c", "sleep 300 & echo started"], ["--no-pty"]);
     const s = await cw.waitStatus(id, "completed", 5_000);

@@ -51,9 +51,9 @@ export class PipeProcess extends ChildEvents implements Pty {
     if (this.exited || this.inputEnded || data.length === 0) return;
     try {
       this.proc.stdin.write(data);
-      void this.proc.stdin.flush();
+      this.settle(this.proc.stdin.flush());
     } catch {
-      /* the child closed its stdin: input has nowhere to go, as with a real pipe */
+      this.inputEnded = true;
     }
   }
 
@@ -61,10 +61,21 @@ export class PipeProcess extends ChildEvents implements Pty {
     if (this.inputEnded) return;
     this.inputEnded = true;
     try {
-      void this.proc.stdin.end();
+      this.settle(this.proc.stdin.end());
     } catch {
       /* already closed */
     }
+  }
+
+  /**
+   * A write that fails later (EPIPE: the child closed its stdin) means input has nowhere to go,
+   * as with a real pipe: later input is dropped, and nothing is left unhandled.
+   */
+  private settle(r: unknown): void {
+    if (r instanceof Promise)
+      r.catch(() => {
+        this.inputEnded = true;
+      });
   }
 
   /** No terminal, no size. */
