@@ -33,8 +33,8 @@ export const SessionInfo = z.object({
   attached_count: z.number().int(),
   cols: z.number().int(),
   rows: z.number().int(),
-  /** false: the program runs on pipes, not a terminal (cw launch --no-pty). */
-  terminal: z.boolean(),
+  /** false: the program runs on pipes, not a terminal (cw launch --no-pty). Nodes before it sent none. */
+  terminal: z.boolean().default(true),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 

@@ -31,7 +31,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   // A program on pipes has no terminal to turn Enter into a newline or to echo: do the first
   // here (as a terminal's line discipline would), and say that typing is blind. (Its bare LFs
   // need nothing: our terminal's raw mode keeps output processing, ONLCR, on.)
-  const onPipes = !session.terminal;
+  const onPipes = session.terminal === false; // absent from older nodes: a terminal
   let pipesNote = onPipes ? `[cw] session ${session.id} runs on pipes, not a terminal: what you type is not echoed; Enter sends a newline\r\n` : "";
   const showNote = () => {
     if (pipesNote) writeAllSync(2, new TextEncoder().encode(pipesNote));
