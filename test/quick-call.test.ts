@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { NodeError, NodeUnavailableError } from "../src/client/errors";
 import { quickCall } from "../src/client/quick-call";
 import { FrameError } from "../src/protocol/frame";
-import { CwHome, waitFor } from "./helpers";
+import { CW, CwHome, waitFor } from "./helpers";
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -23,8 +23,7 @@ function tempDir(): string {
 }
 
 /** Starts a socket-peer in `mode` and returns its socket path once it listens. */
-async function peer(mode: string): Promise<string> {
-  const sock = join(tempDir(), "peer.sock");
+async function peer(mode: string, sock = join(tempDir(), "peer.sock")): Promise<string> {
   const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, "fixtures/socket-peer.ts"), sock, mode], { stdout: "pipe", stderr: "inherit" });
   cleanups.push(() => {
     proc.kill();
@@ -41,6 +40,18 @@ async function peer(mode: string): Promise<string> {
   reader.releaseLock();
   return sock;
 }
+
+describe("cw list against a node that predates the table request", () => {
+  test("it answers with the sessions, and cw list draws the table itself", async () => {
+    const home = tempDir();
+    await peer("old-node", join(home, "codewire.sock"));
+    const r = Bun.spawnSync([CW, "list"], { env: { ...process.env, CODEWIRE_HOME: home, NO_COLOR: "1" } });
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.toString().trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+COMMAND\s+STATUS\s+AGE\s+TAGS$/);
+    expect(lines[1]).toMatch(/^7\s+legacy\s+sleep 60\s+running\s+1m ago\s+old$/);
+  });
+});
 
 describe("quickCall", () => {
   test("nobody listening: undefined, so the caller can start a node", () => {

@@ -1,7 +1,7 @@
-/** The table `cw list` prints (src/cli/session-table.ts), checked cell by cell. */
+/** The table `cw list` prints (src/protocol/session-table.ts), checked cell by cell. */
 import { expect, test } from "bun:test";
 import type { SessionInfo } from "../src/protocol";
-import { sessionTable } from "../src/cli/session-table";
+import { sessionTable } from "../src/protocol/session-table";
 
 const now = Date.parse("2026-11-22T12:00:00Z");
 function session(over: Partial<SessionInfo>): SessionInfo {

@@ -25,7 +25,8 @@ export async function open<T extends RequestType>(req: RequestInput<T>, opts: Ca
 }
 
 /** Sends `req` and returns its reply, checked to be of type `expect`. */
-export async function call<T extends RequestType, R extends Reply["type"]>(req: RequestInput<T>, expect: R, opts: CallOptions = {}): Promise<ReplyOf<R>> {
+/** Sends one request and returns its reply, which must be of type `expect` (or one of them). */
+export async function call<T extends RequestType, R extends Reply["type"]>(req: RequestInput<T>, expect: R | readonly R[], opts: CallOptions = {}): Promise<ReplyOf<R>> {
   if (opts.blocking && !remoteTarget()) {
     const reply = quickCall(pathsFor(opts.root ?? dataDir()).socket, req);
     // undefined: no node answered; the path below starts one.
@@ -41,7 +42,8 @@ export async function call<T extends RequestType, R extends Reply["type"]>(req: 
   }
 }
 
-function expected<R extends Reply["type"]>(reply: Reply, expect: R): ReplyOf<R> {
-  if (reply.type !== expect) throw new NodeError("internal", `expected ${expect}, node sent ${reply.type}`, "restart the node with `cw stop && cw start`");
+function expected<R extends Reply["type"]>(reply: Reply, expect: R | readonly R[]): ReplyOf<R> {
+  const ok = typeof expect === "string" ? reply.type === expect : (expect as readonly string[]).includes(reply.type);
+  if (!ok) throw new NodeError("internal", `expected ${String(expect)}, node sent ${reply.type}`, "restart the node with `cw stop && cw start`");
   return reply as ReplyOf<R>;
 }

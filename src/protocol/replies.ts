@@ -15,6 +15,8 @@ export const Pong = z.object({
 });
 export const ShuttingDown = z.object({ type: z.literal("ShuttingDown") });
 export const SessionList = z.object({ type: z.literal("SessionList"), sessions: z.array(SessionInfo) });
+/** ListSessions with `table`: the table as text, and how many sessions it shows. */
+export const SessionTable = z.object({ type: z.literal("SessionTable"), text: z.string(), count: z.number().int() });
 export const Launched = z.object({ type: z.literal("Launched"), session: SessionInfo });
 export const Attached = z.object({ type: z.literal("Attached"), session: SessionInfo });
 /** Sent to an attached client when its attachment ends (session exited, detached, node stopping). */
@@ -84,6 +86,7 @@ export const Reply = z.discriminatedUnion("type", [
   Pong,
   ShuttingDown,
   SessionList,
+  SessionTable,
   Launched,
   Attached,
   AttachEnded,

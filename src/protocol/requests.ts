@@ -18,6 +18,12 @@ export const ListSessions = z.object({
   ...base,
   status: SessionStatus.optional(),
   tags: z.array(Tag).optional(),
+  /**
+   * Reply with the table `cw list` prints (SessionTable) instead of the sessions: the node, warm,
+   * draws it faster than a client that starts cold decodes and lays out every session (as tmux's
+   * server formats `ls`).
+   */
+  table: z.object({ width: z.number().int().min(8).max(10_000), colour: z.boolean() }).optional(),
 });
 
 export const Launch = z.object({

@@ -4,7 +4,7 @@ import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { onNode } from "../target";
 import { dim, out, printJson, termSize, useColor } from "../output";
-import { sessionTable } from "../session-table";
+import { sessionTable } from "../../protocol/session-table";
 
 export default defineCwCommand({
   name: "list",
@@ -23,12 +23,15 @@ export default defineCwCommand({
       throw new UsageError(`unknown status ${JSON.stringify(status)}`, `use one of: ${SESSION_STATUSES.join(", ")}`);
     }
     const tags = all("tag", "t");
-    const { sessions } = await call({ type: "ListSessions", ...(status ? { status: status as SessionStatusName } : {}), ...(tags.length ? { tags } : {}) }, "SessionList", { blocking: true });
-    if (args.json) return printJson(sessions);
-    if (sessions.length === 0) {
-      out(dim("no sessions — start one with: cw launch -- <command>\n"));
-      return;
-    }
-    out(sessionTable(sessions, { width: Math.max(30, termSize().cols - 60), colour: useColor(), now: Date.now() }));
+    const filter = { ...(status ? { status: status as SessionStatusName } : {}), ...(tags.length ? { tags } : {}) };
+    if (args.json) return printJson((await call({ type: "ListSessions", ...filter }, "SessionList", { blocking: true })).sessions);
+    // The node draws the table: it is warm, where this process would decode and lay out every
+    // session cold (with 100 sessions that is most of what `cw list` costs after start-up).
+    const table = { width: Math.max(30, termSize().cols - 60), colour: useColor() };
+    const reply = await call({ type: "ListSessions", ...filter, table }, ["SessionTable", "SessionList"], { blocking: true });
+    // A node older than the table request sends the sessions: draw them here.
+    const count = reply.type === "SessionTable" ? reply.count : reply.sessions.length;
+    if (count === 0) return out(dim("no sessions — start one with: cw launch -- <command>\n"));
+    out(reply.type === "SessionTable" ? reply.text : sessionTable(reply.sessions, { ...table, now: Date.now() }));
   },
 });

@@ -5,6 +5,7 @@ import { VERSION } from "../../version";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 import { workingDir } from "../launch-env";
+import { sessionTable } from "../../protocol/session-table";
 import { stripTerminal } from "../../protocol/terminal-text";
 
 export function ping(_req: RequestOf<"Ping">, conn: Connection, ctx: NodeContext) {
@@ -22,7 +23,9 @@ export function listSessions(req: RequestOf<"ListSessions">, conn: Connection, c
   let list = ctx.sessions.all();
   if (req.status) list = list.filter((s) => s.record.status === req.status);
   if (req.tags?.length) list = list.filter((s) => req.tags!.some((t) => s.record.tags.includes(t)));
-  conn.reply({ type: "SessionList", sessions: list.map((s) => s.info()) });
+  const infos = list.map((s) => s.info());
+  if (req.table) conn.reply({ type: "SessionTable", text: infos.length ? sessionTable(infos, { ...req.table, now: Date.now() }) : "", count: infos.length });
+  else conn.reply({ type: "SessionList", sessions: infos });
   conn.end();
 }
 

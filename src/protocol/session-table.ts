@@ -1,7 +1,8 @@
 /**
- * The table `cw list` prints, built for a cold start.
+ * The table `cw list` prints. The node draws it (ListSessions with `table`), warm; a client
+ * draws it only for a node too old to. It is written for a cold start all the same:
  *
- * Two loops of one turn per row, each row's columns written out, and no calls into our own
+ * two loops of one turn per row, each row's columns written out, and no calls into our own
  * functions per row. A command runs this once, cold, and JavaScriptCore JIT-compiles any function
  * called per row, or a loop that turns over every cell (as table() in output.ts does), after a few
  * hundred turns, on threads it starts for that, for work a short command never gets back. With
@@ -9,7 +10,7 @@
  * So the status text and colour (describeStatus, green/red/yellow) and the age (ago() in
  * output.ts) are written out inline here rather than called per row; change them together.
  */
-import type { SessionInfo } from "../protocol";
+import type { SessionInfo } from "./session";
 
 /** Padding is cut from this (a column is never wider than a terminal line). */
 const SPACES = " ".repeat(1024);
