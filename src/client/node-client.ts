@@ -24,8 +24,7 @@ export async function open<T extends RequestType>(req: RequestInput<T>, opts: Ca
   return conn;
 }
 
-/** Sends `req` and returns its reply, checked to be of type `expect`. */
-/** Sends one request and returns its reply, which must be of type `expect` (or one of them). */
+/** Sends `req` and returns its reply, checked to be of type `expect` (or one of the types it lists). */
 export async function call<T extends RequestType, R extends Reply["type"]>(req: RequestInput<T>, expect: R | readonly R[], opts: CallOptions = {}): Promise<ReplyOf<R>> {
   if (opts.blocking && !remoteTarget()) {
     const reply = quickCall(pathsFor(opts.root ?? dataDir()).socket, req);
