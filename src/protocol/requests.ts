@@ -83,7 +83,11 @@ export const SendInput = z.object({
   /** Text to type; base64 in `data_b64` for arbitrary bytes. */
   data: z.string().optional(),
   data_b64: z.string().optional(),
-  /** Press Enter after the data: a carriage return on a terminal, a newline on pipes. */
+  /**
+   * The data ends with Enter as a terminal sends it (a carriage return), which the node turns into
+   * a newline for a program on pipes. (The client appends the CR itself, so a node that predates
+   * this field still presses Enter on a terminal.)
+   */
   enter: z.boolean().default(false),
 });
 

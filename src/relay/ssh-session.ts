@@ -22,6 +22,7 @@ const ACCEPT_ENV = /^(LANG|LC_[A-Z_]+)$/;
 const DETACH_GRACE_MS = 2_000;
 const DEFAULT_TERM = "xterm-256color";
 const LOGIN_SHELL = ["sh", "-c", 'exec "${SHELL:-/bin/sh}" -l'];
+const EOT = new Uint8Array([4]);
 
 type Deps = Pick<SshGatewayOptions, "hub" | "log">;
 
@@ -146,7 +147,11 @@ async function runNew(io: ChannelIO, node: string, command: string[], term: Term
   let attached = false;
   /** Input that came before the attachment: bytes, then maybe the end of input. */
   const early: (Uint8Array | "end")[] = [];
-  const deliver = (b: Uint8Array | "end") => (b === "end" ? input.sendControl({ type: "EndInput" }) : input.sendData(b));
+  // The end of input: end of file on pipes. A node that predates pipes ran the command on a PTY
+  // (its session says nothing of `terminal`), where the end is a ^D.
+  const onPipes = launched.session.terminal === false;
+  const endInput = () => (onPipes ? input.sendControl({ type: "EndInput" }) : input.sendData(EOT));
+  const deliver = (b: Uint8Array | "end") => (b === "end" ? endInput() : input.sendData(b));
   const toSession = (b: Uint8Array | "end") => (attached ? deliver(b) : early.push(b));
   // Without a terminal at the other end, the client's end of input is the program's too.
   io.input(toSession, term.pty ? undefined : () => toSession("end"));

@@ -31,8 +31,10 @@ export default defineCwCommand({
         throw new UsageError(`cannot read ${args.file}: ${(e as Error).message}`);
       }
     } else bytes = Buffer.from(String(args.input), "utf8");
-    // Enter (the node knows which: a carriage return on a terminal, a newline on pipes).
+    // A terminal's Enter is a carriage return; programs in raw mode (TUIs) expect exactly that.
+    // `enter` tells the node it is one, so that a program on pipes gets a newline instead.
     const enter = args.newline !== false && !args.stdin && !args.file;
+    if (enter) bytes = Buffer.concat([bytes, Buffer.from("\r")]);
     if (bytes.length > 8 * 1024 * 1024) throw new UsageError(`input of ${bytes.length} bytes is too large (limit 8 MiB)`, "send it in parts, or have the program read a file");
     const r = await call({ type: "SendInput", id, data_b64: bytes.toString("base64"), enter }, "InputSent", { blocking: true });
     if (args.json) printJson(r);

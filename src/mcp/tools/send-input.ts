@@ -19,9 +19,11 @@ export default defineTool({
   output: { bytes: z.number().int() },
   annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
   async run(a) {
-    if (!a.text && !a.newline) return { text: "Nothing to send (empty text, newline false).", data: { bytes: 0 } };
-    // The node presses Enter as the session expects it: a carriage return on a terminal, a newline on pipes.
-    const r = await call({ type: "SendInput", id: a.session, data_b64: Buffer.from(a.text, "utf8").toString("base64"), enter: a.newline }, "InputSent");
+    // A terminal's Enter is a carriage return; raw-mode programs (TUIs) expect exactly that. With
+    // `enter` the node sends a newline instead to a program on pipes.
+    const data = a.text + (a.newline ? "\r" : "");
+    if (!data) return { text: "Nothing to send (empty text, newline false).", data: { bytes: 0 } };
+    const r = await call({ type: "SendInput", id: a.session, data_b64: Buffer.from(data, "utf8").toString("base64"), enter: a.newline }, "InputSent");
     return { text: `Sent ${r.bytes} bytes to session ${a.session}.`, data: { bytes: r.bytes } };
   },
 });
