@@ -4,7 +4,7 @@
  * terminal queries answered while nobody is attached.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { CW, CwHome, Tmux, waitFor } from "./helpers";
+import { CW, CwHome, running, Tmux, waitFor } from "./helpers";
 
 let cw: CwHome;
 let tmux: Tmux;
@@ -114,14 +114,6 @@ describe("attach ends cleanly when its terminal or process goes", () => {
       return pid > 0 ? pid : undefined;
     }, "the attach process");
   }
-  const gone = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  };
 
   test("SIGTERM detaches: the session keeps running, the terminal is given back", async () => {
     const id = await cw.launch(["bash", "--norc", "--noprofile"], ["sig1"]);
@@ -141,7 +133,7 @@ describe("attach ends cleanly when its terminal or process goes", () => {
     await waitFor(async () => (await cw.session(id)).attached_count === 1, "the attach");
     const pid = await attachPid();
     await tmux.kill();
-    await waitFor(() => gone(pid), "the attach process to end");
+    await waitFor(() => !running(pid), "the attach process to end");
     await waitFor(async () => (await cw.session(id)).attached_count === 0, "the node to count the client gone");
     expect((await cw.session(id)).status).toBe("running");
   });

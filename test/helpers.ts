@@ -270,3 +270,12 @@ export class RelayProcess {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Whether `pid` runs (an exited child that nobody has reaped yet does not count). */
+export function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}

@@ -6,16 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { NodeConnection } from "../src/client/connection";
-import { CwHome, waitFor } from "./helpers";
-
-/** Whether `pid` runs (an exited child nobody has reaped yet does not count). */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
+import { CwHome, running, waitFor } from "./helpers";
 
 async function rawLogs(cw: CwHome, id: number): Promise<number[]> {
   return Array.from(new Uint8Array(await new Response(cw.spawn(["logs", String(id)]).stdout).arrayBuffer()));

@@ -7,16 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { NodeConnection } from "../src/client/connection";
-import { CwHome, waitFor } from "./helpers";
-
-/** Whether `pid` runs (an exited child that nobody has reaped yet does not count). */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
+import { CwHome, running, waitFor } from "./helpers";
 
 for (const backend of ["bun-pty", "bun"] as const) {
   describe(`terminals from ${backend}`, () => {

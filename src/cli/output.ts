@@ -57,8 +57,9 @@ export function printJson(value: unknown): void {
  *
  * Written for a cold start: a CLI runs this once, and JavaScriptCore compiles each builtin
  * written in JavaScript (map, fill, repeat, padEnd, …) on its first call. So: plain loops, each
- * cell measured once, and one join of all the pieces. Its first call for 100 rows of `cw list`
- * costs 0.4-0.6 ms in the compiled binary; string appends with a trim per line cost 0.5-1.7 ms.
+ * cell measured once, and one join of all the pieces. Its first call for 100 rows (measured when
+ * `cw list` still used it) costs 0.4-0.6 ms in the compiled binary; string appends with a trim
+ * per line cost 0.5-1.7 ms.
  */
 export function table(header: string[], rows: string[][]): string {
   const cols = header.length;
@@ -110,10 +111,6 @@ export function ago(iso: string | null, now = Date.now()): string {
   if (s < 3600) return `${Math.floor(s / 60)}m ago`;
   if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
   return `${Math.floor(s / 86400)}d ago`;
-}
-
-export function truncate(s: string, n: number): string {
-  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
 /** A progress line on stderr for long waits, redrawn in place; only on a TTY. */

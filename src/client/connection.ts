@@ -8,7 +8,7 @@ import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol/fr
 import { PROTOCOL_VERSION } from "../protocol/version";
 import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
 import { NodeError, NodeUnavailableError } from "./errors";
-import { keepAlive, periodFromEnv } from "./keep-alive";
+import { keepAlive, periodFromEnv } from "../sys/keep-alive";
 
 /**
  * Frames waiting to be consumed beyond this pause reading from the socket, so a consumer that

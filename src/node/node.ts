@@ -2,7 +2,6 @@
  * `cw node`: assembles the daemon (data dir, lock, config, sessions, screen worker, socket) and
  * runs it until stopped.
  */
-import { effectiveBackend } from "./pty/pty";
 import { appendFileSync, chmodSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { loadConfig } from "../config/config";
 import { dataDir, pathsFor } from "../config/paths";
@@ -15,6 +14,7 @@ import { KvStore } from "../store/kv-store";
 import { Messaging } from "./messaging/service";
 import { MessageStore } from "./messaging/store";
 import { acquirePidFile } from "./pidfile";
+import { effectiveBackend } from "./pty/pty";
 import { Screens } from "./screen/screens";
 import { listen } from "./server";
 import { Sessions } from "./sessions";

@@ -4,7 +4,7 @@
  * (relay-mux.ts). Each stream is served exactly like a connection to the Unix socket.
  */
 import { relayWsUrl, type RelaySettings } from "../config/relay";
-import { keepAlive, periodFromEnv } from "../client/keep-alive";
+import { keepAlive, periodFromEnv } from "../sys/keep-alive";
 import { decodeMux, encodeMux, MUX_CLOSE, MUX_DATA, MUX_OPEN, MUX_PAUSE, MUX_RESUME } from "../protocol/relay-mux";
 import { Connection } from "./connection";
 import type { NodeContext } from "./context";

@@ -15,6 +15,9 @@ export function nodeNameFrom(host: string): string {
   return host.split(".")[0]!.replace(/[^a-zA-Z0-9-]/g, "-").replace(/^-+/, "").slice(0, 63) || "node";
 }
 
+/** ^D: a terminal's end of input, read as end of file by a program in canonical mode. */
+export const EOT = new Uint8Array([4]);
+
 export const SESSION_STATUSES = ["running", "completed", "killed", "lost"] as const;
 export type SessionStatusName = (typeof SESSION_STATUSES)[number];
 

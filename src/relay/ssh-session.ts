@@ -10,7 +10,7 @@
 import type { ServerChannel, Session } from "ssh2";
 import { NodeError } from "../client/errors";
 import type { SessionRef } from "../protocol";
-import { NODE_NAME_RE, SESSION_NAME_RE } from "../protocol/constants";
+import { EOT, NODE_NAME_RE, SESSION_NAME_RE } from "../protocol/constants";
 import { ChannelIO } from "./ssh-channel";
 import { describe, userMessage } from "./ssh-errors";
 import type { SshGatewayOptions } from "./ssh-gateway";
@@ -22,7 +22,6 @@ const ACCEPT_ENV = /^(LANG|LC_[A-Z_]+)$/;
 const DETACH_GRACE_MS = 2_000;
 const DEFAULT_TERM = "xterm-256color";
 const LOGIN_SHELL = ["sh", "-c", 'exec "${SHELL:-/bin/sh}" -l'];
-const EOT = new Uint8Array([4]);
 
 type Deps = Pick<SshGatewayOptions, "hub" | "log">;
 

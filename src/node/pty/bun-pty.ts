@@ -4,9 +4,9 @@
  */
 import { addPollable, kick, removePollable, type Pollable } from "./poller";
 import { cstr, native, ptr, shellWord } from "./native";
-import { ChildEvents, EOT, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+import { ChildBase, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
-export class BunPty extends ChildEvents implements Pty, Pollable {
+export class BunPty extends ChildBase implements Pty, Pollable {
   readonly terminal = true;
   readonly handle: number;
   readonly pid: number;
@@ -34,10 +34,6 @@ export class BunPty extends ChildEvents implements Pty, Pollable {
     this.emitData(chunk);
   }
 
-  endInput(): void {
-    this.write(EOT);
-  }
-
   write(data: Uint8Array | string): void {
     if (this.exited) return;
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
@@ -51,9 +47,6 @@ export class BunPty extends ChildEvents implements Pty, Pollable {
     native().bun_pty_resize(this.handle, Math.max(1, cols | 0), Math.max(1, rows | 0));
   }
 
-  signal(sig: NodeJS.Signals): void {
-    if (!this.exited) signalGroup(this.pid, sig);
-  }
 
   nativeEnded(): void {
     this.exited = true;

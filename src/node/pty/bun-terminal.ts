@@ -3,7 +3,7 @@
  * the PTY itself, so output arrives as an event: no native threads per session, nothing to poll,
  * no busy wait for a keystroke's echo.
  */
-import { ChildEvents, EOT, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+import { ChildBase, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
 /**
  * After the child exits, how long to wait for the PTY's end of file (all output read) before
@@ -16,7 +16,7 @@ export function bunTerminalAvailable(): boolean {
   return process.platform !== "win32" && typeof (Bun as { Terminal?: unknown }).Terminal === "function";
 }
 
-export class BunTerminalPty extends ChildEvents implements Pty {
+export class BunTerminalPty extends ChildBase implements Pty {
   readonly terminal = true;
   readonly pid: number;
   private readonly proc: Bun.Subprocess;
@@ -72,10 +72,6 @@ export class BunTerminalPty extends ChildEvents implements Pty {
     this.emitExit(e);
   }
 
-  endInput(): void {
-    this.write(EOT);
-  }
-
   write(data: Uint8Array | string): void {
     if (this.exited || this.term.closed) return;
     if (data.length === 0) return;
@@ -87,7 +83,4 @@ export class BunTerminalPty extends ChildEvents implements Pty {
     this.term.resize(Math.max(1, cols | 0), Math.max(1, rows | 0));
   }
 
-  signal(sig: NodeJS.Signals): void {
-    if (!this.exited) signalGroup(this.pid, sig);
-  }
 }

@@ -8,12 +8,12 @@
  * The child leads a session of its own (setsid), so kill reaches its whole process group, as it
  * does for PTY sessions.
  */
-import { ChildEvents, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions, signalGroup } from "./types";
+import { ChildBase, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
 /** After the child exits, how long its pipes may stay open (a background process holding them). */
 const DRAIN_GRACE_MS = 200;
 
-export class PipeProcess extends ChildEvents implements Pty {
+export class PipeProcess extends ChildBase implements Pty {
   readonly terminal = false;
   readonly pid: number;
   private readonly proc: Bun.Subprocess<"pipe", "pipe", "pipe">;
@@ -57,7 +57,7 @@ export class PipeProcess extends ChildEvents implements Pty {
     }
   }
 
-  endInput(): void {
+  override endInput(): void {
     if (this.inputEnded) return;
     this.inputEnded = true;
     try {
@@ -81,7 +81,4 @@ export class PipeProcess extends ChildEvents implements Pty {
   /** No terminal, no size. */
   resize(): void {}
 
-  signal(sig: NodeJS.Signals): void {
-    if (!this.exited) signalGroup(this.pid, sig);
-  }
 }

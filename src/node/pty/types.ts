@@ -1,4 +1,5 @@
 /** What every PTY backend provides (pty.ts chooses one). */
+import { EOT } from "../../protocol/constants";
 
 export interface PtySpawnOptions {
   command: string[];
@@ -32,8 +33,13 @@ export interface Pty {
 
 export class PtySpawnError extends Error {}
 
-/** What every backend does alike: hand output and the exit to whoever listens. */
-export abstract class ChildEvents {
+/**
+ * What every backend does alike: hand output and the exit to whoever listens, signal the child's
+ * process group, and end input as a person at a terminal would (pipes.ts overrides that).
+ */
+export abstract class ChildBase {
+  abstract readonly pid: number;
+  abstract write(data: Uint8Array | string): void;
   /** Set by the backend once the child is gone (possibly before its exit is reported). */
   protected exited = false;
   private dataListeners: ((chunk: Uint8Array) => void)[] = [];
@@ -58,10 +64,15 @@ export abstract class ChildEvents {
   protected emitExit(e: PtyExit): void {
     for (const l of this.exitListeners) l(e);
   }
-}
 
-/** ^D: a terminal's end of input, read as end of file by a program in canonical mode. */
-export const EOT = new Uint8Array([4]);
+  endInput(): void {
+    this.write(EOT);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (!this.exited) signalGroup(this.pid, sig);
+  }
+}
 
 /** Signals the process group led by `pid`, or the process alone when it leads none. */
 export function signalGroup(pid: number, sig: NodeJS.Signals): void {
