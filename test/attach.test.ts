@@ -138,8 +138,8 @@ describe("attach ends cleanly when its terminal or process goes", () => {
     expect((await cw.session(id)).status).toBe("running");
   });
 
-  test("attaching to a session on pipes: a note that typing is blind, and Enter ends a line", async () => {
-    const id = await cw.launch(["sh", "-c", 'while read -r l; do echo "line:[$l]"; done'], ["pipes1", "--no-pty"]);
+  test("attaching to a session on pipes: a note that typing is blind, Enter ends a line, Ctrl+D ends the input", async () => {
+    const id = await cw.launch(["sh", "-c", 'while read -r l || [ -n "$l" ]; do echo "line:[$l]"; done; echo "input ended"; sleep 30'], ["pipes1", "--no-pty"]);
     expect((await cw.session(id)).terminal).toBe(false);
     tmux = new Tmux();
     await tmux.start(`${CW} attach pipes1`, cw.env);
@@ -152,6 +152,15 @@ describe("attach ends cleanly when its terminal or process goes", () => {
     await tmux.waitScreen((s) => /^line:\[typed blind\]$/m.test(s) && /^line:\[second\]$/m.test(s), "the program to read both lines");
     // The program saw newlines, not carriage returns, and its log holds exactly what it wrote.
     expect(await cw.ok(["logs", "pipes1"])).toBe("line:[typed blind]\nline:[second]\n");
+    // Ctrl+D closes the program's stdin, as end of file on a terminal would: the half line typed
+    // before it is still read, and what is typed after it never arrives.
+    await tmux.type("last");
+    await tmux.keys("C-d");
+    await tmux.type("after");
+    await tmux.keys("Enter");
+    await tmux.waitScreen((s) => s.includes("input ended"), "the program to see the end of its input");
+    expect(await cw.ok(["logs", "pipes1"])).toBe("line:[typed blind]\nline:[second]\nline:[last]\ninput ended\n");
+    expect((await cw.session(id)).status).toBe("running");
     await tmux.keys("C-b", "d");
     await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach to exit");
     await cw.ok(["kill", String(id)]);

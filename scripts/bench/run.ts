@@ -2,8 +2,10 @@
  * `bun run bench`: cw against tmux and a bare PTY on this machine, in one run.
  *
  *   1. output throughput, detached and with a client attached
- *   2. keystroke echo latency through an attached client (p50, p99), with a "bun floor": a
- *      bare-bones relay and client in Bun (floor-relay.ts, floor-attach.ts) as the runtime's share
+ *   2. keystroke echo latency through an attached client (p50, p99), with two yardsticks: the
+ *      "bun floor", a bare-bones relay and client in Bun (floor-relay.ts, floor-attach.ts), the
+ *      runtime's share; the "poll floor", one Bun process copying bytes in a blocking poll(2)
+ *      loop (floor-poll.ts), what Bun can do on this path without its event loop
  *   3. listing 100 sessions (`cw list` vs `tmux ls`)
  *   4. resident memory per idle session (cw node vs tmux server)
  *
@@ -200,6 +202,8 @@ const burst: Record<string, LatencyResult | undefined> = {};
 
 /** The "bun floor" target: floor-relay.ts and floor-attach.ts, a bare-bones relay and client in Bun. */
 const FLOOR = "bun floor";
+/** The "poll floor" target: floor-poll.ts, one Bun process between the terminal and the PTY, no event loop. */
+const POLL_FLOOR = "poll floor";
 
 async function startFloor(socket: string) {
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "floor-relay.ts"), socket], { stdout: "pipe", stderr: "inherit" });
@@ -223,6 +227,7 @@ async function latencySuite() {
   const targets: EchoTarget[] = [
     { name: "bare", cmd: ECHO_PROGRAM, env: {}, paints: false },
     { name: FLOOR, cmd: [process.execPath, join(import.meta.dir, "floor-attach.ts"), floor.socket], env: {}, paints: true },
+    { name: POLL_FLOOR, cmd: [process.execPath, join(import.meta.dir, "floor-poll.ts")], env: {}, paints: true },
     { name: "tmux", cmd: [...tmuxA.base(), "attach", "-t", "echo"], env: {}, paints: true },
     { name: "cw", cmd: [cwA.bin, "attach", String(s.id)], env: cwA.env(), paints: true },
   ];
@@ -365,6 +370,12 @@ function printReport(rs: Row[]) {
     console.log(
       `\n  ${FLOOR} (typing): p50 ${fmtMs(floor.p50)}, p99 ${fmtMs(floor.p99)}: a bare-bones relay and attach client in Bun ` +
         `(raw bytes, no frames, log or screen; scripts/bench/floor-*.ts), what the runtime alone costs here.`,
+    );
+  const pollFloor = latency[POLL_FLOOR];
+  if (pollFloor)
+    console.log(
+      `  ${POLL_FLOOR} (typing): p50 ${fmtMs(pollFloor.p50)}, p99 ${fmtMs(pollFloor.p99)}: one Bun process between the terminal ` +
+        `and the PTY, copying in a blocking poll(2) loop (scripts/bench/floor-poll.ts), what Bun reaches without its event loop.`,
     );
 
   const notes: string[] = [];

@@ -10,6 +10,7 @@
 import { dataDir } from "../../config/paths";
 import { writeAllSync } from "../../sys/libc";
 import type { ReplyOf, SessionRef } from "../../protocol";
+import { EOT } from "../../protocol/constants";
 import { connectNode } from "../autostart";
 import { checkReply } from "../connection";
 import { NodeError } from "../errors";
@@ -32,7 +33,9 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   // here (as a terminal's line discipline would), and say that typing is blind. (Its bare LFs
   // need nothing: our terminal's raw mode keeps output processing, ONLCR, on.)
   const onPipes = session.terminal === false; // absent from older nodes: a terminal
-  let pipesNote = onPipes ? `[cw] session ${session.id} runs on pipes, not a terminal: what you type is not echoed; Enter sends a newline\r\n` : "";
+  let pipesNote = onPipes
+    ? `[cw] session ${session.id} runs on pipes, not a terminal: what you type is not echoed; Enter sends a newline, Ctrl+D ends its input\r\n`
+    : "";
   const showNote = () => {
     if (pipesNote) writeAllSync(2, new TextEncoder().encode(pipesNote));
     pipesNote = "";
@@ -46,10 +49,24 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   let detachTimer: ReturnType<typeof setTimeout> | undefined;
   let outcome: AttachOutcome | undefined;
 
+  // On pipes, Ctrl+D plays the part of a terminal's end of file: what came before it goes, then
+  // the program's stdin is closed (EndInput). Nothing typed after that can reach the program.
+  let inputEnded = false;
+  const forward = (bytes: Uint8Array) => {
+    if (!onPipes) return conn.sendData(bytes);
+    if (inputEnded) return;
+    const eot = bytes.indexOf(EOT[0]!);
+    const before = (eot < 0 ? bytes : bytes.subarray(0, eot)).map((b) => (b === 0x0d ? 0x0a : b));
+    if (before.length) conn.sendData(before);
+    if (eot < 0) return;
+    inputEnded = true;
+    conn.sendControl({ type: "EndInput" });
+  };
+
   const onInput = (chunk: Uint8Array) => {
     if (escTimer) clearTimeout(escTimer);
     const r = keys.feed(chunk);
-    if (r.forward.length) conn.sendData(onPipes ? r.forward.map((b) => (b === 0x0d ? 0x0a : b)) : r.forward);
+    if (r.forward.length) forward(r.forward);
     if (r.detach) {
       conn.sendControl({ type: "Detach" });
       // The node confirms at once; when it cannot (a dead network path to a remote node), the
@@ -63,7 +80,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     if (keys.holding) {
       escTimer = setTimeout(() => {
         const held = keys.flushPending();
-        if (held.length) conn.sendData(held);
+        if (held.length) forward(held);
       }, ESC_TIMEOUT_MS);
     }
   };
