@@ -14,7 +14,9 @@ for (const backend of ["bun-pty", "bun"] as const) {
     let cw: CwHome;
     beforeAll(async () => {
       cw = new CwHome({ CODEWIRE_PTY: backend });
-      await cw.ok(["start"]);
+      // The node has a variable of its own that no client has: it must reach no session.
+      const started = await cw.run(["start"], { env: { CW_TEST_NODE_ONLY: "from-the-node" } });
+      expect(started.code).toBe(0);
     });
     afterAll(async () => {
       await cw.cleanup();
@@ -45,6 +47,18 @@ for (const backend of ["bun-pty", "bun"] as const) {
       const out = await cw.ok(["logs", String(id)]);
       expect(out).toContain(`env:env-${backend.replace("-", "")}:screen-256color:/tmp:yes`);
       expect(out).toContain("got:hello");
+    });
+
+    test("a session gets the caller's environment, not the node's", async () => {
+      const show = ["bash", "-c", 'echo "node:[$CW_TEST_NODE_ONLY] caller:[$CW_TEST_CALLER]"'];
+      for (const value of ["first", "second"]) {
+        const r = await cw.run(["launch", "--", ...show], { env: { CW_TEST_CALLER: value } });
+        expect(r.code).toBe(0);
+        const id = Number(r.stdout.trim());
+        await cw.waitStatus(id, "completed");
+        // Twice: the node's own environment is back in place between two launches.
+        expect(await cw.ok(["logs", String(id)])).toContain(`node:[] caller:[${value}]`);
+      }
     });
 
     test("resize reaches the program (SIGWINCH, new size)", async () => {

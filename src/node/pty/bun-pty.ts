@@ -4,6 +4,7 @@
  */
 import { addPollable, kick, removePollable, type Pollable } from "./poller";
 import { cstr, native, ptr, shellWord } from "./native";
+import { withEnvironOnly } from "../../sys/environ";
 import { ChildBase, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
 export class BunPty extends ChildBase implements Pty, Pollable {
@@ -18,12 +19,9 @@ export class BunPty extends ChildBase implements Pty, Pollable {
     const env = Object.entries(opts.env)
       .map(([k, v]) => `${k}=${v}`)
       .join("\0");
-    this.handle = lib.bun_pty_spawn(
-      cstr(cmdline),
-      cstr(opts.cwd),
-      cstr(env.length ? `${env}\0` : ""),
-      opts.cols,
-      opts.rows,
+    // The native side starts from the node's own environment: narrow it to the session's.
+    this.handle = withEnvironOnly(opts.env, () =>
+      lib.bun_pty_spawn(cstr(cmdline), cstr(opts.cwd), cstr(env.length ? `${env}\0` : ""), opts.cols, opts.rows),
     );
     if (this.handle < 0) throw new PtySpawnError(`could not start ${opts.command[0]}`);
     this.pid = lib.bun_pty_get_pid(this.handle);
