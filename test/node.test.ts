@@ -41,6 +41,26 @@ describe("node lifecycle", () => {
     expect(await cw.ok(["stop"])).toContain("no node is running");
   });
 
+  test("a pid file left by a crash, naming a process that is no node, does not block the next node", async () => {
+    const cw = home();
+    // After a crash and a reboot the old pid often belongs to another program by then.
+    const other = Bun.spawn(["sleep", "30"]);
+    try {
+      writeFileSync(cw.path("codewire.pid"), `${other.pid}\n`);
+      expect(await cw.ok(["start"])).toContain("node started");
+      const pid = cw.nodePid()!;
+      expect(pid).not.toBe(other.pid);
+      expect(alive(pid)).toBe(true);
+      // The new node holds the directory as any node does.
+      const second = await cw.run(["node"], { timeoutMs: 10_000 });
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain(`already running for this data directory (pid ${pid})`);
+      expect(alive(other.pid)).toBe(true);
+    } finally {
+      other.kill("SIGKILL");
+    }
+  });
+
   test("commands auto-start the node; the node's log goes to a file", async () => {
     const cw = home();
     expect(cw.nodePid()).toBeUndefined();
