@@ -101,6 +101,11 @@ describe("sessions on pipes", () => {
     await cw.ok(["kill", String(id)]);
   });
 
+  test("a program a signal ends has exit code 128 + the signal, as a shell reports it", async () => {
+    const id = await cw.launch(["sh", "-c", "kill -KILL $$"], ["--no-pty"]);
+    expect((await cw.waitStatus(id, "completed")).exit_code).toBe(137);
+  });
+
   test("a program that ends while a background child keeps its pipes open still ends", async () => {
     const id = await cw.launch(["sh", "-c", "sleep 300 & echo started"], ["--no-pty"]);
     const s = await cw.waitStatus(id, "completed", 5_000);

@@ -61,6 +61,11 @@ for (const backend of ["bun-pty", "bun"] as const) {
       }
     });
 
+    test("a program a signal ends: 128 + the signal on Bun's PTY; bun-pty's library says only 1", async () => {
+      const id = await cw.launch(["sh", "-c", "kill -TERM $$"]);
+      expect((await cw.waitStatus(id, "completed")).exit_code).toBe(backend === "bun" ? 143 : 1);
+    });
+
     test("resize reaches the program (SIGWINCH, new size)", async () => {
       const id = await cw.launch(["bash", "-c", "trap 'echo size:$(stty size)' WINCH; echo ready; while :; do sleep 0.05; done"]);
       await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("ready"), "ready");

@@ -3,7 +3,7 @@
  * the PTY itself, so output arrives as an event: no native threads per session, nothing to poll,
  * no busy wait for a keystroke's echo.
  */
-import { ChildBase, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
+import { ChildBase, exitStatus, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
 /**
  * After the child exits, how long to wait for the PTY's end of file (all output read) before
@@ -63,7 +63,7 @@ export class BunTerminalPty extends ChildBase implements Pty {
       });
     }
     this.exited = true;
-    const e: PtyExit = { exitCode: this.proc.exitCode };
+    const e: PtyExit = { exitCode: exitStatus(this.proc) };
     try {
       this.term.close();
     } catch {

@@ -8,7 +8,7 @@
  * The child leads a session of its own (setsid), so kill reaches its whole process group, as it
  * does for PTY sessions.
  */
-import { ChildBase, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
+import { ChildBase, exitStatus, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
 /** After the child exits, how long its pipes may stay open (a background process holding them). */
 const DRAIN_GRACE_MS = 200;
@@ -31,7 +31,7 @@ export class PipeProcess extends ChildBase implements Pty {
     void this.proc.exited.then(async () => {
       await Promise.race([drained, Bun.sleep(DRAIN_GRACE_MS)]);
       this.exited = true;
-      const e: PtyExit = { exitCode: this.proc.exitCode };
+      const e: PtyExit = { exitCode: exitStatus(this.proc) };
       this.emitExit(e);
     });
   }

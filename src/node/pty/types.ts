@@ -1,4 +1,5 @@
 /** What every PTY backend provides (pty.ts chooses one). */
+import { constants as osConstants } from "node:os";
 import { EOT } from "../../protocol/constants";
 
 export interface PtySpawnOptions {
@@ -10,8 +11,19 @@ export interface PtySpawnOptions {
 }
 
 export interface PtyExit {
-  /** Exit status; null when it could not be determined (killed by a signal). */
+  /** Exit status, 128 + the signal's number for a program a signal ended (as shells report it); null when unknown. */
   exitCode: number | null;
+}
+
+/**
+ * The exit status of a process from Bun.spawn. A signal's end is reported as 128 + its number,
+ * as a shell's `$?` does, so `kill -TERM` reads 143 rather than nothing at all or a failure.
+ */
+export function exitStatus(proc: { exitCode: number | null; signalCode: NodeJS.Signals | number | null }): number | null {
+  if (proc.exitCode !== null) return proc.exitCode;
+  const sig = proc.signalCode;
+  const n = typeof sig === "number" ? sig : sig ? osConstants.signals[sig] : undefined;
+  return n === undefined ? null : 128 + n;
 }
 
 export interface Pty {
