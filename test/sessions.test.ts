@@ -1,5 +1,6 @@
 /** Launch, list, logs, send, status, kill, wait: the session lifecycle through the real binary. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { statSync } from "node:fs";
 import { capture, CwHome, waitFor } from "./helpers";
 
 let cw: CwHome;
@@ -116,6 +117,16 @@ describe("logs, send, status", () => {
     expect(st.output_bytes).toBeGreaterThan(4000);
     const human = await cw.ok(["status", "talker"]);
     expect(human).toContain("completed (0)");
+  });
+
+  test("a session that prints nothing still has its output.log, the path status shows", async () => {
+    const id = await cw.launch(["true"]);
+    await cw.waitStatus(id, "completed");
+    const log = cw.path("sessions", String(id), "output.log");
+    expect(statSync(log).size).toBe(0);
+    expect(statSync(log).mode & 0o777).toBe(0o600);
+    expect(await cw.ok(["status", String(id)])).toContain(log);
+    expect(await cw.ok(["logs", String(id)])).toBe("");
   });
 
   test("logs --follow streams and stops by itself when the session ends", async () => {

@@ -43,6 +43,15 @@ export class OutputLog {
     const size = (p: string) => (existsSync(p) ? statSync(p).size : 0);
     this.old = { path: this.oldPath, start: meta.old_start, size: size(this.oldPath) };
     this.cur = { path: this.path, start: Math.max(meta.cur_start, meta.old_start + this.old.size), size: size(this.path) };
+    // The file exists from the start, also for a program that never prints: the data directory's
+    // layout promises it, and `cw status` shows its path.
+    if (this.cur.size === 0 && !existsSync(this.path)) {
+      try {
+        closeSync(openSync(this.path, "a", 0o600));
+      } catch {
+        /* a full or read-only disk: the first write will try again */
+      }
+    }
   }
 
   /** Offset one past the last byte produced. */
