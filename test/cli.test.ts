@@ -129,10 +129,105 @@ describe("send --file and watch", () => {
     const b = await cw.launch(["bash", "-c", "echo beta-line; sleep 30"], ["wb", "--tag", "wt"]);
     await waitFor(async () => (await cw.ok(["logs", String(b)])).includes("beta-line") && (await cw.ok(["logs", String(a)])).includes("alpha-line"), "output");
     const r = await cw.run(["watch", "--tag", "wt", "--timeout", "1"]);
-    expect(r.code).toBe(0);
+    // A timeout is exit 124, as for cw wait and cw request.
+    expect(r.code).toBe(124);
     expect(r.stdout).toContain("[wa] alpha-line");
     expect(r.stdout).toContain("[wb] beta-line");
     expect(r.stderr).toContain("timed out");
     await cw.ok(["kill", "--tag", "wt"]);
+  });
+});
+
+describe("free text after --", () => {
+  test("send, msg, request, reply and broadcast take text that starts with - after --", async () => {
+    const reader = await cw.launch(["bash", "-c", "read -r line; echo got=[$line]"]);
+    // Without --, text that looks like an option is refused, and the hint says how to send it.
+    const bare = await cw.run(["send", String(reader), "-end"]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("unknown option -end");
+    expect(bare.stderr).toContain(`-- "-end"`);
+    await cw.ok(["send", String(reader), "--", "-end"]);
+    await cw.waitStatus(reader, "completed");
+    expect(await cw.ok(["logs", String(reader)])).toContain("got=[-end]");
+    // Options still work before --, and several words after -- are one argument too many.
+    const raw = await cw.launch(["bash", "-c", "read -r line; echo raw=[$line]"]);
+    await cw.ok(["send", String(raw), "--no-newline", "--", "-a"]);
+    const extra = await cw.run(["send", String(raw), "--", "-b", "--no-newline"]);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain("quote");
+    await cw.ok(["send", String(raw), "--", "-c"]);
+    await cw.waitStatus(raw, "completed");
+    expect(await cw.ok(["logs", String(raw)])).toContain("raw=[-a-c]");
+    // Giving the input twice is still an error.
+    const twice = await cw.run(["send", String(raw), "x", "--", "-y"]);
+    expect(twice.code).toBe(2);
+
+    const box = await cw.launch(["sleep", "30"], ["dash-box", "--tag", "dash-t"]);
+    await cw.ok(["msg", "dash-box", "--", "-x"]);
+    await cw.ok(["msg", "dash-box", "--", "--delivery"]);
+    await cw.ok(["broadcast", "--tag", "dash-t", "--", "-z"]);
+    const messages = JSON.parse(await cw.ok(["inbox", "dash-box", "--json"])).messages.map((m: { body: string }) => m.body);
+    expect(messages).toEqual(["-x", "--delivery", "-z"]);
+
+    // request blocks until the reply, which is itself text after --.
+    const req = cw.run(["request", "dash-box", "--timeout", "20", "--json", "--", "-q"]);
+    const id = await waitFor(async () => JSON.parse(await cw.ok(["inbox", "dash-box", "--unread", "--json"])).messages.find((m: { kind: string; body: string }) => m.kind === "request" && m.body === "-q")?.id as string | undefined, "the request");
+    await cw.ok(["reply", id, "-f", "dash-box", "--", "-r"]);
+    const r = await req;
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).reply.body).toBe("-r");
+    await cw.ok(["kill", String(box)]);
+  });
+});
+
+describe("session names", () => {
+  test("an all-digit name is refused at launch (numbers are ids), and says what to do", async () => {
+    const r = await cw.run(["launch", "123", "--", "sleep", "20"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("invalid session name");
+    expect(r.stderr).toContain("id");
+    expect(r.stderr).toMatch(/letter or hyphen/);
+    const n = await cw.run(["launch", "--name", "0042", "--", "sleep", "20"]);
+    expect(n.code).toBe(2);
+    expect((await cw.list()).some((s) => s.name === "123" || s.name === "0042")).toBe(false);
+    // A digit and a letter, or a hyphen, is a name.
+    const a = await cw.launch(["true"], ["123a"]);
+    const b = await cw.launch(["true"], ["1-2"]);
+    expect((await cw.session(a)).name).toBe("123a");
+    expect((await cw.session(b)).name).toBe("1-2");
+  });
+
+  test("a positional name and a different --name are a usage error; the same name is fine", async () => {
+    const r = await cw.run(["launch", "name-a", "--name", "name-b", "--", "true"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("name-a");
+    expect(r.stderr).toContain("name-b");
+    expect((await cw.list()).some((s) => s.name === "name-a" || s.name === "name-b")).toBe(false);
+    const same = await cw.launch(["true"], ["name-c", "--name", "name-c"]);
+    expect((await cw.session(same)).name).toBe("name-c");
+  });
+});
+
+describe("timeouts", () => {
+  test("watch of one session exits 124 at --timeout, also with --json", async () => {
+    const id = await cw.launch(["bash", "-c", "echo watched-line; sleep 30"]);
+    await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("watched-line"), "output");
+    const r = await cw.run(["watch", String(id), "--timeout", "0.5"]);
+    expect(r.code).toBe(124);
+    expect(r.stdout).toContain("watched-line");
+    expect(r.stderr).toContain("watch timed out");
+    const j = await cw.run(["watch", String(id), "--timeout", "0.5", "--json"]);
+    expect(j.code).toBe(124);
+    expect(j.stdout).toContain('"end":"timeout"');
+    await cw.ok(["kill", String(id)]);
+    // A watch that ends with its session is still a success.
+    const short = await cw.launch(["bash", "-c", "echo ready; read x; echo bye-$x"]);
+    const w = cw.spawn(["watch", String(short), "--timeout", "30"]);
+    const out = capture(w.stdout);
+    await waitFor(() => out.text.includes("ready"), "the watch to show output");
+    await cw.ok(["send", String(short), "now"]);
+    expect(await w.exited).toBe(0);
+    await out.done;
+    expect(out.text).toContain("bye-now");
   });
 });

@@ -122,6 +122,13 @@ describe("sessions", () => {
     expect(status.data.log_path).toContain(cw.dir);
   });
 
+  test("launch refuses an all-digit name: a number is a session id", async () => {
+    const r = await tool("codewire_launch_session", { command: ["true"], name: "4711" });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain("numbers are session ids");
+    expect((await cw.list()).some((s) => s.name === "4711")).toBe(false);
+  });
+
   test("read_session_output with view screen renders a full-screen program", async () => {
     const launched = await ok("codewire_launch_session", { command: ["vim", "-u", "NONE", "-N", "-n"], name: "mcp-vim" });
     await ok("codewire_send_input", { session: "mcp-vim", text: "ifrom the model\x1b", newline: false });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { NodeConnection } from "../src/client/connection";
-import { controlFrame, encodeFrame, FRAME_CONTROL, MAX_PAYLOAD, PROTOCOL_VERSION } from "../src/protocol";
+import { controlFrame, encodeFrame, FRAME_CONTROL, Launch, MAX_PAYLOAD, PROTOCOL_VERSION, SessionRef } from "../src/protocol";
 import { capture, CwHome, waitFor } from "./helpers";
 
 let cw: CwHome;
@@ -77,6 +77,19 @@ describe("bad input", () => {
     const version = await raw(controlFrame({ type: "ListSessions", protocol: PROTOCOL_VERSION + 1 }));
     expect(version.text).toContain("version_mismatch");
     expect(version.text).toContain("cw stop && cw start");
+    await stillServes();
+  });
+
+  test("the node refuses an all-digit session name (a number is an id); references may still be numeric strings", async () => {
+    const digits = await raw(controlFrame({ type: "Launch", command: ["true"], name: "123", working_dir: "/" }));
+    expect(digits.text).toContain("bad_request");
+    expect(digits.text).toContain("numbers are session ids");
+    expect((await cw.list()).some((s) => s.name === "123")).toBe(false);
+    expect(Launch.safeParse({ type: "Launch", command: ["true"], name: "123" }).success).toBe(false);
+    expect(Launch.safeParse({ type: "Launch", command: ["true"], name: "w123" }).success).toBe(true);
+    expect(Launch.safeParse({ type: "Launch", command: ["true"], name: "12-3" }).success).toBe(true);
+    // "3" as a reference is session 3, as the node has always read it.
+    expect(SessionRef.safeParse("3").success).toBe(true);
     await stillServes();
   });
 

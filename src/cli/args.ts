@@ -8,6 +8,11 @@
  * value of a repeated option wins (RunContext.all() gives every value); positionals fill the
  * declared ones in order and all of them are in `_`. Unlike citty, an unknown option or a
  * missing value is an error, so a typo never silently changes what a command does.
+ *
+ * Commands whose last positional is free text (send, msg, request, reply, broadcast, kv) take
+ * `textAfterDash`: what follows `--` fills the remaining positionals as is, so text that starts
+ * with - can be given (`cw send 1 -- "-end"`), as git and most CLIs do; and a word more than
+ * they declare is an error rather than silently dropped (unquoted text with spaces).
  */
 import type { ArgsDef } from "citty";
 import { UsageError } from "./errors";
@@ -24,9 +29,13 @@ export type Parsed = Record<string, unknown> & { _: string[] };
 
 const aliasesOf = (a: ArgSpec) => (Array.isArray(a.alias) ? a.alias : a.alias ? [a.alias] : []);
 
-/** Parses `argv` (everything before a `--`) for command `cmd`. Throws UsageError on bad input. */
-export function parseCommandArgs(cmd: string, argv: string[], def: ArgsDef): Parsed {
+/**
+ * Parses `argv` (everything before a `--`) for command `cmd`; with `textAfterDash`, what came
+ * after the `--` too. Throws UsageError on bad input.
+ */
+export function parseCommandArgs(cmd: string, argv: string[], def: ArgsDef, textAfterDash?: string[]): Parsed {
   const specs = def as Record<string, ArgSpec>;
+  const positionalNames = Object.entries(specs).filter(([, a]) => a.type === "positional").map(([n]) => n);
   const byFlag = new Map<string, string>();
   for (const [name, a] of Object.entries(specs)) {
     if (a.type === "positional") continue;
@@ -34,6 +43,11 @@ export function parseCommandArgs(cmd: string, argv: string[], def: ArgsDef): Par
     for (const al of aliasesOf(a)) byFlag.set(al.length === 1 ? `-${al}` : `--${al}`, name);
   }
   const hint = `run \`cw ${cmd} --help\` to see its options`;
+  /** For a free-text command, how to give text that looks like an option. */
+  const textHint = (text: string) => {
+    const before = positionalNames.slice(0, Math.max(0, positionalNames.length - 1)).map((n) => (cmd === "kv" && n === "action" ? "set" : `<${n}>`));
+    return `${hint}; text that starts with - goes after --: cw ${[cmd, ...before].join(" ")} -- ${JSON.stringify(text)}`;
+  };
   const out: Parsed = { _: [] };
   for (const [name, a] of Object.entries(specs)) if (a.type !== "positional" && a.default !== undefined) out[name] = a.default;
 
@@ -53,7 +67,7 @@ export function parseCommandArgs(cmd: string, argv: string[], def: ArgsDef): Par
       const positive = byFlag.get(`--${flag.slice(5)}`);
       if (positive !== undefined && specs[positive]!.type === "boolean") [name, negated] = [positive, true];
     }
-    if (name === undefined) throw new UsageError(`unknown option ${flag} for cw ${cmd}`, hint);
+    if (name === undefined) throw new UsageError(`unknown option ${flag} for cw ${cmd}`, textAfterDash ? textHint(arg) : hint);
     const spec = specs[name]!;
     if (spec.type === "boolean") {
       if (negated) out[name] = false;
@@ -73,6 +87,16 @@ export function parseCommandArgs(cmd: string, argv: string[], def: ArgsDef): Par
     out[name] = value;
   }
 
+  if (textAfterDash) {
+    out._.push(...textAfterDash);
+    if (out._.length > positionalNames.length) {
+      const extra = out._.slice(positionalNames.length);
+      throw new UsageError(
+        `too many arguments for cw ${cmd}: ${extra.map((x) => JSON.stringify(x)).join(" ")} left over`,
+        `cw ${cmd} takes ${positionalNames.map((n) => `<${n}>`).join(" ")}; quote text that has spaces, and put options before --`,
+      );
+    }
+  }
   const positionals = [...out._];
   for (const [name, a] of Object.entries(specs)) {
     if (a.type === "positional") {

@@ -6,7 +6,7 @@ import type { ArgsDef, CommandDef, ParsedArgs } from "citty";
 
 export interface RunContext<A extends ArgsDef> {
   args: ParsedArgs<A>;
-  /** Everything after the first `--`, untouched. */
+  /** Everything after the first `--`, untouched (empty for a textAfterDash command). */
   rest: string[];
   /** Every value given for a repeatable flag (citty keeps only the last). */
   all(name: string, alias?: string): string[];
@@ -18,6 +18,12 @@ export interface CwCommand<A extends ArgsDef = ArgsDef> {
   usage?: string;
   examples: string[];
   args: A;
+  /**
+   * The last positional is free text (a message, input to type): what follows `--` fills the
+   * positionals as is, so text may start with - (`cw send 1 -- "-end"`). Without it, what
+   * follows `--` is the command's `rest` (a program to run, as for launch).
+   */
+  textAfterDash?: boolean;
   /** Returns the exit status (default 0). */
   run(ctx: RunContext<A>): Promise<number | void> | number | void;
 }

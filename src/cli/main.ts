@@ -163,8 +163,8 @@ export async function main(argv: string[]): Promise<number> {
       await useServer(server, dataDir());
     }
     if (split.flag === "node") (await import("./target")).onNode(split.value!);
-    const args = parseCommandArgs(name, before, cmd.args);
-    const status = await cmd.run({ args: args as never, rest, all: (n, alias) => collect(before, n, alias) });
+    const args = parseCommandArgs(name, before, cmd.args, cmd.textAfterDash ? rest : undefined);
+    const status = await cmd.run({ args: args as never, rest: cmd.textAfterDash ? [] : rest, all: (n, alias) => collect(before, n, alias) });
     return status ?? EXIT.ok;
   } catch (e) {
     return report(e);

@@ -5,6 +5,19 @@
 export const SESSION_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/;
 
 /**
+ * Why a new session's name is refused, or undefined if it is a valid name. Names follow
+ * SESSION_NAME_RE and are not all digits: every reference that is a number is read as a session
+ * id (`cw kill 123` is session 123), so a session named 123 could never be addressed by its name.
+ */
+export function sessionNameProblem(name: string): string | undefined {
+  if (!SESSION_NAME_RE.test(name)) return SESSION_NAME_RULE;
+  if (!/\D/.test(name)) return SESSION_NAME_NOT_AN_ID;
+  return undefined;
+}
+export const SESSION_NAME_RULE = "a name is 1-32 characters: letters, digits and hyphens, starting with a letter or digit";
+export const SESSION_NAME_NOT_AN_ID = "a name must contain a letter or hyphen, since numbers are session ids";
+
+/**
  * A node's name. It appears in `node:id` addresses and as an SSH user name, so no colons, dots
  * or @; it starts with a letter or digit so it is never mistaken for an option.
  */
@@ -33,7 +46,8 @@ export const EVENT_TYPES = [
   "message.reply",
 ] as const;
 
-export function describeStatus(s: { status: string; exit_code: number | null }): string {
+export function describeStatus(s: { status: string; exit_code: number | null; orphan_pid?: number | null }): string {
   if (s.status === "completed") return `completed (${s.exit_code ?? "?"})`;
+  if (s.status === "lost" && s.orphan_pid) return `lost (pid ${s.orphan_pid} still runs)`;
   return s.status;
 }

@@ -3,7 +3,7 @@
  * the node-local key-value store. Shared by node, CLI and MCP.
  */
 import { z } from "zod";
-import { NODE_NAME_RE } from "./constants";
+import { NODE_NAME_RE, SESSION_NAME_RE } from "./constants";
 import { SessionName, SessionRef, Tag } from "./session";
 
 /** Largest message body; bigger ones are refused with a hint rather than truncated. */
@@ -16,8 +16,12 @@ const Body = z.string().min(1, { message: "the message is empty" }).refine((s) =
  */
 export const Party = z.object({ id: z.number().int(), name: z.string().optional(), node: z.string().optional() });
 export type Party = z.infer<typeof Party>;
-/** A sending session on another node, as that node names it. */
-export const RemoteSender = z.object({ id: z.number().int().positive(), name: SessionName.optional(), node: z.string().regex(NODE_NAME_RE) });
+/**
+ * A sending session on another node, as that node names it. Its name already exists there, so it
+ * is checked for its characters only: a session named before all-digit names were refused may
+ * still send.
+ */
+export const RemoteSender = z.object({ id: z.number().int().positive(), name: z.string().regex(SESSION_NAME_RE).optional(), node: z.string().regex(NODE_NAME_RE) });
 
 export const Delivery = z.enum(["inbox", "pty", "both"]);
 export type Delivery = z.infer<typeof Delivery>;

@@ -1,13 +1,20 @@
 import { z } from "zod";
 
-import { SESSION_NAME_RE, SESSION_STATUSES } from "./constants";
+import { SESSION_NAME_NOT_AN_ID, SESSION_NAME_RE, SESSION_NAME_RULE, SESSION_STATUSES } from "./constants";
 
-export { describeStatus, SESSION_NAME_RE } from "./constants";
+export { describeStatus, SESSION_NAME_RE, sessionNameProblem } from "./constants";
 
-/** Session names: what people and agents use to address a session. */
-export const SessionName = z.string().regex(SESSION_NAME_RE, {
-  message: "a name is 1-32 characters: letters, digits and hyphens, starting with a letter or digit",
-});
+/**
+ * A name as it appears in a reference. All digits pass here: the node reads such a reference as
+ * an id (agents send "3" as often as 3), as it always has.
+ */
+const NameInReference = z.string().regex(SESSION_NAME_RE, { message: SESSION_NAME_RULE });
+
+/**
+ * Session names: what people and agents use to address a session. A new name may not be all
+ * digits, since a number addresses the session with that id (see sessionNameProblem).
+ */
+export const SessionName = NameInReference.regex(/\D/, { message: SESSION_NAME_NOT_AN_ID });
 export const Tag = z.string().min(1).max(64).regex(/^[^\s,]+$/, { message: "a tag has no spaces or commas" });
 
 export const SessionStatus = z.enum(SESSION_STATUSES);
@@ -35,10 +42,15 @@ export const SessionInfo = z.object({
   rows: z.number().int(),
   /** false: the program runs on pipes, not a terminal (cw launch --no-pty). Nodes before it sent none. */
   terminal: z.boolean().default(true),
+  /**
+   * A lost session whose program outlived the node that ran it: that program's pid while it
+   * still runs (cw kill ends it, and it keeps its name); else null. Nodes before it sent none.
+   */
+  orphan_pid: z.number().int().nullable().default(null),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 
 /** A reference to a session as users type it: an id or a name. */
-export const SessionRef = z.union([z.number().int().positive(), SessionName]);
+export const SessionRef = z.union([z.number().int().positive(), NameInReference]);
 export type SessionRef = z.infer<typeof SessionRef>;
 

@@ -8,6 +8,7 @@ export default defineCwCommand({
   description: "Send a message to every running session, or every running session with a tag (the sender itself excluded).",
   usage: "cw broadcast [--tag <tag>] <body> [-f <session>]",
   examples: ['cw broadcast "stop and commit your work"', 'cw broadcast --tag worker "the API changed: pull main"'],
+  textAfterDash: true,
   args: {
     body: { type: "positional", description: "The message" },
     tag: { type: "string", alias: "t", description: "Only sessions with this tag (repeatable)" },

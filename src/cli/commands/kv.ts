@@ -16,6 +16,7 @@ export default defineCwCommand({
   description: "A shared key-value store for coordinating sessions: set, get, list (by prefix) and delete keys, in namespaces, optionally expiring. Stored by the node (or the relay, when connected to one).",
   usage: "cw kv set|get|list|delete ...",
   examples: ["cw kv set build_status done", "cw kv get build_status", "cw kv list task:", 'cw kv set --ttl 60s lock "node-a"', "cw kv set --ns myproject key value", "cw kv delete build_status"],
+  textAfterDash: true,
   args: {
     action: { type: "positional", description: "set, get, list or delete" },
     key: { type: "positional", required: false, description: "The key (for list: a prefix)" },

@@ -1,6 +1,6 @@
 import { launchPlacement } from "../../client/launch-placement";
 import { call } from "../../client/node-client";
-import { SESSION_NAME_RE } from "../../protocol/constants";
+import { sessionNameProblem } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { onNode } from "../target";
@@ -20,7 +20,7 @@ export default defineCwCommand({
     "cw launch --no-pty -- ./export.sh      # pipes, not a terminal: the log holds the exact bytes",
   ],
   args: {
-    session: { type: "positional", required: false, description: "Unique name for the session (letters, digits, hyphens; 1-32); same as --name. node:name launches on that node" },
+    session: { type: "positional", required: false, description: "Unique name for the session (letters, digits, hyphens; 1-32; not all digits, which are ids); same as --name. node:name launches on that node" },
     node: { type: "string", description: "Launch on this node, through this machine's relay (`cw nodes`)" },
     name: { type: "string", description: "Name the session (alternative to the positional name)" },
     dir: { type: "string", alias: "d", description: "Working directory (default: current directory; with --server: the node's home)" },
@@ -43,9 +43,18 @@ export default defineCwCommand({
       positional = positional.slice(colon + 1) || undefined;
     }
     if (args.node !== undefined) onNode(args.node as string);
-    const name = positional ?? (args.name as string | undefined);
-    if (name !== undefined && !SESSION_NAME_RE.test(name)) {
-      throw new UsageError(`invalid session name ${JSON.stringify(name)}`, "names are 1-32 letters, digits and hyphens, starting with a letter or digit");
+    const flagName = args.name as string | undefined;
+    if (positional !== undefined && flagName !== undefined && positional !== flagName) {
+      throw new UsageError(`two names given: ${JSON.stringify(positional)} and --name ${JSON.stringify(flagName)}`, "name the session once, either `cw launch <name> -- ...` or `cw launch --name <name> -- ...`");
+    }
+    const name = positional ?? flagName;
+    const problem = name === undefined ? undefined : sessionNameProblem(name);
+    if (problem) {
+      const digits = /^\d+$/.test(name!);
+      throw new UsageError(
+        `invalid session name ${JSON.stringify(name)}: ${problem}`,
+        digits ? `\`cw kill ${name}\` would mean session id ${name}; add a letter or hyphen, e.g. job-${name}` : "names are 1-32 letters, digits and hyphens, starting with a letter or digit, and not all digits",
+      );
     }
     const extra: Record<string, string> = {};
     for (const kv of all("env", "e")) {

@@ -8,7 +8,8 @@ export default defineCwCommand({
   name: "msg",
   description: "Send a direct message to a session (by id or name). It lands in the target's inbox and events; with --delivery pty|both it is also typed into the target's terminal (bracketed paste, then Enter).",
   usage: "cw msg <target> <body> [-f <session>] [--delivery inbox|pty|both]",
-  examples: ['cw msg coder "start with the auth module"', 'cw msg 2 "start with the auth module"', 'cw msg -f planner coder "start with the auth module"', 'cw msg coder "rebase on main" --delivery both'],
+  examples: ['cw msg coder "start with the auth module"', 'cw msg 2 "start with the auth module"', 'cw msg -f planner coder "start with the auth module"', 'cw msg coder "rebase on main" --delivery both', 'cw msg coder -- "-x is the flag to drop"   # text that starts with -: after --'],
+  textAfterDash: true,
   args: {
     target: { type: "positional", description: "Session id or name to send to" },
     body: { type: "positional", description: "The message" },

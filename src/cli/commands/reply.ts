@@ -8,6 +8,7 @@ export default defineCwCommand({
   description: "Reply to a pending request. The request id comes from `cw inbox` or a message.request event; the requester's `cw request` returns with your reply.",
   usage: "cw reply <request-id> <body> [-f <session>]",
   examples: ['cw reply req_x7y8z9 "yes, PR #42 is up" -f coder', 'cw reply req_x7y8z9 "use the users table"'],
+  textAfterDash: true,
   args: {
     request: { type: "positional", description: "The request id (req_…)" },
     body: { type: "positional", description: "The reply" },

@@ -10,6 +10,7 @@ export default defineCwCommand({
   description: "Send a request to a session and block until it replies (`cw reply <request-id> ...`). Exits 0 with the reply, 124 on timeout, 1 if the target session ends first.",
   usage: "cw request <target> <body> [-f <session>] [--timeout <s>]",
   examples: ['cw request -f planner coder "ready for review?"', 'cw request coder "status?" --timeout 30', 'cw request coder "status?" --json'],
+  textAfterDash: true,
   args: {
     target: { type: "positional", description: "Session id or name" },
     body: { type: "positional", description: "The request" },

@@ -9,7 +9,8 @@ export default defineCwCommand({
   name: "send",
   description: "Type input into a session without attaching. A newline (Enter) is added unless --no-newline.",
   usage: "cw send <id|name> [input] [options]",
-  examples: ['cw send 1 "Status update?"', 'cw send 1 "test" --no-newline', 'echo "command" | cw send 1 --stdin', "cw send 1 --file commands.txt"],
+  examples: ['cw send 1 "Status update?"', 'cw send 1 "test" --no-newline', 'echo "command" | cw send 1 --stdin', "cw send 1 --file commands.txt", 'cw send 1 -- "-end"          # text that starts with -: after --'],
+  textAfterDash: true,
   args: {
     session: { type: "positional", description: "Session id or name" },
     input: { type: "positional", required: false, description: "Text to send" },

@@ -3,13 +3,13 @@ import { open } from "../../client/node-client";
 import type { Reply } from "../../protocol";
 import { describeStatus } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
-import { UsageError } from "../errors";
+import { EXIT, UsageError } from "../errors";
 import { cyan, dim, err, out, printJson } from "../output";
 import { positiveNumber, sessionRef } from "../target";
 
 export default defineCwCommand({
   name: "watch",
-  description: "Follow a session's output read-only, without taking over your terminal. With --tag, follows every session with that tag, each line labelled by its session. Ends when the sessions end or at --timeout.",
+  description: "Follow a session's output read-only, without taking over your terminal. With --tag, follows every session with that tag, each line labelled by its session. Ends when the sessions end (exit 0) or at --timeout (exit 124).",
   usage: "cw watch <id|name> | --tag <tag> [options]",
   examples: ["cw watch 1", "cw watch 1 --tail 50", "cw watch 1 --no-history", "cw watch --tag worker --timeout 60", "cw watch 2 --json"],
   args: {
@@ -17,7 +17,7 @@ export default defineCwCommand({
     tag: { type: "string", alias: "t", description: "Watch every session with this tag (repeatable)" },
     tail: { type: "string", alias: "n", description: "Start from the last N lines (default 20)", valueHint: "N" },
     history: { type: "boolean", default: true, description: "Show recent output first", negativeDescription: "Only new output" },
-    timeout: { type: "string", description: "Stop after this many seconds", valueHint: "seconds" },
+    timeout: { type: "string", description: "Stop after this many seconds (exit 124)", valueHint: "seconds" },
     json: { type: "boolean", description: "One JSON object per update (JSON lines)" },
   },
   async run({ args, all }) {
@@ -35,6 +35,7 @@ export default defineCwCommand({
     process.once("SIGINT", () => conn.close());
     const labelled = tags.length > 0;
     const partial = new Map<number, string>();
+    let timedOut = false;
     for (;;) {
       const f = await conn.next();
       if (!f || f.kind !== "control") {
@@ -43,6 +44,7 @@ export default defineCwCommand({
       }
       const m = checkReply(f.message as Reply);
       if (m.type === "StreamEnd") {
+        timedOut = m.reason === "timeout";
         if (args.json) out(`${JSON.stringify({ end: m.reason })}\n`);
         else if (m.reason === "timeout") err(dim("[cw] watch timed out\n", 2));
         break;
@@ -69,5 +71,7 @@ export default defineCwCommand({
     }
     for (const [id, rest] of partial) if (rest) out(`${cyan(`[${id}]`)} ${rest}\n`);
     conn.close();
+    // As cw wait and cw request: a timeout is not success.
+    return timedOut ? EXIT.timeout : EXIT.ok;
   },
 });

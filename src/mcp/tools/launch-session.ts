@@ -15,7 +15,7 @@ export default defineTool({
   ].join("\n"),
   input: {
     command: Launch.shape.command.describe("The program and its arguments, one array element each (no shell parsing). For shell syntax (pipes, &&) use [\"bash\",\"-c\",\"...\"]."),
-    name: SessionName.optional().describe("Unique name among running sessions: 1-32 letters, digits and hyphens, starting with a letter or digit."),
+    name: SessionName.optional().describe("Unique name among running sessions: 1-32 letters, digits and hyphens, starting with a letter or digit, not all digits (a number is a session id)."),
     working_dir: z.string().min(1).optional().describe("Directory to run in. Default: this MCP server's working directory (on a remote node reached with --server: the node's home)."),
     tags: z.array(Tag).max(32).optional().describe('Labels for grouping, e.g. ["worker","build"].'),
     env: z.record(z.string(), z.string()).optional().describe("Extra environment variables; the session also inherits this server's environment."),
