@@ -55,10 +55,9 @@ const hello = new TextEncoder().encode("poll floor attached\r\n");
 writeAll(1, ptr(hello), hello.length);
 
 // struct pollfd { int fd; short events; short revents; }, two of them: the terminal, the PTY.
+// ptr() is taken at each call: a small typed array's storage may move with the garbage collector.
 const fds = new Int32Array([0, 0, master, 0]);
-const fdsPtr = ptr(fds);
 const buf = new Uint8Array(64 * 1024);
-const bufPtr = ptr(buf);
 const copies: [number, number, number][] = [
   [1, 0, master], // index of the pollfd's second word, from, to
   [3, master, 1],
@@ -66,12 +65,12 @@ const copies: [number, number, number][] = [
 loop: for (;;) {
   fds[1] = POLLIN;
   fds[3] = POLLIN;
-  if (libc.poll(fdsPtr, 2, -1) < 0) continue;
+  if (libc.poll(ptr(fds), 2, -1) < 0) continue;
   for (const [word, from, to] of copies) {
     if (fds[word]! >>> 16 === 0) continue;
-    const n = Number(libc.read(from, bufPtr, buf.length));
+    const n = Number(libc.read(from, ptr(buf), buf.length));
     if (n <= 0) break loop;
-    writeAll(to, bufPtr, n);
+    writeAll(to, ptr(buf), n);
   }
 }
 program.kill("SIGKILL");

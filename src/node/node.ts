@@ -76,7 +76,6 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   const sessions = new Sessions(paths, config, events, screens, log);
   const messaging = new Messaging(new MessageStore(paths.messages), sessions, events, screens);
   const kv = new KvStore(paths.kv);
-  if (sessions.corruptMovedTo) log(`sessions.json was unreadable; moved to ${sessions.corruptMovedTo}`);
 
   let stopping = false;
   let relayAgent: RelayAgent | undefined;

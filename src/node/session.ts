@@ -1,6 +1,7 @@
 /**
  * One session: a program on a PTY, its output log, its screen, and whoever is watching.
  */
+import { readFileSync } from "node:fs";
 import type { SessionInfo, SessionStatus } from "../protocol";
 import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
@@ -28,11 +29,46 @@ export interface SessionRecord {
   rows: number;
   /** On a PTY (true) or on pipes (Launch with terminal: false). */
   terminal: boolean;
+  /** Which process `pid` was (see processStart), so that a pid reused by another one is not taken for it. */
+  pid_start: string | null;
+  /** A lost session whose program outlived the node that ran it: its pid, while it lives (cw kill ends it). */
+  orphan_pid: number | null;
 }
 
 const SUMMARY_EVERY_MS = 5000;
 /** Output chunks up to this size that reach a live viewer yield the CPU to it (see output()). */
 const YIELD_BELOW = 512;
+
+let bootId: string | undefined;
+
+/**
+ * Which process `pid` is: its start time (/proc/<pid>/stat field 22, clock ticks since boot) and
+ * the boot it belongs to. null once it has exited, and where there is no /proc (then nothing can
+ * be verified, and a program is taken to have died with its node).
+ */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and ")": count the fields after its last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") return null; // exited, not yet reaped
+    if (bootId === undefined) {
+      try {
+        bootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+      } catch {
+        bootId = "";
+      }
+    }
+    return fields[19] ? `${bootId}:${fields[19]}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `pid` is still the process whose processStart was `start`. */
+export function sameProcess(pid: number | null, start: string | null): boolean {
+  return pid !== null && start !== null && processStart(pid) === start;
+}
 
 export function shellQuote(args: string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
@@ -65,6 +101,16 @@ export class Session {
   }
   get running() {
     return this.record.status === "running";
+  }
+  /** The pid of a lost session's program that outlived its node, while it still lives; else null. */
+  get orphanPid(): number | null {
+    const r = this.record;
+    if (r.orphan_pid === null) return null;
+    if (sameProcess(r.orphan_pid, r.pid_start)) return r.orphan_pid;
+    // It has ended since, unseen: not our child, so nobody learns how.
+    r.orphan_pid = null;
+    this.persist();
+    return null;
   }
   /** On a terminal (the default), not on pipes. */
   get onTerminal(): boolean {
@@ -102,6 +148,7 @@ export class Session {
       cols: r.cols,
       rows: r.rows,
       terminal: r.terminal,
+      orphan_pid: this.orphanPid,
     };
   }
 
@@ -218,12 +265,21 @@ export class Session {
     for (const l of this.exitListeners.splice(0)) l();
   }
 
-  /** The node is going away with the program still running. */
+  /**
+   * The node is going away with the program still running, or has come back after a crash to a
+   * session that was: its end can no longer be seen. Said in the event log too, so subscribers
+   * and readers of events.jsonl learn of it.
+   */
   markLost(): void {
     const r = this.record;
     if (r.status !== "running") return;
     r.status = "lost";
     r.completed_at ??= new Date().toISOString();
     r.output_bytes = this.log.end;
+    // The program may outlive its node (pipes get no hangup; a program may ignore it): keep
+    // its pid, so that it is shown, keeps its name, and cw kill can still end it.
+    r.orphan_pid = sameProcess(r.pid, r.pid_start) ? r.pid : null;
+    const orphan = r.orphan_pid !== null ? { orphan_pid: r.orphan_pid } : {};
+    this.events.emit(this.source, "session.status", { status: "lost", exit_code: null, previous: "running", ...orphan });
   }
 }

@@ -11,17 +11,25 @@ import { nodeEnv, workingDir } from "./launch-env";
 import { loadRecords, nextIdFloor, saveNextId, saveRecords } from "./persistence";
 import { PipeProcess } from "./pty/pipes";
 import { type Pty, PtySpawnError, spawnPty } from "./pty/pty";
+import { signalGroup } from "./pty/types";
 import type { Screens } from "./screen/screens";
-import { Session, type SessionRecord } from "./session";
+import { processStart, Session, type SessionRecord } from "./session";
 
 /** How long metadata-only changes (output counters) may wait before sessions.json is rewritten. */
 const SAVE_DEBOUNCE_MS = 1000;
+/** How long a program gets between SIGTERM and SIGKILL (as Session.kill gives its own). */
+const KILL_GRACE_MS = 3000;
+/** How long a program that outlived its node may take to vanish after SIGKILL before cw kill gives up. */
+const ORPHAN_SIGKILL_WAIT_MS = 2000;
+/** How often such a program is looked for: it is not the node's child, so no exit is reported. */
+const ORPHAN_POLL_MS = 25;
 
 export class Sessions {
   private byId = new Map<number, Session>();
   private nextId: number;
   private saveTimer?: ReturnType<typeof setTimeout>;
-  readonly corruptMovedTo?: string;
+  /** cw kill of programs that outlived their node, under way: a second one waits for the first. */
+  private orphanKills = new Map<number, Promise<void>>();
 
   constructor(
     private readonly paths: Paths,
@@ -30,17 +38,16 @@ export class Sessions {
     private readonly screens: Screens,
     private readonly log: (msg: string) => void,
   ) {
-    const { records, corruptMovedTo } = loadRecords(paths);
-    this.corruptMovedTo = corruptMovedTo;
+    const { records, ids, notes } = loadRecords(paths);
+    for (const note of notes) log(note);
     for (const r of records) {
-      // A session still "running" on disk belonged to a node that died: its program went with it.
-      if (r.status === "running") {
-        r.status = "lost";
-        r.completed_at ??= new Date().toISOString();
-      }
-      this.byId.set(r.id, this.make(r));
+      const session = this.make(r);
+      this.byId.set(r.id, session);
+      // A session still "running" on disk belonged to a node that died without seeing its end;
+      // markLost records that, and whether its program outlived the node.
+      session.markLost();
     }
-    this.nextId = nextIdFloor(paths, records);
+    this.nextId = nextIdFloor(paths, ids);
     this.saveNow();
   }
 
@@ -63,7 +70,7 @@ export class Sessions {
     if (/^\d+$/.test(ref)) return this.byId.get(Number(ref));
     // A name belongs to its live session; otherwise to the newest session that had it.
     const named = this.all().filter((s) => s.name === ref);
-    return named.find((s) => s.running) ?? named.at(-1);
+    return named.find(holdsName) ?? named.at(-1);
   }
 
   get(ref: SessionRef): Session {
@@ -77,8 +84,10 @@ export class Sessions {
   }
 
   launch(req: RequestOf<"Launch">): Session {
-    if (req.name && this.all().some((s) => s.running && s.name === req.name)) {
-      throw new ProtocolError("name_taken", `a running session is already named ${req.name}`, "pick another name, or kill that session first");
+    const holder = req.name ? this.all().find((s) => s.name === req.name && holdsName(s)) : undefined;
+    if (holder?.running) throw new ProtocolError("name_taken", `a running session is already named ${req.name}`, "pick another name, or kill that session first");
+    if (holder) {
+      throw new ProtocolError("name_taken", `session ${holder.id} named ${req.name} was lost when its node stopped, but its process ${holder.orphanPid} still runs`, `pick another name, or end it with: cw kill ${req.name}`);
     }
     const id = this.nextId++;
     saveNextId(this.paths, this.nextId);
@@ -98,6 +107,8 @@ export class Sessions {
       cols: req.cols,
       rows: req.rows,
       terminal: req.terminal,
+      pid_start: null,
+      orphan_pid: null,
     };
     const session = this.make(record);
     const env: Record<string, string> = {
@@ -120,9 +131,44 @@ export class Sessions {
     }
     this.byId.set(id, session);
     session.start(pty);
+    // Read now, while the program is surely the one just started: a later node checks it against this.
+    record.pid_start = processStart(pty.pid);
     this.saveNow();
     this.events.emit(session.source, "session.created", { command: record.command, working_dir: record.working_dir, pid: pty.pid });
     return session;
+  }
+
+  /**
+   * Ends the program of a lost session that outlived its node: SIGHUP and `signal` to its process
+   * group, SIGKILL after the grace period; then the session is recorded as killed. The program
+   * is not the node's child, so its end is found by polling, not reported.
+   */
+  killOrphan(session: Session, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    let pending = this.orphanKills.get(session.id);
+    if (!pending) {
+      pending = this.endOrphan(session, signal).finally(() => this.orphanKills.delete(session.id));
+      this.orphanKills.set(session.id, pending);
+    }
+    return pending;
+  }
+
+  private async endOrphan(session: Session, signal: NodeJS.Signals): Promise<void> {
+    const pid = session.orphanPid;
+    if (pid === null) return;
+    signalGroup(pid, "SIGHUP");
+    signalGroup(pid, signal);
+    if (!(await orphanGone(session, KILL_GRACE_MS))) {
+      signalGroup(pid, "SIGKILL");
+      if (!(await orphanGone(session, ORPHAN_SIGKILL_WAIT_MS))) {
+        throw new ProtocolError("timeout", `process ${pid} of session ${session.id} is still there after SIGKILL`, `it may be stuck in the kernel: see \`ps -o pid,stat,wchan -p ${pid}\``);
+      }
+    }
+    const r = session.record;
+    r.status = "killed";
+    r.exit_code = null;
+    r.completed_at = new Date().toISOString();
+    this.saveNow();
+    this.events.emit(session.source, "session.status", { status: "killed", exit_code: null, previous: "lost" });
   }
 
   saveSoon(): void {
@@ -140,3 +186,17 @@ export class Sessions {
   }
 }
 
+/** A session's name stays taken while its program runs: under this node, or having outlived another. */
+function holdsName(s: Session): boolean {
+  return s.running || s.orphanPid !== null;
+}
+
+/** Whether the outliving program of `session` is gone within `ms`. */
+async function orphanGone(session: Session, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (session.orphanPid !== null) {
+    if (Date.now() >= until) return false;
+    await Bun.sleep(ORPHAN_POLL_MS);
+  }
+  return true;
+}

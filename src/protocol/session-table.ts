@@ -10,6 +10,7 @@
  * So the status text and colour (describeStatus, green/red/yellow) and the age (ago() in
  * output.ts) are written out inline here rather than called per row; change them together.
  */
+import { describeStatus } from "./constants";
 import type { SessionInfo } from "./session";
 
 /** Padding is cut from this (a column is never wider than a terminal line). */
@@ -37,12 +38,9 @@ export function sessionTable(sessions: SessionInfo[], { width, colour, now }: Se
   const w = [2, 4, 7, 6, 3]; // ID NAME COMMAND STATUS AGE
   for (let i = 0; i < n; i++) {
     const s = sessions[i]!;
-    let status: string = s.status;
+    const status = describeStatus(s);
     let code = s.status === "running" ? "32" : s.status === "killed" ? "33" : "31";
-    if (s.status === "completed") {
-      status = `completed (${s.exit_code ?? "?"})`;
-      if (s.exit_code === 0) code = "";
-    }
+    if (s.status === "completed" && s.exit_code === 0) code = "";
     const secs = Math.max(0, Math.round((now - Date.parse(s.created_at)) / 1000));
     const id = String(s.id);
     const name = s.name ?? "-";
