@@ -1,7 +1,7 @@
 /**
  * Builds the single `cw` binary: `bun run build` → dist/cw for this machine.
  * `bun scripts/build.ts --target bun-linux-arm64 --outfile dist/cw-linux-arm64` cross-compiles.
- * The screen worker is a second entrypoint so it is embedded in the binary.
+ * The screen worker and the lane thread are extra entrypoints, so they are embedded in the binary.
  */
 import pkg from "../package.json" with { type: "json" };
 
@@ -26,7 +26,7 @@ try {
 }
 
 const result = await Bun.build({
-  entrypoints: ["src/main.ts", "src/node/screen/worker.ts"],
+  entrypoints: ["src/main.ts", "src/node/screen/worker.ts", "src/node/lane/worker.ts"],
   compile: {
     outfile,
     ...(target ? { target: target as Bun.Build.CompileTarget } : {}),

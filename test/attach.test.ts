@@ -4,6 +4,7 @@
  * terminal queries answered while nobody is attached.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { CW, CwHome, running, Tmux, waitFor } from "./helpers";
 
 let cw: CwHome;
@@ -18,26 +19,34 @@ afterEach(async () => {
   await tmux?.kill();
 });
 
-describe("attach through tmux", () => {
+// Both ways a local attach runs: the node serving the terminal itself (a lane, the default on
+// Linux) and everything through the client and its socket (CODEWIRE_LANES=0, as for remote nodes).
+for (const mode of ["lane", "socket"] as const) {
+describe(`attach through tmux (${mode})`, () => {
+  const env = () => (mode === "socket" ? { ...cw.env, CODEWIRE_LANES: "0" } : cw.env);
+  /** Names are unique among running sessions: one set per mode. */
+  const n = (name: string) => `${name}-${mode}`;
+
   test("type into a shell session, detach with Ctrl+B d, the session keeps running", async () => {
-    const id = await cw.launch(["bash", "--norc", "--noprofile"], ["shell1"]);
+    const id = await cw.launch(["bash", "--norc", "--noprofile"], [n("shell1")]);
     tmux = new Tmux();
-    await tmux.start(`${CW} attach shell1`, cw.env);
+    await tmux.start(`${CW} attach ${n("shell1")}`, env());
     await tmux.type("echo typed-$((40+2))");
     await tmux.keys("Enter");
     await tmux.waitScreen((s) => s.includes("typed-42"), "command output");
     await tmux.keys("C-b", "d");
     const screen = await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach to exit");
-    expect(screen).toContain(`detached from session ${id} (shell1)`);
+    expect(screen).toContain(`detached from session ${id} (${n("shell1")})`);
+    if (mode === "lane") expect(readFileSync(cw.path("node.log"), "utf8")).toContain("lane thread started");
     expect((await cw.session(id)).status).toBe("running");
     expect(await cw.ok(["logs", String(id)])).toContain("typed-42");
   });
 
   test("after detaching, the user's own shell gets the very next keys, with echo and line editing back", async () => {
-    await cw.launch(["bash", "--norc", "--noprofile"], ["shell2"]);
+    await cw.launch(["bash", "--norc", "--noprofile"], [n("shell2")]);
     tmux = new Tmux();
-    await tmux.start("bash --norc --noprofile", cw.env);
-    await tmux.type(`${CW} attach shell2`);
+    await tmux.start("bash --norc --noprofile", env());
+    await tmux.type(`${CW} attach ${n("shell2")}`);
     await tmux.keys("Enter");
     await tmux.type("echo inner-$((6*7))");
     await tmux.keys("Enter");
@@ -53,10 +62,10 @@ describe("attach through tmux", () => {
   });
 
   test("reattaching to vim shows its current screen, and resizing reaches the program", async () => {
-    const file = cw.path("notes.txt");
-    const id = await cw.launch(["vim", "-u", "NONE", "-N", "-n", file], ["editor"]);
+    const file = cw.path(`notes-${mode}.txt`);
+    const id = await cw.launch(["vim", "-u", "NONE", "-N", "-n", file], [n("editor")]);
     tmux = new Tmux();
-    await tmux.start(`${CW} attach editor`, cw.env, 100, 30);
+    await tmux.start(`${CW} attach ${n("editor")}`, env(), 100, 30);
     await tmux.waitScreen((s) => s.split("\n").filter((l) => l.startsWith("~")).length > 10, "vim to start");
     await tmux.keys("i");
     await tmux.type("first line written in vim");
@@ -67,9 +76,9 @@ describe("attach through tmux", () => {
     await tmux.kill();
 
     // While detached, change the buffer through `cw send`, then come back in a new terminal.
-    await cw.ok(["send", "editor", "--no-newline", "osecond line while detached\x1b"]);
+    await cw.ok(["send", n("editor"), "--no-newline", "osecond line while detached\x1b"]);
     tmux = new Tmux();
-    await tmux.start(`${CW} attach editor`, cw.env, 100, 30);
+    await tmux.start(`${CW} attach ${n("editor")}`, env(), 100, 30);
     const screen = await tmux.waitScreen((s) => s.includes("second line while detached"), "vim screen repainted");
     const lines = screen.split("\n");
     expect(lines[0]).toBe("first line written in vim");
@@ -84,14 +93,14 @@ describe("attach through tmux", () => {
     await tmux.type(":q!");
     await tmux.keys("Enter");
     const end = await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach ends with the session");
-    expect(end).toContain(`session ${id} (editor) completed (0)`);
+    expect(end).toContain(`session ${id} (${n("editor")}) completed (0)`);
   });
 
   test("two clients see the same output; the kitty-encoded chord detaches one", async () => {
-    const id = await cw.launch(["bash", "--norc", "--noprofile"], ["shared"]);
+    const id = await cw.launch(["bash", "--norc", "--noprofile"], [n("shared")]);
     tmux = new Tmux();
-    await tmux.start(`${CW} attach shared`, cw.env);
-    await tmux.cmd("new-window", "-t", "t", `env CODEWIRE_HOME=${cw.dir} ${CW} attach shared; echo "[exit $?]"; sleep 600`);
+    await tmux.start(`${CW} attach ${n("shared")}`, env());
+    await tmux.cmd("new-window", "-t", "t:", `env CODEWIRE_HOME=${cw.dir} ${mode === "socket" ? "CODEWIRE_LANES=0 " : ""}${CW} attach ${n("shared")}; echo "[exit $?]"; sleep 600`);
     await tmux.type("echo both-$((6*7))");
     await tmux.keys("Enter");
     await waitFor(async () => (await tmux.cmd("capture-pane", "-p", "-t", "t:0")).includes("both-42"), "window 0 output");
@@ -103,6 +112,7 @@ describe("attach through tmux", () => {
     await waitFor(async () => (await cw.session(id)).attached_count === 1, "one client left");
   });
 });
+}
 
 describe("attach ends cleanly when its terminal or process goes", () => {
   /** The pid of the `cw attach` running in the tmux pane. */

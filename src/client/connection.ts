@@ -39,7 +39,11 @@ export class NodeConnection {
   private ended = false;
   private failure?: Error;
 
-  constructor(private link: Link) {}
+  /** @param local Over the Unix socket of a node on this machine (not a WebSocket or a relay). */
+  constructor(
+    private link: Link,
+    readonly local = false,
+  ) {}
 
   static async open(socketPath: string): Promise<NodeConnection> {
     let self: NodeConnection | undefined;
@@ -62,7 +66,7 @@ export class NodeConnection {
         },
       },
     });
-    self = new NodeConnection(socket);
+    self = new NodeConnection(socket, true);
     for (const c of pendingData) self.received(c);
     return self;
   }

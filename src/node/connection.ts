@@ -29,10 +29,17 @@ export class Connection {
   private closeHooks: (() => void)[] = [];
   private drainHooks: (() => void)[] = [];
 
-  constructor(private readonly transport: Transport) {}
+  /**
+   * @param local A client on this machine (the Unix socket), not one over the network or a
+   * relay: only such a client's terminal path names a terminal here (Attach.tty).
+   */
+  constructor(
+    private readonly transport: Transport,
+    readonly local = false,
+  ) {}
 
   static fromSocket(s: Socket<unknown>): Connection {
-    return new Connection({ write: (b) => s.write(b), end: () => s.end() });
+    return new Connection({ write: (b) => s.write(b), end: () => s.end() }, true);
   }
 
   get pendingBytes(): number {

@@ -5,6 +5,7 @@ import type { Paths } from "../config/paths";
 import type { EventBus } from "./events";
 import type { KvStore } from "../store/kv-store";
 import type { Messaging } from "./messaging/service";
+import type { Lanes } from "./lane/lanes";
 import type { Screens } from "./screen/screens";
 import type { Sessions } from "./sessions";
 
@@ -15,6 +16,8 @@ export interface NodeContext {
   sessions: Sessions;
   events: EventBus;
   screens: Screens;
+  /** Local attach clients whose terminal the node serves directly. */
+  lanes: Lanes;
   messaging: Messaging;
   kv: KvStore;
   log: (msg: string) => void;

@@ -15,6 +15,7 @@ import { Messaging } from "./messaging/service";
 import { MessageStore } from "./messaging/store";
 import { acquirePidFile } from "./pidfile";
 import { effectiveBackend } from "./pty/pty";
+import { Lanes } from "./lane/lanes";
 import { Screens } from "./screen/screens";
 import { listen } from "./server";
 import { Sessions } from "./sessions";
@@ -105,6 +106,7 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     sessions,
     events,
     screens,
+    lanes: new Lanes(log),
     messaging,
     kv,
     log,

@@ -18,7 +18,13 @@ export const SessionList = z.object({ type: z.literal("SessionList"), sessions: 
 /** ListSessions with `table`: the table as text, and how many sessions it shows. */
 export const SessionTable = z.object({ type: z.literal("SessionTable"), text: z.string(), count: z.number().int() });
 export const Launched = z.object({ type: z.literal("Launched"), session: SessionInfo });
-export const Attached = z.object({ type: z.literal("Attached"), session: SessionInfo });
+/**
+ * `lane`: the node serves the client's terminal itself (Attach with `tty`): the client reads no
+ * keys and gets no output on the socket until LaneEnded.
+ */
+export const Attached = z.object({ type: z.literal("Attached"), session: SessionInfo, lane: z.boolean().optional() });
+/** The node stopped serving the client's terminal directly: keys and output go through the socket from now on. */
+export const LaneEnded = z.object({ type: z.literal("LaneEnded") });
 /** Sent to an attached client when its attachment ends (session exited, detached, node stopping). */
 export const AttachEnded = z.object({
   type: z.literal("AttachEnded"),
@@ -89,6 +95,7 @@ export const Reply = z.discriminatedUnion("type", [
   SessionTable,
   Launched,
   Attached,
+  LaneEnded,
   AttachEnded,
   Killed,
   KilledAll,

@@ -55,6 +55,11 @@ export const Attach = z.object({
   id: SessionRef,
   /** Paint the session's current screen (and scrollback) before live output. */
   history: z.boolean().default(true),
+  /**
+   * The client's terminal (/dev/pts/N), when it runs on the node's machine: the node may then
+   * serve that terminal itself (a lane, node/lane/) and say so in Attached.
+   */
+  tty: z.string().max(64).optional(),
   ...Size,
 });
 /** Sent by an attached client on the same connection. */

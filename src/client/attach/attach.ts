@@ -7,6 +7,7 @@
  * costs p50 275 / p99 446 µs where the Node streams cost 333 / 1096 µs, and a blocking write
  * is natural backpressure: while the terminal is slow we stop reading the node's socket.
  */
+import { readlinkSync } from "node:fs";
 import { dataDir } from "../../config/paths";
 import { writeAllSync } from "../../sys/libc";
 import type { ReplyOf, SessionRef } from "../../protocol";
@@ -14,7 +15,7 @@ import { EOT } from "../../protocol/constants";
 import { connectNode } from "../autostart";
 import { checkReply } from "../connection";
 import { NodeError } from "../errors";
-import { DetachKeys } from "./detach-keys";
+import { DetachKeys } from "../../protocol/detach-keys";
 import { enterRaw, terminalSize } from "./terminal";
 
 export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
@@ -25,10 +26,16 @@ const DETACH_CONFIRM_MS = 2000;
 
 export async function attach(id: SessionRef, opts: { history: boolean; root?: string }): Promise<AttachOutcome> {
   const conn = await connectNode(opts.root ?? dataDir());
-  conn.send({ type: "Attach", id, history: opts.history, ...terminalSize() });
+  // Only a node on this machine can open our terminal by its path (elsewhere the same path
+  // would be some other terminal).
+  const tty = conn.local ? ownTerminal() : undefined;
+  conn.send({ type: "Attach", id, history: opts.history, ...terminalSize(), ...(tty ? { tty } : {}) });
   const first = await conn.nextReply();
   if (!first || first.type !== "Attached") throw new NodeError("internal", "the node did not accept the attach", "try again, or see node.log");
   let session = first.session;
+  // The node serves our terminal itself (a lane): keys and output skip this process, which
+  // keeps the terminal's mode and size and waits for the end (or for LaneEnded).
+  let lane = first.lane === true;
   // A program on pipes has no terminal to turn Enter into a newline or to echo: do the first
   // here (as a terminal's line discipline would), and say that typing is blind. (Its bare LFs
   // need nothing: our terminal's raw mode keeps output processing, ONLCR, on.)
@@ -93,19 +100,23 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
   process.on("SIGWINCH", onResize);
-  const keyboard = Bun.stdin.stream().getReader();
+  let keyboard: ReturnType<ReadableStream<Uint8Array>["getReader"]> | undefined;
   let reading = true;
-  void (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await keyboard.read();
-        if (done || !reading) break;
-        onInput(value);
+  const readKeys = () => {
+    const keys = (keyboard = Bun.stdin.stream().getReader());
+    void (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await keys.read();
+          if (done || !reading) break;
+          onInput(value);
+        }
+      } catch {
+        /* stdin closed */
       }
-    } catch {
-      /* stdin closed */
-    }
-  })();
+    })();
+  };
+  if (!lane) readKeys();
 
   try {
     for (;;) {
@@ -124,6 +135,11 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
         continue;
       }
       const m = checkReply(f.message as never);
+      if (m.type === "LaneEnded" && lane) {
+        lane = false;
+        readKeys();
+        continue;
+      }
       if (m.type === "AttachEnded") {
         outcome = { reason: m.reason, session: m.session };
         session = m.session;
@@ -134,7 +150,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     reading = false;
     if (escTimer) clearTimeout(escTimer);
     if (detachTimer) clearTimeout(detachTimer);
-    void keyboard.cancel().catch(() => {});
+    void keyboard?.cancel().catch(() => {});
     process.off("SIGWINCH", onResize);
     process.off("SIGTERM", onSignal);
     process.off("SIGHUP", onSignal);
@@ -142,4 +158,18 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     conn.close();
   }
   return outcome ?? { reason: "disconnected", session };
+}
+
+/**
+ * The terminal this process runs on, when stdin and stdout are the same one (Linux): the node
+ * on this machine may then serve it directly. CODEWIRE_LANES=0 keeps everything on the socket.
+ */
+function ownTerminal(): string | undefined {
+  if (process.platform !== "linux" || process.env.CODEWIRE_LANES === "0") return undefined;
+  try {
+    const input = readlinkSync("/proc/self/fd/0");
+    return input.startsWith("/dev/") && readlinkSync("/proc/self/fd/1") === input ? input : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -6,6 +6,9 @@
 import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
+import { Lanes } from "../lane/lanes";
+import type { OutputLog } from "../output-log";
+import type { BunPty } from "../pty/bun-pty";
 import { follow } from "../stream";
 import type { Viewer } from "../viewer";
 
@@ -46,11 +49,14 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   };
   conn.onClose(detach);
 
+  const countInput = (n: number) => {
+    inputBytes += n;
+    inputTimer ??= setTimeout(flushInput, INPUT_EVENT_EVERY_MS);
+  };
   conn.onFrame = (f) => {
     if (f.kind === "data") {
       s.write(f.bytes);
-      inputBytes += f.bytes.length;
-      inputTimer ??= setTimeout(flushInput, INPUT_EVENT_EVERY_MS);
+      countInput(f.bytes.length);
       return;
     }
     const m = AttachControl.safeParse(f.message);
@@ -64,16 +70,31 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     }
   };
 
-  conn.reply({ type: "Attached", session: s.info() });
+  // A local client's terminal may be served by the node directly (a lane; see lane/lanes.ts).
+  let laneFd = req.tty && conn.local && Lanes.canServe(s.pty) ? ctx.lanes.openTerminal(req.tty) : undefined;
+  conn.reply({ type: "Attached", session: s.info(), ...(laneFd !== undefined ? { lane: true } : {}) });
   let from = s.offset;
+  let paint = "";
   if (req.history) {
     const snap = await ctx.screens.snapshot(s.id, ctx.config.historyLines);
-    if (conn.closed) return;
     if (snap) {
-      conn.data(Buffer.from(CLEAR + snap.data, "utf8"));
+      paint = CLEAR + snap.data;
       from = snap.offset;
     }
   }
+  if (conn.closed) {
+    if (laneFd !== undefined) ctx.lanes.closeTerminal(laneFd);
+    return;
+  }
+  const overSocket = (start: number, first: string) => {
+    if (first) conn.data(Buffer.from(first, "utf8"));
+    follow(conn, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaint(v) }, () => {
+      if (ended) return;
+      conn.reply({ type: "AttachEnded", reason: s.record.status === "killed" ? "killed" : "exited", session: s.info() });
+      detach();
+      conn.end();
+    });
+  };
   const repaint = async (v: Viewer) => {
     const snap = await ctx.screens.snapshot(s.id, 0);
     if (conn.closed) return;
@@ -86,10 +107,59 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       v.jumpTo(s.log.offsetOfLastLines(s.record.rows));
     }
   };
-  follow(conn, s, from, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaint(v) }, () => {
-    if (ended) return;
+  if (laneFd !== undefined && !Lanes.canServe(s.pty)) {
+    // The program ended while the screen was read: no lane after all.
+    ctx.lanes.closeTerminal(laneFd);
+    laneFd = undefined;
+    conn.reply({ type: "LaneEnded" });
+  }
+  if (laneFd === undefined) return overSocket(from, paint);
+
+  // The lane thread paints the screen, then what the program printed since the snapshot (this
+  // thread has those bytes; from now on that thread reads the PTY itself), then live output.
+  const lane = ctx.lanes.open(s.pty as BunPty, laneFd, concat(Buffer.from(paint, "utf8"), s.log, from, s.offset), {
+    input: countInput,
+    detach: () => {
+      if (ended) return;
+      conn.reply({ type: "AttachEnded", reason: "detached", session: s.info() });
+      detach();
+      conn.end();
+    },
+    // The client's terminal is gone: so is the client, or it will notice on its own.
+    hangup: () => {
+      detach();
+      conn.end();
+    },
+    // Its terminal cannot keep up: the client takes keys and output over the socket again, as
+    // any slow client does, starting from a fresh screen.
+    lagged: () => {
+      if (ended || conn.closed) return;
+      ctx.log(`lane: session ${s.id}'s terminal fell behind; serving it over the socket`);
+      stopLaneEnd();
+      conn.reply({ type: "LaneEnded" });
+      void ctx.screens.snapshot(s.id, 0).then((snap) => {
+        if (!conn.closed) overSocket(snap ? snap.offset : s.log.offsetOfLastLines(s.record.rows), CLEAR + (snap?.data ?? ""));
+      });
+    },
+  });
+  conn.onClose(() => lane.close());
+  const stopLaneEnd = s.onExit(() => {
+    lane.close();
+    if (ended || conn.closed) return;
     conn.reply({ type: "AttachEnded", reason: s.record.status === "killed" ? "killed" : "exited", session: s.info() });
     detach();
     conn.end();
   });
+}
+
+/** `head`, then the log's bytes [from, to): what a lane paints before going live. */
+function concat(head: Uint8Array, log: OutputLog, from: number, to: number): Uint8Array {
+  const parts: Uint8Array[] = [head];
+  for (let at = Math.max(from, log.start); at < to; ) {
+    const { offset, bytes } = log.readAt(at, to);
+    if (bytes.length === 0) break;
+    parts.push(bytes);
+    at = offset + bytes.length;
+  }
+  return Buffer.concat(parts);
 }

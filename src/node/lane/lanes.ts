@@ -1,0 +1,191 @@
+/**
+ * Lanes: local `cw attach` clients whose terminal the node serves directly, as tmux's server
+ * does, from a thread of its own (worker.ts) instead of through the attach socket and the
+ * client process. A keystroke then crosses one thread in a blocking poll(2) loop instead of two
+ * processes' event loops (measured in scripts/bench: see README, "Attach").
+ *
+ * The client still owns its terminal's mode (raw on, restored on exit) and its size, and keeps
+ * its socket for control: Resize, Detach on a signal, AttachEnded. The node opens the terminal
+ * by its path (the client sends it), so the client's own descriptors are left as they were.
+ *
+ * Only for sessions on bun-pty's terminals (the lane thread reads their channel), on Linux.
+ */
+import { constants, fstatSync, openSync } from "node:fs";
+import { FFIType, ptr } from "bun:ffi";
+import { openLibc } from "../../sys/libc";
+import { isCompiledBinary } from "../../sys/self";
+import { BunPty } from "../pty/bun-pty";
+import { addPollable, removePollable } from "../pty/poller";
+import type { Pty } from "../pty/types";
+import { type FromLane, INFLIGHT_BYTES, type ToLane } from "./messages";
+
+export interface LaneEvents {
+  /** Bytes the user typed reached the program. */
+  input(bytes: number): void;
+  /** Ctrl+B d. */
+  detach(): void;
+  /** The terminal is gone. */
+  hangup(): void;
+  /** The terminal fell too far behind: serve the client over its socket from now on. */
+  lagged(): void;
+}
+
+export interface Lane {
+  /** Stops serving the terminal (after writing what it still holds, if it can). */
+  close(): void;
+}
+
+function workerUrl(): string {
+  return isCompiledBinary() ? "./node/lane/worker.ts" : new URL("./worker.ts", import.meta.url).href;
+}
+
+const O_NONBLOCK_CLOEXEC = 0o4000 | 0o2000000;
+
+/** The terminals a client may hand us: a PTY's slave or a console, never an arbitrary file. */
+const TTY_PATH_RE = /^\/dev\/(?:pts\/\d+|tty[\w.]*)$/;
+
+let libcCalls: ReturnType<typeof openLibc> | undefined;
+function libc() {
+  libcCalls ??= openLibc({
+    pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
+  });
+  return libcCalls;
+}
+
+export class Lanes {
+  private worker?: Worker;
+  private port?: MessagePort;
+  private wakeWrite = -1;
+  private readonly inflight = new Int32Array(new SharedArrayBuffer(4));
+  private readonly wakeByte = new Uint8Array([1]);
+  private nextLane = 1;
+  /** Open lanes: what to tell about each, and the PTY it serves. */
+  private readonly lanes = new Map<number, { events: LaneEvents; handle: number }>();
+  /** PTYs the lane thread reads, with how many lanes the main thread believes it serves on each. */
+  private readonly owned = new Map<number, { pty: BunPty; lanes: number }>();
+
+  constructor(private readonly log: (msg: string) => void) {}
+
+  /** Whether a lane can serve this session's terminal at all. */
+  static canServe(pty: Pty | undefined): pty is BunPty {
+    return process.platform === "linux" && process.env.CODEWIRE_LANES !== "0" && pty instanceof BunPty && !pty.isExited && libc() !== null;
+  }
+
+  /**
+   * Opens the client's terminal by `path`; undefined (with a reason in node.log) when it is not
+   * one we may serve. The check is what a terminal is, not who asks: the socket is the user's own.
+   */
+  openTerminal(path: string): number | undefined {
+    if (!TTY_PATH_RE.test(path)) return undefined;
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
+    } catch (e) {
+      this.log(`lane: cannot open ${path}: ${(e as Error).message}`);
+      return undefined;
+    }
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice() || libc()!.fn.isatty!(fd) !== 1 || (process.getuid && st.uid !== process.getuid())) {
+      libc()!.fn.close!(fd);
+      this.log(`lane: ${path} is not a terminal of this user`);
+      return undefined;
+    }
+    return fd;
+  }
+
+  /** Closes a terminal that openTerminal opened and no lane took. */
+  closeTerminal(fd: number): void {
+    libc()?.fn.close!(fd);
+  }
+
+  /** Serves the terminal `fd` for `pty`: paints `paint`, then live output; keys go to the program. */
+  open(pty: BunPty, fd: number, paint: Uint8Array, events: LaneEvents): Lane {
+    this.start();
+    const lane = this.nextLane++;
+    this.lanes.set(lane, { events, handle: pty.handle });
+    let own = this.owned.get(pty.handle);
+    if (!own) {
+      // From here on the lane thread alone reads this PTY (two readers would split its output).
+      removePollable(pty);
+      this.owned.set(pty.handle, (own = { pty, lanes: 0 }));
+    }
+    own.lanes++;
+    this.send({ type: "open", lane, handle: pty.handle, fd, paint }, [paint.buffer as ArrayBuffer]);
+    return {
+      close: () => {
+        if (this.forget(lane)) this.send({ type: "close", lane });
+      },
+    };
+  }
+
+  /** A lane is over (closed here, or by the lane thread); false if it already was. */
+  private forget(lane: number): boolean {
+    const open = this.lanes.get(lane);
+    if (!open) return false;
+    this.lanes.delete(lane);
+    const own = this.owned.get(open.handle);
+    if (own) own.lanes--;
+    return true;
+  }
+
+  private start(): void {
+    if (this.worker) return;
+    const fds = new Int32Array(2);
+    if (libc()!.fn.pipe2!(ptr(fds), O_NONBLOCK_CLOEXEC) !== 0) throw new Error("lane: pipe2 failed");
+    this.wakeWrite = fds[1]!;
+    const channel = new MessageChannel();
+    this.port = channel.port1;
+    this.worker = new Worker(workerUrl());
+    this.worker.onmessage = (e: MessageEvent<FromLane>) => this.received(e.data);
+    this.worker.onerror = (e) => this.log(`lane thread: ${e.message}`);
+    // The lane thread must not keep a stopping node alive.
+    this.worker.unref?.();
+    const init: ToLane = { type: "init", port: channel.port2, wakeFd: fds[0]!, inflight: this.inflight.buffer as SharedArrayBuffer };
+    this.worker.postMessage(init, [channel.port2]);
+    this.log("lane thread started (local attach serves terminals directly)");
+  }
+
+  private send(m: ToLane, transfer: ArrayBuffer[] = []): void {
+    this.port!.postMessage(m, transfer);
+    // The lane thread sleeps in poll(2): a byte on the pipe wakes it to read the port.
+    libc()!.fn.write!(this.wakeWrite, ptr(this.wakeByte), 1);
+  }
+
+  private received(m: FromLane): void {
+    switch (m.type) {
+      case "output": {
+        Atomics.sub(this.inflight, INFLIGHT_BYTES, m.chunk.length);
+        this.owned.get(m.handle)?.pty.received(m.chunk);
+        return;
+      }
+      case "ended": {
+        const own = this.owned.get(m.handle);
+        this.owned.delete(m.handle);
+        own?.pty.nativeEnded();
+        return;
+      }
+      case "released": {
+        // Only if no lane was opened on it meanwhile (that open is on its way to the thread).
+        const own = this.owned.get(m.handle);
+        if (!own || own.lanes > 0) return;
+        this.owned.delete(m.handle);
+        if (!own.pty.isExited) addPollable(own.pty);
+        return;
+      }
+      case "input":
+        this.lanes.get(m.lane)?.events.input(m.bytes);
+        return;
+      default: {
+        // detach, hangup, lagged: the lane thread has closed the lane itself.
+        const ev = this.lanes.get(m.lane)?.events;
+        if (!ev || !this.forget(m.lane)) return;
+        if (m.type === "detach") ev.detach();
+        else if (m.type === "hangup") ev.hangup();
+        else ev.lagged();
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Messages between the node's main thread and its lane thread (lane/worker.ts).
+ *
+ * A lane is a local `cw attach` whose terminal the node reads and writes itself (see lanes.ts).
+ * Main → lane travels on a MessageChannel the lane thread reads synchronously
+ * (receiveMessageOnPort) when a byte on the wake pipe says there is something; lane → main is
+ * the worker's ordinary postMessage, in order.
+ */
+export type ToLane =
+  /** The first message, on the worker itself: the command port and the wake pipe's read end. */
+  | { type: "init"; port: MessagePort; wakeFd: number; inflight: SharedArrayBuffer }
+  /**
+   * Serve the terminal on `fd` (opened by the main thread, non-blocking) for the session whose
+   * bun-pty handle is `handle`: write `paint` first, then live output. The main thread stopped
+   * reading `handle` before sending this; from now on only the lane thread reads it.
+   */
+  | { type: "open"; lane: number; handle: number; fd: number; paint: Uint8Array }
+  /** Stop serving the lane (its client went away, or the session ended): close its terminal. */
+  | { type: "close"; lane: number };
+
+export type FromLane =
+  /** Output read from `handle`, in order: the main thread logs it and hands it to other viewers. */
+  | { type: "output"; handle: number; chunk: Uint8Array }
+  /** bun-pty reports the program gone and its output drained. */
+  | { type: "ended"; handle: number }
+  /** No lane reads `handle` any more: the main thread's poller takes it back. */
+  | { type: "released"; handle: number }
+  /** Bytes typed on a lane went to the program (for session.input events). */
+  | { type: "input"; lane: number; bytes: number }
+  /** The user pressed Ctrl+B d on a lane. */
+  | { type: "detach"; lane: number }
+  /** The lane's terminal is gone (hung up, closed) or refused writes. */
+  | { type: "hangup"; lane: number }
+  /** The lane's terminal fell too far behind: the main thread serves that client over its socket. */
+  | { type: "lagged"; lane: number };
+
+/** Index in the shared `inflight` counter: output bytes posted to the main thread and not yet handled. */
+export const INFLIGHT_BYTES = 0;

@@ -1,0 +1,315 @@
+/**
+ * The lane thread: the keystroke path of a local `cw attach`, in a blocking poll(2) loop.
+ *
+ * Why a thread of its own outside the event loop: each wake-up of Bun's event loop costs
+ * ~0.1-0.4 ms on a small VM, with a long tail (the benchmark's "bun floor" and "poll floor"
+ * rows). tmux's server reads the user's terminal, writes the pane and writes the echo back with
+ * no process or event loop in between; this thread does the same for terminals whose client
+ * asked for it: it reads the keys from the user's terminal, writes them into the session's PTY,
+ * spins on bun-pty's channel for the echo and writes it straight to the terminal. The main
+ * thread still logs every byte, feeds the screen and serves every other viewer, from the copies
+ * posted to it (off the echo's path).
+ *
+ * While a lane is open, this thread is the only reader of its session's PTY (the main thread's
+ * poller gave the handle up), so output reaches main in order, from one place.
+ */
+import { FFIType, ptr } from "bun:ffi";
+import { receiveMessageOnPort } from "node:worker_threads";
+import { DetachKeys } from "../../protocol/detach-keys";
+import { openLibc } from "../../sys/libc";
+import { native, READ_EXITED, READ_NONE } from "../pty/native";
+import { type FromLane, INFLIGHT_BYTES, type ToLane } from "./messages";
+
+declare const self: Worker;
+
+const c = openLibc({
+  poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
+  sched_yield: { args: [], returns: FFIType.i32 },
+});
+if (!c) throw new Error("the lane thread needs libc");
+const libc = c.fn;
+const EAGAIN = 11;
+const EINTR = 4;
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
+const POLLNVAL = 0x20;
+
+/** After input or output, poll without sleeping for this long (the echo is on its way). */
+const HOT_MS = 30;
+/** A lone Escape (or half a sequence) after Ctrl+B is let through after this long. */
+const ESC_TIMEOUT_MS = 50;
+/** Per PTY per turn, so a flood cannot starve the terminals' input. */
+const MAX_PER_TURN = 1024 * 1024;
+/** A terminal this far behind is handed back to the main thread, which repaints it (lagged). */
+const LAG_LIMIT = 4 * 1024 * 1024;
+/** Output posted to the main thread and not yet handled: past this, reading pauses. */
+const INFLIGHT_LIMIT = 8 * 1024 * 1024;
+
+interface Lane {
+  id: number;
+  fd: number;
+  handle: number;
+  keys: DetachKeys;
+  /** Output the terminal has not taken yet. */
+  queue: Uint8Array[];
+  queued: number;
+  /** When the detach keys began holding bytes back. */
+  heldAt: number;
+  /** Bytes typed and not yet reported to the main thread (see reportInput). */
+  typed: number;
+}
+
+const pty = native();
+const lanes = new Map<number, Lane>();
+/** The PTYs this thread reads, and the lanes each one serves. */
+const readers = new Map<number, Set<Lane>>();
+const outBuf = new Uint8Array(64 * 1024);
+const inBuf = new Uint8Array(16 * 1024);
+const wakeBuf = new Uint8Array(256);
+let pollfds = new Int32Array(2 * 8);
+let port: MessagePort;
+let wakeFd = -1;
+let inflight: Int32Array;
+let lastActivity = 0;
+let lastInput = Number.NEGATIVE_INFINITY;
+
+const post = (m: FromLane, transfer: ArrayBuffer[] = []) => self.postMessage(m, transfer);
+
+function errno(): number {
+  return c!.errno();
+}
+
+/** write(2) once, non-blocking: bytes taken, or -1 when the terminal is full, -2 when it failed. */
+function writeSome(fd: number, bytes: Uint8Array): number {
+  for (;;) {
+    const n = Number(libc.write!(fd, ptr(bytes), bytes.length));
+    if (n >= 0) return n;
+    const e = errno();
+    if (e === EINTR) continue;
+    return e === EAGAIN ? -1 : -2;
+  }
+}
+
+/** Sends output to a lane's terminal: at once when nothing is queued, else after the queue. */
+function deliver(lane: Lane, bytes: Uint8Array): void {
+  if (lane.queued === 0) {
+    const n = writeSome(lane.fd, bytes);
+    if (n === -2) return hangup(lane);
+    if (n === bytes.length) return;
+    bytes = bytes.slice(Math.max(0, n));
+  } else {
+    bytes = bytes.slice();
+  }
+  lane.queue.push(bytes);
+  lane.queued += bytes.length;
+  if (lane.queued > LAG_LIMIT) {
+    post({ type: "lagged", lane: lane.id });
+    closeLane(lane, false);
+  }
+}
+
+function flushQueue(lane: Lane): void {
+  while (lane.queue.length) {
+    const head = lane.queue[0]!;
+    const n = writeSome(lane.fd, head);
+    if (n === -2) return hangup(lane);
+    if (n < 0) return;
+    lane.queued -= n;
+    if (n === head.length) lane.queue.shift();
+    else {
+      lane.queue[0] = head.subarray(n);
+      return;
+    }
+  }
+}
+
+function writeToProgram(handle: number, bytes: Uint8Array): void {
+  if (bytes.length === 0) return;
+  pty.bun_pty_write(handle, ptr(bytes), bytes.length);
+  lastActivity = lastInput = performance.now();
+}
+
+function hangup(lane: Lane): void {
+  if (!lanes.has(lane.id)) return;
+  post({ type: "hangup", lane: lane.id });
+  closeLane(lane, false);
+}
+
+/** Stops serving a lane; the last lane of a PTY gives the PTY back to the main thread. */
+function closeLane(lane: Lane, flush: boolean): void {
+  if (!lanes.has(lane.id)) return;
+  reportInput(lane);
+  lanes.delete(lane.id);
+  if (flush) flushQueue(lane);
+  libc.close!(lane.fd);
+  const set = readers.get(lane.handle);
+  if (!set) return; // the program has ended: nothing to give back
+  set.delete(lane);
+  if (set.size === 0) {
+    readers.delete(lane.handle);
+    post({ type: "released", handle: lane.handle });
+  }
+}
+
+function command(m: ToLane): void {
+  if (m.type === "open") {
+    const lane: Lane = { id: m.lane, fd: m.fd, handle: m.handle, keys: new DetachKeys(), queue: [], queued: 0, heldAt: 0, typed: 0 };
+    lanes.set(lane.id, lane);
+    let set = readers.get(m.handle);
+    if (!set) readers.set(m.handle, (set = new Set()));
+    set.add(lane);
+    if (m.paint.length) deliver(lane, m.paint);
+    lastActivity = performance.now();
+  } else if (m.type === "close") {
+    const lane = lanes.get(m.lane);
+    if (lane) closeLane(lane, true);
+  }
+}
+
+/**
+ * Messages the wake pipe announced (one byte each) that the port has not given us yet: a message
+ * may reach the port a moment after its byte reached the pipe, so they are asked for again on
+ * every turn until they came.
+ */
+let owed = 0;
+
+function readCommands(): void {
+  for (;;) {
+    const n = Number(libc.read!(wakeFd, ptr(wakeBuf), wakeBuf.length));
+    if (n <= 0) break;
+    owed += n;
+  }
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+    owed = Math.max(0, owed - 1);
+    command(m.message as ToLane);
+  }
+}
+
+/** A lane's terminal has input: the keys go to the program, Ctrl+B d detaches. */
+function readKeys(lane: Lane): void {
+  const n = Number(libc.read!(lane.fd, ptr(inBuf), inBuf.length));
+  if (n < 0 && (errno() === EAGAIN || errno() === EINTR)) return;
+  if (n <= 0) return hangup(lane);
+  // The program has ended (the main thread is closing this lane): its handle may be reused.
+  if (!readers.has(lane.handle)) return;
+  const r = lane.keys.feed(inBuf.subarray(0, n));
+  writeToProgram(lane.handle, r.forward);
+  lane.typed += r.forward.length;
+  if (r.detach) {
+    reportInput(lane);
+    post({ type: "detach", lane: lane.id });
+    closeLane(lane, true);
+    return;
+  }
+  if (lane.keys.holding) lane.heldAt = performance.now();
+}
+
+/**
+ * Tells the main thread how much was typed (for session.input events, which it sums over a
+ * second anyway). Not per keystroke: a message wakes the main thread, which would then compete
+ * for the CPU with the program producing the echo. Reported once the echo's hot period is over.
+ */
+function reportInput(lane: Lane): void {
+  if (lane.typed === 0) return;
+  post({ type: "input", lane: lane.id, bytes: lane.typed });
+  lane.typed = 0;
+}
+
+/** Output of every PTY this thread reads: to its lanes' terminals at once, then to the main thread. */
+function readOutput(): boolean {
+  let any = false;
+  if (Atomics.load(inflight, INFLIGHT_BYTES) > INFLIGHT_LIMIT) return false;
+  for (const [handle, set] of readers) {
+    let got = 0;
+    while (got < MAX_PER_TURN) {
+      const n = pty.bun_pty_read(handle, ptr(outBuf), outBuf.length);
+      if (n > 0) {
+        const chunk = outBuf.slice(0, n);
+        for (const lane of set) deliver(lane, chunk);
+        got += n;
+        Atomics.add(inflight, INFLIGHT_BYTES, n);
+        post({ type: "output", handle, chunk }, [chunk.buffer]);
+        // Its last lane may have just gone (a terminal that hung up or lagged): the PTY is the
+        // main thread's again, and two readers would split its output.
+        if (!readers.has(handle)) break;
+        continue;
+      }
+      if (n === READ_EXITED || (n < 0 && n !== READ_NONE)) {
+        // The main thread ends the session and closes its lanes; nothing more to read here.
+        readers.delete(handle);
+        post({ type: "ended", handle });
+      }
+      break;
+    }
+    if (got > 0) any = true;
+  }
+  return any;
+}
+
+/** How long poll(2) may sleep: not at all right after activity, longer the quieter it gets. */
+function pollTimeout(now: number): number {
+  if (owed > 0) return 1;
+  let ms = -1;
+  if (readers.size > 0) {
+    const idle = now - lastActivity;
+    ms = idle < HOT_MS ? 0 : idle < 250 ? 1 : idle < 2000 ? 4 : 10;
+  }
+  for (const lane of lanes.values()) {
+    if (!lane.keys.holding) continue;
+    const left = Math.max(0, Math.ceil(lane.heldAt + ESC_TIMEOUT_MS - now));
+    ms = ms < 0 ? left : Math.min(ms, left);
+  }
+  return ms;
+}
+
+function loop(): never {
+  for (;;) {
+    const now = performance.now();
+    const list = [...lanes.values()];
+    if (pollfds.length < 2 * (list.length + 1)) pollfds = new Int32Array(4 * (list.length + 1));
+    pollfds[0] = wakeFd;
+    pollfds[1] = POLLIN;
+    list.forEach((lane, i) => {
+      pollfds[2 + 2 * i] = lane.fd;
+      pollfds[3 + 2 * i] = POLLIN | (lane.queued > 0 ? POLLOUT : 0);
+    });
+    const ready = libc.poll!(ptr(pollfds), list.length + 1, pollTimeout(now)) as number;
+    if (owed > 0 || (ready > 0 && pollfds[1]! >>> 16)) readCommands();
+    if (ready > 0) {
+      list.forEach((lane, i) => {
+        const revents = pollfds[3 + 2 * i]! >>> 16;
+        if (!revents || !lanes.has(lane.id)) return;
+        if (revents & POLLOUT) flushQueue(lane);
+        if (revents & POLLIN) readKeys(lane);
+        else if (revents & (POLLERR | POLLHUP | POLLNVAL)) hangup(lane);
+      });
+    }
+    const t = performance.now();
+    for (const lane of lanes.values()) {
+      if (!lane.keys.holding || t - lane.heldAt < ESC_TIMEOUT_MS) continue;
+      const held = lane.keys.flushPending();
+      if (readers.has(lane.handle)) writeToProgram(lane.handle, held);
+    }
+    if (t - lastInput >= HOT_MS) for (const lane of lanes.values()) reportInput(lane);
+    const got = readOutput();
+    if (got) lastActivity = performance.now();
+    // Right after a keystroke the echo is being produced by bun-pty's threads and the program:
+    // an empty turn hands them this CPU rather than spinning on it (see pty/poller.ts).
+    else if (ready === 0 && t - lastInput < HOT_MS) libc.sched_yield!();
+  }
+}
+
+self.onmessage = (e: MessageEvent<ToLane>) => {
+  const m = e.data;
+  if (m.type !== "init") return;
+  port = m.port;
+  wakeFd = m.wakeFd;
+  inflight = new Int32Array(m.inflight);
+  self.onmessage = null;
+  loop();
+};

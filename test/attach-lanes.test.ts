@@ -1,0 +1,91 @@
+/**
+ * Lanes: a local `cw attach` whose terminal the node serves itself (node/lane/). The everyday
+ * behaviour (typing, detaching, vim, resize, two clients) runs in attach.test.ts in both modes;
+ * here are the ways a lane ends that a client over its socket does not have: its client killed
+ * outright, and its terminal no longer reading.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { BenchPty } from "../scripts/bench/pty";
+import { CW, CwHome, running, Tmux, waitFor } from "./helpers";
+
+let cw: CwHome;
+let tmux: Tmux | undefined;
+let pty: BenchPty | undefined;
+beforeAll(() => {
+  cw = new CwHome();
+});
+afterAll(async () => {
+  await cw.cleanup();
+});
+afterEach(async () => {
+  await tmux?.kill();
+  tmux = undefined;
+  pty?.close();
+  pty = undefined;
+});
+
+describe("lanes", () => {
+  test("a client killed outright: the node lets go of its terminal, the session keeps running", async () => {
+    const id = await cw.launch(["bash", "--norc", "--noprofile"], ["lane-kill"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach lane-kill`, cw.env);
+    await waitFor(() => readFileSync(cw.path("node.log"), "utf8").includes("lane thread started"), "the lane");
+    await tmux.type("echo before-$((20+1))");
+    await tmux.keys("Enter");
+    await tmux.waitScreen((s) => s.includes("before-21"), "the lane to carry keys and echo");
+
+    const pane = Number((await tmux.cmd("display", "-p", "-t", "t", "#{pane_pid}")).trim());
+    const client = await waitFor(() => Number(Bun.spawnSync(["pgrep", "-P", String(pane), "-f", "attach"]).stdout.toString().trim().split("\n")[0]) || undefined, "the attach process");
+    process.kill(client, "SIGKILL");
+    await waitFor(() => !running(client), "the client to die");
+    await tmux.waitScreen((s) => /\[exit 137\]/.test(s), "the pane's shell to see it");
+    await waitFor(async () => (await cw.session(id)).attached_count === 0, "the node to count the client gone");
+
+    // The session goes on, and its output no longer reaches the terminal the client had.
+    await cw.ok(["send", "lane-kill", "echo after-$((40+2))"]);
+    await waitFor(async () => (await cw.ok(["logs", "lane-kill"])).includes("after-42"), "the session to run the line");
+    expect(await tmux.capture()).not.toContain("after-42");
+    expect((await cw.session(id)).status).toBe("running");
+  });
+
+  test("a terminal that stops reading: the session never waits for it, and the client catches up over its socket", async () => {
+    // ~7 MiB of output, more than a lane holds for a terminal (4 MiB) before handing it back.
+    const id = await cw.launch(["bash", "-c", "read go; seq 1 500000 | sed 's/^/flood-line-/'; echo flood-done; sleep 60"], ["lane-flood"]);
+    pty = new BenchPty({ cmd: [CW, "attach", "lane-flood"], env: cw.env, cols: 80, rows: 24 });
+    expect(pty.waitOutput(10_000)).toBe(true);
+    await waitFor(async () => (await cw.session(id)).attached_count === 1, "the attach");
+    // The flood starts while nobody reads the client's terminal.
+    await cw.ok(["send", "lane-flood", "go"]);
+    await waitFor(async () => (await cw.ok(["logs", "lane-flood", "--tail", "1"])).includes("flood-done"), "the program to finish its output", 30_000);
+    expect((await cw.session(id)).attached_count).toBe(1);
+
+    // Now the terminal reads again: it ends up showing the end of the output, not a replay of it all.
+    let seen = "";
+    let total = 0;
+    const until = Date.now() + 30_000;
+    while (!seen.includes("flood-done") && Date.now() < until) {
+      const r = pty.read(200);
+      if (r.kind === "eof") break;
+      if (r.kind !== "data") continue;
+      total += r.n;
+      seen = (seen + new TextDecoder().decode(pty.buf.subarray(0, r.n))).slice(-4096);
+    }
+    expect(seen).toContain("flood-done");
+    expect(total).toBeLessThan(7 * 1024 * 1024);
+    expect(readFileSync(cw.path("node.log"), "utf8")).toContain(`lane: session ${id}'s terminal fell behind`);
+    expect((await cw.session(id)).attached_count).toBe(1);
+
+    // Keys work again, through the socket now: Ctrl+B d detaches.
+    pty.write("\x02d");
+    const end = Date.now() + 10_000;
+    while (!seen.includes("detached from session") && Date.now() < end) {
+      const r = pty.read(200);
+      if (r.kind === "eof") break;
+      if (r.kind === "data") seen = (seen + new TextDecoder().decode(pty.buf.subarray(0, r.n))).slice(-4096);
+    }
+    expect(seen).toContain("detached from session");
+    await waitFor(async () => (await cw.session(id)).attached_count === 0, "the detach");
+    await cw.ok(["kill", "lane-flood"]);
+  });
+});
