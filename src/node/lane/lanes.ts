@@ -62,16 +62,18 @@ export class Lanes {
   private readonly inflight = new Int32Array(new SharedArrayBuffer(4));
   private readonly wakeByte = new Uint8Array([1]);
   private nextLane = 1;
+  /** The lane thread failed: lanes are off for the rest of this node's life. */
+  private broken = false;
   /** Open lanes: what to tell about each, and the PTY it serves. */
-  private readonly lanes = new Map<number, { events: LaneEvents; handle: number }>();
+  private readonly lanes = new Map<number, { events: LaneEvents; handle: number; fd: number }>();
   /** PTYs the lane thread reads, with how many lanes the main thread believes it serves on each. */
   private readonly owned = new Map<number, { pty: BunPty; lanes: number }>();
 
   constructor(private readonly log: (msg: string) => void) {}
 
   /** Whether a lane can serve this session's terminal at all. */
-  static canServe(pty: Pty | undefined): pty is BunPty {
-    return process.platform === "linux" && process.env.CODEWIRE_LANES !== "0" && pty instanceof BunPty && !pty.isExited && libc() !== null;
+  canServe(pty: Pty | undefined): pty is BunPty {
+    return !this.broken && process.platform === "linux" && process.env.CODEWIRE_LANES !== "0" && pty instanceof BunPty && !pty.isExited && libc() !== null;
   }
 
   /**
@@ -105,7 +107,7 @@ export class Lanes {
   open(pty: BunPty, fd: number, paint: Uint8Array, events: LaneEvents): Lane {
     this.start();
     const lane = this.nextLane++;
-    this.lanes.set(lane, { events, handle: pty.handle });
+    this.lanes.set(lane, { events, handle: pty.handle, fd });
     let own = this.owned.get(pty.handle);
     if (!own) {
       // From here on the lane thread alone reads this PTY (two readers would split its output).
@@ -140,12 +142,30 @@ export class Lanes {
     this.port = channel.port1;
     this.worker = new Worker(workerUrl());
     this.worker.onmessage = (e: MessageEvent<FromLane>) => this.received(e.data);
-    this.worker.onerror = (e) => this.log(`lane thread: ${e.message}`);
+    this.worker.onerror = (e) => this.failed(e.message);
     // The lane thread must not keep a stopping node alive.
     this.worker.unref?.();
     const init: ToLane = { type: "init", port: channel.port2, wakeFd: fds[0]!, inflight: this.inflight.buffer as SharedArrayBuffer };
     this.worker.postMessage(init, [channel.port2]);
     this.log("lane thread started (local attach serves terminals directly)");
+  }
+
+  /**
+   * The lane thread died (a bug): nobody reads those terminals any more. Every lane's client
+   * takes its terminal back over its socket, the main thread reads the PTYs again, and no new
+   * lanes are opened.
+   */
+  private failed(why: string): void {
+    this.log(`lane thread failed (${why}); attach clients continue over their sockets`);
+    this.broken = true;
+    for (const { pty } of this.owned.values()) if (!pty.isExited) addPollable(pty);
+    this.owned.clear();
+    const open = [...this.lanes.values()];
+    this.lanes.clear();
+    for (const { events, fd } of open) {
+      this.closeTerminal(fd);
+      events.lagged();
+    }
   }
 
   private send(m: ToLane, transfer: ArrayBuffer[] = []): void {

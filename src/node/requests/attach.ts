@@ -6,7 +6,6 @@
 import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
-import { Lanes } from "../lane/lanes";
 import type { OutputLog } from "../output-log";
 import type { BunPty } from "../pty/bun-pty";
 import { follow } from "../stream";
@@ -71,7 +70,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   };
 
   // A local client's terminal may be served by the node directly (a lane; see lane/lanes.ts).
-  let laneFd = req.tty && conn.local && Lanes.canServe(s.pty) ? ctx.lanes.openTerminal(req.tty) : undefined;
+  let laneFd = req.tty && conn.local && ctx.lanes.canServe(s.pty) ? ctx.lanes.openTerminal(req.tty) : undefined;
   conn.reply({ type: "Attached", session: s.info(), ...(laneFd !== undefined ? { lane: true } : {}) });
   let from = s.offset;
   let paint = "";
@@ -107,7 +106,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       v.jumpTo(s.log.offsetOfLastLines(s.record.rows));
     }
   };
-  if (laneFd !== undefined && !Lanes.canServe(s.pty)) {
+  if (laneFd !== undefined && !ctx.lanes.canServe(s.pty)) {
     // The program ended while the screen was read: no lane after all.
     ctx.lanes.closeTerminal(laneFd);
     laneFd = undefined;
