@@ -16,7 +16,7 @@
 import { FFIType, ptr } from "bun:ffi";
 import { receiveMessageOnPort } from "node:worker_threads";
 import { DetachKeys } from "../../protocol/detach-keys";
-import { openLibc } from "../../sys/libc";
+import { EAGAIN, EINTR, openLibc } from "../../sys/libc";
 import { native, READ_EXITED, READ_NONE } from "../pty/native";
 import { type FromLane, INFLIGHT_BYTES, type ToLane } from "./messages";
 
@@ -31,8 +31,6 @@ const c = openLibc({
 });
 if (!c) throw new Error("the lane thread needs libc");
 const libc = c.fn;
-const EAGAIN = 11;
-const EINTR = 4;
 const POLLIN = 0x1;
 const POLLOUT = 0x4;
 const POLLERR = 0x8;
