@@ -115,7 +115,8 @@ export class Lanes {
       this.owned.set(pty.handle, (own = { pty, lanes: 0 }));
     }
     own.lanes++;
-    this.send({ type: "open", lane, handle: pty.handle, fd, paint }, [paint.buffer as ArrayBuffer]);
+    // Copied, not transferred: `paint` may be a view into a buffer shared with other Buffers.
+    this.send({ type: "open", lane, handle: pty.handle, fd, paint });
     return {
       close: () => {
         if (this.forget(lane)) this.send({ type: "close", lane });
@@ -168,8 +169,8 @@ export class Lanes {
     }
   }
 
-  private send(m: ToLane, transfer: ArrayBuffer[] = []): void {
-    this.port!.postMessage(m, transfer);
+  private send(m: ToLane): void {
+    this.port!.postMessage(m);
     // The lane thread sleeps in poll(2): a byte on the pipe wakes it to read the port.
     libc()!.fn.write!(this.wakeWrite, ptr(this.wakeByte), 1);
   }
