@@ -209,3 +209,16 @@ describe("screen", () => {
     expect(gone.stderr).toContain("screen is gone");
   });
 });
+
+describe("the node stopping", () => {
+  test("an attached client hears that the node stopped, with its session's end, and exits 0", async () => {
+    const id = await cw.launch(["bash", "--norc", "--noprofile"], ["stopping"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach stopping`, cw.env);
+    await waitFor(async () => (await cw.session(id)).attached_count === 1, "the attach");
+    expect(await cw.ok(["stop"])).toContain("node stopped");
+    const screen = await tmux.waitScreen((s) => /\[exit \d+\]/.test(s), "attach to end");
+    expect(screen).toContain(`session ${id} (stopping) killed (the node stopped)`);
+    expect(screen).toContain("[exit 0]");
+  });
+});

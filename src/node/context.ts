@@ -30,4 +30,6 @@ export interface NodeContext {
     api(): RelayClient | undefined;
   };
   shutdown: (reason: string) => void;
+  /** The node is stopping: a stream that ends now ends because of it (AttachEnded node_stopping). */
+  stopping: () => boolean;
 }

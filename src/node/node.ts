@@ -111,6 +111,7 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     kv,
     log,
     shutdown: (reason) => void stop(reason),
+    stopping: () => stopping,
     relay: { status: () => relayAgent?.status ?? null, reconnect: startRelay, api: () => relayApi },
   };
   const server = listen(paths.socket, ctx);
@@ -137,7 +138,9 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`stopping: ${reason}`);
-    server.stop(true);
+    // No new clients; those attached stay connected until their sessions have ended, so they
+    // hear why (AttachEnded node_stopping) instead of losing the connection.
+    server.stop(false);
     remote?.stop(true);
     relayAgent?.stop();
     const running = sessions.running();

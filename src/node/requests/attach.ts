@@ -48,6 +48,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   };
   conn.onClose(detach);
 
+  const endReason = () => (ctx.stopping() ? "node_stopping" : s.record.status === "killed" ? "killed" : "exited");
   const countInput = (n: number) => {
     inputBytes += n;
     inputTimer ??= setTimeout(flushInput, INPUT_EVENT_EVERY_MS);
@@ -89,7 +90,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     if (first) conn.data(Buffer.from(first, "utf8"));
     follow(conn, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaint(v) }, () => {
       if (ended) return;
-      conn.reply({ type: "AttachEnded", reason: s.record.status === "killed" ? "killed" : "exited", session: s.info() });
+      conn.reply({ type: "AttachEnded", reason: endReason(), session: s.info() });
       detach();
       conn.end();
     });
@@ -145,7 +146,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   const stopLaneEnd = s.onExit(() => {
     lane.close();
     if (ended || conn.closed) return;
-    conn.reply({ type: "AttachEnded", reason: s.record.status === "killed" ? "killed" : "exited", session: s.info() });
+    conn.reply({ type: "AttachEnded", reason: endReason(), session: s.info() });
     detach();
     conn.end();
   });
