@@ -103,11 +103,11 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   let keyboard: ReturnType<ReadableStream<Uint8Array>["getReader"]> | undefined;
   let reading = true;
   const readKeys = () => {
-    const keys = (keyboard = Bun.stdin.stream().getReader());
+    const reader = (keyboard = Bun.stdin.stream().getReader());
     void (async () => {
       try {
         for (;;) {
-          const { done, value } = await keys.read();
+          const { done, value } = await reader.read();
           if (done || !reading) break;
           onInput(value);
         }
