@@ -110,6 +110,11 @@ describe(`attach through tmux (${mode})`, () => {
     await tmux.cmd("send-keys", "-t", "t:1", "-l", "\x1b[98;5u\x1b[I\x1b[100u");
     await waitFor(async () => (await tmux.cmd("capture-pane", "-p", "-t", "t:1")).includes("[exit 0]"), "kitty detach");
     await waitFor(async () => (await cw.session(id)).attached_count === 1, "one client left");
+    // The client that stayed still types and sees the echo.
+    await tmux.cmd("select-window", "-t", "t:0");
+    await tmux.type("echo still-$((7*6))");
+    await tmux.keys("Enter");
+    await waitFor(async () => (await tmux.cmd("capture-pane", "-p", "-t", "t:0")).includes("still-42"), "the remaining client");
   });
 });
 }
