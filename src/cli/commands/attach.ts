@@ -8,9 +8,9 @@ import { err } from "../output";
 
 export default defineCwCommand({
   name: "attach",
-  description: "Connect your terminal to a session. Output passes through raw, so your terminal's own scrolling and copy/paste work. Detach with Ctrl+B then d; the session keeps running. Without an id, attaches to the oldest running session.",
+  description: "Connect your terminal to a session. Output passes through raw, so your terminal's own scrolling and copy/paste work. Detach with Ctrl+B then d; the session keeps running. Without an id, attaches to the oldest running session. On Linux a node on this machine serves your terminal itself, for tmux-like typing latency; CODEWIRE_LANES=0 keeps everything on the socket.",
   usage: "cw attach [id|name] [options]",
-  examples: ["cw attach 1", "cw attach planner", "cw attach --no-history 3"],
+  examples: ["cw attach 1", "cw attach planner", "cw attach --no-history 3", "CODEWIRE_LANES=0 cw attach 1   # through the socket, as for remote nodes"],
   args: {
     session: { type: "positional", required: false, description: "Session id or name" },
     history: { type: "boolean", default: true, description: "Paint the current screen and recent scrollback first", negativeDescription: "Start with live output only" },
