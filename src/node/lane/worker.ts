@@ -62,6 +62,8 @@ interface Lane {
   typed: number;
 }
 
+// The same library the main thread opened (dlopen of one path is one instance, also for the
+// copy a compiled binary extracts): its handles are the sessions' handles.
 const pty = native();
 const lanes = new Map<number, Lane>();
 /** The PTYs this thread reads, and the lanes each one serves. */
