@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { FFIType } from "bun:ffi";
 import { openLibc } from "../sys/libc";
+import { procStat } from "../sys/proc";
 
 export class AlreadyRunningError extends Error {
   constructor(readonly pid: number) {
@@ -85,12 +86,7 @@ function alive(pid: number): boolean {
   }
   // A killed node whose parent has not reaped it yet (common in containers without an init)
   // still answers kill(0) as a zombie; it holds nothing.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true;
-  }
+  return procStat(pid)?.[0] !== "Z";
 }
 
 /** Without flock: the file is created exclusively, and one whose process is gone is taken over. */

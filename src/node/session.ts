@@ -1,7 +1,7 @@
 /**
  * One session: a program on a PTY, its output log, its screen, and whoever is watching.
  */
-import { readFileSync } from "node:fs";
+import { sameProcess } from "../sys/proc";
 import type { SessionInfo, SessionStatus } from "../protocol";
 import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
@@ -38,37 +38,6 @@ export interface SessionRecord {
 const SUMMARY_EVERY_MS = 5000;
 /** Output chunks up to this size that reach a live viewer yield the CPU to it (see output()). */
 const YIELD_BELOW = 512;
-
-let bootId: string | undefined;
-
-/**
- * Which process `pid` is: its start time (/proc/<pid>/stat field 22, clock ticks since boot) and
- * the boot it belongs to. null once it has exited, and where there is no /proc (then nothing can
- * be verified, and a program is taken to have died with its node).
- */
-export function processStart(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces and ")": count the fields after its last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z" || fields[0] === "X") return null; // exited, not yet reaped
-    if (bootId === undefined) {
-      try {
-        bootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
-      } catch {
-        bootId = "";
-      }
-    }
-    return fields[19] ? `${bootId}:${fields[19]}` : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Whether `pid` is still the process whose processStart was `start`. */
-export function sameProcess(pid: number | null, start: string | null): boolean {
-  return pid !== null && start !== null && processStart(pid) === start;
-}
 
 export function shellQuote(args: string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");

@@ -13,7 +13,8 @@ import { PipeProcess } from "./pty/pipes";
 import { type Pty, PtySpawnError, spawnPty } from "./pty/pty";
 import { signalGroup } from "./pty/types";
 import type { Screens } from "./screen/screens";
-import { processStart, Session, type SessionRecord } from "./session";
+import { processStart } from "../sys/proc";
+import { Session, type SessionRecord } from "./session";
 
 /** How long metadata-only changes (output counters) may wait before sessions.json is rewritten. */
 const SAVE_DEBOUNCE_MS = 1000;

@@ -10,9 +10,9 @@
  *
  * Only for sessions on bun-pty's terminals (the lane thread reads their channel), on Linux.
  */
-import { constants, fstatSync, openSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { FFIType, ptr } from "bun:ffi";
-import { openLibc } from "../../sys/libc";
+import { isatty, openLibc, writeSome } from "../../sys/libc";
 import { isCompiledBinary } from "../../sys/self";
 import { BunPty } from "../pty/bun-pty";
 import { addPollable, removePollable } from "../pty/poller";
@@ -44,15 +44,13 @@ const O_NONBLOCK_CLOEXEC = 0o4000 | 0o2000000;
 /** The terminals a client may hand us: a PTY's slave or a console, never an arbitrary file. */
 const TTY_PATH_RE = /^\/dev\/(?:pts\/\d+|tty[\w.]*)$/;
 
-let libcCalls: ReturnType<typeof openLibc> | undefined;
-function libc() {
-  libcCalls ??= openLibc({
-    pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-    write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-    isatty: { args: [FFIType.i32], returns: FFIType.i32 },
-    close: { args: [FFIType.i32], returns: FFIType.i32 },
-  });
-  return libcCalls;
+/** pipe2(2), the one call sys/libc does not have (for the lane thread's wake pipe). */
+let pipe2: ((fds: Int32Array, flags: number) => number) | null | undefined;
+function openPipe2() {
+  if (pipe2 !== undefined) return pipe2;
+  const c = openLibc({ pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 } });
+  pipe2 = c && ((fds, flags) => c.fn.pipe2!(ptr(fds), flags) as number);
+  return pipe2;
 }
 
 export class Lanes {
@@ -73,7 +71,7 @@ export class Lanes {
 
   /** Whether a lane can serve this session's terminal at all. */
   canServe(pty: Pty | undefined): pty is BunPty {
-    return !this.broken && process.platform === "linux" && process.env.CODEWIRE_LANES !== "0" && pty instanceof BunPty && !pty.isExited && libc() !== null;
+    return !this.broken && process.platform === "linux" && process.env.CODEWIRE_LANES !== "0" && pty instanceof BunPty && !pty.isExited && openPipe2() !== null;
   }
 
   /**
@@ -90,8 +88,8 @@ export class Lanes {
       return undefined;
     }
     const st = fstatSync(fd);
-    if (!st.isCharacterDevice() || libc()!.fn.isatty!(fd) !== 1 || (process.getuid && st.uid !== process.getuid())) {
-      libc()!.fn.close!(fd);
+    if (!st.isCharacterDevice() || !isatty(fd) || (process.getuid && st.uid !== process.getuid())) {
+      closeSync(fd);
       this.log(`lane: ${path} is not a terminal of this user`);
       return undefined;
     }
@@ -100,7 +98,7 @@ export class Lanes {
 
   /** Closes a terminal that openTerminal opened and no lane took. */
   closeTerminal(fd: number): void {
-    libc()?.fn.close!(fd);
+    closeSync(fd);
   }
 
   /** Serves the terminal `fd` for `pty`: paints `paint`, then live output; keys go to the program. */
@@ -137,7 +135,7 @@ export class Lanes {
   private start(): void {
     if (this.worker) return;
     const fds = new Int32Array(2);
-    if (libc()!.fn.pipe2!(ptr(fds), O_NONBLOCK_CLOEXEC) !== 0) throw new Error("lane: pipe2 failed");
+    if (openPipe2()!(fds, O_NONBLOCK_CLOEXEC) !== 0) throw new Error("lane: pipe2 failed");
     this.wakeWrite = fds[1]!;
     const channel = new MessageChannel();
     this.port = channel.port1;
@@ -172,7 +170,7 @@ export class Lanes {
   private send(m: ToLane): void {
     this.port!.postMessage(m);
     // The lane thread sleeps in poll(2): a byte on the pipe wakes it to read the port.
-    libc()!.fn.write!(this.wakeWrite, ptr(this.wakeByte), 1);
+    writeSome(this.wakeWrite, this.wakeByte);
   }
 
   private received(m: FromLane): void {

@@ -13,21 +13,20 @@
  * While a lane is open, this thread is the only reader of its session's PTY (the main thread's
  * poller gave the handle up), so output reaches main in order, from one place.
  */
+import { closeSync } from "node:fs";
 import { FFIType, ptr } from "bun:ffi";
 import { receiveMessageOnPort } from "node:worker_threads";
 import { DetachKeys } from "../../protocol/detach-keys";
-import { EAGAIN, EINTR, openLibc } from "../../sys/libc";
+import { EAGAIN, EINTR, openLibc, writeSome, yieldCpu } from "../../sys/libc";
 import { native, READ_EXITED, READ_NONE } from "../pty/native";
 import { type FromLane, INFLIGHT_BYTES, type ToLane } from "./messages";
 
 declare const self: Worker;
 
+// What sys/libc does not offer: poll(2), and read(2) into a buffer we keep.
 const c = openLibc({
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-  write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-  close: { args: [FFIType.i32], returns: FFIType.i32 },
-  sched_yield: { args: [], returns: FFIType.i32 },
 });
 if (!c) throw new Error("the lane thread needs libc");
 const libc = c.fn;
@@ -66,6 +65,11 @@ interface Lane {
 // copy a compiled binary extracts): its handles are the sessions' handles.
 const pty = native();
 const lanes = new Map<number, Lane>();
+/** The lanes as a list for the poll set, rebuilt when one opens or closes, not on every turn. */
+let laneList: Lane[] = [];
+const relist = () => {
+  laneList = [...lanes.values()];
+};
 /** The PTYs this thread reads, and the lanes each one serves. */
 const readers = new Map<number, Set<Lane>>();
 const outBuf = new Uint8Array(64 * 1024);
@@ -85,20 +89,19 @@ function errno(): number {
 }
 
 /** write(2) once, non-blocking: bytes taken, or -1 when the terminal is full, -2 when it failed. */
-function writeSome(fd: number, bytes: Uint8Array): number {
-  for (;;) {
-    const n = Number(libc.write!(fd, ptr(bytes), bytes.length));
-    if (n >= 0) return n;
-    const e = errno();
-    if (e === EINTR) continue;
-    return e === EAGAIN ? -1 : -2;
+function writeTerminal(fd: number, bytes: Uint8Array): number {
+  try {
+    const n = writeSome(fd, bytes);
+    return n === -EAGAIN ? -1 : n;
+  } catch {
+    return -2;
   }
 }
 
 /** Sends output to a lane's terminal: at once when nothing is queued, else after the queue. */
 function deliver(lane: Lane, bytes: Uint8Array): void {
   if (lane.queued === 0) {
-    const n = writeSome(lane.fd, bytes);
+    const n = writeTerminal(lane.fd, bytes);
     if (n === -2) return hangup(lane);
     if (n === bytes.length) return;
     bytes = bytes.slice(Math.max(0, n));
@@ -116,7 +119,7 @@ function deliver(lane: Lane, bytes: Uint8Array): void {
 function flushQueue(lane: Lane): void {
   while (lane.queue.length) {
     const head = lane.queue[0]!;
-    const n = writeSome(lane.fd, head);
+    const n = writeTerminal(lane.fd, head);
     if (n === -2) return hangup(lane);
     if (n < 0) return;
     lane.queued -= n;
@@ -145,8 +148,9 @@ function closeLane(lane: Lane, flush: boolean): void {
   if (!lanes.has(lane.id)) return;
   reportInput(lane);
   lanes.delete(lane.id);
+  relist();
   if (flush) flushQueue(lane);
-  libc.close!(lane.fd);
+  closeSync(lane.fd);
   const set = readers.get(lane.handle);
   if (!set) return; // the program has ended: nothing to give back
   set.delete(lane);
@@ -160,6 +164,7 @@ function command(m: ToLane): void {
   if (m.type === "open") {
     const lane: Lane = { id: m.lane, fd: m.fd, handle: m.handle, keys: new DetachKeys(), queue: [], queued: 0, heldAt: 0, typed: 0 };
     lanes.set(lane.id, lane);
+    relist();
     let set = readers.get(m.handle);
     if (!set) readers.set(m.handle, (set = new Set()));
     set.add(lane);
@@ -270,7 +275,7 @@ function pollTimeout(now: number): number {
 function loop(): never {
   for (;;) {
     const now = performance.now();
-    const list = [...lanes.values()];
+    const list = laneList;
     if (pollfds.length < 2 * (list.length + 1)) pollfds = new Int32Array(4 * (list.length + 1));
     pollfds[0] = wakeFd;
     pollfds[1] = POLLIN;
@@ -300,7 +305,7 @@ function loop(): never {
     if (got) lastActivity = performance.now();
     // Right after a keystroke the echo is being produced by bun-pty's threads and the program:
     // an empty turn hands them this CPU rather than spinning on it (see pty/poller.ts).
-    else if (ready === 0 && t - lastInput < HOT_MS) libc.sched_yield!();
+    else if (ready === 0 && t - lastInput < HOT_MS) yieldCpu();
   }
 }
 

@@ -6,7 +6,6 @@
 import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
-import type { OutputLog } from "../output-log";
 import type { BunPty } from "../pty/bun-pty";
 import { follow } from "../stream";
 import type { Viewer } from "../viewer";
@@ -48,7 +47,14 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   };
   conn.onClose(detach);
 
-  const endReason = () => (ctx.stopping() ? "node_stopping" : s.record.status === "killed" ? "killed" : "exited");
+  /** Tells the client why its attachment ends, once, and closes the connection. */
+  const end = (reason: "detached" | "ended") => {
+    if (ended || conn.closed) return;
+    const why = reason === "detached" ? "detached" : ctx.stopping() ? "node_stopping" : s.record.status === "killed" ? "killed" : "exited";
+    conn.reply({ type: "AttachEnded", reason: why, session: s.info() });
+    detach();
+    conn.end();
+  };
   const countInput = (n: number) => {
     inputBytes += n;
     inputTimer ??= setTimeout(flushInput, INPUT_EVENT_EVERY_MS);
@@ -63,11 +69,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     if (!m.success) return; // unknown control messages from newer clients are ignored
     if (m.data.type === "Resize") s.resize(m.data.cols, m.data.rows);
     else if (m.data.type === "EndInput") s.endInput();
-    else {
-      conn.reply({ type: "AttachEnded", reason: "detached", session: s.info() });
-      detach();
-      conn.end();
-    }
+    else end("detached");
   };
 
   // A local client's terminal may be served by the node directly (a lane; see lane/lanes.ts).
@@ -88,24 +90,19 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   }
   const overSocket = (start: number, first: string) => {
     if (first) conn.data(Buffer.from(first, "utf8"));
-    follow(conn, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaint(v) }, () => {
-      if (ended) return;
-      conn.reply({ type: "AttachEnded", reason: endReason(), session: s.info() });
-      detach();
-      conn.end();
-    });
+    follow(conn, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaint(v) }, () => end("ended"));
+  };
+  /** The screen as it is now, and the offset it reflects. */
+  const freshScreen = async () => {
+    const snap = await ctx.screens.snapshot(s.id, 0);
+    // No screen (the program just ended): its last screenful of output stands in for it.
+    return snap ? { paint: CLEAR + snap.data, offset: snap.offset } : { paint: CLEAR, offset: s.log.offsetOfLastLines(s.record.rows) };
   };
   const repaint = async (v: Viewer) => {
-    const snap = await ctx.screens.snapshot(s.id, 0);
+    const screen = await freshScreen();
     if (conn.closed) return;
-    if (snap) {
-      conn.data(Buffer.from(CLEAR + snap.data, "utf8"));
-      v.jumpTo(snap.offset);
-    } else {
-      // No screen (the program just ended): its last screenful of output stands in for it.
-      conn.data(Buffer.from(CLEAR, "utf8"));
-      v.jumpTo(s.log.offsetOfLastLines(s.record.rows));
-    }
+    conn.data(Buffer.from(screen.paint, "utf8"));
+    v.jumpTo(screen.offset);
   };
   if (laneFd !== undefined && !ctx.lanes.canServe(s.pty)) {
     // The program ended while the screen was read: no lane after all.
@@ -117,14 +114,9 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
 
   // The lane thread paints the screen, then what the program printed since the snapshot (this
   // thread has those bytes; from now on that thread reads the PTY itself), then live output.
-  const lane = ctx.lanes.open(s.pty as BunPty, laneFd, concat(Buffer.from(paint, "utf8"), s.log, from, s.offset), {
+  const lane = ctx.lanes.open(s.pty as BunPty, laneFd, Buffer.concat([Buffer.from(paint, "utf8"), s.log.read(from, s.offset)]), {
     input: countInput,
-    detach: () => {
-      if (ended) return;
-      conn.reply({ type: "AttachEnded", reason: "detached", session: s.info() });
-      detach();
-      conn.end();
-    },
+    detach: () => end("detached"),
     // The client's terminal is gone: so is the client, or it will notice on its own.
     hangup: () => {
       detach();
@@ -137,29 +129,14 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       ctx.log(`lane: session ${s.id}'s terminal fell behind; serving it over the socket`);
       stopLaneEnd();
       conn.reply({ type: "LaneEnded" });
-      void ctx.screens.snapshot(s.id, 0).then((snap) => {
-        if (!conn.closed) overSocket(snap ? snap.offset : s.log.offsetOfLastLines(s.record.rows), CLEAR + (snap?.data ?? ""));
+      void freshScreen().then((screen) => {
+        if (!conn.closed) overSocket(screen.offset, screen.paint);
       });
     },
   });
   conn.onClose(() => lane.close());
   const stopLaneEnd = s.onExit(() => {
     lane.close();
-    if (ended || conn.closed) return;
-    conn.reply({ type: "AttachEnded", reason: endReason(), session: s.info() });
-    detach();
-    conn.end();
+    end("ended");
   });
-}
-
-/** `head`, then the log's bytes [from, to): what a lane paints before going live. */
-function concat(head: Uint8Array, log: OutputLog, from: number, to: number): Uint8Array {
-  const parts: Uint8Array[] = [head];
-  for (let at = Math.max(from, log.start); at < to; ) {
-    const { offset, bytes } = log.readAt(at, to);
-    if (bytes.length === 0) break;
-    parts.push(bytes);
-    at = offset + bytes.length;
-  }
-  return Buffer.concat(parts);
 }
