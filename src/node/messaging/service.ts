@@ -62,7 +62,9 @@ export class Messaging {
     if (delivery === "inbox") return undefined;
     const text =
       m.kind === "request"
-        ? `[request ${m.id} from ${label(m.from)}; answer with: cw reply ${m.id} "<answer>"] ${m.body}`
+        ? // An agent reading this in its composer needs the id and both ways to answer: its
+          // codewire_reply tool when cw's MCP server is configured, else the CLI.
+          `[request ${m.id} from ${label(m.from)}; answer with the codewire_reply tool (request_id ${m.id}) or: cw reply ${m.id} "<answer>"] ${m.body}`
         : `[message from ${label(m.from)}] ${m.body}`;
     return typeIntoSession(target, this.screens, text);
   }
