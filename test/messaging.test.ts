@@ -95,6 +95,26 @@ describe("messages", () => {
     expect(JSON.parse((await first).stdout).reply.body).toBe("users table");
   });
 
+  test("a request that closes a circle of waiting sessions (A→B→C→A) is refused too", async () => {
+    for (const n of ["cy-a", "cy-b", "cy-c"]) await cw.launch(["sleep", "60"], [n]);
+    const ab = cw.run(["request", "-f", "cy-a", "cy-b", "first?", "--timeout", "20", "--json"]);
+    await waitFor(async () => (await inbox("cy-b")).messages.length > 0, "A's request stored");
+    const bc = cw.run(["request", "-f", "cy-b", "cy-c", "second?", "--timeout", "20", "--json"]);
+    await waitFor(async () => (await inbox("cy-c")).messages.length > 0, "B's request stored");
+    const started = Date.now();
+    const ca = await cw.run(["request", "-f", "cy-c", "cy-a", "third?", "--timeout", "20"]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(ca.code).toBe(1);
+    expect(ca.stderr).toContain("would deadlock");
+    // What C must answer to break the circle is B's request to C.
+    const bcId = (await inbox("cy-c")).messages[0].id;
+    expect(ca.stderr).toContain(`cw reply ${bcId}`);
+    await cw.ok(["reply", bcId, "two", "-f", "cy-c"]);
+    expect(JSON.parse((await bc).stdout).reply.body).toBe("two");
+    await cw.ok(["reply", (await inbox("cy-b")).messages.find((m: any) => m.kind === "request").id, "one", "-f", "cy-b"]);
+    expect(JSON.parse((await ab).stdout).reply.body).toBe("one");
+  });
+
   test("broadcast reaches every running session with the tag, not the sender", async () => {
     const a = await cw.launch(["sleep", "60"], ["b-a", "--tag", "crew"]);
     await cw.launch(["sleep", "60"], ["b-b", "--tag", "crew"]);

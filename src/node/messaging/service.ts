@@ -92,13 +92,13 @@ export class Messaging {
     const sender = this.sender(from, remote);
     const senderId = localId(sender);
     if (senderId === target.id) throw new ProtocolError("bad_request", "a session cannot send a request to itself");
-    // Two agents blocked on requests to each other would wait forever: refuse the second.
-    if (senderId !== undefined) {
-      for (const [id, w] of this.waiters) {
-        if (w.from === target.id && w.to === senderId) {
-          throw new ProtocolError("conflict", `${target.name ?? `session ${target.id}`} is waiting for your reply to ${id}; a request back would deadlock`, `answer it first with: cw reply ${id} "<answer>" — or use cw msg, which does not wait`);
-        }
-      }
+    // Agents blocked on requests around a circle (A asks B, B asks A; or A→B→C→A) would wait
+    // until their timeouts: refuse the request that closes the circle.
+    const blocking = senderId !== undefined ? this.waitChainBackTo(target.id, senderId) : undefined;
+    if (blocking) {
+      const who = target.name ?? `session ${target.id}`;
+      const via = blocking.chain > 1 ? `${who} is waiting (through ${blocking.chain - 1} other request${blocking.chain > 2 ? "s" : ""}) for your reply to ${blocking.id}` : `${who} is waiting for your reply to ${blocking.id}`;
+      throw new ProtocolError("conflict", `${via}; a request back would deadlock`, `answer it first with codewire_reply or: cw reply ${blocking.id} "<answer>" — or use cw msg, which does not wait`);
     }
     const m = this.store.insert({ id: newId("req"), kind: "request", from: sender, to: party(target), body, status: "pending", expires_at: Date.now() + timeoutS * 1000 });
     let settle!: (o: RequestOutcome) => void;
@@ -129,6 +129,25 @@ export class Messaging {
       this.waiters.delete(m.id);
     };
     return { request: m, result, cancel };
+  }
+
+  /**
+   * Follows "who is blocked waiting on whom" from `start`; when the chain reaches `sender`,
+   * returns the request `sender` must answer to break it and how many requests the chain holds.
+   */
+  private waitChainBackTo(start: number, sender: number): { id: string; chain: number } | undefined {
+    const seen = new Set<number>();
+    let cur = start;
+    for (let chain = 1; !seen.has(cur); chain++) {
+      seen.add(cur);
+      let next: [string, number] | undefined;
+      for (const [id, w] of this.waiters) if (w.from === cur) next = [id, w.to];
+      if (!next) return undefined;
+      // The last hop's request is the one waiting on the sender: that is what it must answer.
+      if (next[1] === sender) return { id: next[0], chain };
+      cur = next[1];
+    }
+    return undefined;
   }
 
   reply(requestId: string, body: string, from: SessionRef | undefined): Message {
