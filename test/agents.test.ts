@@ -4,7 +4,8 @@
  * them must work with them, not only with `cat`.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { CW, CwHome, waitFor } from "./helpers";
+import { readFileSync } from "node:fs";
+import { CW, CwHome, processesWithEnv, waitFor } from "./helpers";
 import type { Exchange } from "./fixtures/anthropic-stub";
 import { AGENT_VERSIONS } from "./fixtures/agents";
 import { startClaude, startCodex, startGemini, type AgentSession } from "./fixtures/agent-sessions";
@@ -117,4 +118,21 @@ describe("two Claude Codes talk through cw's MCP server", () => {
     await b.waitScreen("B will pull the schema", "B to take the broadcast");
     await a.waitScreen(/A got: \{"messages":\[/, "A's broadcast to report its recipients");
   }, 240_000);
+});
+
+describe("cw kill ends everything an agent started", () => {
+  test("Codex: its app-server daemon, in a session of its own, does not outlive cw kill", async () => {
+    cw = new CwHome();
+    // The prompt as Codex's argument: this test is about kill, not about typing.
+    const a = keep(await startCodex(cw, "codex", () => ({ text: "the product is forty-two" }), { args: [PROMPT] }));
+    await a.waitScreen("the product is forty-two", "Codex to answer");
+    const mine = () => processesWithEnv(`CW_SESSION_ID=${a.id}`).filter((pid) => processesWithEnv(`CODEWIRE_HOME=${cw.dir}`).includes(pid));
+    expect(mine().length).toBeGreaterThan(0);
+    await cw.ok(["kill", String(a.id)]);
+    // Codex starts `codex app-server --managed-daemon` under setsid; it reparents to init and
+    // shrugs off SIGTERM for seconds. After cw kill answers, nothing of the session may remain.
+    await waitFor(() => mine().length === 0, "every process of the session to be gone", 5_000).catch(() => {
+      throw new Error(`left running after cw kill: ${mine().map((p) => `${p} ${readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " ")}`).join("; ")}`);
+    });
+  }, T);
 });

@@ -2,7 +2,7 @@
  * Test harness: every test gets its own data dir (CODEWIRE_HOME), drives the compiled dist/cw
  * as a user would, and stops whatever it started. Waits are polls with a deadline, never sleeps.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -112,8 +112,33 @@ export class CwHome {
         /* already gone */
       }
     }
+    // Whatever a session left behind (an agent's daemon in a session of its own) still carries
+    // this data dir in its environment: a test kills what it starts.
+    for (const pid of processesWithEnv(`CODEWIRE_HOME=${this.dir}`)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone meanwhile */
+      }
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Pids of this user's processes whose environment holds `entry` (KEY=value) exactly. */
+export function processesWithEnv(entry: string): number[] {
+  const pids: number[] = [];
+  const want = Buffer.from(`${entry}\0`);
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${name}/environ`);
+      if (env.indexOf(want) === 0 || env.indexOf(Buffer.concat([Buffer.from("\0"), want])) >= 0) pids.push(Number(name));
+    } catch {
+      /* not ours, or gone */
+    }
+  }
+  return pids;
 }
 
 /** A private tmux server for looking at what a person sees. */
