@@ -25,15 +25,18 @@ export default defineCwCommand({
     if ((args.session === undefined) === (tags.length === 0)) throw new UsageError("watch one session (id or name) or sessions with --tag", "cw watch 1 | cw watch --tag worker");
     const tail = positiveNumber(args.tail as string | undefined, "--tail");
     const timeout = positiveNumber(args.timeout as string | undefined, "--timeout");
+    const labelled = tags.length > 0;
     const conn = await open({
       type: "WatchSession",
+      // Line-oriented output (JSON lines, lines labelled by session) is text from a terminal
+      // model; a single session's plain watch passes the bytes through for your terminal.
+      plain: Boolean(args.json) || labelled,
       ...(args.session !== undefined ? { id: sessionRef(args.session as string) } : { tags }),
       history: args.history !== false,
       ...(tail ? { tail_lines: Math.floor(tail) } : {}),
       ...(timeout ? { timeout_s: timeout } : {}),
     });
     process.once("SIGINT", () => conn.close());
-    const labelled = tags.length > 0;
     const partial = new Map<number, string>();
     let timedOut = false;
     for (;;) {
