@@ -141,6 +141,19 @@ describe("session text", () => {
     }
   }, 60_000);
 
+  test("a full-screen program: its screen while it shows, the shell's lines once it has left", async () => {
+    const id = await cw.launch(["bash", "-c", String.raw`printf 'shell line
+[?1049h[HTUI top[3;1HTUI bottom'; read x; printf '[?1049lafter
+'`]);
+    await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("TUI bottom"), "the full-screen output");
+    expect(lines(await cw.ok(["logs", String(id), "--plain"]))).toEqual(["shell line", "TUI top", "", "TUI bottom"]);
+    expect(JSON.parse(await cw.ok(["status", String(id), "--json", "--lines", "5"])).recent_output).toBe("TUI top\n\nTUI bottom");
+    await cw.ok(["send", String(id), "bye"]);
+    await cw.waitStatus(id, "completed");
+    expect(lines(await cw.ok(["logs", String(id), "--plain"]))).toEqual(["shell line", "after"]);
+    expect(JSON.parse(await cw.ok(["status", String(id), "--json"])).recent_output).toBe("shell line\nafter");
+  });
+
   test("a session on pipes: a bare newline ends a line", async () => {
     const script = `${cw.dir}/pipes.sh`;
     writeFileSync(script, "printf 'one\\ntwo\\n'; printf 'three\\n'\n");

@@ -12,8 +12,9 @@
  *   lines on the screen are emitted too (provisional), and remembered: a provisional line is
  *   emitted again only if it has changed when it scrolls off or at the next settle. Nothing is
  *   repeated, and a redrawn line shows up once per change a watcher could have seen.
- * Lines are read from the normal buffer only: a full-screen program on the alternate screen
- * leaves no lines behind (as in a terminal's scrollback); `cw screen` shows that screen.
+ * Lines are read from the normal buffer: a full-screen program on the alternate screen leaves
+ * no lines behind (as in a terminal's scrollback). Only at the end of the text, if it is still
+ * showing, its screen closes the text: that is what the terminal shows last.
  *
  * Each fed chunk is written in slices no larger than the scrollback holds rows, so no line can
  * scroll through the whole scrollback and be trimmed before it is read.
@@ -40,14 +41,19 @@ export class LineStream {
     this.term = new Terminal({ cols, rows, scrollback: SCROLLBACK, allowProposedApi: true, convertEol: pipes });
   }
 
-  /** Parses `bytes`; calls `done` with the lines that became final (and, if `settle`, the screen's). */
-  feed(bytes: Uint8Array, settle: boolean, done: (lines: string[]) => void): void {
+  /**
+   * Parses `bytes`; calls `done` with the lines that became final (and, if `settle`, the
+   * screen's; if `final`, a full-screen program's screen too).
+   */
+  feed(bytes: Uint8Array, settle: boolean, final: boolean, done: (lines: string[]) => void): void {
     const lines: string[] = [];
     for (let at = 0; at < bytes.length; at += SLICE) {
       this.term.write(bytes.subarray(at, at + SLICE), () => lines.push(...this.harvest(false)));
     }
     this.term.write("", () => {
-      if (settle) lines.push(...this.harvest(true));
+      if (settle || final) lines.push(...this.harvest(true));
+      const alt = this.term.buffer.active;
+      if (final && alt !== this.term.buffer.normal) lines.push(...bufferText(alt, 0, usedRows(alt)));
       done(lines);
     });
   }
@@ -58,12 +64,13 @@ export class LineStream {
 
   private harvest(settle: boolean): string[] {
     const buf = this.term.buffer.normal;
-    // The alternate screen is showing: the normal buffer does not change meanwhile.
-    if (this.term.buffer.active !== buf) return [];
+    // While the alternate screen shows, the normal buffer stands still (and markers would land
+    // on the other buffer): nothing becomes final, a settle reads the normal screen as it was.
+    const alt = this.term.buffer.active !== buf;
     let start = this.boundary ? this.boundary.line : 0;
     // Trimmed away unread: cannot happen with sliced writes; start at what is there.
     if (start < 0) start = 0;
-    let end = buf.baseY;
+    let end = alt ? start : buf.baseY;
     // A line whose continuation is still on the screen is not final yet.
     while (end > start && buf.getLine(end)?.isWrapped) end--;
     const out: string[] = [];
@@ -72,7 +79,7 @@ export class LineStream {
     const shifted = new Map<number, string>();
     for (const [k, v] of this.provisional) if (k >= moved) shifted.set(k - moved, v);
     this.provisional = shifted;
-    if (moved > 0 || !this.boundary) {
+    if (!alt && (moved > 0 || !this.boundary)) {
       this.boundary?.dispose();
       // Markers are placed relative to the cursor's row.
       this.boundary = this.term.registerMarker(end - (buf.baseY + buf.cursorY));

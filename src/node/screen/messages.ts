@@ -12,7 +12,7 @@ export type ToScreen =
   | { type: "lines"; id: number; req: number; count: number }
   /** A line stream (line-stream.ts): its own terminal, fed by a text view, not by the session. */
   | { type: "stream-open"; sid: number; cols: number; rows: number; pipes: boolean }
-  | { type: "stream-feed"; sid: number; req: number; bytes: Uint8Array; settle: boolean }
+  | { type: "stream-feed"; sid: number; req: number; bytes: Uint8Array; settle: boolean; final?: boolean }
   | { type: "stream-close"; sid: number };
 
 export type FromScreen =

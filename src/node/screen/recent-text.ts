@@ -41,7 +41,7 @@ export async function replayTail(screens: Screens, s: TextSource, count: number)
       const { offset, bytes } = s.log.readAt(at, Math.min(end, at + CHUNK));
       at = offset + bytes.length;
       const last = at >= end || bytes.length === 0;
-      lines.push(...(await stream.feed(bytes, last)));
+      lines.push(...(await stream.feed(bytes, last, last)));
       if (midLine && lines.length) {
         lines.shift();
         midLine = false;

@@ -55,8 +55,8 @@ export interface ScreenLines {
 
 /** A line stream in the worker (line-stream.ts): feed it bytes, get the lines that are done. */
 export interface TextStream {
-  /** `settle`: the output has paused (or ended), so the lines on the screen count too. */
-  feed(bytes: Uint8Array, settle: boolean): Promise<string[]>;
+  /** `settle`: the output has paused, so the lines on the screen count too; `final`: it has ended. */
+  feed(bytes: Uint8Array, settle: boolean, final?: boolean): Promise<string[]>;
   close(): void;
 }
 
@@ -185,7 +185,7 @@ export class Screens {
     const sid = this.nextStream++;
     this.send({ type: "stream-open", sid, cols, rows, pipes });
     return {
-      feed: (bytes, settle) =>
+      feed: (bytes, settle, final = false) =>
         new Promise((resolve, reject) => {
           const req = this.nextReq++;
           const timer = setTimeout(() => {
@@ -196,7 +196,7 @@ export class Screens {
             clearTimeout(timer);
             resolve(m?.type === "stream-lines" ? m.lines : []);
           });
-          this.send({ type: "stream-feed", sid, req, bytes, settle });
+          this.send({ type: "stream-feed", sid, req, bytes, settle, final });
         }),
       close: () => this.send({ type: "stream-close", sid }),
     };

@@ -52,7 +52,7 @@ export class TextFeed {
   async finish(): Promise<void> {
     clearTimeout(this.idle);
     if (this.closed) return;
-    this.enqueue(new Uint8Array(0), true);
+    this.enqueue(new Uint8Array(0), true, true);
     await this.chain;
     this.close();
   }
@@ -64,12 +64,12 @@ export class TextFeed {
     this.stream.close();
   }
 
-  private enqueue(bytes: Uint8Array, settle: boolean): void {
+  private enqueue(bytes: Uint8Array, settle: boolean, final = false): void {
     if (settle) this.lastSettle = performance.now();
     this.backlog += bytes.length;
     this.chain = this.chain.then(async () => {
       if (this.closed) return;
-      const lines: string[] = await this.stream.feed(bytes, settle).catch(() => []);
+      const lines: string[] = await this.stream.feed(bytes, settle, final).catch(() => []);
       this.backlog -= bytes.length;
       if (this.skipped) {
         lines.unshift(`[cw: ${this.skipped} bytes of output skipped here (this text view fell behind); the log keeps them]`);

@@ -32,7 +32,7 @@ export function handleText(m: ToScreen, live: (id: number) => { term: Terminal; 
     case "stream-feed": {
       const st = streams.get(m.sid);
       if (!st) post({ type: "stream-lines", sid: m.sid, req: m.req, lines: [] });
-      else st.feed(m.bytes, m.settle, (lines) => post({ type: "stream-lines", sid: m.sid, req: m.req, lines }));
+      else st.feed(m.bytes, m.settle, m.final ?? false, (lines) => post({ type: "stream-lines", sid: m.sid, req: m.req, lines }));
       return true;
     }
     case "stream-close":
