@@ -18,7 +18,7 @@ export default defineCwCommand({
     tail: { type: "string", alias: "n", description: "Start from the last N lines (default 20)", valueHint: "N" },
     history: { type: "boolean", default: true, description: "Show recent output first", negativeDescription: "Only new output" },
     timeout: { type: "string", description: "Stop after this many seconds (exit 124)", valueHint: "seconds" },
-    json: { type: "boolean", description: "One JSON object per update (JSON lines)" },
+    json: { type: "boolean", description: "One JSON object per update (JSON lines), its output whole lines of text as the terminal shows them" },
   },
   async run({ args, all }) {
     const tags = all("tag", "t");
