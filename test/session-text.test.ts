@@ -141,10 +141,21 @@ describe("session text", () => {
     }
   }, 60_000);
 
+  test("watch --json while a line is redrawn: whole lines, each shown once, changes at most about once a second", async () => {
+    const id = await cw.launch(["bash", "-c", String.raw`printf 'static line\r\n'; for i in $(seq 1 15); do printf '\rprogress %s' $i; sleep 0.1; done; printf '\rdone       \r\n'`]);
+    const w = await cw.run(["watch", String(id), "--json", "--timeout", "20"]);
+    expect(w.code).toBe(0);
+    const shown = lines(lines(w.stdout).map((l) => JSON.parse(l)).filter((m) => m.output !== undefined).map((m) => m.output).join(""));
+    expect(shown[0]).toBe("static line");
+    expect(shown.at(-1)).toBe("done");
+    for (const l of shown) expect(l).toMatch(/^(static line|progress \d+|done)$/);
+    expect(new Set(shown).size).toBe(shown.length);
+    // 1.5 s of redraws: the screen is read when output pauses or once a second, not per redraw.
+    expect(shown.length).toBeLessThanOrEqual(6);
+  });
+
   test("a full-screen program: its screen while it shows, the shell's lines once it has left", async () => {
-    const id = await cw.launch(["bash", "-c", String.raw`printf 'shell line
-[?1049h[HTUI top[3;1HTUI bottom'; read x; printf '[?1049lafter
-'`]);
+    const id = await cw.launch(["bash", "-c", String.raw`printf 'shell line\r\n\033[?1049h\033[HTUI top\033[3;1HTUI bottom'; read x; printf '\033[?1049lafter\r\n'`]);
     await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("TUI bottom"), "the full-screen output");
     expect(lines(await cw.ok(["logs", String(id), "--plain"]))).toEqual(["shell line", "TUI top", "", "TUI bottom"]);
     expect(JSON.parse(await cw.ok(["status", String(id), "--json", "--lines", "5"])).recent_output).toBe("TUI top\n\nTUI bottom");
