@@ -155,7 +155,8 @@ describe("session text", () => {
   });
 
   test("a full-screen program: its screen while it shows, the shell's lines once it has left", async () => {
-    const id = await cw.launch(["bash", "-c", String.raw`printf 'shell line\r\n\033[?1049h\033[HTUI top\033[3;1HTUI bottom'; read x; printf '\033[?1049lafter\r\n'`]);
+    // Like Codex's: rows below cleared by writing spaces, the cursor parked on the last row.
+    const id = await cw.launch(["bash", "-c", String.raw`printf 'shell line\r\n\033[?1049h\033[HTUI top\033[3;1HTUI bottom\033[4;1H \033[5;1H   \033[40;1H '; read x; printf '\033[?1049lafter\r\n'`]);
     await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("TUI bottom"), "the full-screen output");
     expect(lines(await cw.ok(["logs", String(id), "--plain"]))).toEqual(["shell line", "TUI top", "", "TUI bottom"]);
     expect(JSON.parse(await cw.ok(["status", String(id), "--json", "--lines", "5"])).recent_output).toBe("TUI top\n\nTUI bottom");

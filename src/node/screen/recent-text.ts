@@ -8,6 +8,11 @@ import type { OutputLog } from "../output-log";
 import type { Screens } from "./screens";
 
 const REPLAY_MAX = 4 * 1024 * 1024;
+/**
+ * At least this much is replayed: a TUI redraws with relative cursor moves (up N rows, to column
+ * N), which land right only once the terminal has seen enough of what came before.
+ */
+const REPLAY_MIN = 128 * 1024;
 const CHUNK = 256 * 1024;
 
 export interface TextSource {
@@ -29,7 +34,7 @@ export async function recentLines(screens: Screens, s: TextSource, count: number
 /** Replays the log's end: from where its last lines begin (a few more than asked, for redraws). */
 export async function replayTail(screens: Screens, s: TextSource, count: number): Promise<string[]> {
   const end = s.log.end;
-  let from = s.log.offsetOfLastLines(count * 2 + s.record.rows);
+  let from = Math.max(s.log.start, Math.min(s.log.offsetOfLastLines(count * 2 + s.record.rows), end - REPLAY_MIN));
   if (end - from > REPLAY_MAX) from = end - REPLAY_MAX;
   // Starting inside a line would show its end as a line of its own: leave that line out.
   let midLine = from > s.log.start && s.log.read(from - 1, from)[0] !== 0x0a;

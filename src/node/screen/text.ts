@@ -31,13 +31,15 @@ export function bufferText(buf: IBuffer, from: number, to: number): string[] {
   return out;
 }
 
-/** Row index of the last row with any text on it (or the cursor), +1: the end of what is shown. */
+/**
+ * Index of the last row with any text on it, +1: the end of what is shown. Blank rows below it
+ * are no output, wherever the cursor is (a trailing newline leaves it on an empty row; a TUI may
+ * park it at the bottom of the screen).
+ */
 export function usedRows(buf: IBuffer): number {
-  const cursorRow = buf.baseY + buf.cursorY;
-  for (let y = buf.length - 1; y > cursorRow; y--) if (buf.getLine(y)?.translateToString(true)) return y + 1;
-  // The cursor's row counts only if something is written on it: a trailing newline leaves the
-  // cursor on an empty row, which is no line of output.
-  return buf.getLine(cursorRow)?.translateToString(true) ? cursorRow + 1 : cursorRow;
+  // (translateToString trims only cells never written; a TUI clears rows by writing spaces.)
+  for (let y = buf.length - 1; y >= 0; y--) if (buf.getLine(y)?.translateToString(true).trim()) return y + 1;
+  return 0;
 }
 
 /** The last `count` lines of what the buffer shows (scrollback and screen), blank tail dropped. */
