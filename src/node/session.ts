@@ -8,7 +8,7 @@ import { OutputLog } from "./output-log";
 import { yieldCpu } from "../sys/libc";
 import type { Pty } from "./pty/pty";
 import type { Screens } from "./screen/screens";
-import { stripTerminal } from "../protocol/terminal-text";
+import { recentLines } from "./screen/recent-text";
 import type { Viewer } from "./viewer";
 
 /** What sessions.json keeps of a session. */
@@ -36,6 +36,8 @@ export interface SessionRecord {
 }
 
 const SUMMARY_EVERY_MS = 5000;
+/** Lines read for the summary: the last few, since the very last may be blank. */
+const SUMMARY_LINES = 5;
 /** Output chunks up to this size that reach a live viewer yield the CPU to it (see output()). */
 const YIELD_BELOW = 512;
 
@@ -159,18 +161,27 @@ export class Session {
     this.summaryTimer ??= setTimeout(() => this.summarize(), SUMMARY_EVERY_MS);
   }
 
-  /** session.output_summary: how much was printed lately and the last line, at most every 5 s. */
+  /**
+   * session.output_summary: how much was printed lately and the last line, at most every 5 s.
+   * The last line is the last one with text on the session's terminal (screen/text.ts): whole
+   * characters, never half an escape sequence. Asked of the screen before it closes (at exit the
+   * question goes out first), so it is sent a moment later, possibly after the exit's status.
+   */
   private summarize(): void {
     this.summaryTimer = undefined;
     if (this.summaryBytes === 0) return;
-    const plain = stripTerminal(new TextDecoder().decode(this.log.tail(2048).bytes));
-    this.lastLine = plain.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? this.lastLine;
-    this.events.emit(this.source, "session.output_summary", {
-      bytes: this.summaryBytes,
-      total_bytes: this.log.end,
-      last_line: this.lastLine.slice(0, 500),
-    });
+    const bytes = this.summaryBytes;
+    const total = this.log.end;
     this.summaryBytes = 0;
+    void recentLines(this.screens, this, SUMMARY_LINES).then(
+      (lines) => this.summarized(bytes, total, lines),
+      () => this.summarized(bytes, total, []),
+    );
+  }
+
+  private summarized(bytes: number, total: number, lines: string[]): void {
+    this.lastLine = lines.map((l) => l.trim()).filter(Boolean).pop() ?? this.lastLine;
+    this.events.emit(this.source, "session.output_summary", { bytes, total_bytes: total, last_line: [...this.lastLine].slice(0, 500).join("") });
     this.persist();
   }
 

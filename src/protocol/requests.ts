@@ -79,6 +79,11 @@ export const Logs = z.object({
   follow: z.boolean().default(false),
   /** Only the last N lines; read from the end of the log, never the whole file. */
   tail_lines: z.number().int().positive().optional(),
+  /**
+   * Text as a person reads it on the session's terminal, not the bytes: data frames then carry
+   * UTF-8 lines, each ending in \n, rendered by a terminal model (escape sequences applied).
+   */
+  plain: z.boolean().default(false),
 });
 
 export const SendInput = z.object({
@@ -114,6 +119,8 @@ export const WatchSession = z.object({
   tail_lines: z.number().int().positive().optional(),
   history: z.boolean().default(true),
   timeout_s: z.number().positive().optional(),
+  /** Each update's output is whole lines of text (each ending in \n), rendered by a terminal model. */
+  plain: z.boolean().default(false),
 });
 
 export const Subscribe = z.object({

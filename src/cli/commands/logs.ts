@@ -4,7 +4,6 @@ import type { Reply } from "../../protocol";
 import { defineCwCommand } from "../define";
 import { positiveNumber, sessionRef } from "../target";
 import { out, printJson } from "../output";
-import { stripTerminal } from "../../protocol/terminal-text";
 
 export default defineCwCommand({
   name: "logs",
@@ -15,12 +14,14 @@ export default defineCwCommand({
     session: { type: "positional", description: "Session id or name" },
     follow: { type: "boolean", alias: "f", description: "Keep streaming new output until the session ends" },
     tail: { type: "string", alias: "n", description: "Only the last N lines", valueHint: "N" },
-    plain: { type: "boolean", description: "Strip terminal escape sequences (colours, cursor moves)" },
+    plain: { type: "boolean", description: "The text as the terminal shows it (cursor moves and overwrites applied, colours dropped)" },
     json: { type: "boolean", description: "Print {session, output} as JSON (plain text output)" },
   },
   async run({ args }) {
     const tail = positiveNumber(args.tail as string | undefined, "--tail");
-    const conn = await open({ type: "Logs", id: sessionRef(args.session as string), follow: Boolean(args.follow) && !args.json, ...(tail ? { tail_lines: Math.floor(tail) } : {}) });
+    // --plain and --json: the node renders the text through a terminal model and sends lines.
+    const plain = Boolean(args.plain || args.json);
+    const conn = await open({ type: "Logs", id: sessionRef(args.session as string), follow: Boolean(args.follow) && !args.json, plain, ...(tail ? { tail_lines: Math.floor(tail) } : {}) });
     const decoder = new TextDecoder();
     let text = "";
     let session: unknown;
@@ -30,13 +31,8 @@ export default defineCwCommand({
       const f = await conn.next();
       if (!f) break;
       if (f.kind === "data") {
-        if (args.json || args.plain) text += decoder.decode(f.bytes, { stream: true });
+        if (args.json) text += decoder.decode(f.bytes, { stream: true });
         else out(f.bytes);
-        if (args.plain && !args.json && text.includes("\n")) {
-          const cut = text.lastIndexOf("\n") + 1;
-          out(stripTerminal(text.slice(0, cut)));
-          text = text.slice(cut);
-        }
         continue;
       }
       const m = checkReply(f.message as Reply);
@@ -47,7 +43,6 @@ export default defineCwCommand({
       }
     }
     conn.close();
-    if (args.json) printJson({ session, output: stripTerminal(text + decoder.decode()) });
-    else if (args.plain) out(stripTerminal(text + decoder.decode()));
+    if (args.json) printJson({ session, output: text + decoder.decode() });
   },
 });

@@ -18,22 +18,25 @@ export default defineCwCommand({
     tail: { type: "string", alias: "n", description: "Start from the last N lines (default 20)", valueHint: "N" },
     history: { type: "boolean", default: true, description: "Show recent output first", negativeDescription: "Only new output" },
     timeout: { type: "string", description: "Stop after this many seconds (exit 124)", valueHint: "seconds" },
-    json: { type: "boolean", description: "One JSON object per update (JSON lines)" },
+    json: { type: "boolean", description: "One JSON object per update (JSON lines), its output whole lines of text as the terminal shows them" },
   },
   async run({ args, all }) {
     const tags = all("tag", "t");
     if ((args.session === undefined) === (tags.length === 0)) throw new UsageError("watch one session (id or name) or sessions with --tag", "cw watch 1 | cw watch --tag worker");
     const tail = positiveNumber(args.tail as string | undefined, "--tail");
     const timeout = positiveNumber(args.timeout as string | undefined, "--timeout");
+    const labelled = tags.length > 0;
     const conn = await open({
       type: "WatchSession",
+      // Line-oriented output (JSON lines, lines labelled by session) is text from a terminal
+      // model; a single session's plain watch passes the bytes through for your terminal.
+      plain: Boolean(args.json) || labelled,
       ...(args.session !== undefined ? { id: sessionRef(args.session as string) } : { tags }),
       history: args.history !== false,
       ...(tail ? { tail_lines: Math.floor(tail) } : {}),
       ...(timeout ? { timeout_s: timeout } : {}),
     });
     process.once("SIGINT", () => conn.close());
-    const labelled = tags.length > 0;
     const partial = new Map<number, string>();
     let timedOut = false;
     for (;;) {

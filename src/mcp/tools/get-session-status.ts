@@ -9,13 +9,13 @@ export default defineTool({
   name: "codewire_get_session_status",
   title: "Get session status",
   description: [
-    "Get one session's details: status (running, completed, killed, lost), exit code, PID, start and end time, duration, output size, attached clients, and its last lines of output as plain text.",
+    "Get one session's details: status (running, completed, killed, lost), exit code, PID, start and end time, duration, output size, attached clients, and its last lines of output as plain text (what its terminal shows: cursor moves and overwrites applied).",
     "Use it for a quick check on a session; for more output use codewire_read_session_output, to block until it ends use codewire_wait_for.",
     "Returns the session, its recent output and the path of its full output log.",
   ].join("\n"),
   input: {
     session,
-    recent_lines: z.number().int().min(0).max(200).default(20).describe("Lines of recent output to include (escape sequences removed). Default 20."),
+    recent_lines: z.number().int().min(0).max(200).default(20).describe("Lines of recent output to include, as text exactly as the session's terminal shows it. Default 20."),
   },
   output: { session: SessionInfo, recent_output: z.string(), log_path: z.string() },
   annotations: { readOnlyHint: true, openWorldHint: false },

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { SessionInfo } from "../../protocol";
-import { stripTerminal } from "../../protocol/terminal-text";
 import { session } from "../fields";
 import { who } from "../format";
 import { call, stream } from "../node";
@@ -13,7 +12,7 @@ export default defineTool({
   name: "codewire_read_session_output",
   title: "Read session output",
   description: [
-    "Read what a session's program printed: the last tail_lines lines of its output, as plain text (colours and cursor movement removed) unless raw is true. Works on running and finished sessions.",
+    "Read what a session's program printed: the last tail_lines lines of its output, as plain text exactly as its terminal shows it (cursor moves and overwrites applied, colours dropped) unless raw is true. Works on running and finished sessions.",
     "Use it to check results after codewire_wait_for, or to see where a running agent or build is. For output as it arrives use codewire_watch_session.",
     "Set view to \"screen\" to get the running program's current screen rendered as text instead — best for full-screen programs (another agent's TUI, vim, htop), whose raw output is mostly cursor movement.",
     `Returns at most tail_lines lines and max_bytes bytes, the end of the output; truncated says whether there was more before it. To see more, call again with larger tail_lines (at most ${MAX_LINES}) or max_bytes (at most ${MAX_BYTES}).`,
@@ -44,15 +43,15 @@ export default defineTool({
         data: { session: r.session, output: kept.text, truncated: kept.cut, bytes },
       };
     }
-    // The node sends only the last tail_lines lines, but one line can be huge (progress bars
-    // redraw with \r): keep a rolling window of raw bytes so memory stays bounded.
+    // The node sends only the last tail_lines lines (as text unless raw), but one line can be
+    // huge (raw: progress bars redraw with \r): keep a rolling window so memory stays bounded.
     const rawCap = Math.max(a.max_bytes * 8, 1024 * 1024);
     const chunks: Uint8Array[] = [];
     let held = 0;
     let dropped = false;
     let info: SessionInfo | undefined;
-    let from = 0;
-    await stream({ type: "Logs", id: a.session, tail_lines: a.tail_lines }, ctx, 15_000, (f, r) => {
+    let more = false;
+    await stream({ type: "Logs", id: a.session, tail_lines: a.tail_lines, plain: !a.raw }, ctx, 15_000, (f, r) => {
       if (f.kind === "data") {
         chunks.push(f.bytes);
         held += f.bytes.length;
@@ -64,14 +63,13 @@ export default defineTool({
       }
       if (r?.type === "LogData") {
         info = r.session;
-        from = r.from_offset;
+        more = a.raw ? r.from_offset > 0 : r.truncated;
       }
       if (r?.type === "StreamEnd") info = r.session ?? info;
       return false;
     });
     if (!info) throw new Error("the node ended the log stream before describing the session");
-    const raw = Buffer.concat(chunks).toString("utf8");
-    let text = a.raw ? raw : stripTerminal(raw);
+    let text = Buffer.concat(chunks).toString("utf8");
     const lines = text.split("\n");
     let cutLines = false;
     if (lines.length > a.tail_lines + 1) {
@@ -79,7 +77,7 @@ export default defineTool({
       cutLines = true;
     }
     const kept = keepEnd(text, a.max_bytes);
-    const truncated = kept.cut || dropped || cutLines || from > 0;
+    const truncated = kept.cut || dropped || cutLines || more;
     const bytes = Buffer.byteLength(kept.text);
     const head = `session ${who(info)} ${info.status}${info.exit_code !== null ? ` (exit ${info.exit_code})` : ""}; ${info.output_bytes} bytes of output in all`;
     const note = truncated

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { SessionInfo } from "../../protocol";
-import { stripTerminal } from "../../protocol/terminal-text";
 import { session, tags } from "../fields";
 import { sessionLine } from "../format";
 import { call, stream } from "../node";
@@ -43,17 +42,14 @@ export default defineTool({
     }
     const labelled = a.tags !== undefined;
     const started = Date.now();
-    // Raw text per session (terminal output splits escapes and lines anywhere), plain text out.
-    const raw = new Map<number, { label: string; text: string }>();
+    // Text per session: the node sends whole lines rendered by a terminal model (plain: true).
+    const texts = new Map<number, { label: string; text: string }>();
     let match: string | undefined;
     let dropped = false;
     let lastProgress = 0;
     const render = () =>
-      [...raw.values()]
-        .map(({ label, text }) => {
-          const plain = stripTerminal(text);
-          return labelled ? plain.split("\n").filter((l, i, all) => l || i < all.length - 1).map((l) => `[${label}] ${l}`).join("\n") : plain;
-        })
+      [...texts.values()]
+        .map(({ label, text }) => (labelled ? text.split("\n").slice(0, -1).map((l) => `[${label}] ${l}`).join("\n") : text))
         .join(labelled ? "\n" : "");
     let endedBy: "exited" | "timeout" | undefined;
     const end = await stream(
@@ -63,6 +59,7 @@ export default defineTool({
         history: a.history,
         tail_lines: a.tail_lines,
         timeout_s: a.timeout_s,
+        plain: true,
       },
       ctx,
       a.timeout_s * 1000 + 2000,
@@ -72,17 +69,19 @@ export default defineTool({
           return true;
         }
         if (r?.type !== "WatchUpdate" || r.output === undefined) return false;
-        const entry = raw.get(r.session_id) ?? { label: r.session_name ?? String(r.session_id), text: "" };
+        const entry = texts.get(r.session_id) ?? { label: r.session_name ?? String(r.session_id), text: "" };
         // Bound memory: only the end of a chatty session's output can be returned anyway.
         entry.text += r.output;
         if (entry.text.length > a.max_bytes * 8) {
-          entry.text = entry.text.slice(-(a.max_bytes * 8));
+          // Whole lines only: cut after a newline.
+          const cut = entry.text.indexOf("\n", entry.text.length - a.max_bytes * 8);
+          entry.text = entry.text.slice(cut + 1);
           dropped = true;
         }
-        raw.set(r.session_id, entry);
-        // Look only at the newest output (plus some before it, for matches across chunks):
-        // re-rendering everything on every update would be quadratic.
-        const recent = stripTerminal(entry.text.slice(-(r.output.length + 4096)));
+        texts.set(r.session_id, entry);
+        // Look only at the newest lines (plus some before them, for matches across updates):
+        // re-reading everything on every update would be quadratic.
+        const recent = entry.text.slice(-(r.output.length + 4096));
         const now = Date.now();
         if (now - lastProgress > 500) {
           lastProgress = now;

@@ -6,7 +6,7 @@ import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 import { workingDir } from "../launch-env";
 import { sessionTable } from "../../protocol/session-table";
-import { stripTerminal } from "../../protocol/terminal-text";
+import { recentLines } from "../screen/recent-text";
 
 export function ping(_req: RequestOf<"Ping">, conn: Connection, ctx: NodeContext) {
   conn.reply({ type: "Pong", version: VERSION, protocol: PROTOCOL_VERSION, pid: process.pid, data_dir: ctx.paths.root, name: ctx.config.name });
@@ -52,15 +52,10 @@ export function sendInput(req: RequestOf<"SendInput">, conn: Connection, ctx: No
   conn.end();
 }
 
-export function getStatus(req: RequestOf<"GetStatus">, conn: Connection, ctx: NodeContext) {
+export async function getStatus(req: RequestOf<"GetStatus">, conn: Connection, ctx: NodeContext) {
   const s = ctx.sessions.get(req.id);
-  let recent = "";
-  if (req.recent_lines > 0) {
-    // Read a little more than asked: escape sequences and blank lines get stripped.
-    const from = s.log.offsetOfLastLines(req.recent_lines * 2);
-    const lines = stripTerminal(new TextDecoder().decode(s.log.read(from))).split("\n");
-    recent = lines.filter((l, i) => l.trim() || i < lines.length - 1).slice(-req.recent_lines).join("\n");
-  }
+  // The text a person would read on the session's terminal (screen/text.ts), not its bytes.
+  const recent = req.recent_lines > 0 ? (await recentLines(ctx.screens, s, req.recent_lines)).join("\n") : "";
   conn.reply({ type: "SessionStatus", session: s.info(), recent_output: recent, log_path: s.log.path });
   conn.end();
 }

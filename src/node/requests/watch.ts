@@ -6,6 +6,7 @@ import { ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 import type { Session } from "../session";
+import { TextFeed } from "../screen/text-feed";
 import { follow } from "../stream";
 
 const DEFAULT_TAIL_LINES = 20;
@@ -29,15 +30,31 @@ export function watch(req: RequestOf<"WatchSession">, conn: Connection, ctx: Nod
   conn.onClose(() => timer && clearTimeout(timer));
 
   for (const s of targets) {
-    const decoder = new TextDecoder();
-    const deliver = (b: Uint8Array) => {
-      const output = decoder.decode(b, { stream: true });
-      if (output) conn.reply({ type: "WatchUpdate", session_id: s.id, ...(s.name ? { session_name: s.name } : {}), output });
-    };
+    const label = s.name ? { session_name: s.name } : {};
+    const update = (output: string) => conn.reply({ type: "WatchUpdate", session_id: s.id, ...label, output });
+    // Raw: the bytes as they come, for a terminal to show. Plain: whole lines of text out of a
+    // terminal model fed the same bytes (text-feed.ts says when a line counts as done).
+    let deliver: (b: Uint8Array) => void;
+    let flush = async () => {};
+    if (req.plain) {
+      const feed = new TextFeed(ctx.screens, s, (lines) => update(lines.map((l) => `${l}\n`).join("")));
+      conn.onClose(() => feed.close());
+      deliver = (b) => feed.push(b);
+      flush = () => feed.finish();
+    } else {
+      const decoder = new TextDecoder();
+      deliver = (b) => {
+        const output = decoder.decode(b, { stream: true });
+        if (output) update(output);
+      };
+    }
     const from = !req.history ? s.offset : s.log.offsetOfLastLines(req.tail_lines ?? DEFAULT_TAIL_LINES);
     follow(conn, s, from, { deliver }, () => {
-      conn.reply({ type: "WatchUpdate", session_id: s.id, ...(s.name ? { session_name: s.name } : {}), status: s.info() });
-      if (--open === 0) finish("exited");
+      void flush().then(() => {
+        if (conn.closed) return;
+        conn.reply({ type: "WatchUpdate", session_id: s.id, ...label, status: s.info() });
+        if (--open === 0) finish("exited");
+      });
     });
   }
 }

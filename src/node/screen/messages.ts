@@ -7,7 +7,13 @@ export type ToScreen =
   | { type: "snapshot"; id: number; req: number; scrollback: number }
   | { type: "close"; id: number }
   | { type: "probe"; id: number; req: number }
-  | { type: "text"; id: number; req: number };
+  | { type: "text"; id: number; req: number }
+  /** The last `count` lines of text the screen and its scrollback show (text.ts). */
+  | { type: "lines"; id: number; req: number; count: number }
+  /** A line stream (line-stream.ts): its own terminal, fed by a text view, not by the session. */
+  | { type: "stream-open"; sid: number; cols: number; rows: number; pipes: boolean }
+  | { type: "stream-feed"; sid: number; req: number; bytes: Uint8Array; settle: boolean; final?: boolean }
+  | { type: "stream-close"; sid: number };
 
 export type FromScreen =
   /** Bytes processed up to `offset` (flow control). */
@@ -18,4 +24,7 @@ export type FromScreen =
   /** What typing into the program needs to know: paste mode and the line the cursor is on. */
   | { type: "probe"; id: number; req: number; bracketedPaste: boolean; cursorLine: string; offset: number }
   /** The visible screen as plain text, one string per row. */
-  | { type: "text"; id: number; req: number; lines: string[]; cursor: { x: number; y: number }; alt: boolean; offset: number };
+  | { type: "text"; id: number; req: number; lines: string[]; cursor: { x: number; y: number }; alt: boolean; offset: number }
+  /** `full`: the scrollback is full, so older lines were dropped from the model. */
+  | { type: "lines"; id: number; req: number; lines: string[]; full: boolean; offset: number }
+  | { type: "stream-lines"; sid: number; req: number; lines: string[] };

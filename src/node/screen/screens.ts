@@ -21,6 +21,8 @@ const SNAPSHOT_TIMEOUT_MS = 2000;
 function workerUrl(): string {
   return isCompiledBinary() ? "./node/screen/worker.ts" : new URL("./worker.ts", import.meta.url).href;
 }
+/** A line stream's chunk is at most a few hundred KiB: far less than this to parse. */
+const STREAM_TIMEOUT_MS = 30_000;
 export const RESYNC_BYTES = 512 * 1024;
 /** How long output may wait before it is handed to the emulator (questions flush at once). */
 const FEED_DELAY_MS = 4;
@@ -42,6 +44,20 @@ export interface ScreenText {
   cursor: { x: number; y: number };
   alt: boolean;
   offset: number;
+}
+
+export interface ScreenLines {
+  lines: string[];
+  /** The model holds every line the session printed (no scrollback trimmed, never resynchronised). */
+  complete: boolean;
+  offset: number;
+}
+
+/** A line stream in the worker (line-stream.ts): feed it bytes, get the lines that are done. */
+export interface TextStream {
+  /** `settle`: the output has paused, so the lines on the screen count too; `final`: it has ended. */
+  feed(bytes: Uint8Array, settle: boolean, final?: boolean): Promise<string[]>;
+  close(): void;
 }
 
 export interface ScreenSnapshot {
@@ -70,6 +86,7 @@ export class Screens {
   private entries = new Map<number, Entry>();
   private pending = new Map<number, (m: FromScreen | undefined) => void>();
   private nextReq = 1;
+  private nextStream = 1;
   /** Set while queued output waits for its batched post to the worker. */
   private flushTimer?: ReturnType<typeof setTimeout>;
 
@@ -157,6 +174,34 @@ export class Screens {
     return m?.type === "text" ? { lines: m.lines, cursor: m.cursor, alt: m.alt, offset: m.offset } : undefined;
   }
 
+  /** The last `count` lines of text of a running session's screen and scrollback (text.ts). */
+  async lines(id: number, count: number): Promise<ScreenLines | undefined> {
+    const resynced = (this.entries.get(id)?.lastResync ?? 0) > 0;
+    const m = await this.ask(id, (req) => ({ type: "lines", id, req, count }));
+    return m?.type === "lines" ? { lines: m.lines, complete: !m.full && !resynced, offset: m.offset } : undefined;
+  }
+
+  openStream(cols: number, rows: number, pipes: boolean): TextStream {
+    const sid = this.nextStream++;
+    this.send({ type: "stream-open", sid, cols, rows, pipes });
+    return {
+      feed: (bytes, settle, final = false) =>
+        new Promise((resolve, reject) => {
+          const req = this.nextReq++;
+          const timer = setTimeout(() => {
+            this.pending.delete(req);
+            reject(new Error("the screen worker did not answer"));
+          }, STREAM_TIMEOUT_MS);
+          this.pending.set(req, (m) => {
+            clearTimeout(timer);
+            resolve(m?.type === "stream-lines" ? m.lines : []);
+          });
+          this.send({ type: "stream-feed", sid, req, bytes, settle, final });
+        }),
+      close: () => this.send({ type: "stream-close", sid }),
+    };
+  }
+
   /** A question to the worker about one screen; undefined if it does not answer in time. */
   private ask(id: number, make: (req: number) => ToScreen): Promise<FromScreen | undefined> {
     const e = this.entries.get(id);
@@ -194,7 +239,7 @@ export class Screens {
   }
 
   private receive(m: FromScreen) {
-    if (m.type === "snapshot" || m.type === "probe" || m.type === "text") {
+    if (m.type === "snapshot" || m.type === "probe" || m.type === "text" || m.type === "lines" || m.type === "stream-lines") {
       const r = this.pending.get(m.req);
       this.pending.delete(m.req);
       r?.(m);

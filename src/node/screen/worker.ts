@@ -7,6 +7,7 @@
 import xterm from "@xterm/headless";
 import { SerializeAddon } from "@xterm/addon-serialize";
 import type { FromScreen, ToScreen } from "./messages";
+import { handleText } from "./text-worker";
 
 declare const self: Worker;
 const { Terminal } = xterm as unknown as typeof import("@xterm/headless");
@@ -51,6 +52,7 @@ function feed(s: Screen, id: number, bytes: Uint8Array, end: number) {
 
 self.onmessage = (ev: MessageEvent<ToScreen>) => {
   const m = ev.data;
+  if (handleText(m, (id) => screens.get(id), post)) return;
   switch (m.type) {
     case "open":
       open(m.id, m.cols, m.rows, m.scrollback, m.pipes ?? false);
