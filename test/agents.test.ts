@@ -120,6 +120,25 @@ describe("two Claude Codes talk through cw's MCP server", () => {
   }, 240_000);
 });
 
+describe("what an orchestrator reads of a real agent is what a person sees", () => {
+  test("Claude Code: logs --plain, status and the summary hold its words, not empty lines", async () => {
+    cw = new CwHome();
+    // The prompt as Claude Code's argument: this test is about reading, not typing.
+    const a = keep(await startClaude(cw, "claude", { args: [PROMPT], script: () => ({ text: "the product is forty-two, computed with care" }) }));
+    await a.waitScreen("the product is forty-two", "Claude Code to answer");
+    const plain = await cw.ok(["logs", String(a.id), "--plain"]);
+    expect(plain).toContain("the product is forty-two, computed with care");
+    expect(plain).toContain(PROMPT.slice(0, 40));
+    // Words separated by cursor moves (ESC[nG) keep their spaces.
+    expect(plain).toContain("Claude Code v");
+    // Its answer sits above the composer and footer: a screen's worth of lines reaches it.
+    const status = JSON.parse(await cw.ok(["status", String(a.id), "--lines", "40", "--json"]));
+    expect(JSON.stringify(status)).toContain("the product is forty-two");
+    const tail = await cw.ok(["logs", String(a.id), "--plain", "--tail", "40"]);
+    expect(tail).toContain("the product is forty-two");
+  }, T);
+});
+
 describe("cw kill ends everything an agent started", () => {
   test("Codex: its app-server daemon, in a session of its own, does not outlive cw kill", async () => {
     cw = new CwHome();
