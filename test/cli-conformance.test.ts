@@ -54,3 +54,79 @@ describe("a program that cannot start", () => {
   });
 });
 
+describe("values the protocol refuses, in the user's words", () => {
+  test("each names the flag or argument, without schema internals, rc 2", async () => {
+    const cases: [string[], string][] = [
+      [["logs", "0"], "<session>: session ids start at 1"],
+      [["logs", "99999999999999999999"], "<session>: no session has an id as large as 99999999999999999999"],
+      [["msg", "coder", ""], "<body>: the message is empty"],
+      [["launch", "--tag", "", "--", "true"], "--tag: a tag is 1-64 characters without spaces or commas"],
+      [["launch", "--tag", "a b", "--", "true"], "--tag: a tag is 1-64 characters without spaces or commas"],
+      [["kv", "set", "", "v"], "<key>: the key is empty"],
+    ];
+    for (const [args, said] of cases) {
+      const r = await cw.run(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(said);
+      expect(r.stderr).not.toMatch(/invalid \w+:|Too small|Too big|expected/);
+      expect(r.stderr).toContain("hint:");
+    }
+  });
+
+  test("extra words are an error for commands that take fewer", async () => {
+    const id = await cw.launch(["sleep", "30"]);
+    const cases = [
+      ["listen", "x"],
+      ["status", String(id), "extra"],
+      ["logs", String(id), "extra"],
+      ["screen", String(id), "extra"],
+      ["watch", String(id), "extra"],
+      ["inbox", String(id), "extra"],
+      ["nodes", "extra"],
+      ["stop", "now"],
+      ["start", "now"],
+    ];
+    for (const args of cases) {
+      const r = await cw.run(args, { timeoutMs: 10_000 });
+      expect(`${args.join(" ")} → ${r.code}`).toBe(`${args.join(" ")} → 2`);
+      expect(r.stderr).toContain("too many arguments");
+    }
+    // The node did not stop for `cw stop now`.
+    expect((await cw.session(id)).status).toBe("running");
+    // kill and wait take several sessions.
+    const other = await cw.launch(["sleep", "30"]);
+    expect(await cw.ok(["kill", String(id), String(other)])).toContain("killed");
+  });
+});
+
+describe("exit codes by the README's table", () => {
+  test("replying to an answered request is an error (1), not bad usage", async () => {
+    await cw.launch(["sleep", "30"], ["ec-target"]);
+    const req = cw.run(["request", "ec-target", "ping?", "--timeout", "20", "--json"]);
+    const id = await waitFor(async () => JSON.parse(await cw.ok(["inbox", "ec-target", "--json", "--peek"])).messages.find((m: any) => m.kind === "request")?.id as string | undefined, "the request");
+    await cw.ok(["reply", id, "pong"]);
+    expect((await req).code).toBe(0);
+    const again = await cw.run(["reply", id, "twice"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("already answered");
+  });
+});
+
+describe("a request given up", () => {
+  test("a request given up with Ctrl+C is cancelled, and a late reply is refused", async () => {
+    await cw.launch(["sleep", "30"], ["cancel-target"]);
+    const p = cw.spawn(["request", "cancel-target", "anyone?", "--timeout", "60"]);
+    const id = await waitFor(async () => JSON.parse(await cw.ok(["inbox", "cancel-target", "--json", "--peek"])).messages.find((m: any) => m.kind === "request")?.id as string | undefined, "the request");
+    p.kill("SIGINT");
+    await p.exited;
+    const status = await waitFor(async () => {
+      const m = JSON.parse(await cw.ok(["inbox", "cancel-target", "--json", "--peek"])).messages.find((x: any) => x.id === id);
+      return m?.status === "cancelled" ? m.status : undefined;
+    }, "the request to be cancelled");
+    expect(status).toBe("cancelled");
+    const late = await cw.run(["reply", id, "too late"]);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain("cancelled");
+  });
+});
+

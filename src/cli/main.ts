@@ -163,10 +163,10 @@ export async function main(argv: string[]): Promise<number> {
       await useServer(server, dataDir());
     }
     if (split.flag === "node") (await import("./target")).onNode(split.value!);
-    const args = parseCommandArgs(name, before, cmd.args, cmd.textAfterDash ? rest : undefined);
+    const args = parseCommandArgs(name, before, cmd.args, cmd.textAfterDash ? rest : undefined, cmd.variadic);
     const status = await cmd.run({ args: args as never, rest: cmd.textAfterDash ? [] : rest, all: (n, alias) => collect(before, n, alias) });
     return status ?? EXIT.ok;
   } catch (e) {
-    return report(e);
+    return report(e, name);
   }
 }

@@ -36,8 +36,8 @@ export const Message = z.object({
   read: z.boolean(),
   /** For a reply: the request it answers. */
   request_id: z.string().optional(),
-  /** For a request: pending until replied, or expired/failed. */
-  status: z.enum(["pending", "replied", "expired", "failed"]).optional(),
+  /** For a request: pending until replied, or expired/failed, or cancelled (the requester stopped waiting). */
+  status: z.enum(["pending", "replied", "expired", "failed", "cancelled"]).optional(),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -59,8 +59,8 @@ export const MsgReply = z.object({ type: z.literal("MsgReply"), ...base, request
 export const MsgListen = z.object({ type: z.literal("MsgListen"), ...base, session: SessionRef.optional() });
 
 const Ns = z.string().min(1).max(128).regex(/^[\w.:-]+$/, { message: "a namespace is letters, digits and . _ : -" }).default("default");
-const Key = z.string().min(1).max(512);
-export const KVSet = z.object({ type: z.literal("KVSet"), ...base, ns: Ns, key: Key, value: z.string().max(1024 * 1024), ttl_s: z.number().positive().optional() });
+const Key = z.string().min(1, { message: "the key is empty" }).max(512, { message: "a key is at most 512 characters" });
+export const KVSet = z.object({ type: z.literal("KVSet"), ...base, ns: Ns, key: Key, value: z.string().max(1024 * 1024, { message: "a value is at most 1 MiB" }), ttl_s: z.number().positive().optional() });
 export const KVGet = z.object({ type: z.literal("KVGet"), ...base, ns: Ns, key: Key });
 export const KVDelete = z.object({ type: z.literal("KVDelete"), ...base, ns: Ns, key: Key });
 export const KVList = z.object({ type: z.literal("KVList"), ...base, ns: Ns, prefix: z.string().default("") });

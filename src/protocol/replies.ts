@@ -85,6 +85,11 @@ export const ErrorReply = z.object({
   code: z.string(),
   message: z.string(),
   hint: z.string().optional(),
+  /**
+   * For bad_request: what failed validation, by field of the request (`id`, `tags`, `body`), so
+   * a client can say it in its own words (the CLI names its flag). Nodes before it sent none.
+   */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 export type ErrorReply = z.infer<typeof ErrorReply>;
 
