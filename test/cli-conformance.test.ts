@@ -83,6 +83,8 @@ describe("values the protocol refuses, in the user's words", () => {
       ["watch", String(id), "extra"],
       ["inbox", String(id), "extra"],
       ["nodes", "extra"],
+      ["kv", "get", "key", "extra"],
+      ["kv", "delete", "key", "extra"],
       ["stop", "now"],
       ["start", "now"],
     ];
@@ -130,3 +132,22 @@ describe("a request given up", () => {
   });
 });
 
+describe("cw kv without a relay", () => {
+  test("says on stderr that this node's local store answered; --help says which store answers", async () => {
+    const set = await cw.run(["kv", "set", "local-k", "v"]);
+    expect(set.code).toBe(0);
+    expect(set.stderr).toContain("this node's local store");
+    const get = await cw.run(["kv", "get", "local-k"]);
+    expect(get.stdout).toBe("v\n");
+    expect(get.stderr).toContain("this node's local store");
+    const help = await cw.ok(["kv", "--help"]);
+    expect(help).toContain("local store");
+    expect(help).toContain("--local");
+  });
+
+  test("cw kv delete of a missing key says so, rc 3", async () => {
+    const r = await cw.run(["kv", "delete", "no-such-key"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("no key no-such-key");
+  });
+});

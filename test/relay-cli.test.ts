@@ -34,6 +34,48 @@ afterAll(async () => {
   await relay?.cleanup();
 });
 
+describe("cw setup as the seed writes it", () => {
+  test("--relay-url with --invite registers; the URL twice, differently, is a usage error", async () => {
+    const m = machine();
+    const { json } = await relay.api("POST", "/api/v1/invites", { uses: 1 });
+    expect(await m.ok(["setup", "--relay-url", relay.url, "--invite", json.invite, "--name", "rc-invited"])).toContain("registered rc-invited");
+    const two = await machine().run(["setup", relay.url, "--relay-url", "http://127.0.0.1:1", "--token", "x"]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain("two relay URLs");
+  });
+
+  test("--token with --invite is a usage error; a wrong admin token is said to be wrong", async () => {
+    const m = machine();
+    const both = await m.run(["setup", relay.url, "--token", relay.adminToken!, "--invite", "abc", "--name", "rc-both"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--token and --invite");
+    const wrong = await m.run(["setup", relay.url, "--token", "not-the-admin-token", "--name", "rc-wrong"]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("refused the admin token");
+    expect(wrong.stderr).not.toContain("may have been deleted");
+    expect(existsSync(m.path("relay.toml"))).toBe(false);
+  });
+});
+
+describe("cw kv and cw setup", () => {
+  test("keys of the local store are not lost from view by setup: it says so, and --local reaches them", async () => {
+    const m = machine();
+    const before = await m.run(["kv", "set", "rc-local-key", "kept"]);
+    expect(before.stderr).toContain("local store");
+    const setup = await m.run(["setup", relay.url, "--token", relay.adminToken!, "--name", "rc-kv"]);
+    expect(setup.code).toBe(0);
+    expect(setup.stderr).toContain("1 key in this node's local store");
+    expect(setup.stderr).toContain("cw kv list --local");
+    // The relay's store answers now, and says nothing about a local store.
+    const shared = await m.run(["kv", "get", "rc-local-key"]);
+    expect(shared.code).toBe(3);
+    expect(shared.stderr).not.toContain("local store");
+    const local = await m.run(["kv", "get", "rc-local-key", "--local"]);
+    expect(local.stdout).toBe("kept\n");
+    expect(local.stderr).toContain("local store (--local)");
+  });
+});
+
 describe("a node deleted from the relay", () => {
   test("its token refused: kv, nodes and node:id fail with rc 1 and say to run setup again", async () => {
     const m = machine();

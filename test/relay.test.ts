@@ -69,7 +69,7 @@ describe("registering nodes", () => {
     try {
       const wrong = await other.run(["setup", relay.url, "--token", "not-the-admin-token", "--name", "dev-x"]);
       expect(wrong.code).toBe(1);
-      expect(wrong.stderr).toContain("relay:");
+      expect(wrong.stderr).toContain("refused the admin token");
       expect(existsSync(other.path("relay.toml"))).toBe(false);
 
       const { json } = await relay.api("POST", "/api/v1/invites", { uses: 1 });

@@ -79,6 +79,11 @@ export const RelayState = z.object({
       error: z.string().optional(),
     })
     .nullable(),
+  /**
+   * Keys in this node's own kv store, which the relay's store replaces for `cw kv`: `cw setup`
+   * says they stay there (`cw kv --local`) rather than let them vanish from view.
+   */
+  local_kv_keys: z.number().int().optional(),
 });
 export const ErrorReply = z.object({
   type: z.literal("Error"),
