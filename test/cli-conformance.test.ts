@@ -132,6 +132,64 @@ describe("a request given up", () => {
   });
 });
 
+describe("Ctrl+C and a node that stops", () => {
+  test("watch, logs -f, subscribe and listen end with 130 on Ctrl+C", async () => {
+    const id = await cw.launch(["bash", "-c", "echo started; sleep 60"]);
+    await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("started"), "output");
+    const cases: [string[], RegExp | string][] = [
+      [["watch", String(id)], "started"],
+      [["logs", "-f", String(id)], "started"],
+      [["subscribe"], "subscribed"],
+      [["listen"], "listening"],
+    ];
+    for (const [args, ready] of cases) {
+      const p = cw.spawn(args);
+      const out = capture(p.stdout as ReadableStream<Uint8Array>);
+      const errs = capture(p.stderr as ReadableStream<Uint8Array>);
+      await waitFor(() => (typeof ready === "string" ? (out.text + errs.text).includes(ready) : ready.test(out.text)), `${args[0]} to start`);
+      p.kill("SIGINT");
+      expect(`${args.join(" ")} → ${await p.exited}`).toBe(`${args.join(" ")} → 130`);
+    }
+    await cw.ok(["kill", String(id)]);
+  });
+
+  test("subscribe and listen say that the node stopped, and exit 1", async () => {
+    const home = new CwHome();
+    try {
+      await home.ok(["start"]);
+      const sub = home.spawn(["subscribe"]);
+      const lis = home.spawn(["listen"]);
+      const subErr = capture(sub.stderr as ReadableStream<Uint8Array>);
+      const lisErr = capture(lis.stderr as ReadableStream<Uint8Array>);
+      await waitFor(() => subErr.text.includes("subscribed") && lisErr.text.includes("listening"), "both streams");
+      await home.ok(["stop"]);
+      expect(await sub.exited).toBe(1);
+      expect(await lis.exited).toBe(1);
+      await subErr.done;
+      await lisErr.done;
+      expect(subErr.text).toContain("the connection to the node ended");
+      expect(lisErr.text).toContain("the connection to the node ended");
+    } finally {
+      await home.cleanup();
+    }
+  });
+});
+
+describe("output", () => {
+  test("watch --json: every line has one shape, the last with end set", async () => {
+    const id = await cw.launch(["bash", "-c", "echo line-one; sleep 0.2; echo line-two"]);
+    const r = await cw.run(["watch", String(id), "--json", "--timeout", "20"]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const keys = ["session_id", "session_name", "output", "status", "end"];
+    for (const l of lines) expect(Object.keys(l)).toEqual(keys);
+    expect(lines.map((l) => l.output ?? "").join("")).toContain("line-two");
+    expect(lines.at(-1)).toMatchObject({ session_id: id, end: "exited", output: null });
+    expect(lines.at(-2)).toMatchObject({ session_id: id, end: null, status: { status: "completed" } });
+  });
+
+});
+
 describe("cw kv without a relay", () => {
   test("says on stderr that this node's local store answered; --help says which store answers", async () => {
     const set = await cw.run(["kv", "set", "local-k", "v"]);

@@ -2,13 +2,14 @@ import { open } from "../../client/node-client";
 import { checkReply } from "../../client/connection";
 import type { Reply } from "../../protocol";
 import { defineCwCommand } from "../define";
+import { closeOnInterrupt, INTERRUPTED, streamLost } from "../interrupt";
 import { positiveNumber, sessionRef } from "../target";
 import { out, printJson } from "../output";
 import { stripTerminal } from "../../protocol/terminal-text";
 
 export default defineCwCommand({
   name: "logs",
-  description: "Print what a session's program wrote (also after it finished). --follow streams new output and stops by itself when the session ends.",
+  description: "Print what a session's program wrote (also after it finished). --follow streams new output and stops by itself when the session ends (Ctrl+C: exit 130).",
   usage: "cw logs <id|name> [options]",
   examples: ["cw logs 1", "cw logs 1 --tail 100", "cw logs planner --follow", "cw logs 1 --plain > run.txt"],
   args: {
@@ -24,8 +25,8 @@ export default defineCwCommand({
     const decoder = new TextDecoder();
     let text = "";
     let session: unknown;
-    const stop = () => conn.close();
-    process.once("SIGINT", stop);
+    const stop = closeOnInterrupt(conn);
+    let ended = false;
     for (;;) {
       const f = await conn.next();
       if (!f) break;
@@ -42,6 +43,7 @@ export default defineCwCommand({
       const m = checkReply(f.message as Reply);
       if (m.type === "LogData") session = m.session;
       if (m.type === "StreamEnd") {
+        ended = true;
         session = m.session ?? session;
         break;
       }
@@ -49,5 +51,7 @@ export default defineCwCommand({
     conn.close();
     if (args.json) printJson({ session, output: stripTerminal(text + decoder.decode()) });
     else if (args.plain) out(stripTerminal(text + decoder.decode()));
+    if (stop.interrupted) return INTERRUPTED;
+    if (!ended) return streamLost("the session may still run");
   },
 });
