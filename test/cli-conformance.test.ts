@@ -176,6 +176,18 @@ describe("Ctrl+C and a node that stops", () => {
 });
 
 describe("output", () => {
+  test("list --json and status --json carry every documented field, null when empty", async () => {
+    const id = await cw.launch(["true"]);
+    await cw.waitStatus(id, "completed");
+    const fields = ["id", "name", "prompt", "command", "working_dir", "tags", "status", "exit_code", "pid", "created_at", "completed_at", "duration_ms", "output_bytes", "last_output_at", "attached_count", "cols", "rows", "terminal", "orphan_pid"];
+    const s = (await cw.list()).find((x) => x.id === id)!;
+    expect(Object.keys(s)).toEqual(fields);
+    expect(s.name).toBeNull();
+    const st = JSON.parse(await cw.ok(["status", String(id), "--json"]));
+    expect(Object.keys(st).slice(0, fields.length)).toEqual(fields);
+    expect(st.name).toBeNull();
+  });
+
   test("watch --json: every line has one shape, the last with end set", async () => {
     const id = await cw.launch(["bash", "-c", "echo line-one; sleep 0.2; echo line-two"]);
     const r = await cw.run(["watch", String(id), "--json", "--timeout", "20"]);
@@ -188,6 +200,13 @@ describe("output", () => {
     expect(lines.at(-2)).toMatchObject({ session_id: id, end: null, status: { status: "completed" } });
   });
 
+  test("inbox --unread with nothing unread says so", async () => {
+    await cw.launch(["sleep", "30"], ["unread-box"]);
+    expect(await cw.ok(["inbox", "unread-box"])).toContain("inbox is empty");
+    await cw.ok(["msg", "unread-box", "hello"]);
+    await cw.ok(["inbox", "unread-box"]); // marks it read
+    expect(await cw.ok(["inbox", "unread-box", "--unread"])).toContain("no unread messages");
+  });
 });
 
 describe("cw kv without a relay", () => {
