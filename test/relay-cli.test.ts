@@ -57,6 +57,48 @@ describe("cw setup as the seed writes it", () => {
   });
 });
 
+describe("launching on a node by name", () => {
+  test("cw launch <node> -- … launches there, says so, and prints node:id", async () => {
+    const r = await dev2.run(["launch", "rc-dev-1", "--", "bash", "-c", "echo on-dev-1; sleep 30"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("launching on node rc-dev-1");
+    const addr = r.stdout.trim();
+    expect(addr).toMatch(/^rc-dev-1:\d+$/);
+    // Not a local session named rc-dev-1, but a session on dev-1, reachable by the address printed.
+    expect((await dev2.list()).some((s) => s.name === "rc-dev-1")).toBe(false);
+    const id = Number(addr.split(":")[1]);
+    expect((await dev1.session(id)).status).toBe("running");
+    await waitFor(async () => (await dev2.ok(["logs", addr])).includes("on-dev-1"), "its output through the relay");
+    await dev2.ok(["kill", addr]);
+  });
+
+  test("--node prints node:id; node:name names the session there", async () => {
+    const a = (await dev2.ok(["launch", "--node", "rc-dev-1", "--", "sleep", "30"])).trim();
+    expect(a).toMatch(/^rc-dev-1:\d+$/);
+    const b = (await dev2.ok(["--node", "rc-dev-1", "launch", "--", "sleep", "30"])).trim();
+    expect(b).toMatch(/^rc-dev-1:\d+$/);
+    const c = (await dev2.ok(["launch", "rc-dev-1:rc-named", "--", "sleep", "30"])).trim();
+    expect(c).toMatch(/^rc-dev-1:\d+$/);
+    expect((await dev1.session("rc-named")).status).toBe("running");
+    // A node's name with --name beside it: the node, and the session's name.
+    const d = (await dev2.ok(["launch", "rc-dev-1", "--name", "rc-other", "--", "sleep", "30"])).trim();
+    expect(d).toMatch(/^rc-dev-1:\d+$/);
+    expect((await dev1.session("rc-other")).status).toBe("running");
+    await dev1.ok(["kill", "--all"]);
+  });
+
+  test("this machine's own node name is ambiguous: refused with both ways to say it", async () => {
+    const r = await dev2.run(["launch", "rc-dev-2", "--", "true"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("rc-dev-2:");
+    expect(r.stderr).toContain("--name rc-dev-2");
+    expect((await dev2.list()).some((s) => s.name === "rc-dev-2")).toBe(false);
+    // A word that names no node is still a session name here.
+    const named = (await dev2.ok(["launch", "rc-plain-name", "--", "true"])).trim();
+    expect(named).toMatch(/^\d+$/);
+  });
+});
+
 describe("cw kv and cw setup", () => {
   test("keys of the local store are not lost from view by setup: it says so, and --local reaches them", async () => {
     const m = machine();
