@@ -131,3 +131,10 @@ describe("a node deleted from the relay", () => {
   });
 });
 
+describe("cw nodes", () => {
+  test("LAST SEEN is the node's last heartbeat, not when it connected", async () => {
+    const seen = async () => (JSON.parse(await dev2.ok(["nodes", "--json"])) as { name: string; last_seen_at: string }[]).find((n) => n.name === "rc-dev-1")!.last_seen_at;
+    const first = Date.parse(await seen());
+    await waitFor(async () => Date.parse(await seen()) > first + 500, "last_seen_at to follow the heartbeats", 15_000);
+  });
+});
