@@ -4,7 +4,9 @@
  * codes by the README's table, Ctrl+C, a node that stops under a stream, and --json shapes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { controlFrame } from "../src/protocol/frame";
+import { PROTOCOL_VERSION } from "../src/protocol/version";
 import { capture, CwHome, waitFor } from "./helpers";
 
 let cw: CwHome;
@@ -226,5 +228,33 @@ describe("cw kv without a relay", () => {
     const r = await cw.run(["kv", "delete", "no-such-key"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("no key no-such-key");
+  });
+});
+
+describe("a client gone before the node read its request", () => {
+  test("its launch is not run when the node gets to it", async () => {
+    const home = new CwHome();
+    try {
+      await home.ok(["start"]);
+      const node = home.nodePid()!;
+      // The node is stopped (busy, or suspended), and the client gives up before it reads: the
+      // request and the hang-up wait in the socket together.
+      process.kill(node, "SIGSTOP");
+      try {
+        const gone = await Bun.connect({ unix: home.path("codewire.sock"), socket: { data() {} } });
+        gone.write(controlFrame({ type: "Launch", protocol: PROTOCOL_VERSION, command: ["sleep", "30"], name: "nobody-waits", working_dir: home.dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } }));
+        gone.end();
+      } finally {
+        process.kill(node, "SIGCONT");
+      }
+      // Whichever comes first: the node says it dropped the request, or the session exists.
+      await waitFor(async () => readFileSync(home.path("node.log"), "utf8").includes("a client left before its request was read") || (await home.list()).length > 0, "the node to get to the request");
+      expect(await home.list()).toEqual([]);
+      // A client that waits is served as ever.
+      const id = await home.launch(["true"]);
+      expect((await home.session(id)).id).toBe(id);
+    } finally {
+      await home.cleanup();
+    }
   });
 });
