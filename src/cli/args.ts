@@ -11,8 +11,9 @@
  *
  * Commands whose last positional is free text (send, msg, request, reply, broadcast, kv) take
  * `textAfterDash`: what follows `--` fills the remaining positionals as is, so text that starts
- * with - can be given (`cw send 1 -- "-end"`), as git and most CLIs do; and a word more than
- * they declare is an error rather than silently dropped (unquoted text with spaces).
+ * with - can be given (`cw send 1 -- "-end"`), as git and most CLIs do. For every command, a word
+ * more than it declares is an error rather than silently dropped (unquoted text with spaces,
+ * `cw logs 1 2`).
  */
 import type { ArgsDef } from "citty";
 import { UsageError } from "./errors";
@@ -31,9 +32,10 @@ const aliasesOf = (a: ArgSpec) => (Array.isArray(a.alias) ? a.alias : a.alias ? 
 
 /**
  * Parses `argv` (everything before a `--`) for command `cmd`; with `textAfterDash`, what came
- * after the `--` too. Throws UsageError on bad input.
+ * after the `--` too. A word more than the declared positionals is an error unless `variadic`
+ * (kill and wait take several sessions, all in `_`). Throws UsageError on bad input.
  */
-export function parseCommandArgs(cmd: string, argv: string[], def: ArgsDef, textAfterDash?: string[]): Parsed {
+export function parseCommandArgs(cmd: string, argv: string[], def: ArgsDef, textAfterDash?: string[], variadic = false): Parsed {
   const specs = def as Record<string, ArgSpec>;
   const positionalNames = Object.entries(specs).filter(([, a]) => a.type === "positional").map(([n]) => n);
   const byFlag = new Map<string, string>();
@@ -87,15 +89,14 @@ export function parseCommandArgs(cmd: string, argv: string[], def: ArgsDef, text
     out[name] = value;
   }
 
-  if (textAfterDash) {
-    out._.push(...textAfterDash);
-    if (out._.length > positionalNames.length) {
-      const extra = out._.slice(positionalNames.length);
-      throw new UsageError(
-        `too many arguments for cw ${cmd}: ${extra.map((x) => JSON.stringify(x)).join(" ")} left over`,
-        `cw ${cmd} takes ${positionalNames.map((n) => `<${n}>`).join(" ")}; quote text that has spaces, and put options before --`,
-      );
-    }
+  if (textAfterDash) out._.push(...textAfterDash);
+  if (!variadic && out._.length > positionalNames.length) {
+    const extra = out._.slice(positionalNames.length);
+    const takes = positionalNames.length ? `cw ${cmd} takes ${positionalNames.map((n) => (specs[n]!.required === false ? `[${n}]` : `<${n}>`)).join(" ")}` : `cw ${cmd} takes no arguments, only options`;
+    throw new UsageError(
+      `too many arguments for cw ${cmd}: ${extra.map((x) => JSON.stringify(x)).join(" ")} left over`,
+      textAfterDash ? `${takes}; quote text that has spaces, and put options before --` : `${takes}; see \`cw ${cmd} --help\``,
+    );
   }
   const positionals = [...out._];
   for (const [name, a] of Object.entries(specs)) {

@@ -24,6 +24,8 @@ export interface CwCommand<A extends ArgsDef = ArgsDef> {
    * follows `--` is the command's `rest` (a program to run, as for launch).
    */
   textAfterDash?: boolean;
+  /** Takes any number of positionals (sessions to kill or wait for), all in `args._`. */
+  variadic?: boolean;
   /** Returns the exit status (default 0). */
   run(ctx: RunContext<A>): Promise<number | void> | number | void;
 }

@@ -2,7 +2,7 @@
 import { NodeError, NodeUnavailableError } from "../client/errors";
 import { err as writeErr, red } from "./output";
 
-export const EXIT = { ok: 0, error: 1, usage: 2, notFound: 3, timeout: 124 } as const;
+export const EXIT = { ok: 0, error: 1, usage: 2, notFound: 3, timeout: 124, interrupted: 130 } as const;
 
 /** A mistake in how a command was called. */
 export class UsageError extends Error {
@@ -21,7 +21,56 @@ export class ExitWith extends Error {
   }
 }
 
-export function report(e: unknown): number {
+/**
+ * What the user typed that became a request's field, by field name: the node validates requests
+ * with the protocol's schemas and names fields (`id`, `tags.0`); the user knows the flag.
+ * Per command where the same field comes from a different place.
+ */
+const FIELD_WORDS: Record<string, string> = {
+  id: "<session>",
+  ids: "<session>",
+  session: "<session>",
+  to: "<target>",
+  from: "--from",
+  tags: "--tag",
+  body: "<body>",
+  key: "<key>",
+  value: "<value>",
+  prefix: "<prefix>",
+  ns: "--ns",
+  ttl_s: "--ttl",
+  name: "--name",
+  working_dir: "--dir",
+  env: "--env",
+  command: "the command",
+  tail_lines: "--tail",
+  tail: "--tail",
+  timeout_s: "--timeout",
+  request_id: "<request>",
+};
+const COMMAND_FIELD_WORDS: Record<string, Record<string, string>> = {
+  listen: { session: "--session" },
+  subscribe: { session: "--session" },
+  status: { recent_lines: "--lines" },
+};
+
+function fieldWords(cmd: string | undefined, path: string): string {
+  const field = path.split(".")[0]!;
+  return (cmd ? COMMAND_FIELD_WORDS[cmd]?.[field] : undefined) ?? FIELD_WORDS[field] ?? field;
+}
+
+/**
+ * Which codes are whose fault. The README's table: 1 error, 2 bad usage (how the command was
+ * called), 3 no such session.
+ */
+function exitFor(code: string): number {
+  if (code === "not_found") return EXIT.notFound;
+  if (code === "bad_request" || code === "invalid_name") return EXIT.usage;
+  return EXIT.error;
+}
+
+/** @param cmd The command that ran, to name its flags in messages about what was given. */
+export function report(e: unknown, cmd?: string): number {
   if (e instanceof ExitWith) return e.status;
   const say = (msg: string, hint?: string) => {
     writeErr(`${red("error:", 2)} ${msg}\n`);
@@ -32,10 +81,14 @@ export function report(e: unknown): number {
     return EXIT.usage;
   }
   if (e instanceof NodeError) {
+    if (e.code === "bad_request" && e.issues?.length) {
+      // The node's schema refused a value the user gave: say which, in the command's terms.
+      const lines = e.issues.map((i) => `${fieldWords(cmd, i.path)}: ${i.message}`);
+      say(lines.join("\n       "), e.hint ?? (cmd ? `run \`cw ${cmd} --help\` for what it takes` : undefined));
+      return EXIT.usage;
+    }
     say(e.message, e.hint);
-    if (e.code === "not_found") return EXIT.notFound;
-    if (e.code === "bad_request" || e.code === "invalid_name") return EXIT.usage;
-    return EXIT.error;
+    return exitFor(e.code);
   }
   if (e instanceof NodeUnavailableError) {
     say(e.message, e.hint);

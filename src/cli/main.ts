@@ -35,6 +35,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   kv: { summary: "Shared key-value store (set, get, list, delete)", load: () => import("./commands/kv") },
   "mcp-server": { summary: "Serve MCP tools on stdio (for Claude Code and other agents)", load: () => import("./commands/mcp-server") },
   mcp: { summary: "Register the MCP server with Claude Code (mcp install)", load: () => import("./commands/mcp") },
+  skills: { summary: "Install the Claude Code skills for cw (skills install [--dev])", load: () => import("./commands/skills") },
   completion: { summary: "Print shell completions (bash, zsh, fish)", load: () => import("./commands/completion") },
   service: { summary: "Run the node as a login service (systemd, launchd)", load: () => import("./commands/service") },
   server: { summary: "Save remote nodes for --server (add, remove, list)", load: () => import("./commands/server") },
@@ -44,7 +45,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
 };
 
 /** Commands about this machine itself: `--server` does not apply to them. */
-const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "completion", "server", "setup", "nodes", "relay"]);
+const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "skills", "completion", "server", "setup", "nodes", "relay"]);
 
 function rootHelp(): string {
   const names = Object.keys(COMMANDS);
@@ -163,10 +164,10 @@ export async function main(argv: string[]): Promise<number> {
       await useServer(server, dataDir());
     }
     if (split.flag === "node") (await import("./target")).onNode(split.value!);
-    const args = parseCommandArgs(name, before, cmd.args, cmd.textAfterDash ? rest : undefined);
+    const args = parseCommandArgs(name, before, cmd.args, cmd.textAfterDash ? rest : undefined, cmd.variadic);
     const status = await cmd.run({ args: args as never, rest: cmd.textAfterDash ? [] : rest, all: (n, alias) => collect(before, n, alias) });
     return status ?? EXIT.ok;
   } catch (e) {
-    return report(e);
+    return report(e, name);
   }
 }

@@ -5,10 +5,18 @@ import { NODE_NAME_RE, SESSION_NAME_RE } from "../protocol/constants";
 import type { SessionRef } from "../protocol";
 import { UsageError } from "./errors";
 
+let named: string | undefined;
+
 /** Sends this command to `node` through the relay (`cw list dev-1`, `cw launch --node dev-1`). */
 export function onNode(node: string): void {
   if (!NODE_NAME_RE.test(node)) throw new UsageError(`${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes of your relay");
   useRelayNode(node, dataDir());
+  named = node;
+}
+
+/** The node this command was sent to by name (so that what it prints addresses it: `dev-1:3`). */
+export function namedNode(): string | undefined {
+  return named;
 }
 
 export function sessionRef(input: string | undefined, what = "session"): SessionRef {
@@ -19,7 +27,10 @@ export function sessionRef(input: string | undefined, what = "session"): Session
     onNode(input.slice(0, colon));
     return sessionRef(input.slice(colon + 1), what);
   }
-  if (/^\d+$/.test(input)) return Number(input);
+  if (/^\d+$/.test(input)) {
+    if (!Number.isSafeInteger(Number(input))) throw new UsageError(`${what === "sender" ? "--from" : `<${what}>`}: no session has an id as large as ${input}`, "`cw list` shows sessions");
+    return Number(input);
+  }
   if (!SESSION_NAME_RE.test(input)) {
     throw new UsageError(`${JSON.stringify(input)} is neither a session id nor a valid name`, "names are 1-32 letters, digits and hyphens; `cw list` shows sessions");
   }

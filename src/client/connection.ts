@@ -220,6 +220,6 @@ function frameSize(f: Frame): number {
 }
 
 export function checkReply(m: Reply): Reply {
-  if (m.type === "Error") throw new NodeError(m.code, m.message, m.hint);
+  if (m.type === "Error") throw new NodeError(m.code, m.message, m.hint, m.issues);
   return m;
 }

@@ -4,6 +4,8 @@ export class NodeError extends Error {
     readonly code: string,
     message: string,
     readonly hint?: string,
+    /** For bad_request: what failed validation, by field of the request (ErrorReply.issues). */
+    readonly issues?: { path: string; message: string }[],
   ) {
     super(message);
   }

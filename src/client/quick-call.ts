@@ -40,7 +40,7 @@ export function quickCall<T extends RequestType>(socketPath: string, req: Reques
     }
   } catch (e) {
     if (e instanceof SocketTimeout) {
-      throw new NodeUnavailableError(`the node did not answer within ${timeoutMs / 1000}s`, "see node.log in the data directory; `cw stop && cw start` restarts the node");
+      throw new NodeUnavailableError(`the node did not answer within ${timeoutMs / 1000}s`, "the request was withdrawn: a node drops a request whose client left before it was read, but one it had already read may still finish (`cw list` shows); see node.log in the data directory, and `cw stop && cw start` restarts the node");
     }
     if (e instanceof SocketBroken) {
       throw new NodeUnavailableError("the connection to the node broke before it answered", "try again; if it keeps happening, see node.log in the data directory");

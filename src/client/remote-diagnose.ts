@@ -13,6 +13,9 @@ export async function diagnose(t: RemoteTarget): Promise<NodeUnavailableError> {
   const http = t.url.replace(/^ws/, "http");
   try {
     const res = await fetch(http, { headers: t.token ? { Authorization: `Bearer ${t.token}` } : {}, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    if (res.status === 401 && t.relay) {
+      return new NodeUnavailableError(`the relay refused this machine's token (reaching ${t.label})`, "this node may have been deleted from the relay, or registered again elsewhere: run `cw setup <relay-url>` again");
+    }
     if (res.status === 401) {
       return new NodeUnavailableError(`${t.label} refused the token`, t.token ? "the token is wrong: copy it again from ~/.codewire/token on that machine (`cw server add` replaces a saved one)" : "no token was given: save one with `cw server add <name> <url> --token <token>` or set CODEWIRE_TOKEN");
     }

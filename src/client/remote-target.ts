@@ -13,6 +13,8 @@ export interface RemoteTarget {
   label: string;
   url: string;
   token?: string;
+  /** Reached through this machine's relay, with this node's relay token (not a saved server's). */
+  relay?: boolean;
 }
 
 let target: RemoteTarget | undefined;
@@ -61,7 +63,7 @@ export function relayTarget(node: string, root: string): RemoteTarget | null {
   }
   if (!settings) throw new NodeUnavailableError(`cannot reach node ${JSON.stringify(node)}: this machine has no relay`, "run `cw setup <relay-url>` first, or reach the node directly with --server");
   if (settings.node === node) return null;
-  return { label: `${node} (via ${settings.url})`, url: relayWsUrl(settings.url, `/api/v1/nodes/${encodeURIComponent(node)}/connect`), token: settings.token };
+  return { label: `${node} (via ${settings.url})`, url: relayWsUrl(settings.url, `/api/v1/nodes/${encodeURIComponent(node)}/connect`), token: settings.token, relay: true };
 }
 
 /**

@@ -58,7 +58,7 @@ export function sendError(conn: Connection, e: unknown, ctx: NodeContext): void 
   if (isDiskFull(e)) {
     ctx.log(`disk full: ${(e as Error).message}`);
     reply = { type: "Error", code: "disk_full", message: "the node's disk is full: nothing was stored", hint: `free space where the data directory is (${ctx.paths.root}) and try again` };
-  } else if (e instanceof ProtocolError) reply = { type: "Error", code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  } else if (e instanceof ProtocolError) reply = { type: "Error", code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.issues ? { issues: e.issues } : {}) };
   else {
     ctx.log(`internal error: ${(e as Error)?.stack ?? e}`);
     reply = { type: "Error", code: "internal", message: `the node failed on this request: ${(e as Error)?.message ?? e}`, hint: "see node.log in the data directory" };
@@ -78,8 +78,14 @@ function validate(message: unknown): Request {
   }
   const parsed = Request.safeParse(message);
   if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
-    throw new ProtocolError("bad_request", `invalid ${type}: ${why}`);
+    // One issue per field: a tag that is empty also fails the pattern, with the same message.
+    const issues: { path: string; message: string }[] = [];
+    for (const i of parsed.error.issues) {
+      const path = i.path.join(".");
+      if (!issues.some((x) => x.path === path)) issues.push({ path, message: i.message });
+    }
+    const why = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
+    throw new ProtocolError("bad_request", `invalid ${type}: ${why}`, undefined, issues);
   }
   return parsed.data;
 }

@@ -4,7 +4,7 @@
  * is streaming. A client that breaks the framing gets an error and is disconnected; nothing it
  * sends can take the node down.
  */
-import { FrameError, ProtocolError } from "../protocol";
+import { type Frame, FrameError, ProtocolError } from "../protocol";
 import type { Connection } from "./connection";
 import type { NodeContext } from "./context";
 import { dispatch, sendError } from "./dispatch";
@@ -13,6 +13,8 @@ export interface ClientState {
   conn: Connection;
   started: boolean;
   broken: boolean;
+  /** Frames that came after the request while it waits for its turn (see receive). */
+  held?: Frame[];
 }
 
 export function clientState(conn: Connection): ClientState {
@@ -32,15 +34,40 @@ export function receive(st: ClientState, chunk: Uint8Array, ctx: NodeContext): v
   for (const f of frames) {
     if (!st.started) {
       st.started = true;
-      void dispatch(f, st.conn, ctx);
-    } else if (st.conn.onFrame) {
-      try {
-        st.conn.onFrame(f);
-      } catch (e) {
-        ctx.log(`stream frame handler failed: ${(e as Error).message}`);
-      }
-    }
+      st.held = [];
+      // The request runs on the next turn of the event loop, not now: a client that went away
+      // before the node read its request (killed while the node was stopped or busy) has its
+      // hang-up already waiting behind the request's bytes, and it is seen by then. Its request
+      // is dropped unrun, so nothing happens that nobody is waiting for (a launch, a kill).
+      setImmediate(() => start(st, f, ctx));
+    } else if (st.held) st.held.push(f);
+    else deliver(st, f, ctx);
   }
+}
+
+function start(st: ClientState, request: Frame, ctx: NodeContext): void {
+  const held = st.held ?? [];
+  st.held = undefined;
+  if (st.conn.closed) {
+    ctx.log(`a client left before its request was read; not running it (${describe(request)})`);
+    return;
+  }
+  void dispatch(request, st.conn, ctx);
+  for (const f of held) deliver(st, f, ctx);
+}
+
+function deliver(st: ClientState, f: Frame, ctx: NodeContext): void {
+  if (!st.conn.onFrame) return;
+  try {
+    st.conn.onFrame(f);
+  } catch (e) {
+    ctx.log(`stream frame handler failed: ${(e as Error).message}`);
+  }
+}
+
+function describe(f: Frame): string {
+  const type = f.kind === "control" ? (f.message as { type?: unknown } | null)?.type : undefined;
+  return typeof type === "string" ? type : "a request";
 }
 
 /** The stream cannot be resynchronised: say why, then hang up. */

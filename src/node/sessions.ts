@@ -7,6 +7,7 @@ import type { Paths } from "../config/paths";
 import { ProtocolError, type RequestOf, type SessionRef } from "../protocol";
 import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
+import { programProblem } from "./program";
 import { nodeEnv, workingDir } from "./launch-env";
 import { loadRecords, nextIdFloor, saveNextId, saveRecords } from "./persistence";
 import { PipeProcess } from "./pty/pipes";
@@ -90,13 +91,16 @@ export class Sessions {
     if (holder) {
       throw new ProtocolError("name_taken", `session ${holder.id} named ${req.name} was lost when its node stopped, but its process ${holder.orphanPid} still runs`, `pick another name, or end it with: cw kill ${req.name}`);
     }
+    const cwd = workingDir(req.working_dir);
+    const cannot = programProblem(req.command[0]!, cwd, req.env_from === "node" ? (req.env.PATH ?? process.env.PATH) : req.env.PATH);
+    if (cannot) throw new ProtocolError("spawn_failed", `could not start ${JSON.stringify(req.command[0])}: ${cannot}`, "nothing was started; give a program that exists and is executable (a path, or a name on the PATH)");
     const id = this.nextId++;
     saveNextId(this.paths, this.nextId);
     const record: SessionRecord = {
       id,
       ...(req.name ? { name: req.name } : {}),
       command: req.command,
-      working_dir: workingDir(req.working_dir),
+      working_dir: cwd,
       tags: [...new Set(req.tags)],
       status: "running",
       exit_code: null,

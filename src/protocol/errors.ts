@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   "disk_full",
   "conflict",
   "unavailable",
+  /** The relay refused this node's token (deleted or rotated): an error, not bad usage. */
+  "unauthorized",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -23,6 +25,8 @@ export class ProtocolError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly hint?: string,
+    /** For bad_request: what failed validation, by field (see ErrorReply.issues). */
+    readonly issues?: { path: string; message: string }[],
   ) {
     super(message);
   }

@@ -36,8 +36,8 @@ export const Message = z.object({
   read: z.boolean(),
   /** For a reply: the request it answers. */
   request_id: z.string().optional(),
-  /** For a request: pending until replied, or expired/failed. */
-  status: z.enum(["pending", "replied", "expired", "failed"]).optional(),
+  /** For a request: pending until replied, or expired/failed, or cancelled (the requester stopped waiting). */
+  status: z.enum(["pending", "replied", "expired", "failed", "cancelled"]).optional(),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -59,11 +59,16 @@ export const MsgReply = z.object({ type: z.literal("MsgReply"), ...base, request
 export const MsgListen = z.object({ type: z.literal("MsgListen"), ...base, session: SessionRef.optional() });
 
 const Ns = z.string().min(1).max(128).regex(/^[\w.:-]+$/, { message: "a namespace is letters, digits and . _ : -" }).default("default");
-const Key = z.string().min(1).max(512);
-export const KVSet = z.object({ type: z.literal("KVSet"), ...base, ns: Ns, key: Key, value: z.string().max(1024 * 1024), ttl_s: z.number().positive().optional() });
-export const KVGet = z.object({ type: z.literal("KVGet"), ...base, ns: Ns, key: Key });
-export const KVDelete = z.object({ type: z.literal("KVDelete"), ...base, ns: Ns, key: Key });
-export const KVList = z.object({ type: z.literal("KVList"), ...base, ns: Ns, prefix: z.string().default("") });
+/**
+ * true: this node's own store (kv.db) even when a relay's shared store answers `cw kv`, to reach
+ * keys set before `cw setup`.
+ */
+const Local = { local: z.boolean().default(false) };
+const Key = z.string().min(1, { message: "the key is empty" }).max(512, { message: "a key is at most 512 characters" });
+export const KVSet = z.object({ type: z.literal("KVSet"), ...base, ...Local, ns: Ns, key: Key, value: z.string().max(1024 * 1024, { message: "a value is at most 1 MiB" }), ttl_s: z.number().positive().optional() });
+export const KVGet = z.object({ type: z.literal("KVGet"), ...base, ...Local, ns: Ns, key: Key });
+export const KVDelete = z.object({ type: z.literal("KVDelete"), ...base, ...Local, ns: Ns, key: Key });
+export const KVList = z.object({ type: z.literal("KVList"), ...base, ...Local, ns: Ns, prefix: z.string().default("") });
 
 export const KVEntry = z.object({ key: z.string(), value: z.string(), expires_at: z.string().nullable() });
 export type KVEntry = z.infer<typeof KVEntry>;
@@ -82,10 +87,12 @@ export const MsgRequestResult = z.object({
 });
 export const MsgReplySent = z.object({ type: z.literal("MsgReplySent"), message: Message });
 export const MsgListenAck = z.object({ type: z.literal("MsgListenAck") });
-export const KVSetOK = z.object({ type: z.literal("KVSetOK") });
-export const KVGetResult = z.object({ type: z.literal("KVGetResult"), found: z.boolean(), entry: KVEntry.nullable() });
-export const KVDeleteOK = z.object({ type: z.literal("KVDeleteOK"), deleted: z.boolean() });
-export const KVListResult = z.object({ type: z.literal("KVListResult"), entries: z.array(KVEntry) });
+/** Which store answered: this node's own (kv.db), or the relay's that every node shares. Nodes before it sent none. */
+const KvStoreName = { store: z.enum(["local", "relay"]).optional() };
+export const KVSetOK = z.object({ type: z.literal("KVSetOK"), ...KvStoreName });
+export const KVGetResult = z.object({ type: z.literal("KVGetResult"), found: z.boolean(), entry: KVEntry.nullable(), ...KvStoreName });
+export const KVDeleteOK = z.object({ type: z.literal("KVDeleteOK"), deleted: z.boolean(), ...KvStoreName });
+export const KVListResult = z.object({ type: z.literal("KVListResult"), entries: z.array(KVEntry), ...KvStoreName });
 
 export const MESSAGE_REPLIES = [MsgSent, BroadcastSent, MsgReadResult, MsgRequestResult, MsgReplySent, MsgListenAck, KVSetOK, KVGetResult, KVDeleteOK, KVListResult] as const;
 

@@ -79,12 +79,22 @@ export const RelayState = z.object({
       error: z.string().optional(),
     })
     .nullable(),
+  /**
+   * Keys in this node's own kv store, which the relay's store replaces for `cw kv`: `cw setup`
+   * says they stay there (`cw kv --local`) rather than let them vanish from view.
+   */
+  local_kv_keys: z.number().int().optional(),
 });
 export const ErrorReply = z.object({
   type: z.literal("Error"),
   code: z.string(),
   message: z.string(),
   hint: z.string().optional(),
+  /**
+   * For bad_request: what failed validation, by field of the request (`id`, `tags`, `body`), so
+   * a client can say it in its own words (the CLI names its flag). Nodes before it sent none.
+   */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 export type ErrorReply = z.infer<typeof ErrorReply>;
 

@@ -15,7 +15,9 @@ const NameInReference = z.string().regex(SESSION_NAME_RE, { message: SESSION_NAM
  * digits, since a number addresses the session with that id (see sessionNameProblem).
  */
 export const SessionName = NameInReference.regex(/\D/, { message: SESSION_NAME_NOT_AN_ID });
-export const Tag = z.string().min(1).max(64).regex(/^[^\s,]+$/, { message: "a tag has no spaces or commas" });
+/** One rule, one message: whatever is wrong with a tag, the user reads what a tag may be. */
+const TAG_RULE = "a tag is 1-64 characters without spaces or commas";
+export const Tag = z.string().min(1, { message: TAG_RULE }).max(64, { message: TAG_RULE }).regex(/^[^\s,]+$/, { message: TAG_RULE });
 
 export const SessionStatus = z.enum(SESSION_STATUSES);
 export type SessionStatus = z.infer<typeof SessionStatus>;
@@ -51,6 +53,13 @@ export const SessionInfo = z.object({
 export type SessionInfo = z.infer<typeof SessionInfo>;
 
 /** A reference to a session as users type it: an id or a name. */
-export const SessionRef = z.union([z.number().int().positive(), NameInReference]);
+export const SessionRef = z.union([
+  z
+    .number()
+    .int({ message: "a session id is a whole number" })
+    .positive({ message: "session ids start at 1" })
+    .max(Number.MAX_SAFE_INTEGER, { message: "no session has an id that large" }),
+  NameInReference,
+]);
 export type SessionRef = z.infer<typeof SessionRef>;
 

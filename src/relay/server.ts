@@ -16,9 +16,11 @@ import type { RelayStore } from "./store";
 /** A client whose WebSocket holds more than this is paused at the node. */
 const CLIENT_HIGH_WATER = 1024 * 1024;
 const CLIENT_LOW_WATER = 256 * 1024;
+/** How often a node's traffic (besides its pings) updates its last_seen_at. */
+const TOUCH_TRAFFIC_MS = 30_000;
 
 type Socket =
-  | { kind: "agent"; name: string }
+  | { kind: "agent"; name: string; touched?: number }
   | { kind: "client"; node: string; stream?: Stream; paused: boolean; out: FramesToMessages };
 
 export interface RelayServerDeps {
@@ -98,9 +100,22 @@ export function serveRelay(deps: RelayServerDeps) {
         }
         d.stream = stream;
       },
+      // A node's last_seen_at is its last heartbeat (the agent pings every 30 s), so `cw nodes`
+      // shows a healthy node as just seen, not as seen when it connected. Its traffic counts too,
+      // written at most once per TOUCH_TRAFFIC_MS (each write is an fsync).
+      ping(ws) {
+        const d = ws.data;
+        if (d.kind !== "agent") return;
+        d.touched = Date.now();
+        store.touchNode(d.name);
+      },
       message(ws, msg) {
         const d = ws.data;
         if (d.kind === "agent") {
+          if (Date.now() - (d.touched ?? 0) >= TOUCH_TRAFFIC_MS) {
+            d.touched = Date.now();
+            store.touchNode(d.name);
+          }
           if (typeof msg === "string") ws.close(1003, "binary messages only");
           else hub.message(d.name, ws, msg as Uint8Array);
           return;

@@ -40,6 +40,11 @@ export class KvStore {
     return rows.map(entry);
   }
 
+  /** Live keys in every namespace (cw setup says how many stay behind when a relay takes over). */
+  count(): number {
+    return (this.db.query(`SELECT COUNT(*) AS n FROM kv WHERE ${this.live}`).get({ now: Date.now() }) as { n: number }).n;
+  }
+
   close(): void {
     this.db.close();
   }

@@ -24,7 +24,7 @@ export default defineCwCommand({
     const r = await call({ type: "MsgRead", session: sessionRef(who), tail, unread_only: Boolean(args.unread), mark_read: !args.peek }, "MsgReadResult", { blocking: true });
     if (args.json) return printJson({ messages: r.messages, unread: r.unread });
     if (!r.messages.length) {
-      out(dim("inbox is empty\n"));
+      out(dim(args.unread ? "no unread messages\n" : "inbox is empty\n"));
       return;
     }
     for (const m of r.messages) {

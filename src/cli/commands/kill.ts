@@ -9,6 +9,7 @@ export default defineCwCommand({
   description: "Terminate sessions: by id or name, every session with a tag, or all. The program gets SIGHUP and SIGTERM, then SIGKILL if it is still there after 3 s.",
   usage: "cw kill <id|name>... | --tag <tag> | --all",
   examples: ["cw kill 3", "cw kill planner coder", "cw kill --tag worker", "cw kill --all"],
+  variadic: true,
   args: {
     session: { type: "positional", required: false, description: "Session id(s) or name(s)" },
     tag: { type: "string", alias: "t", description: "Kill every running session with this tag (repeatable)" },

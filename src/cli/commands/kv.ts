@@ -1,7 +1,7 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { EXIT, UsageError } from "../errors";
-import { err, out, printJson } from "../output";
+import { dim, err, out, printJson } from "../output";
 
 /** "60", "60s", "5m", "2h" → seconds. */
 function ttlSeconds(v: string | undefined): number | undefined {
@@ -11,11 +11,30 @@ function ttlSeconds(v: string | undefined): number | undefined {
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? "s") as "s"];
 }
 
+/**
+ * The node answers from its own store until this machine has a relay, then from the relay's,
+ * which every node shares. Keys in the local store are not shared: say so each time, on stderr,
+ * so that nobody mistakes them for the shared ones (nor misses them after `cw setup`).
+ */
+function sayStore(store: "local" | "relay" | undefined, asked: boolean): void {
+  if (store !== "local") return;
+  err(dim(asked ? "[cw] kv: this node's local store (--local)\n" : "[cw] kv: this node's local store (no relay; `cw setup` gives every node one shared store)\n", 2));
+}
+
 export default defineCwCommand({
   name: "kv",
-  description: "A shared key-value store for coordinating sessions: set, get, list (by prefix) and delete keys, in namespaces, optionally expiring. Stored by the node (or the relay, when connected to one).",
-  usage: "cw kv set|get|list|delete ...",
-  examples: ["cw kv set build_status done", "cw kv get build_status", "cw kv list task:", 'cw kv set --ttl 60s lock "node-a"', "cw kv set --ns myproject key value", "cw kv delete build_status"],
+  description:
+    "A key-value store for coordinating sessions: set, get, list (by prefix) and delete keys, in namespaces, optionally expiring. Which store answers: without a relay, this node's local store (kv.db; stderr says so each time); once this machine has a relay (`cw setup`), the relay's, which every node shares. --local reaches the node's own store even then (keys set before `cw setup` stay there).",
+  usage: "cw kv set|get|list|delete [--local] ...",
+  examples: [
+    "cw kv set build_status done",
+    "cw kv get build_status",
+    "cw kv list task:",
+    'cw kv set --ttl 60s lock "node-a"',
+    "cw kv set --ns myproject key value",
+    "cw kv delete build_status",
+    "cw kv list --local       # this node's own store, also when a relay's answers",
+  ],
   textAfterDash: true,
   args: {
     action: { type: "positional", description: "set, get, list or delete" },
@@ -23,40 +42,50 @@ export default defineCwCommand({
     value: { type: "positional", required: false, description: "The value (for set)" },
     ns: { type: "string", description: "Namespace (default: default)" },
     ttl: { type: "string", description: "For set: expire after this long (60s, 5m, 2h)", valueHint: "duration" },
+    local: { type: "boolean", description: "Use this node's own store even when this machine has a relay" },
     json: { type: "boolean", description: "Print as JSON" },
   },
   async run({ args }) {
     const ns = (args.ns as string | undefined) ?? "default";
     const key = args.key as string | undefined;
+    const local = Boolean(args.local);
     const need = (what: string) => {
       throw new UsageError(`cw kv ${args.action} needs ${what}`, "see cw kv --help");
     };
+    if (args.action !== "set" && args.value !== undefined) {
+      throw new UsageError(`too many arguments for cw kv ${args.action}: ${JSON.stringify(args.value)} left over`, `cw kv ${args.action} takes ${args.action === "list" ? "[prefix]" : "<key>"}; only set takes a value`);
+    }
     switch (args.action) {
       case "set": {
         if (key === undefined || args.value === undefined) need("a key and a value");
         const ttl = ttlSeconds(args.ttl as string | undefined);
-        await call({ type: "KVSet", ns, key: key!, value: String(args.value), ...(ttl ? { ttl_s: ttl } : {}) }, "KVSetOK", { blocking: true });
-        if (args.json) printJson({ ok: true });
+        const r = await call({ type: "KVSet", ns, key: key!, value: String(args.value), local, ...(ttl ? { ttl_s: ttl } : {}) }, "KVSetOK", { blocking: true });
+        sayStore(r.store, local);
+        if (args.json) printJson({ ok: true, store: r.store ?? null });
         return;
       }
       case "get": {
         if (key === undefined) need("a key");
-        const r = await call({ type: "KVGet", ns, key: key! }, "KVGetResult", { blocking: true });
+        const r = await call({ type: "KVGet", ns, key: key!, local }, "KVGetResult", { blocking: true });
+        sayStore(r.store, local);
         if (args.json) printJson(r.entry);
         else if (r.entry) out(`${r.entry.value}\n`);
         else err(`no key ${key} in namespace ${ns}\n`);
         return r.found ? EXIT.ok : EXIT.notFound;
       }
       case "list": {
-        const r = await call({ type: "KVList", ns, prefix: key ?? "" }, "KVListResult", { blocking: true });
+        const r = await call({ type: "KVList", ns, prefix: key ?? "", local }, "KVListResult", { blocking: true });
+        sayStore(r.store, local);
         if (args.json) return printJson(r.entries);
         for (const e of r.entries) out(`${e.key}\t${e.value}${e.expires_at ? `\t(expires ${e.expires_at})` : ""}\n`);
         return;
       }
       case "delete": {
         if (key === undefined) need("a key");
-        const r = await call({ type: "KVDelete", ns, key: key! }, "KVDeleteOK", { blocking: true });
+        const r = await call({ type: "KVDelete", ns, key: key!, local }, "KVDeleteOK", { blocking: true });
+        sayStore(r.store, local);
         if (args.json) printJson(r);
+        else if (!r.deleted) err(`no key ${key} in namespace ${ns}: nothing deleted\n`);
         return r.deleted ? EXIT.ok : EXIT.notFound;
       }
       default:

@@ -1,14 +1,43 @@
 import { launchPlacement } from "../../client/launch-placement";
 import { call } from "../../client/node-client";
-import { sessionNameProblem } from "../../protocol/constants";
+import { NODE_NAME_RE, sessionNameProblem } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
-import { onNode } from "../target";
-import { out, printJson, termSize } from "../output";
+import { namedNode, onNode } from "../target";
+import { dim, err, out, printJson, termSize, yellow } from "../output";
+import { sessionJson } from "../session-json";
+import { remoteTarget } from "../../client/remote-target";
+import { dataDir } from "../../config/paths";
+
+/**
+ * Whether `word`, given where a session name goes, names a node of this machine's relay (and so
+ * asks for a launch there). This machine's own node is both at once: refused, with both ways to
+ * say it. With --name beside it the word can only be the node.
+ */
+async function isRelayNode(word: string, nameGiven: boolean): Promise<boolean> {
+  if (!NODE_NAME_RE.test(word)) return false;
+  const { relayNodes } = await import("../../client/relay-nodes");
+  let nodes;
+  try {
+    nodes = await relayNodes(dataDir());
+  } catch (e) {
+    // The relay cannot say: the word stays a session name here, but say why it was not checked.
+    err(`${yellow("warning:", 2)} could not ask the relay whether ${word} is a node (${(e as Error).message}); launching here, as a session named ${word}\n`);
+    return false;
+  }
+  if (!nodes?.names.includes(word)) return false;
+  if (word === nodes.self && !nameGiven) {
+    throw new UsageError(
+      `${JSON.stringify(word)} is both this machine's node and a possible session name`,
+      `cw launch ${word}: -- … launches on the node (here) unnamed; cw launch --name ${word} -- … names the session ${word}`,
+    );
+  }
+  return true;
+}
 
 export default defineCwCommand({
   name: "launch",
-  description: "Start a program in a new persistent session. It keeps running when nobody is attached; the node starts by itself if needed. Prints the new session's id.",
+  description: "Start a program in a new persistent session. It keeps running when nobody is attached; the node starts by itself if needed. Prints the new session's id (node:id when launched on another node).",
   usage: "cw launch [name] [options] -- <command> [args...]",
   examples: [
     'cw launch -- claude -p "refactor the database layer"',
@@ -17,10 +46,11 @@ export default defineCwCommand({
     "cw launch --env DEBUG=1 -- bash -c 'npm test && npm run lint'",
     'cw launch --node dev-1 --tag worker -- claude -p "fix bug"   # on node dev-1, through the relay',
     "cw launch dev-1:builder -- make        # the same, naming the session builder",
+    'cw launch dev-1 -- claude -p "fix bug"   # dev-1 names a node of the relay: launched there, prints dev-1:<id>',
     "cw launch --no-pty -- ./export.sh      # pipes, not a terminal: the log holds the exact bytes",
   ],
   args: {
-    session: { type: "positional", required: false, description: "Unique name for the session (letters, digits, hyphens; 1-32; not all digits, which are ids); same as --name. node:name launches on that node" },
+    session: { type: "positional", required: false, description: "Unique name for the session (letters, digits, hyphens; 1-32; not all digits, which are ids); same as --name. A node of this machine's relay launches there (cw launch dev-1 -- …); node:name launches on that node with that name" },
     node: { type: "string", description: "Launch on this node, through this machine's relay (`cw nodes`)" },
     name: { type: "string", description: "Name the session (alternative to the positional name)" },
     dir: { type: "string", alias: "d", description: "Working directory (default: current directory; with --server: the node's home)" },
@@ -44,6 +74,14 @@ export default defineCwCommand({
     }
     if (args.node !== undefined) onNode(args.node as string);
     const flagName = args.name as string | undefined;
+    // `cw launch dev-1 -- …` (the seed's remote launch): a word that names a node of the relay.
+    if (positional !== undefined && colon < 0 && namedNode() === undefined && !remoteTarget()) {
+      if (await isRelayNode(positional, flagName !== undefined)) {
+        onNode(positional);
+        err(dim(`[cw] launching on node ${positional}, through the relay\n`, 2));
+        positional = undefined;
+      }
+    }
     if (positional !== undefined && flagName !== undefined && positional !== flagName) {
       throw new UsageError(`two names given: ${JSON.stringify(positional)} and --name ${JSON.stringify(flagName)}`, "name the session once, either `cw launch <name> -- ...` or `cw launch --name <name> -- ...`");
     }
@@ -74,7 +112,8 @@ export default defineCwCommand({
       },
       "Launched",
     );
-    if (args.json) printJson(reply.session);
-    else out(`${reply.session.id}\n`);
+    if (args.json) printJson(sessionJson(reply.session));
+    // Launched on a node named by the command: print the address that reaches the session from here.
+    else out(`${namedNode() !== undefined ? `${namedNode()}:` : ""}${reply.session.id}\n`);
   },
 });

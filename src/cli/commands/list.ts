@@ -5,6 +5,7 @@ import { UsageError } from "../errors";
 import { onNode } from "../target";
 import { dim, out, printJson, termSize, useColor } from "../output";
 import { sessionTable } from "../../protocol/session-table";
+import { sessionJson } from "../session-json";
 
 export default defineCwCommand({
   name: "list",
@@ -24,7 +25,7 @@ export default defineCwCommand({
     }
     const tags = all("tag", "t");
     const filter = { ...(status ? { status: status as SessionStatusName } : {}), ...(tags.length ? { tags } : {}) };
-    if (args.json) return printJson((await call({ type: "ListSessions", ...filter }, "SessionList", { blocking: true })).sessions);
+    if (args.json) return printJson((await call({ type: "ListSessions", ...filter }, "SessionList", { blocking: true })).sessions.map(sessionJson));
     // The node draws the table: it is warm, where this process would decode and lay out every
     // session cold (with 100 sessions that is most of what `cw list` costs after start-up).
     const table = { width: Math.max(30, termSize().cols - 60), colour: useColor() };

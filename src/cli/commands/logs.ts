@@ -2,12 +2,13 @@ import { open } from "../../client/node-client";
 import { checkReply } from "../../client/connection";
 import type { Reply } from "../../protocol";
 import { defineCwCommand } from "../define";
+import { closeOnInterrupt, INTERRUPTED, streamLost } from "../interrupt";
 import { positiveNumber, sessionRef } from "../target";
 import { out, printJson } from "../output";
 
 export default defineCwCommand({
   name: "logs",
-  description: "Print what a session's program wrote (also after it finished). --follow streams new output and stops by itself when the session ends.",
+  description: "Print what a session's program wrote (also after it finished). --follow streams new output and stops by itself when the session ends (Ctrl+C: exit 130).",
   usage: "cw logs <id|name> [options]",
   examples: ["cw logs 1", "cw logs 1 --tail 100", "cw logs planner --follow", "cw logs 1 --plain > run.txt"],
   args: {
@@ -25,8 +26,8 @@ export default defineCwCommand({
     const decoder = new TextDecoder();
     let text = "";
     let session: unknown;
-    const stop = () => conn.close();
-    process.once("SIGINT", stop);
+    const stop = closeOnInterrupt(conn);
+    let ended = false;
     for (;;) {
       const f = await conn.next();
       if (!f) break;
@@ -38,11 +39,14 @@ export default defineCwCommand({
       const m = checkReply(f.message as Reply);
       if (m.type === "LogData") session = m.session;
       if (m.type === "StreamEnd") {
+        ended = true;
         session = m.session ?? session;
         break;
       }
     }
     conn.close();
     if (args.json) printJson({ session, output: text + decoder.decode() });
+    if (stop.interrupted) return INTERRUPTED;
+    if (!ended) return streamLost("the session may still run");
   },
 });

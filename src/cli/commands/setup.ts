@@ -39,19 +39,34 @@ async function approvedByOperator(relay: RelayClient, name: string) {
   }
 }
 
+/** Registers with an admin token or an invite; a refused admin token is said to be wrong. */
+async function registerWith(relay: RelayClient, name: string, invite: string | undefined, tokenGiven: boolean) {
+  try {
+    return await relay.register(name, invite);
+  } catch (e) {
+    if (!invite && e instanceof NodeError && e.code === "unauthorized") {
+      const from = tokenGiven ? "--token" : "CW_AUTH_TOKEN";
+      throw new NodeError("unauthorized", `the relay refused the admin token given with ${from}: it is not ${relay.url}'s admin token`, "use the relay's CW_AUTH_TOKEN (or the token it printed at its first start), or register with --invite");
+    }
+    throw e;
+  }
+}
+
 export default defineCwCommand({
   name: "setup",
   description:
     "Register this machine's node with a relay and connect it: the relay issues a node token (kept in relay.toml, mode 0600; the relay stores only its hash), the node keeps an outbound WebSocket to the relay, and other machines reach it as <name> (`cw list <name>`, `cw attach <name>:<id>`, `ssh <name>@relay -p 2222`). With the relay's admin token or an invite it registers at once; with neither, it shows a code for the relay's operator to approve in a browser, and waits.",
-  usage: "cw setup [relay-url] [--token <admin token> | --invite <invite>] [--name <node name>]",
+  usage: "cw setup [relay-url | --relay-url <url>] [--token <admin token> | --invite <invite>] [--name <node name>]",
   examples: [
     "cw setup https://relay.example.com                 # prints a code; the operator approves it",
     "cw setup https://relay.example.com --token $CW_AUTH_TOKEN",
     "cw setup https://relay.example.com --invite 8f3k... --name gpu-box",
+    "cw setup --relay-url https://relay.example.com --invite 8f3k...",
     "cw setup    # the relay_url of config.toml",
   ],
   args: {
     url: { type: "positional", required: false, description: "The relay's URL (default: relay_url in config.toml, or CODEWIRE_RELAY_URL)" },
+    "relay-url": { type: "string", description: "The relay's URL, as a flag (the same as the positional URL)", valueHint: "url" },
     token: { type: "string", description: "The relay's admin token (or set CW_AUTH_TOKEN)" },
     invite: { type: "string", description: "An invite made by the relay's operator, instead of the admin token" },
     name: { type: "string", description: "This node's name on the relay (default: the node's name, else the host name)" },
@@ -60,7 +75,16 @@ export default defineCwCommand({
   async run({ args }) {
     const paths = pathsFor(dataDir());
     const config = loadConfig(paths.config);
-    const url = ((args.url as string | undefined) ?? config.relayUrl)?.replace(/\/+$/, "");
+    const positional = args.url as string | undefined;
+    const flagUrl = args["relay-url"] as string | undefined;
+    if (positional !== undefined && flagUrl !== undefined && positional !== flagUrl) {
+      throw new UsageError(`two relay URLs given: ${positional} and --relay-url ${flagUrl}`, "give the relay's URL once, as an argument or with --relay-url");
+    }
+    const invite = args.invite as string | undefined;
+    if (invite !== undefined && args.token !== undefined) {
+      throw new UsageError("--token and --invite both register this node; give one", "--token takes the relay's admin token; --invite an invite made with it (POST /api/v1/invites)");
+    }
+    const url = (positional ?? flagUrl ?? config.relayUrl)?.replace(/\/+$/, "");
     if (!url) throw new UsageError("which relay? give its URL", "cw setup https://relay.example.com --token <admin token>");
     if (!/^https?:\/\//.test(url)) throw new UsageError(`${url}: a relay URL starts with http:// or https://`);
     const host = new URL(url).hostname;
@@ -69,17 +93,18 @@ export default defineCwCommand({
     }
     const name = (args.name as string | undefined) ?? nodeNameFrom(config.name);
     if (!NODE_NAME_RE.test(name)) throw new UsageError(`${JSON.stringify(name)} is not a valid node name`, "use --name with 1-63 letters, digits and hyphens");
-    const invite = args.invite as string | undefined;
-    const token = (args.token as string | undefined) || process.env.CW_AUTH_TOKEN || undefined;
+    // An invite stands for itself: an admin token from the environment does not conflict with it.
+    const token = invite ? undefined : (args.token as string | undefined) || process.env.CW_AUTH_TOKEN || undefined;
     const relay = new RelayClient(url, token);
-    const registered = invite || token ? await relay.register(name, invite) : await approvedByOperator(relay, name);
+    const registered = invite || token ? await registerWith(relay, name, invite, args.token !== undefined) : await approvedByOperator(relay, name);
     const { mkdirSync } = require("node:fs") as typeof import("node:fs");
     mkdirSync(paths.root, { recursive: true, mode: 0o700 });
     writeRelaySettings(paths.relay, { url, node: registered.name, token: registered.token });
 
     // Tell the node (starting it if needed) and wait, briefly, to see it connected.
     const bar = progress();
-    let state = (await call({ type: "RelayConnect" }, "RelayState")).relay;
+    const connect = await call({ type: "RelayConnect" }, "RelayState");
+    let state = connect.relay;
     const until = Date.now() + CONNECT_WAIT_MS;
     while (state?.state !== "connected" && Date.now() < until) {
       bar.update(`connecting ${registered.name} to ${url}…`);
@@ -88,8 +113,13 @@ export default defineCwCommand({
     }
     bar.done();
     const connected = state?.state === "connected";
-    if (args.json) return printJson({ node: registered.name, relay: url, rotated: registered.rotated, connected, ...(state?.error ? { error: state.error } : {}) });
+    const localKeys = connect.local_kv_keys ?? 0;
+    if (args.json) return printJson({ node: registered.name, relay: url, rotated: registered.rotated, connected, local_kv_keys: localKeys, ...(state?.error ? { error: state.error } : {}) });
     out(`${registered.rotated ? "re-registered" : "registered"} ${registered.name} with ${url}\n`);
+    if (localKeys > 0) {
+      // From now on `cw kv` answers from the relay's store: the keys set before are not lost, but say where they are.
+      err(`${yellow("note:", 2)} cw kv now uses the relay's shared store; the ${localKeys} key${localKeys === 1 ? "" : "s"} in this node's local store stay there: \`cw kv list --local\` (per --ns) shows them\n`);
+    }
     if (connected) out(`connected: reach it from other machines as ${registered.name} (cw list ${registered.name}, cw attach ${registered.name}:<id>)\n`);
     else err(`${yellow("not connected yet", 2)}${state?.error ? `: ${state.error}` : ""}\nhint: the node keeps retrying; see node.log in ${paths.root}\n`);
   },

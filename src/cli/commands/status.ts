@@ -2,6 +2,7 @@ import { call } from "../../client/node-client";
 import { describeStatus } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { ago, bold, dim, out, printJson } from "../output";
+import { sessionJson } from "../session-json";
 import { positiveNumber, sessionRef } from "../target";
 
 export default defineCwCommand({
@@ -17,7 +18,7 @@ export default defineCwCommand({
   async run({ args }) {
     const lines = positiveNumber(args.lines as string | undefined, "--lines") ?? 10;
     const r = await call({ type: "GetStatus", id: sessionRef(args.session as string), recent_lines: Math.min(1000, Math.floor(lines)) }, "SessionStatus", { blocking: true });
-    if (args.json) return printJson({ ...r.session, recent_output: r.recent_output, log_path: r.log_path });
+    if (args.json) return printJson({ ...sessionJson(r.session), recent_output: r.recent_output, log_path: r.log_path });
     const s = r.session;
     const rows: [string, string][] = [
       ["Session", `${s.id}${s.name ? ` (${s.name})` : ""}`],

@@ -5,11 +5,12 @@ import { EVENT_TYPES } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { cyan, dim, err, out } from "../output";
+import { closeOnInterrupt, INTERRUPTED, streamLost } from "../interrupt";
 import { onNode, sessionRef } from "../target";
 
 export default defineCwCommand({
   name: "subscribe",
-  description: `Stream session events as they happen, until interrupted. Event types: ${EVENT_TYPES.join(", ")}.`,
+  description: `Stream session events as they happen, until interrupted (Ctrl+C: exit 130; exit 1 if the node stops). Event types: ${EVENT_TYPES.join(", ")}.`,
   usage: "cw subscribe [options]",
   examples: ["cw subscribe --tag worker", "cw subscribe --event session.status", "cw subscribe --session 3 --json", "cw subscribe dev-1 --tag build    # events of node dev-1, through the relay"],
   args: {
@@ -30,10 +31,10 @@ export default defineCwCommand({
       ...(tags.length ? { tags } : {}),
       ...(events.length ? { events: events as EventType[] } : {}),
     });
-    process.once("SIGINT", () => conn.close());
+    const stop = closeOnInterrupt(conn);
     for (;;) {
       const m = await conn.nextReply();
-      if (!m) break;
+      if (!m) return stop.interrupted ? INTERRUPTED : streamLost("no more events");
       if (m.type === "SubscribeAck") {
         err(dim("[cw] subscribed; Ctrl+C to stop\n", 2));
         continue;

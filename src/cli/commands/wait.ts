@@ -11,6 +11,7 @@ export default defineCwCommand({
   description: "Block until sessions finish. Exits 0 when every awaited session completed with status 0, 1 when any failed or was killed, 124 on timeout.",
   usage: "cw wait [id|name...] [--tag <tag>] [--condition all|any] [--timeout <seconds>]",
   examples: ["cw wait 3", "cw wait --tag worker --condition all", "cw wait --tag worker --condition any --timeout 60", "cw wait 1 2 --json"],
+  variadic: true,
   args: {
     session: { type: "positional", required: false, description: "Session id(s) or name(s)" },
     tag: { type: "string", alias: "t", description: "Wait for sessions with this tag (repeatable)" },

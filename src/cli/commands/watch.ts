@@ -5,11 +5,20 @@ import { describeStatus } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { EXIT, UsageError } from "../errors";
 import { cyan, dim, err, out, printJson } from "../output";
+import { closeOnInterrupt, INTERRUPTED, streamLost } from "../interrupt";
 import { positiveNumber, sessionRef } from "../target";
+
+/**
+ * One shape for every --json line, as the README documents it: which session, then output (text),
+ * status (the session, once it ended) or end (the last line: exited or timeout); the others null.
+ */
+function jsonLine(id: number | null, name: string | null, part: { output?: string | null; status?: unknown; end?: string }): string {
+  return JSON.stringify({ session_id: id, session_name: name, output: part.output ?? null, status: part.status ?? null, end: part.end ?? null });
+}
 
 export default defineCwCommand({
   name: "watch",
-  description: "Follow a session's output read-only, without taking over your terminal. With --tag, follows every session with that tag, each line labelled by its session. Ends when the sessions end (exit 0) or at --timeout (exit 124).",
+  description: "Follow a session's output read-only, without taking over your terminal. With --tag, follows every session with that tag, each line labelled by its session. Ends when the sessions end (exit 0), at --timeout (exit 124) or on Ctrl+C (exit 130).",
   usage: "cw watch <id|name> | --tag <tag> [options]",
   examples: ["cw watch 1", "cw watch 1 --tail 50", "cw watch 1 --no-history", "cw watch --tag worker --timeout 60", "cw watch 2 --json"],
   args: {
@@ -18,7 +27,7 @@ export default defineCwCommand({
     tail: { type: "string", alias: "n", description: "Start from the last N lines (default 20)", valueHint: "N" },
     history: { type: "boolean", default: true, description: "Show recent output first", negativeDescription: "Only new output" },
     timeout: { type: "string", description: "Stop after this many seconds (exit 124)", valueHint: "seconds" },
-    json: { type: "boolean", description: "One JSON object per update (JSON lines), its output whole lines of text as the terminal shows them" },
+    json: { type: "boolean", description: "JSON lines, each {session_id, session_name, output, status, end}, output as whole lines of text as the terminal shows them; the last has end set" },
   },
   async run({ args, all }) {
     const tags = all("tag", "t");
@@ -36,9 +45,10 @@ export default defineCwCommand({
       ...(tail ? { tail_lines: Math.floor(tail) } : {}),
       ...(timeout ? { timeout_s: timeout } : {}),
     });
-    process.once("SIGINT", () => conn.close());
+    const stop = closeOnInterrupt(conn);
     const partial = new Map<number, string>();
     let timedOut = false;
+    let ended = false;
     for (;;) {
       const f = await conn.next();
       if (!f || f.kind !== "control") {
@@ -47,14 +57,15 @@ export default defineCwCommand({
       }
       const m = checkReply(f.message as Reply);
       if (m.type === "StreamEnd") {
+        ended = true;
         timedOut = m.reason === "timeout";
-        if (args.json) out(`${JSON.stringify({ end: m.reason })}\n`);
+        if (args.json) out(`${jsonLine(m.session?.id ?? null, m.session?.name ?? null, { end: m.reason })}\n`);
         else if (m.reason === "timeout") err(dim("[cw] watch timed out\n", 2));
         break;
       }
       if (m.type !== "WatchUpdate") continue;
       if (args.json) {
-        out(`${JSON.stringify(m)}\n`);
+        out(`${jsonLine(m.session_id, m.session_name ?? null, { output: m.output ?? null, status: m.status ?? null })}\n`);
         continue;
       }
       const label = `[${m.session_name ?? m.session_id}]`;
@@ -74,6 +85,8 @@ export default defineCwCommand({
     }
     for (const [id, rest] of partial) if (rest) out(`${cyan(`[${id}]`)} ${rest}\n`);
     conn.close();
+    if (stop.interrupted) return INTERRUPTED;
+    if (!ended) return streamLost("the sessions may still run");
     // As cw wait and cw request: a timeout is not success.
     return timedOut ? EXIT.timeout : EXIT.ok;
   },

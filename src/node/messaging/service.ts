@@ -120,13 +120,15 @@ export class Messaging {
     stopWatchingTarget = target.onExit(() => finish({ outcome: "target_ended" }));
     this.announce(target, "message.request", m);
     void this.deliver(target, m, delivery);
-    // A requester that goes away leaves the request answerable: the reply lands in its inbox.
+    // A requester that goes away (Ctrl+C, a killed client) is no longer waiting: the request is
+    // cancelled, and a late reply is refused as for an expired one rather than sent to nobody.
     const cancel = () => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       stopWatchingTarget();
       this.waiters.delete(m.id);
+      this.store.setStatus(m.id, "cancelled");
     };
     return { request: m, result, cancel };
   }
@@ -153,8 +155,10 @@ export class Messaging {
   reply(requestId: string, body: string, from: SessionRef | undefined): Message {
     const req = this.store.get(requestId);
     if (!req || req.kind !== "request") throw new ProtocolError("not_found", `no request ${requestId}`, "request ids look like req_… and come from `cw inbox` or a message.request event");
-    if (req.status === "replied") throw new ProtocolError("bad_request", `request ${requestId} was already answered`);
-    if (req.status === "failed") throw new ProtocolError("bad_request", `request ${requestId} failed: its target ended`);
+    // The request's state, not how `cw reply` was called: an error (exit 1), not bad usage.
+    if (req.status === "replied") throw new ProtocolError("conflict", `request ${requestId} was already answered`, "a request takes one reply; send more with cw msg");
+    if (req.status === "failed") throw new ProtocolError("conflict", `request ${requestId} failed: its target ended`, "send a message instead");
+    if (req.status === "cancelled") throw new ProtocolError("conflict", `request ${requestId} was cancelled: the requester stopped waiting before any reply`, "the requester stopped waiting; send a message instead");
     if (req.status === "expired" || (req.expires_at !== null && req.expires_at < Date.now())) {
       this.store.setStatus(requestId, "expired");
       throw new ProtocolError("timeout", `request ${requestId} expired before this reply`, "the requester stopped waiting; send a message instead");

@@ -2,6 +2,7 @@
  * `cw kv`: the node's own store (kv.db), or the relay's shared one once this machine has a relay
  * (`cw setup`), so that sessions on every node see the same keys. A relay that cannot be reached
  * is an error, never a silent fallback to the local store: that would split the data in two.
+ * `local` asks for this node's own store even then; every reply says which store answered.
  */
 import { NodeError, NodeUnavailableError } from "../../client/errors";
 import type { RelayClient } from "../../client/relay-client";
@@ -20,31 +21,38 @@ async function viaRelay<T>(api: RelayClient, op: (api: RelayClient) => Promise<T
   }
 }
 
+/** The relay's API when the relay's store answers this request; undefined for the local store. */
+function relayFor(req: { local: boolean }, ctx: NodeContext): RelayClient | undefined {
+  return req.local ? undefined : (ctx.relay.api() ?? undefined);
+}
+
+const storeName = (api: RelayClient | undefined) => (api ? "relay" : "local") as "relay" | "local";
+
 export async function kvSet(req: RequestOf<"KVSet">, conn: Connection, ctx: NodeContext) {
-  const api = ctx.relay.api();
+  const api = relayFor(req, ctx);
   if (api) await viaRelay(api, (r) => r.kvSet(req.ns, req.key, req.value, req.ttl_s));
   else ctx.kv.set(req.ns, req.key, req.value, req.ttl_s);
-  conn.reply({ type: "KVSetOK" });
+  conn.reply({ type: "KVSetOK", store: storeName(api) });
   conn.end();
 }
 
 export async function kvGet(req: RequestOf<"KVGet">, conn: Connection, ctx: NodeContext) {
-  const api = ctx.relay.api();
+  const api = relayFor(req, ctx);
   const entry = api ? await viaRelay(api, (r) => r.kvGet(req.ns, req.key)) : ctx.kv.get(req.ns, req.key);
-  conn.reply({ type: "KVGetResult", found: entry !== null, entry });
+  conn.reply({ type: "KVGetResult", found: entry !== null, entry, store: storeName(api) });
   conn.end();
 }
 
 export async function kvDelete(req: RequestOf<"KVDelete">, conn: Connection, ctx: NodeContext) {
-  const api = ctx.relay.api();
+  const api = relayFor(req, ctx);
   const deleted = api ? await viaRelay(api, (r) => r.kvDelete(req.ns, req.key)) : ctx.kv.delete(req.ns, req.key);
-  conn.reply({ type: "KVDeleteOK", deleted });
+  conn.reply({ type: "KVDeleteOK", deleted, store: storeName(api) });
   conn.end();
 }
 
 export async function kvList(req: RequestOf<"KVList">, conn: Connection, ctx: NodeContext) {
-  const api = ctx.relay.api();
+  const api = relayFor(req, ctx);
   const entries = api ? await viaRelay(api, (r) => r.kvList(req.ns, req.prefix)) : ctx.kv.list(req.ns, req.prefix);
-  conn.reply({ type: "KVListResult", entries });
+  conn.reply({ type: "KVListResult", entries, store: storeName(api) });
   conn.end();
 }

@@ -9,6 +9,6 @@ export function relayStatus(_req: RequestOf<"RelayStatus">, conn: Connection, ct
 }
 
 export function relayConnect(_req: RequestOf<"RelayConnect">, conn: Connection, ctx: NodeContext) {
-  conn.reply({ type: "RelayState", relay: ctx.relay.reconnect() });
+  conn.reply({ type: "RelayState", relay: ctx.relay.reconnect(), local_kv_keys: ctx.kv.count() });
   conn.end();
 }

@@ -31,9 +31,9 @@ export function listSessions(req: RequestOf<"ListSessions">, conn: Connection, c
 
 export function launch(req: RequestOf<"Launch">, conn: Connection, ctx: NodeContext) {
   const dir = workingDir(req.working_dir);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ProtocolError("bad_request", `working directory ${dir} does not exist on the node`, "pass an existing directory with --dir");
-  }
+  // Not the caller's usage but the node's filesystem: an error (exit 1), as a missing program is.
+  if (!existsSync(dir)) throw new ProtocolError("spawn_failed", `working directory ${dir} does not exist on the node`, "pass an existing directory with --dir");
+  if (!statSync(dir).isDirectory()) throw new ProtocolError("spawn_failed", `working directory ${dir} is not a directory`, "pass a directory with --dir, not a file");
   const s = ctx.sessions.launch(req);
   conn.reply({ type: "Launched", session: s.info() });
   conn.end();
