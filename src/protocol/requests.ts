@@ -94,6 +94,12 @@ export const SendInput = z.object({
    * this field still presses Enter on a terminal.)
    */
   enter: z.boolean().default(false),
+  /**
+   * The bytes exactly as given: no Enter, no paste, newlines not turned into the CRs a terminal
+   * sends. (Without it, on a terminal each newline becomes a CR; with `enter` the node submits the
+   * text as pty-delivery.ts describes.)
+   */
+  raw: z.boolean().default(false),
 });
 
 export const GetStatus = z.object({
@@ -114,6 +120,8 @@ export const WatchSession = z.object({
   tail_lines: z.number().int().positive().optional(),
   history: z.boolean().default(true),
   timeout_s: z.number().positive().optional(),
+  /** Output as the bytes the program wrote (WatchUpdate.output_b64), not decoded text. */
+  bytes: z.boolean().default(false),
 });
 
 export const Subscribe = z.object({
