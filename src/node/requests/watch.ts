@@ -30,10 +30,15 @@ export function watch(req: RequestOf<"WatchSession">, conn: Connection, ctx: Nod
 
   for (const s of targets) {
     const decoder = new TextDecoder();
-    const deliver = (b: Uint8Array) => {
-      const output = decoder.decode(b, { stream: true });
-      if (output) conn.reply({ type: "WatchUpdate", session_id: s.id, ...(s.name ? { session_name: s.name } : {}), output });
-    };
+    const label = { session_id: s.id, ...(s.name ? { session_name: s.name } : {}) };
+    // Bytes, for a client that writes them out as they are (bytes that are not UTF-8 survive);
+    // text, for one that reads it (MCP, JSON lines).
+    const deliver = req.bytes
+      ? (b: Uint8Array) => conn.reply({ type: "WatchUpdate", ...label, output_b64: Buffer.from(b).toString("base64") })
+      : (b: Uint8Array) => {
+          const output = decoder.decode(b, { stream: true });
+          if (output) conn.reply({ type: "WatchUpdate", ...label, output });
+        };
     const from = !req.history ? s.offset : s.log.offsetOfLastLines(req.tail_lines ?? DEFAULT_TAIL_LINES);
     follow(conn, s, from, { deliver }, () => {
       conn.reply({ type: "WatchUpdate", session_id: s.id, ...(s.name ? { session_name: s.name } : {}), status: s.info() });
