@@ -68,9 +68,14 @@ export const Detach = z.object({ type: z.literal("Detach") });
 /** Sent by an attached client: its input has ended (end of file on pipes, ^D on a terminal). */
 export const EndInput = z.object({ type: z.literal("EndInput") });
 
-export const Kill = z.object({ type: z.literal("Kill"), ...base, id: SessionRef, signal: z.enum(["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP"]).default("SIGTERM") });
-export const KillAll = z.object({ type: z.literal("KillAll"), ...base });
-export const KillByTags = z.object({ type: z.literal("KillByTags"), ...base, tags: z.array(Tag).min(1) });
+/**
+ * The signal sent to every process of the session, alone; SIGKILL follows for what is left after
+ * the grace period. Absent: a hangup (SIGHUP, then SIGTERM), which also ends shells.
+ */
+const KillSignal = z.enum(["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP"]).optional();
+export const Kill = z.object({ type: z.literal("Kill"), ...base, id: SessionRef, signal: KillSignal });
+export const KillAll = z.object({ type: z.literal("KillAll"), ...base, signal: KillSignal });
+export const KillByTags = z.object({ type: z.literal("KillByTags"), ...base, tags: z.array(Tag).min(1), signal: KillSignal });
 
 export const Logs = z.object({
   type: z.literal("Logs"),

@@ -1,0 +1,80 @@
+/**
+ * Finding processes through Linux's /proc: a process's children, and every process whose
+ * environment holds a given variable. Where there is no /proc (macOS) both find nothing, and
+ * callers fall back to what they knew (the process group they started).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** The children of `pid`, from every thread's children file (a thread's forks are listed under it). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, "latin1").split(" ")) if (c) out.push(Number(c));
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
+}
+
+/** `roots` and all their descendants (each once). */
+export function withDescendants(roots: Iterable<number>): Set<number> {
+  const seen = new Set<number>();
+  const todo = [...roots];
+  while (todo.length) {
+    const pid = todo.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    todo.push(...childrenOf(pid));
+  }
+  return seen;
+}
+
+/**
+ * Every process whose environment holds `name=value` (as it was at its exec; only processes
+ * this user may inspect). Costs a read of each process's environ: for rare moments, not polling.
+ */
+export function processesWithEnv(name: string, value: string): number[] {
+  const entry = Buffer.from(`${name}=${value}\0`);
+  const out: number[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const d of pids) {
+    const c = d.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    let env: Buffer;
+    try {
+      env = readFileSync(`/proc/${d}/environ`);
+    } catch {
+      continue;
+    }
+    for (let at = env.indexOf(entry); at >= 0; at = env.indexOf(entry, at + 1)) {
+      if (at === 0 || env[at - 1] === 0) {
+        out.push(Number(d));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Sends `sig` to `pid` alone; false if it is gone (or not ours). */
+export function signalProcess(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
