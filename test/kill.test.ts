@@ -88,6 +88,31 @@ describe("cw kill ends everything a session started", () => {
     }
   });
 
+  test("after a node crash, what a lost session started is still shown and cw kill ends it", async () => {
+    const home = new CwHome();
+    const pidFile = home.path("lost.pid");
+    let pid: number | undefined;
+    try {
+      const id = await home.launch(["bash", "-c", `${daemon(pidFile)} exec sleep 600`]);
+      pid = await pidIn(pidFile);
+      process.kill(home.nodePid()!, "SIGKILL");
+      // The next command starts a new node, which finds the session lost (its program died of the
+      // hangup when the node's end closed its terminal) and the daemon still there.
+      const s = await waitFor(async () => {
+        const x = await home.session(id);
+        return x.status === "lost" ? x : undefined;
+      }, "the session to be lost");
+      expect(s).toMatchObject({ orphan_pid: null, survivors: [pid] });
+      expect(await home.ok(["status", String(id)])).toContain(`lost, pid ${pid} still runs`);
+      await home.ok(["kill", String(id)]);
+      expect(running(pid)).toBe(false);
+      expect(await home.session(id)).toMatchObject({ status: "lost", survivors: [] });
+    } finally {
+      reap(pid);
+      await home.cleanup();
+    }
+  });
+
   test("--signal SIGINT is sent alone (no SIGHUP, no SIGTERM), and SIGKILL follows after the grace period", async () => {
     // Its own Ctrl+C handling shows; a hangup (not trapped) would end it at once.
     const id = await cw.launch(["bash", "-c", 'for s in INT TERM; do trap "echo got-$s" $s; done; echo ready; while :; do sleep 0.1; done']);

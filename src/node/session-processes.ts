@@ -20,7 +20,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { processStart, sameProcess } from "../sys/proc";
-import { processesWithEnv, signalProcess, withDescendants } from "../sys/processes";
+import { processesByEnv, processesWithEnv, signalProcess, withDescendants } from "../sys/processes";
 import type { Session } from "./session";
 
 /** The environment variable that marks a session's processes. */
@@ -80,12 +80,12 @@ export class SessionProcesses {
   }
 
   /** The session's processes that run now, other than its program itself (see the top). */
-  members(s: Session): Proc[] {
+  members(s: Session, byKey?: Map<string, number[]>): Proc[] {
     const r = s.record;
     const roots = new Set<number>();
     for (const [pid, start] of this.seen.get(s.id) ?? []) if (sameProcess(pid, start)) roots.add(pid);
     for (const p of r.survivors) if (alive(p)) roots.add(p.pid);
-    if (r.key) for (const pid of processesWithEnv(SESSION_KEY_VAR, r.key)) roots.add(pid);
+    if (r.key) for (const pid of byKey ? (byKey.get(r.key) ?? []) : processesWithEnv(SESSION_KEY_VAR, r.key)) roots.add(pid);
     if (r.pid && s.running) roots.add(r.pid);
     const out: Proc[] = [];
     for (const pid of withDescendants(roots)) {
@@ -95,6 +95,16 @@ export class SessionProcesses {
       if (start) out.push({ pid, start });
     }
     return out;
+  }
+
+  /**
+   * Sessions a node lost (it stopped or crashed while they ran): what their programs started
+   * may still run, and is found by its key (one look through /proc for them all).
+   */
+  adoptLost(lost: Session[]): void {
+    if (!lost.some((s) => s.record.key)) return;
+    const byKey = processesByEnv(SESSION_KEY_VAR);
+    for (const s of lost) s.record.survivors = this.members(s, byKey).filter((p) => p.pid !== s.record.orphan_pid);
   }
 
   /** The session's program has ended: what it left running is kept as its survivors. */

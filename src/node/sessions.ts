@@ -51,6 +51,7 @@ export class Sessions {
       // markLost records that, and whether its program outlived the node.
       session.markLost();
     }
+    this.processes.adoptLost(this.all().filter((s) => s.record.status === "lost"));
     this.nextId = nextIdFloor(paths, ids);
     this.saveNow();
   }
