@@ -52,6 +52,19 @@ describe("submitting a line into a TUI", () => {
     await cw.ok(["kill", String(id)]);
   });
 
+  test("a line that wraps on the input line, its last characters on the next row, is still checked", async () => {
+    const id = await composer("--burst-paste");
+    const { cols } = await cw.session(id);
+    // "> " and the text fill one row and 5 characters of the next, where the cursor is.
+    const text = `${"w".repeat(cols - 12)} then 12345`.padStart(cols + 3, "v");
+    expect(text.length).toBe(cols + 3);
+    const r = await cw.run(["send", String(id), text, "--json"]);
+    expect(JSON.parse(r.stdout).submit).toBe("verified");
+    expect(r.code).toBe(0);
+    await waitFor(async () => (await cw.ok(["logs", String(id)])).includes("SUBMITTED: vvv"), "wrapped line submitted");
+    await cw.ok(["kill", String(id)]);
+  });
+
   test("when the first Enter is swallowed, cw send presses it again", async () => {
     const id = await composer("--swallow-first");
     const r = JSON.parse(await cw.ok(["send", String(id), "once more", "--json"]));

@@ -30,7 +30,7 @@ const ECHO_WAIT_MS = 1000;
 /** How long, after each Enter, the text may take to leave the input line. */
 const TAKEN_WAIT_MS = 500;
 const POLL_MS = 25;
-/** How much of the text's end is looked for on the input line (short, so a wrapped line rarely splits it). */
+/** How much of the text's end is looked for on the input line (short, so a wrapped line seldom splits it; see shows()). */
 const MARKER_CHARS = 12;
 
 const PASTE_START = Buffer.from("\x1b[200~");
@@ -55,19 +55,35 @@ function hasControlKeys(bytes: Uint8Array): boolean {
 }
 
 /**
- * The end of the text's last line as a screen shows it (the input line holds the last line of a
- * multi-line text): printable characters, runs of space as one.
+ * The text's last line as a screen shows it (the input line holds the last line of a multi-line
+ * text): printable characters, runs of space as one.
  */
-function markerOf(text: string): string {
+function lastLineOf(text: string): string {
   const last = text.split(/\r\n|\r|\n/).pop() ?? "";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  return last.replace(/[\x00-\x1f\x7f\ufffd]+/g, " ").replace(/\s+/g, " ").trim().slice(-MARKER_CHARS);
+  return last.replace(/[\x00-\x1f\x7f\ufffd]+/g, " ").replace(/\s+/g, " ").trim();
 }
 
-/** Whether the input line shows `marker`; undefined when the screen does not answer. */
-async function onInputLine(s: Session, screens: Screens, marker: string): Promise<boolean | undefined> {
+/** What an input line is, without the frame and prompt a TUI draws around it. */
+const FRAME = /^[\s│┃|>❯›»]+|[\s│┃|]+$/g;
+/** The shortest wrapped tail of a line taken as showing it: fewer characters say too little. */
+const MIN_TAIL_CHARS = 4;
+
+/**
+ * Whether `line` (the cursor's line) shows the end of `last`: its last MARKER_CHARS characters,
+ * or, where a long line wrapped among them, the wrapped tail the cursor's line holds.
+ */
+function shows(line: string, last: string): boolean {
+  const l = line.replace(/\s+/g, " ");
+  if (l.includes(last.slice(-MARKER_CHARS))) return true;
+  const tail = l.replace(FRAME, "");
+  return tail.length >= MIN_TAIL_CHARS && last.endsWith(tail);
+}
+
+/** Whether the input line shows the end of `last`; undefined when the screen does not answer. */
+async function onInputLine(s: Session, screens: Screens, last: string): Promise<boolean | undefined> {
   const probe = await screens.probe(s.id);
-  return probe ? probe.cursorLine.replace(/\s+/g, " ").includes(marker) : undefined;
+  return probe ? shows(probe.cursorLine, last) : undefined;
 }
 
 const negate = (v: boolean | undefined) => (v === undefined ? undefined : !v);
@@ -113,7 +129,7 @@ async function submitNow(s: Session, screens: Screens, text: Buffer, opts: Submi
     s.write(Buffer.concat([opts.oneLine ? Buffer.from(text.toString("utf8").replace(/\r?\n/g, " ")) : text, Buffer.from("\n")]));
     return null;
   }
-  const marker = markerOf(text.toString("utf8"));
+  const last = lastLineOf(text.toString("utf8"));
   if (!text.length) {
     s.write(CR);
     return null;
@@ -124,17 +140,17 @@ async function submitNow(s: Session, screens: Screens, text: Buffer, opts: Submi
   const body = !paste && opts.oneLine ? Buffer.from(text.toString("utf8").replace(/\r?\n/g, " ")) : asTyped(text);
   const pastedAt = Date.now();
   s.write(paste ? Buffer.concat([PASTE_START, body, PASTE_END]) : body);
-  const shown = marker ? (await pollUntil(() => onInputLine(s, screens, marker), ECHO_WAIT_MS)) === true : false;
+  const shown = last ? (await pollUntil(() => onInputLine(s, screens, last), ECHO_WAIT_MS)) === true : false;
   await Bun.sleep(Math.max(0, pastedAt + PASTE_SETTLE_MS - Date.now()));
   if (!s.running) return "failed";
   if (!shown) {
     s.write(CR);
-    return marker ? "unconfirmed" : null;
+    return last ? "unconfirmed" : null;
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     s.write(CR);
     // Gone from the input line (or the program ended, as "exit" typed into a shell makes it).
-    const taken = await pollUntil(async () => (s.running ? negate(await onInputLine(s, screens, marker)) : true), TAKEN_WAIT_MS);
+    const taken = await pollUntil(async () => (s.running ? negate(await onInputLine(s, screens, last)) : true), TAKEN_WAIT_MS);
     if (taken === undefined) return "unconfirmed";
     if (taken) return "verified";
   }
