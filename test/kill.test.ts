@@ -113,6 +113,29 @@ describe("cw kill ends everything a session started", () => {
     }
   });
 
+  test("a node started from inside a session (so carrying its key) never ends itself or its other sessions for it", async () => {
+    const home = new CwHome();
+    const pidFile = home.path("inner.pid");
+    let pid: number | undefined;
+    try {
+      const lost = await home.launch(["bash", "-c", `${daemon(pidFile)} exec sleep 600`]);
+      pid = await pidIn(pidFile);
+      const key = JSON.parse(readFileSync(home.path("sessions.json"), "utf8")).sessions[0].key as string;
+      process.kill(home.nodePid()!, "SIGKILL");
+      // The next node starts from a shell of that session: with its CW_SESSION_KEY.
+      const other = Number((await home.ok(["launch", "--", "sleep", "600"], { env: { CW_SESSION_KEY: key } })).trim());
+      const node = home.nodePid()!;
+      expect(readFileSync(`/proc/${node}/environ`, "latin1")).toContain(`CW_SESSION_KEY=${key}`);
+      await home.ok(["kill", String(lost)]);
+      expect(running(pid)).toBe(false);
+      expect(running(node)).toBe(true);
+      expect((await home.session(other)).status).toBe("running");
+    } finally {
+      reap(pid);
+      await home.cleanup();
+    }
+  });
+
   test("--signal SIGINT is sent alone (no SIGHUP, no SIGTERM), and SIGKILL follows after the grace period", async () => {
     // Its own Ctrl+C handling shows; a hangup (not trapped) would end it at once.
     const id = await cw.launch(["bash", "-c", 'for s in INT TERM; do trap "echo got-$s" $s; done; echo ready; while :; do sleep 0.1; done']);

@@ -71,7 +71,7 @@ export class SessionProcesses {
       let seen = this.seen.get(s.id);
       if (!seen) this.seen.set(s.id, (seen = new Map()));
       for (const [pid, start] of seen) if (!sameProcess(pid, start)) seen.delete(pid);
-      for (const pid of withDescendants([root, ...seen.keys()])) {
+      for (const pid of withDescendants([root, ...seen.keys()], process.pid)) {
         if (pid === root || seen.has(pid)) continue;
         const start = processStart(pid);
         if (start) seen.set(pid, start);
@@ -88,9 +88,10 @@ export class SessionProcesses {
     if (r.key) for (const pid of byKey ? (byKey.get(r.key) ?? []) : processesWithEnv(SESSION_KEY_VAR, r.key)) roots.add(pid);
     if (r.pid && s.running) roots.add(r.pid);
     const out: Proc[] = [];
-    for (const pid of withDescendants(roots)) {
-      // Never the node itself (started from inside a session, it carries its key).
-      if (pid === r.pid || pid === process.pid) continue;
+    // Never the node itself, nor through it every session: a node started from inside a session
+    // (say, restarted there by `cw stop; cw start`) carries that session's key.
+    for (const pid of withDescendants(roots, process.pid)) {
+      if (pid === r.pid) continue;
       const start = processStart(pid);
       if (start) out.push({ pid, start });
     }

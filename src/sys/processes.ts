@@ -24,13 +24,13 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
-/** `roots` and all their descendants (each once). */
-export function withDescendants(roots: Iterable<number>): Set<number> {
+/** `roots` and all their descendants (each once), never `skip` or what descends only from it. */
+export function withDescendants(roots: Iterable<number>, skip?: number): Set<number> {
   const seen = new Set<number>();
   const todo = [...roots];
   while (todo.length) {
     const pid = todo.pop()!;
-    if (seen.has(pid)) continue;
+    if (seen.has(pid) || pid === skip) continue;
     seen.add(pid);
     todo.push(...childrenOf(pid));
   }
