@@ -14,8 +14,8 @@ export default defineCwCommand({
   examples: ["cw kill 3", "cw kill planner coder", "cw kill --tag worker", "cw kill --all", "cw kill 3 --signal SIGINT   # as Ctrl+C would; SIGKILL after 3 s if it is still there"],
   args: {
     session: { type: "positional", required: false, description: "Session id(s) or name(s)" },
-    tag: { type: "string", alias: "t", description: "Kill every running session with this tag (repeatable)" },
-    all: { type: "boolean", description: "Kill every running session" },
+    tag: { type: "string", alias: "t", description: "Kill every session with this tag that runs something (repeatable)" },
+    all: { type: "boolean", description: "Kill every session that runs something" },
     signal: { type: "string", alias: "s", description: "Send this signal alone instead of SIGHUP and SIGTERM: SIGTERM, SIGINT, SIGHUP, SIGKILL (SIGKILL still follows after 3 s)", valueHint: "SIG" },
     json: { type: "boolean", description: "Print the killed ids as JSON" },
   },
