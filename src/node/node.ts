@@ -145,7 +145,7 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     relayAgent?.stop();
     const running = sessions.running();
     await Promise.race([
-      Promise.all(running.map((s) => new Promise<void>((r) => (s.onExit(r), s.kill("SIGTERM", STOP_GRACE_MS - 500))))),
+      Promise.all(running.map((s) => new Promise<void>((r) => (s.onExit(r), s.kill("hangup", STOP_GRACE_MS - 500))))),
       Bun.sleep(STOP_GRACE_MS),
     ]);
     for (const s of sessions.running()) s.markLost();

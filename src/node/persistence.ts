@@ -33,6 +33,8 @@ const Record = z.object({
   terminal: z.boolean().default(true),
   pid_start: z.string().nullable().default(null),
   orphan_pid: z.number().int().positive().nullable().default(null),
+  key: z.string().nullable().default(null),
+  survivors: z.array(z.object({ pid: z.number().int().positive(), start: z.string() })).default([]),
 });
 
 export interface Loaded {

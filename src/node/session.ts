@@ -10,6 +10,7 @@ import type { Pty } from "./pty/pty";
 import type { Screens } from "./screen/screens";
 import { recentLines } from "./screen/recent-text";
 import type { Viewer } from "./viewer";
+import { type Ending, type Proc, signalsOf } from "./session-processes";
 
 /** What sessions.json keeps of a session. */
 export interface SessionRecord {
@@ -33,6 +34,10 @@ export interface SessionRecord {
   pid_start: string | null;
   /** A lost session whose program outlived the node that ran it: its pid, while it lives (cw kill ends it). */
   orphan_pid: number | null;
+  /** The value of CW_SESSION_KEY in its environment, by which its processes are found (session-processes.ts); null before there was one. */
+  key: string | null;
+  /** Processes the program left running when it ended (see session-processes.ts); pruned as they end. */
+  survivors: Proc[];
 }
 
 const SUMMARY_EVERY_MS = 5000;
@@ -83,6 +88,16 @@ export class Session {
     this.persist();
     return null;
   }
+  /** Processes the program left running when it ended, those that still run. */
+  get survivors(): Proc[] {
+    const r = this.record;
+    const live = r.survivors.filter((p) => sameProcess(p.pid, p.start));
+    if (live.length !== r.survivors.length) {
+      r.survivors = live;
+      this.persist();
+    }
+    return live;
+  }
   /** On a terminal (the default), not on pipes. */
   get onTerminal(): boolean {
     return this.record.terminal;
@@ -120,6 +135,7 @@ export class Session {
       rows: r.rows,
       terminal: r.terminal,
       orphan_pid: this.orphanPid,
+      survivors: this.running ? [] : this.survivors.map((p) => p.pid),
     };
   }
 
@@ -202,14 +218,16 @@ export class Session {
     this.screens.resize(this.id, cols, rows);
   }
 
-  /** Ends the program: the signal now, SIGKILL if it is still there after a grace period. */
-  kill(signal: NodeJS.Signals = "SIGTERM", graceMs = 3000): void {
+  /**
+   * Ends the program (its process group): a chosen signal alone, or a hangup (SIGHUP first, so
+   * that shells and TUIs that ignore SIGTERM still go, then SIGTERM); SIGKILL if it is still
+   * there after a grace period. (Its other processes: Sessions.end.)
+   */
+  kill(how: Ending = "hangup", graceMs = 3000): void {
     if (!this.pty || !this.running) return;
     this.killRequested = true;
     const pty = this.pty;
-    // Hang up first so shells and TUIs that ignore SIGTERM still go.
-    pty.signal("SIGHUP");
-    pty.signal(signal);
+    for (const sig of signalsOf(how)) pty.signal(sig);
     const t = setTimeout(() => pty.signal("SIGKILL"), graceMs);
     t.unref?.();
     this.onExit(() => clearTimeout(t));

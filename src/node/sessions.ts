@@ -16,6 +16,7 @@ import { signalGroup } from "./pty/types";
 import type { Screens } from "./screen/screens";
 import { processStart } from "../sys/proc";
 import { Session, type SessionRecord } from "./session";
+import { type Ending, newSessionKey, SESSION_KEY_VAR, SessionProcesses, signalsOf } from "./session-processes";
 
 /** How long metadata-only changes (output counters) may wait before sessions.json is rewritten. */
 const SAVE_DEBOUNCE_MS = 1000;
@@ -32,6 +33,8 @@ export class Sessions {
   private saveTimer?: ReturnType<typeof setTimeout>;
   /** cw kill of programs that outlived their node, under way: a second one waits for the first. */
   private orphanKills = new Map<number, Promise<void>>();
+  /** Every process each session started (session-processes.ts). */
+  readonly processes = new SessionProcesses(() => this.running());
 
   constructor(
     private readonly paths: Paths,
@@ -49,6 +52,7 @@ export class Sessions {
       // markLost records that, and whether its program outlived the node.
       session.markLost();
     }
+    this.processes.adoptLost(this.all().filter((s) => s.record.status === "lost"));
     this.nextId = nextIdFloor(paths, ids);
     this.saveNow();
   }
@@ -114,6 +118,8 @@ export class Sessions {
       terminal: req.terminal,
       pid_start: null,
       orphan_pid: null,
+      key: newSessionKey(),
+      survivors: [],
     };
     const session = this.make(record);
     const env: Record<string, string> = {
@@ -123,6 +129,7 @@ export class Sessions {
       ...(req.terminal ? { TERM: req.env.TERM && req.env.TERM !== "dumb" ? req.env.TERM : "xterm-256color" } : {}),
       CW_SESSION_ID: String(id),
       CW_SESSION_NAME: req.name ?? "",
+      [SESSION_KEY_VAR]: record.key!,
     };
     let pty: Pty;
     try {
@@ -136,6 +143,11 @@ export class Sessions {
     }
     this.byId.set(id, session);
     session.start(pty);
+    // What the program leaves running when it ends is kept as its survivors.
+    session.onExit(() => {
+      this.processes.ended(session);
+      this.saveSoon();
+    });
     // Read now, while the program is surely the one just started: a later node checks it against this.
     record.pid_start = processStart(pty.pid);
     this.saveNow();
@@ -143,12 +155,35 @@ export class Sessions {
     return session;
   }
 
+  /** Whether cw kill has something to end in `session`: its program, or processes it left running. */
+  killable(session: Session): boolean {
+    return session.running || session.orphanPid !== null || session.survivors.length > 0;
+  }
+
+  /**
+   * Ends everything `session` started: its program (also one that outlived its node) and every
+   * other process of it (session-processes.ts); resolves once they are gone. A session whose
+   * program had ended keeps its status: only what it left running is ended.
+   */
+  async end(session: Session, how: Ending = "hangup"): Promise<void> {
+    // The other processes are found first, while the program's tree still leads to them.
+    let programGone: Promise<unknown> = Promise.resolve();
+    if (session.running) programGone = new Promise<void>((r) => session.onExit(r));
+    const others = this.processes.end(session, how, KILL_GRACE_MS, programGone);
+    if (session.running) session.kill(how, KILL_GRACE_MS);
+    else if (session.orphanPid !== null) programGone = this.killOrphan(session, how);
+    await Promise.all([others, programGone]);
+    // Some may be gone only now: the survivors list is what still runs.
+    session.record.survivors = session.record.survivors.length ? this.processes.members(session) : [];
+    this.saveSoon();
+  }
+
   /**
    * Ends the program of a lost session that outlived its node: SIGHUP and `signal` to its process
    * group, SIGKILL after the grace period; then the session is recorded as killed. The program
    * is not the node's child, so its end is found by polling, not reported.
    */
-  killOrphan(session: Session, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  killOrphan(session: Session, signal: Ending = "hangup"): Promise<void> {
     let pending = this.orphanKills.get(session.id);
     if (!pending) {
       pending = this.endOrphan(session, signal).finally(() => this.orphanKills.delete(session.id));
@@ -157,11 +192,10 @@ export class Sessions {
     return pending;
   }
 
-  private async endOrphan(session: Session, signal: NodeJS.Signals): Promise<void> {
+  private async endOrphan(session: Session, signal: Ending): Promise<void> {
     const pid = session.orphanPid;
     if (pid === null) return;
-    signalGroup(pid, "SIGHUP");
-    signalGroup(pid, signal);
+    for (const sig of signalsOf(signal)) signalGroup(pid, sig);
     if (!(await orphanGone(session, KILL_GRACE_MS))) {
       signalGroup(pid, "SIGKILL");
       if (!(await orphanGone(session, ORPHAN_SIGKILL_WAIT_MS))) {

@@ -46,8 +46,11 @@ export const EVENT_TYPES = [
   "message.reply",
 ] as const;
 
-export function describeStatus(s: { status: string; exit_code: number | null; orphan_pid?: number | null }): string {
-  if (s.status === "completed") return `completed (${s.exit_code ?? "?"})`;
-  if (s.status === "lost" && s.orphan_pid) return `lost (pid ${s.orphan_pid} still runs)`;
-  return s.status;
+export function describeStatus(s: { status: string; exit_code: number | null; orphan_pid?: number | null; survivors?: number[] }): string {
+  const n = s.survivors?.length ?? 0;
+  // Processes the program left running (cw kill ends them).
+  const left = n ? `, ${n === 1 ? "pid" : "pids"} ${s.survivors!.join(" ")} still ${n === 1 ? "runs" : "run"}` : "";
+  if (s.status === "completed") return `completed (${s.exit_code ?? "?"})${left}`;
+  if (s.status === "lost" && s.orphan_pid) return `lost (pid ${s.orphan_pid} still runs)${left}`;
+  return s.status + left;
 }

@@ -37,7 +37,12 @@ export const KilledAll = z.object({ type: z.literal("KilledAll"), ids: z.array(z
 export const LogData = z.object({ type: z.literal("LogData"), session: SessionInfo, from_offset: z.number(), truncated: z.boolean() });
 /** Ends a stream of data frames (logs, watch). */
 export const StreamEnd = z.object({ type: z.literal("StreamEnd"), reason: z.enum(["done", "exited", "timeout"]), session: SessionInfo.optional() });
-export const InputSent = z.object({ type: z.literal("InputSent"), bytes: z.number() });
+/**
+ * `submit`, when Enter was asked for on a terminal: verified (the text left the program's input
+ * line), unconfirmed (it never showed there, so whether it was taken is unknown), failed (still
+ * there after Enter twice). Absent when there was nothing to check (pipes, Enter alone).
+ */
+export const InputSent = z.object({ type: z.literal("InputSent"), bytes: z.number(), submit: z.enum(["verified", "unconfirmed", "failed"]).optional() });
 export const SessionStatusReply = z.object({
   type: z.literal("SessionStatus"),
   session: SessionInfo,
@@ -58,6 +63,8 @@ export const WatchUpdate = z.object({
   session_id: z.number(),
   session_name: z.string().optional(),
   output: z.string().optional(),
+  /** The output's bytes, base64 (WatchSession with `bytes`). */
+  output_b64: z.string().optional(),
   status: SessionInfo.optional(),
 });
 export const SubscribeAck = z.object({ type: z.literal("SubscribeAck") });

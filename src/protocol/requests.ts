@@ -68,9 +68,14 @@ export const Detach = z.object({ type: z.literal("Detach") });
 /** Sent by an attached client: its input has ended (end of file on pipes, ^D on a terminal). */
 export const EndInput = z.object({ type: z.literal("EndInput") });
 
-export const Kill = z.object({ type: z.literal("Kill"), ...base, id: SessionRef, signal: z.enum(["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP"]).default("SIGTERM") });
-export const KillAll = z.object({ type: z.literal("KillAll"), ...base });
-export const KillByTags = z.object({ type: z.literal("KillByTags"), ...base, tags: z.array(Tag).min(1) });
+/**
+ * The signal sent to every process of the session, alone; SIGKILL follows for what is left after
+ * the grace period. Absent: a hangup (SIGHUP, then SIGTERM), which also ends shells.
+ */
+const KillSignal = z.enum(["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP"]).optional();
+export const Kill = z.object({ type: z.literal("Kill"), ...base, id: SessionRef, signal: KillSignal });
+export const KillAll = z.object({ type: z.literal("KillAll"), ...base, signal: KillSignal });
+export const KillByTags = z.object({ type: z.literal("KillByTags"), ...base, tags: z.array(Tag).min(1), signal: KillSignal });
 
 export const Logs = z.object({
   type: z.literal("Logs"),
@@ -99,6 +104,12 @@ export const SendInput = z.object({
    * this field still presses Enter on a terminal.)
    */
   enter: z.boolean().default(false),
+  /**
+   * The bytes exactly as given: no Enter, no paste, newlines not turned into the CRs a terminal
+   * sends. (Without it, on a terminal each newline becomes a CR; with `enter` the node submits the
+   * text as pty-delivery.ts describes.)
+   */
+  raw: z.boolean().default(false),
 });
 
 export const GetStatus = z.object({
@@ -121,6 +132,8 @@ export const WatchSession = z.object({
   timeout_s: z.number().positive().optional(),
   /** Each update's output is whole lines of text (each ending in \n), rendered by a terminal model. */
   plain: z.boolean().default(false),
+  /** Output as the bytes the program wrote (WatchUpdate.output_b64), not decoded text (not with plain). */
+  bytes: z.boolean().default(false),
 });
 
 export const Subscribe = z.object({

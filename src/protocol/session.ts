@@ -49,6 +49,11 @@ export const SessionInfo = z.object({
    * still runs (cw kill ends it, and it keeps its name); else null. Nodes before it sent none.
    */
   orphan_pid: z.number().int().nullable().default(null),
+  /**
+   * Processes the session started that still run after its program ended (daemons it left
+   * behind, see cw kill); empty while the program runs. Nodes before it sent none.
+   */
+  survivors: z.array(z.number().int()).default([]),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 

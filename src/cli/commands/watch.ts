@@ -44,9 +44,12 @@ export default defineCwCommand({
       history: args.history !== false,
       ...(tail ? { tail_lines: Math.floor(tail) } : {}),
       ...(timeout ? { timeout_s: timeout } : {}),
+      // One session's plain watch: the program's bytes, written out as they are (bytes that are
+      // not UTF-8 survive).
+      bytes: !args.json && !labelled,
     });
     const stop = closeOnInterrupt(conn);
-    const partial = new Map<number, string>();
+    const partial = new Map<number, Buffer>();
     let timedOut = false;
     let ended = false;
     for (;;) {
@@ -73,17 +76,21 @@ export default defineCwCommand({
         err(dim(`${labelled ? `${label} ` : ""}[cw] session ${m.session_id} ${describeStatus(m.status)}\n`, 2));
         continue;
       }
+      // Lines of text when labelled; a node before WatchSession.bytes sends text too.
+      const bytes = m.output_b64 !== undefined ? Buffer.from(m.output_b64, "base64") : Buffer.from(m.output ?? "", "utf8");
       if (!labelled) {
-        out(m.output ?? "");
+        out(bytes);
         continue;
       }
       // Label whole lines so sessions' output does not interleave mid-line.
-      const text = (partial.get(m.session_id) ?? "") + (m.output ?? "");
-      const lines = text.split("\n");
-      partial.set(m.session_id, lines.pop()!);
-      for (const l of lines) out(`${cyan(label)} ${l}\n`);
+      let rest = Buffer.concat([partial.get(m.session_id) ?? Buffer.alloc(0), bytes]);
+      for (let nl = rest.indexOf(0x0a); nl >= 0; nl = rest.indexOf(0x0a)) {
+        out(Buffer.concat([Buffer.from(`${cyan(label)} `), rest.subarray(0, nl + 1)]));
+        rest = rest.subarray(nl + 1);
+      }
+      partial.set(m.session_id, rest);
     }
-    for (const [id, rest] of partial) if (rest) out(`${cyan(`[${id}]`)} ${rest}\n`);
+    for (const [id, rest] of partial) if (rest.length) out(Buffer.concat([Buffer.from(`${cyan(`[${id}]`)} `), rest, Buffer.from("\n")]));
     conn.close();
     if (stop.interrupted) return INTERRUPTED;
     if (!ended) return streamLost("the sessions may still run");

@@ -1,4 +1,4 @@
-/** Requests answered in one reply: ping, shutdown, list, launch, input, status. */
+/** Requests answered in one reply: ping, shutdown, list, launch, status. */
 import { existsSync, statSync } from "node:fs";
 import { ProtocolError, PROTOCOL_VERSION, type RequestOf } from "../../protocol";
 import { VERSION } from "../../version";
@@ -36,19 +36,6 @@ export function launch(req: RequestOf<"Launch">, conn: Connection, ctx: NodeCont
   if (!statSync(dir).isDirectory()) throw new ProtocolError("spawn_failed", `working directory ${dir} is not a directory`, "pass a directory with --dir, not a file");
   const s = ctx.sessions.launch(req);
   conn.reply({ type: "Launched", session: s.info() });
-  conn.end();
-}
-
-export function sendInput(req: RequestOf<"SendInput">, conn: Connection, ctx: NodeContext) {
-  const s = ctx.sessions.get(req.id);
-  if (!s.running) throw new ProtocolError("not_running", `session ${s.id} is not running (${s.record.status})`, `cw logs ${s.id} shows what it printed`);
-  const bytes = req.data_b64 !== undefined ? Buffer.from(req.data_b64, "base64") : Buffer.from(req.data ?? "", "utf8");
-  // Enter is a carriage return on a terminal (raw-mode programs expect exactly that; the terminal
-  // turns it into a newline for the others); a program on pipes reads lines that end in \n.
-  if (req.enter && !s.onTerminal && bytes.at(-1) === 0x0d) bytes[bytes.length - 1] = 0x0a;
-  s.write(bytes);
-  ctx.events.emit(s.source, "session.input", { bytes: bytes.length, source: "send" });
-  conn.reply({ type: "InputSent", bytes: bytes.length });
   conn.end();
 }
 

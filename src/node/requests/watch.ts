@@ -32,8 +32,9 @@ export function watch(req: RequestOf<"WatchSession">, conn: Connection, ctx: Nod
   for (const s of targets) {
     const label = s.name ? { session_name: s.name } : {};
     const update = (output: string) => conn.reply({ type: "WatchUpdate", session_id: s.id, ...label, output });
-    // Raw: the bytes as they come, for a terminal to show. Plain: whole lines of text out of a
-    // terminal model fed the same bytes (text-feed.ts says when a line counts as done).
+    // Plain: whole lines of text out of a terminal model fed the same bytes (text-feed.ts says
+    // when a line counts as done). Bytes: as the program wrote them, for a client that writes
+    // them out as they are (bytes that are not UTF-8 survive). Else text decoded as it comes.
     let deliver: (b: Uint8Array) => void;
     let flush = async () => {};
     if (req.plain) {
@@ -41,6 +42,8 @@ export function watch(req: RequestOf<"WatchSession">, conn: Connection, ctx: Nod
       conn.onClose(() => feed.close());
       deliver = (b) => feed.push(b);
       flush = () => feed.finish();
+    } else if (req.bytes) {
+      deliver = (b) => conn.reply({ type: "WatchUpdate", session_id: s.id, ...label, output_b64: Buffer.from(b).toString("base64") });
     } else {
       const decoder = new TextDecoder();
       deliver = (b) => {
