@@ -42,7 +42,7 @@ describe(`real agents take a prompt from cw send (claude ${AGENT_VERSIONS.claude
     // A second prompt is submitted too (Codex took only the first burst as typed).
     await cw.ok(["send", String(a.id), `${PROMPT} again`]);
     await a.waitScreen(/forty-two[\s\S]*forty-two/, "Codex to answer the second prompt");
-    expect(a.stub.turns.filter((t) => t.prompt.includes(PROMPT)).length).toBe(2);
+    expect(a.stub.turns.some((t) => t.prompt.includes(`${PROMPT} again`))).toBe(true);
   }, T);
 
   test("Gemini CLI", async () => {

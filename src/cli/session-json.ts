@@ -5,7 +5,7 @@
 import type { SessionInfo } from "../protocol";
 
 export function sessionJson(s: SessionInfo): Record<string, unknown> {
-  return {
+  const documented = {
     id: s.id,
     name: s.name ?? null,
     prompt: s.prompt,
@@ -25,5 +25,8 @@ export function sessionJson(s: SessionInfo): Record<string, unknown> {
     rows: s.rows,
     terminal: s.terminal ?? true,
     orphan_pid: s.orphan_pid ?? null,
+    survivors: s.survivors ?? [],
   };
+  // Fields a newer node adds follow the documented ones instead of vanishing.
+  return { ...documented, ...s, ...documented };
 }

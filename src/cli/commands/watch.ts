@@ -37,16 +37,14 @@ export default defineCwCommand({
     const labelled = tags.length > 0;
     const conn = await open({
       type: "WatchSession",
-      // Line-oriented output (JSON lines, lines labelled by session) is text from a terminal
-      // model; a single session's plain watch passes the bytes through for your terminal.
-      plain: Boolean(args.json) || labelled,
+      // JSON lines are text from a terminal model; otherwise the program's bytes are written out
+      // as they are (bytes that are not UTF-8 survive), with --tag in whole labelled lines.
+      plain: Boolean(args.json),
       ...(args.session !== undefined ? { id: sessionRef(args.session as string) } : { tags }),
       history: args.history !== false,
       ...(tail ? { tail_lines: Math.floor(tail) } : {}),
       ...(timeout ? { timeout_s: timeout } : {}),
-      // One session's plain watch: the program's bytes, written out as they are (bytes that are
-      // not UTF-8 survive).
-      bytes: !args.json && !labelled,
+      bytes: !args.json,
     });
     const stop = closeOnInterrupt(conn);
     const partial = new Map<number, Buffer>();
@@ -76,7 +74,7 @@ export default defineCwCommand({
         err(dim(`${labelled ? `${label} ` : ""}[cw] session ${m.session_id} ${describeStatus(m.status)}\n`, 2));
         continue;
       }
-      // Lines of text when labelled; a node before WatchSession.bytes sends text too.
+      // A node before WatchSession.bytes sends text.
       const bytes = m.output_b64 !== undefined ? Buffer.from(m.output_b64, "base64") : Buffer.from(m.output ?? "", "utf8");
       if (!labelled) {
         out(bytes);
