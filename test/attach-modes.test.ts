@@ -65,3 +65,19 @@ for (const mode of ["lane", "socket"] as const) {
 
   });
 }
+
+describe("the session's environment", () => {
+  test("a session launched inside tmux or screen does not inherit their variables or TERM", async () => {
+    // Launched the way a shell inside tmux would run it.
+    const out = await cw.ok(["launch", "--", "sh", "-c", "env; echo env-done"], {
+      env: { TMUX: "/tmp/tmux-1000/default,1234,0", TMUX_PANE: "%3", STY: "123.pts-1.host", TERM: "tmux-256color", TERM_PROGRAM: "tmux", TERM_PROGRAM_VERSION: "3.3a" },
+    });
+    const inner = Number(out.trim());
+    await cw.waitStatus(inner, "completed");
+    const env = await cw.ok(["logs", String(inner), "--plain"]);
+    expect(env).toContain("env-done");
+    expect(env).not.toMatch(/^(TMUX|TMUX_PANE|STY|TERM_PROGRAM|TERM_PROGRAM_VERSION)=/m);
+    expect(env).toMatch(/^TERM=xterm-256color$/m);
+    expect(env).toMatch(/^CW_SESSION_ID=/m);
+  });
+});
