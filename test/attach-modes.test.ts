@@ -52,6 +52,37 @@ for (const mode of ["lane", "socket"] as const) {
       await t.waitScreen((s) => s.includes("detached from session"), "the notice");
     }
 
+    test("the screen's modes are painted on attach: the hidden cursor, SGR mouse, the title", async () => {
+      await cw.launch(["bash", "-c", "printf 'x\\033[?25l\\033[?1000h\\033[?1006h\\033]2;agent-title\\007'; sleep 600"], [n("hidden")]);
+      const t = newTmux();
+      await t.start(`${lanes}${CW} attach ${n("hidden")}`, cw.env);
+      await t.waitScreen((s) => s.startsWith("x"), "the paint");
+      await waitFor(async () => (await flag(t, "#{cursor_flag}")) === "0", "the cursor to be hidden");
+      expect(await flag(t, "#{mouse_sgr_flag} #{mouse_standard_flag}")).toBe("1 1");
+      expect(await flag(t, "#{pane_title}")).toBe("agent-title");
+    });
+
+    test("after detaching, the modes the session set are gone: cursor, mouse, modifyOtherKeys (no ^[[9;5u in the shell)", async () => {
+      await cw.launch(["bash", "--norc", "--noprofile"], [n("keys")]);
+      const t = await shellPane();
+      const title = await flag(t, "#{pane_title}");
+      await attachIn(t, n("keys"));
+      // What Claude Code does once it learns the terminal's keyboard: modifyOtherKeys and kitty flags.
+      await t.type("printf 'ready\\033[>4;2m\\033[>1u\\033[?25l\\033[?1002h\\033[?1006h\\033]2;in-session\\007'");
+      await t.keys("Enter");
+      await waitFor(async () => (await flag(t, "#{cursor_flag} #{mouse_sgr_flag}")) === "0 1", "the modes to reach the terminal");
+      await detach(t, n("keys"));
+      expect(await flag(t, "#{cursor_flag} #{mouse_sgr_flag} #{mouse_button_flag}")).toBe("1 0 0");
+      expect(await flag(t, "#{pane_title}")).toBe(title);
+      // With modifyOtherKeys still on, tmux would send Ctrl+Tab to the shell as ^[[9;5u.
+      await t.type("cat -v");
+      await t.keys("Enter");
+      await t.keys("C-Tab", "y", "z");
+      const screen = await t.waitScreen((s) => /^\^?I?yz$/m.test(s) || s.includes("9;5u"), "cat to echo the keys");
+      expect(screen).not.toContain("9;5u");
+      await t.keys("C-c");
+    });
+
     test("Ctrl+B in xterm's modifyOtherKeys encoding (ESC[27;5;98~) then d detaches", async () => {
       const id = await cw.launch(["bash", "--norc", "--noprofile"], [n("mok")]);
       const t = newTmux();
@@ -63,8 +94,75 @@ for (const mode of ["lane", "socket"] as const) {
       expect((await cw.session(id)).status).toBe("running");
     });
 
+    test("detaching from an inline TUI leaves its composer and footer whole and the notice on a clean line below", async () => {
+      // Drawn on the normal screen as Claude Code and Gemini do, the cursor back on the input line.
+      const ui = "printf 'welcome to the agent\\r\\n+--------+\\r\\n| > \\r\\n+--------+\\r\\n  ? for shortcuts\\033[3A\\033[5G'; sleep 600";
+      await cw.launch(["bash", "-c", ui], [n("inline")]);
+      const t = await shellPane();
+      await attachIn(t, n("inline"));
+      await t.waitScreen((s) => s.includes("? for shortcuts"), "the TUI");
+      await detach(t, n("inline"));
+      await t.type("echo after-$((40+2))");
+      await t.keys("Enter");
+      const screen = await t.waitScreen((s) => /^after-42$/m.test(s), "the shell's output");
+      const lines = screen.split("\n");
+      const footer = lines.indexOf("  ? for shortcuts");
+      expect(lines.slice(footer - 3, footer + 1)).toEqual(["+--------+", "| >", "+--------+", "  ? for shortcuts"]);
+      expect(lines[footer + 1]).toStartWith("[cw] detached from session");
+      expect(lines.slice(footer + 2).join("\n")).toContain("after-42");
+    });
+
   });
 }
+
+describe("the bytes a terminal is sent", () => {
+  /** Everything `cw attach name` writes to its terminal until it exits, after `whileAttached`. */
+  async function attachBytes(name: string, whileAttached: (pty: BenchPty) => Promise<void>): Promise<string> {
+    const pty = new BenchPty({ cmd: [CW, "attach", name], env: cw.env, cols: 80, rows: 24 });
+    try {
+      let seen = "";
+      const take = () => {
+        const r = pty.read(50);
+        if (r.kind === "data") seen += Buffer.from(pty.buf.subarray(0, r.n)).toString("latin1");
+        return r.kind;
+      };
+      await waitFor(async () => (await cw.session(name)).attached_count === 1, "the attach");
+      await whileAttached(pty);
+      pty.write("\x02d");
+      const until = Date.now() + 10_000;
+      while (!seen.includes("detached from session") && Date.now() < until && take() !== "eof");
+      return seen;
+    } finally {
+      pty.close();
+    }
+  }
+
+  test("detaching resets what the session set, to defaults: kitty flags on both screens, alternate scroll only if it was set", async () => {
+    await cw.launch(["bash", "-c", "printf '\\033[?1007h\\033[>1u\\033[=3;1u\\033[5 q'; sleep 600"], ["setter"]);
+    await waitFor(async () => (await cw.ok(["logs", "setter"])).includes("5 q"), "the output");
+    const after = (await attachBytes("setter", async () => {})).split("\x1b[22;0t").pop()!;
+    const painted = after.slice(0, after.indexOf("\x1b7\x1b[r"));
+    expect(painted).toContain("\x1b[?1007h");
+    expect(painted).toContain("\x1b[>3u"); // pushed 1, then set to 3
+    expect(painted).toContain("\x1b[5 q");
+    const reset = after.slice(after.indexOf("\x1b7\x1b[r"));
+    expect(reset).toContain("\x1b[?1007l");
+    expect(reset).toContain("\x1b[<99u\x1b[?1049l\x1b[?47l\x1b[=0;1u\x1b[<99u");
+    expect(reset).toContain("\x1b[0 q");
+    expect(reset).toContain("\x1b[23;0t");
+
+    await cw.launch(["bash", "-c", "echo plain; sleep 600"], ["plain"]);
+    const plain = await attachBytes("plain", async () => {});
+    // Terminals differ in alternate scroll's default (VTE has it on): never touched unless the session did.
+    expect(plain).not.toContain("?1007");
+  });
+
+  test("while nobody is attached the node answers the kitty keyboard query with the flags the program set", async () => {
+    const id = await cw.launch(["bash", "-c", "stty raw -echo; printf '\\033[>5u\\033[?u'; IFS= read -r -s -d u -t 5 flags; stty sane; echo; echo \"flags=${flags#*[}\""]);
+    await cw.waitStatus(id, "completed");
+    expect(await cw.ok(["logs", String(id), "--plain"])).toContain("flags=?5");
+  });
+});
 
 describe("the session's environment", () => {
   test("a session launched inside tmux or screen does not inherit their variables or TERM", async () => {

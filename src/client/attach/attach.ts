@@ -9,14 +9,14 @@
  */
 import { readlinkSync } from "node:fs";
 import { dataDir } from "../../config/paths";
-import { writeAllSync } from "../../sys/libc";
+import { isatty, writeAllSync } from "../../sys/libc";
 import type { ReplyOf, SessionRef } from "../../protocol";
 import { EOT } from "../../protocol/constants";
 import { connectNode } from "../autostart";
 import { checkReply } from "../connection";
 import { NodeError } from "../errors";
 import { DetachKeys } from "../../protocol/detach-keys";
-import { enterRaw, terminalSize } from "./terminal";
+import { enterRaw, SAVE_TITLE, terminalSize } from "./terminal";
 
 export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
 
@@ -29,6 +29,8 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   // Only a node on this machine can open our terminal by its path (elsewhere the same path
   // would be some other terminal).
   const tty = conn.local ? ownTerminal() : undefined;
+  // Before anything of the session's reaches the terminal (over the socket or a lane).
+  if (isatty(1)) writeAllSync(1, new TextEncoder().encode(SAVE_TITLE));
   conn.send({ type: "Attach", id, history: opts.history, ...terminalSize(), ...(tty ? { tty } : {}) });
   const first = await conn.nextReply();
   if (!first || first.type !== "Attached") throw new NodeError("internal", "the node did not accept the attach", "try again, or see node.log");
@@ -55,6 +57,8 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   let escTimer: ReturnType<typeof setTimeout> | undefined;
   let detachTimer: ReturnType<typeof setTimeout> | undefined;
   let outcome: AttachOutcome | undefined;
+  /** What the node sends to leave the terminal clean (AttachEnded.restore). */
+  let restoreFromNode: string | undefined;
 
   // On pipes, Ctrl+D plays the part of a terminal's end of file: what came before it goes, then
   // the program's stdin is closed (EndInput). Nothing typed after that can reach the program.
@@ -143,6 +147,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
       if (m.type === "AttachEnded") {
         outcome = { reason: m.reason, session: m.session };
         session = m.session;
+        restoreFromNode = m.restore;
         break;
       }
     }
@@ -154,7 +159,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     process.off("SIGWINCH", onResize);
     process.off("SIGTERM", onSignal);
     process.off("SIGHUP", onSignal);
-    restore();
+    restore(restoreFromNode);
     conn.close();
   }
   return outcome ?? { reason: "disconnected", session };

@@ -10,7 +10,7 @@ import type { BunPty } from "../pty/bun-pty";
 import { follow } from "../stream";
 import type { Viewer } from "../viewer";
 
-/** Resets the client's screen before the snapshot paints it. */
+/** Resets the client's screen when there is no screen to paint (the program just ended). */
 const CLEAR = "\x1b[0m\x1b[H\x1b[2J";
 /**
  * A terminal further behind than this is repainted from the screen instead of replaying the
@@ -24,7 +24,9 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   if (!s.running) {
     throw new ProtocolError("not_running", `session ${s.id} has ended (${s.record.status})`, `cw logs ${s.id} shows what it printed`);
   }
-  s.resize(req.cols, req.rows);
+  /** The client's terminal size: the paint and the farewell are laid out for it. */
+  let size = { cols: req.cols, rows: req.rows };
+  s.resize(size.cols, size.rows);
   s.attached++;
   ctx.events.emit(s.source, "session.attached", { attached_count: s.attached });
 
@@ -47,13 +49,23 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   };
   conn.onClose(detach);
 
-  /** Tells the client why its attachment ends, once, and closes the connection. */
+  /**
+   * Tells the client why its attachment ends, once, and closes the connection. With the reason
+   * goes what leaves its terminal clean (the modes the session set, the cursor below the
+   * program's drawing), which the screen worker knows; without it if the worker cannot say.
+   */
+  let ending = false;
   const end = (reason: "detached" | "ended") => {
-    if (ended || conn.closed) return;
+    if (ending || ended || conn.closed) return;
+    ending = true;
     const why = reason === "detached" ? "detached" : ctx.stopping() ? "node_stopping" : s.record.status === "killed" ? "killed" : "exited";
-    conn.reply({ type: "AttachEnded", reason: why, session: s.info() });
-    detach();
-    conn.end();
+    const info = s.info();
+    void ctx.screens.farewell(s.id, size).then((restore) => {
+      if (ended || conn.closed) return;
+      conn.reply({ type: "AttachEnded", reason: why, session: info, ...(restore ? { restore } : {}) });
+      detach();
+      conn.end();
+    });
   };
   const countInput = (n: number) => {
     inputBytes += n;
@@ -67,8 +79,10 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     }
     const m = AttachControl.safeParse(f.message);
     if (!m.success) return; // unknown control messages from newer clients are ignored
-    if (m.data.type === "Resize") s.resize(m.data.cols, m.data.rows);
-    else if (m.data.type === "EndInput") s.endInput();
+    if (m.data.type === "Resize") {
+      size = { cols: m.data.cols, rows: m.data.rows };
+      s.resize(size.cols, size.rows);
+    } else if (m.data.type === "EndInput") s.endInput();
     else end("detached");
   };
 
@@ -78,9 +92,9 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   let from = s.offset;
   let paint = "";
   if (req.history) {
-    const snap = await ctx.screens.snapshot(s.id, ctx.config.historyLines);
+    const snap = await ctx.screens.snapshot(s.id, ctx.config.historyLines, size);
     if (snap) {
-      paint = CLEAR + snap.data;
+      paint = snap.data;
       from = snap.offset;
     }
   }
@@ -94,9 +108,9 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   };
   /** The screen as it is now, and the offset it reflects. */
   const freshScreen = async () => {
-    const snap = await ctx.screens.snapshot(s.id, 0);
+    const snap = await ctx.screens.snapshot(s.id, 0, size);
     // No screen (the program just ended): its last screenful of output stands in for it.
-    return snap ? { paint: CLEAR + snap.data, offset: snap.offset } : { paint: CLEAR, offset: s.log.offsetOfLastLines(s.record.rows) };
+    return snap ? { paint: snap.data, offset: snap.offset } : { paint: CLEAR, offset: s.log.offsetOfLastLines(s.record.rows) };
   };
   const repaint = async (v: Viewer) => {
     const screen = await freshScreen();
@@ -140,3 +154,4 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     end("ended");
   });
 }
+
