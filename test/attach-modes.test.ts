@@ -112,6 +112,21 @@ for (const mode of ["lane", "socket"] as const) {
       expect(lines.slice(footer + 2).join("\n")).toContain("after-42");
     });
 
+    test("three attaches from one terminal leave one copy of the history in its scrollback", async () => {
+      await cw.launch(["bash", "-c", "for i in $(seq 1 100); do echo hist-line-$i; done; sleep 600"], [n("hist")]);
+      await waitFor(async () => (await cw.ok(["logs", n("hist")])).includes("hist-line-100"), "the output");
+      const t = await shellPane();
+      for (let i = 1; i <= 3; i++) {
+        await attachIn(t, n("hist"));
+        await t.waitScreen((s) => s.includes("hist-line-100"), `attach ${i}`);
+        await detach(t, n("hist"));
+      }
+      const all = (await t.cmd("capture-pane", "-p", "-S", "-", "-t", "t")).split("\n");
+      // The session's screen showed lines 72-100: lines 1-71 are its history, sent once, in order.
+      for (const line of ["hist-line-1", "hist-line-50", "hist-line-71", "hist-line-100"]) expect(all.filter((l) => l === line)).toHaveLength(1);
+      const first = all.indexOf("hist-line-1");
+      expect(all.slice(first, first + 71)).toEqual(Array.from({ length: 71 }, (_, i) => `hist-line-${i + 1}`));
+    });
   });
 }
 

@@ -17,6 +17,7 @@ import { checkReply } from "../connection";
 import { NodeError } from "../errors";
 import { DetachKeys } from "../../protocol/detach-keys";
 import { enterRaw, SAVE_TITLE, terminalSize } from "./terminal";
+import { terminalId } from "./terminal-id";
 
 export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
 
@@ -29,9 +30,10 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   // Only a node on this machine can open our terminal by its path (elsewhere the same path
   // would be some other terminal).
   const tty = conn.local ? ownTerminal() : undefined;
+  const terminal_id = process.platform === "linux" ? terminalId() : undefined;
   // Before anything of the session's reaches the terminal (over the socket or a lane).
   if (isatty(1)) writeAllSync(1, new TextEncoder().encode(SAVE_TITLE));
-  conn.send({ type: "Attach", id, history: opts.history, ...terminalSize(), ...(tty ? { tty } : {}) });
+  conn.send({ type: "Attach", id, history: opts.history, ...terminalSize(), ...(tty ? { tty } : {}), ...(terminal_id ? { terminal_id } : {}) });
   const first = await conn.nextReply();
   if (!first || first.type !== "Attached") throw new NodeError("internal", "the node did not accept the attach", "try again, or see node.log");
   let session = first.session;

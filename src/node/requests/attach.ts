@@ -7,11 +7,14 @@ import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 import type { BunPty } from "../pty/bun-pty";
+import type { Session } from "../session";
 import { follow } from "../stream";
 import type { Viewer } from "../viewer";
 
 /** Resets the client's screen when there is no screen to paint (the program just ended). */
 const CLEAR = "\x1b[0m\x1b[H\x1b[2J";
+/** How many terminals per session are remembered as holding its history. */
+const TERMINALS_KEPT = 64;
 /**
  * A terminal further behind than this is repainted from the screen instead of replaying the
  * backlog (as tmux redraws rather than replays): the user sees the current screen at once.
@@ -92,10 +95,15 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   let from = s.offset;
   let paint = "";
   if (req.history) {
-    const snap = await ctx.screens.snapshot(s.id, ctx.config.historyLines, size);
+    // A terminal that was sent the history before still has it in its scrollback: sending it
+    // again would add a copy per attach. It gets the screen alone (cw logs has the rest).
+    const terminals = historyTerminals(s);
+    const history = req.terminal_id && terminals.has(req.terminal_id) ? 0 : ctx.config.historyLines;
+    const snap = await ctx.screens.snapshot(s.id, history, size);
     if (snap) {
       paint = snap.data;
       from = snap.offset;
+      if (req.terminal_id && history > 0) remember(terminals, req.terminal_id);
     }
   }
   if (conn.closed) {
@@ -155,3 +163,21 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   });
 }
 
+/** The terminals (Attach's terminal_id) that were sent each session's history. */
+const painted = new WeakMap<Session, Set<string>>();
+
+function historyTerminals(s: Session): Set<string> {
+  let set = painted.get(s);
+  if (!set) painted.set(s, (set = new Set()));
+  return set;
+}
+
+function remember(set: Set<string>, terminal: string): void {
+  set.delete(terminal);
+  set.add(terminal);
+  // Oldest first: forget those beyond the limit (they would be sent the history again).
+  for (const t of set) {
+    if (set.size <= TERMINALS_KEPT) break;
+    set.delete(t);
+  }
+}
