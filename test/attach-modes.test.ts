@@ -179,6 +179,61 @@ describe("the bytes a terminal is sent", () => {
   });
 });
 
+describe("clients of different sizes", () => {
+  test("latest (the default): the session takes the size of the client that attached or typed last; a larger one shows the unused area dotted", async () => {
+    const id = await cw.launch(["bash", "--norc", "--noprofile"], ["sizes"]);
+    const big = newTmux();
+    await big.start(`${CW} attach sizes`, cw.env, 100, 30);
+    await waitFor(async () => (await cw.session(id)).cols === 100, "the first client's size");
+    const small = newTmux();
+    await small.start(`${CW} attach sizes`, cw.env, 60, 15);
+    await waitFor(async () => (await cw.session(id)).cols === 60, "the newest client's size");
+    expect((await cw.session(id)).rows).toBe(15);
+    const dotted = await big.waitScreen((s) => s.split("\n")[20]?.startsWith("····") ?? false, "the unused area dotted");
+    expect(dotted.split("\n")[3]!.slice(60)).toMatch(/^·+$/);
+    // Output scrolling the session's last row scrolls the session's rows in the larger terminal too.
+    await small.type("seq 1 40");
+    await small.keys("Enter");
+    const scrolled = await big.waitScreen((s) => s.split("\n")[13]?.startsWith("40") ?? false, "the output in the larger client");
+    expect(scrolled.split("\n").slice(15, 30).every((l) => /^·{100}$/.test(l))).toBe(true);
+    // Typing in the larger client gives the session its size back, and the program sees it.
+    await big.type("echo cols=$(tput cols)");
+    await big.keys("Enter");
+    await waitFor(async () => (await cw.session(id)).cols === 100, "the typing client's size");
+    await big.type("echo now=$(tput cols)x$(tput lines)");
+    await big.keys("Enter");
+    const grown = await big.waitScreen((s) => s.includes("now=100x30"), "the program to see the larger size");
+    // Nothing dotted is left in the area the session uses again.
+    expect(grown).not.toContain("·");
+    await cw.ok(["kill", String(id)]);
+  });
+
+  test("window_size = \"smallest\" in config.toml: every client sees the whole session", async () => {
+    const home = new CwHome();
+    try {
+      writeFileSync(home.path("config.toml"), '[attach]\nwindow_size = "smallest"\n');
+      const id = await home.launch(["bash", "--norc", "--noprofile"], ["smallest"]);
+      const small = newTmux();
+      await small.start(`${CW} attach smallest`, home.env, 60, 15);
+      await waitFor(async () => (await home.session(id)).cols === 60, "the small client's size");
+      const big = newTmux();
+      await big.start(`${CW} attach smallest`, home.env, 100, 30);
+      await waitFor(async () => (await home.session(id)).attached_count === 2, "both clients");
+      await big.type("echo typed-in-big");
+      await big.keys("Enter");
+      await small.waitScreen((s) => s.includes("typed-in-big"), "the echo in the small client");
+      const s = await home.session(id);
+      expect([s.cols, s.rows]).toEqual([60, 15]);
+      await big.waitScreen((screen) => screen.split("\n")[20]?.startsWith("····") ?? false, "the big client's unused area dotted");
+      // The small client leaves: the session grows to the one left.
+      await small.keys("C-b", "d");
+      await waitFor(async () => (await home.session(id)).cols === 100, "the remaining client's size");
+    } finally {
+      await home.cleanup();
+    }
+  });
+});
+
 describe("the session's environment", () => {
   test("a session launched inside tmux or screen does not inherit their variables or TERM", async () => {
     // Launched the way a shell inside tmux would run it.

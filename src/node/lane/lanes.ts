@@ -31,6 +31,8 @@ export interface LaneEvents {
 }
 
 export interface Lane {
+  /** Writes bytes of the node's own to the terminal, in order with the program's output. */
+  write(bytes: Uint8Array): void;
   /** Stops serving the terminal (after writing what it still holds, if it can). */
   close(): void;
 }
@@ -116,6 +118,9 @@ export class Lanes {
     // Copied, not transferred: `paint` may be a view into a buffer shared with other Buffers.
     this.send({ type: "open", lane, handle: pty.handle, fd, paint });
     return {
+      write: (bytes) => {
+        if (this.lanes.has(lane)) this.send({ type: "write", lane, bytes });
+      },
       close: () => {
         if (this.forget(lane)) this.send({ type: "close", lane });
       },

@@ -15,6 +15,8 @@ export type ToLane =
    * reading `handle` before sending this; from now on only the lane thread reads it.
    */
   | { type: "open"; lane: number; handle: number; fd: number; paint: Uint8Array }
+  /** Write `bytes` to the lane's terminal (after the output queued for it). */
+  | { type: "write"; lane: number; bytes: Uint8Array }
   /** Stop serving the lane (its client went away, or the session ended): close its terminal. */
   | { type: "close"; lane: number };
 

@@ -170,6 +170,9 @@ function command(m: ToLane): void {
     set.add(lane);
     if (m.paint.length) deliver(lane, m.paint);
     lastActivity = performance.now();
+  } else if (m.type === "write") {
+    const lane = lanes.get(m.lane);
+    if (lane) deliver(lane, m.bytes);
   } else if (m.type === "close") {
     const lane = lanes.get(m.lane);
     if (lane) closeLane(lane, true);

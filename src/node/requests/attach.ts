@@ -7,9 +7,11 @@ import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 import type { BunPty } from "../pty/bun-pty";
+import { markOutside } from "../screen/paint";
 import type { Session } from "../session";
 import { follow } from "../stream";
 import type { Viewer } from "../viewer";
+import { type Size, SessionSize } from "../window-size";
 
 /** Resets the client's screen when there is no screen to paint (the program just ended). */
 const CLEAR = "\x1b[0m\x1b[H\x1b[2J";
@@ -27,9 +29,10 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   if (!s.running) {
     throw new ProtocolError("not_running", `session ${s.id} has ended (${s.record.status})`, `cw logs ${s.id} shows what it printed`);
   }
-  /** The client's terminal size: the paint and the farewell are laid out for it. */
-  let size = { cols: req.cols, rows: req.rows };
-  s.resize(size.cols, size.rows);
+  let size: Size = { cols: req.cols, rows: req.rows };
+  /** Writes to the client's terminal once it has been painted (socket or lane). */
+  let toTerminal: ((bytes: string) => void) | undefined;
+  const client = sessionSize(s, ctx).add(size, (session, before) => toTerminal?.(markOutside(session, size, before)));
   s.attached++;
   ctx.events.emit(s.source, "session.attached", { attached_count: s.attached });
 
@@ -46,6 +49,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     if (ended) return;
     ended = true;
     s.attached--;
+    client.remove();
     if (inputTimer) clearTimeout(inputTimer);
     flushInput();
     ctx.events.emit(s.source, "session.detached", { attached_count: s.attached });
@@ -71,6 +75,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     });
   };
   const countInput = (n: number) => {
+    client.active();
     inputBytes += n;
     inputTimer ??= setTimeout(flushInput, INPUT_EVENT_EVERY_MS);
   };
@@ -84,7 +89,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     if (!m.success) return; // unknown control messages from newer clients are ignored
     if (m.data.type === "Resize") {
       size = { cols: m.data.cols, rows: m.data.rows };
-      s.resize(size.cols, size.rows);
+      client.resize(size);
     } else if (m.data.type === "EndInput") s.endInput();
     else end("detached");
   };
@@ -112,6 +117,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   }
   const overSocket = (start: number, first: string) => {
     if (first) conn.data(Buffer.from(first, "utf8"));
+    toTerminal = (bytes) => conn.data(Buffer.from(bytes, "utf8"));
     follow(conn, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaint(v) }, () => end("ended"));
   };
   /** The screen as it is now, and the offset it reflects. */
@@ -149,6 +155,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     lagged: () => {
       if (ended || conn.closed) return;
       ctx.log(`lane: session ${s.id}'s terminal fell behind; serving it over the socket`);
+      toTerminal = undefined;
       stopLaneEnd();
       conn.reply({ type: "LaneEnded" });
       void freshScreen().then((screen) => {
@@ -156,11 +163,28 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       });
     },
   });
+  toTerminal = (bytes) => lane.write(Buffer.from(bytes, "utf8"));
   conn.onClose(() => lane.close());
   const stopLaneEnd = s.onExit(() => {
     lane.close();
     end("ended");
   });
+}
+
+/** Each session's attached clients' sizes, and the size it takes from them (window-size.ts). */
+const sizes = new WeakMap<Session, SessionSize>();
+
+function sessionSize(s: Session, ctx: NodeContext): SessionSize {
+  let z = sizes.get(s);
+  if (!z) {
+    z = new SessionSize(
+      ctx.config.windowSize,
+      () => ({ cols: s.record.cols, rows: s.record.rows }),
+      (size) => s.resize(size.cols, size.rows),
+    );
+    sizes.set(s, z);
+  }
+  return z;
 }
 
 /** The terminals (Attach's terminal_id) that were sent each session's history. */

@@ -6,7 +6,8 @@
  * enough newlines to scroll all of it into the terminal's own scrollback, then the session's
  * screen from the top-left corner, then its modes. So the session's row 1 is the terminal's
  * row 1 whatever the two sizes are (the program addresses rows absolutely), and history lands in
- * the terminal's scrollback above the screen, never inside it.
+ * the terminal's scrollback above the screen, never inside it. A terminal larger than the
+ * session shows the area the session does not use as such (see markOutside).
  */
 import type { SerializeAddon } from "@xterm/addon-serialize";
 import type { Terminal } from "@xterm/headless";
@@ -47,7 +48,30 @@ export function paint(term: Terminal, serializer: SerializeAddon, modes: Termina
     out += `\x1b[0m${"\r\n".repeat(client.rows)}\x1b[H`;
   } else out = eraseRows(client.rows);
   out += serializer.serialize({ scrollback: 0 });
-  return out + modes.paint();
+  out += modes.paint();
+  // Only where the sizes differ: a program's own scroll region (painted above) must stand.
+  return client.cols > term.cols || client.rows > term.rows ? out + markOutside(term, client) : out;
+}
+
+/**
+ * A terminal larger than the session (another client chose its size) gets the area the session
+ * does not use filled with dots, as tmux does, instead of whatever was there before, and a
+ * scroll region of the session's height, so that a program scrolling its last row scrolls the
+ * session's rows and not the terminal's. A terminal of the session's size gets its whole screen
+ * back as the scroll region. The cursor and its attributes are saved and put back around it all.
+ */
+export function markOutside(size: PaintSize, client: PaintSize, before?: PaintSize): string {
+  const taller = client.rows > size.rows;
+  let out = `\x1b7\x1b[0m\x1b[${taller ? `1;${size.rows}` : ""}r`;
+  // The session grew: what was dotted is the session's now, blank until the program draws there.
+  if (before) {
+    for (let r = 0; r < Math.min(before.rows, size.rows, client.rows); r++) if (before.cols < size.cols) out += `\x1b[${r + 1};${before.cols + 1}H\x1b[K`;
+    for (let r = before.rows; r < Math.min(size.rows, client.rows); r++) out += `\x1b[${r + 1};1H\x1b[2K`;
+  }
+  const right = client.cols - size.cols;
+  if (right > 0) for (let r = 0; r < Math.min(size.rows, client.rows); r++) out += `\x1b[${r + 1};${size.cols + 1}H${"·".repeat(right)}`;
+  for (let r = size.rows; r < client.rows; r++) out += `\x1b[${r + 1};1H${"·".repeat(client.cols)}`;
+  return `${out}\x1b8`;
 }
 
 /**

@@ -1,0 +1,88 @@
+/**
+ * Which size a session's terminal takes while several clients of different sizes are attached,
+ * as tmux's `window-size` option (config.toml: `[attach] window_size`):
+ *  - latest (the default, as in tmux): the size of the client that attached or typed last;
+ *  - smallest: fits every client, the larger ones show the unused area dotted;
+ *  - largest: fills the largest client, the smaller ones see only part of it.
+ * A client larger than the session is told to mark the area the session does not use (see
+ * screen/paint.ts: markOutside) whenever the session's size changes.
+ */
+import type { WindowSize } from "../config/config";
+
+export interface Size {
+  cols: number;
+  rows: number;
+}
+
+export interface AttachedClient {
+  /** The client's terminal changed size. */
+  resize(size: Size): void;
+  /** The client typed: under `latest`, the session takes its size. */
+  active(): void;
+  /** The client left. */
+  remove(): void;
+}
+
+interface Entry {
+  size: Size;
+  /** When it last attached or typed (a counter: only the order matters). */
+  seen: number;
+  /** Called with the session's new size and the one it had, just before it changes. */
+  changed: (session: Size, before: Size) => void;
+}
+
+export class SessionSize {
+  private readonly clients = new Set<Entry>();
+  private clock = 0;
+
+  constructor(
+    private readonly policy: WindowSize,
+    /** The session's size now. */
+    private readonly current: () => Size,
+    /** Sets the session's size (the program is told, SIGWINCH). */
+    private readonly apply: (size: Size) => void,
+  ) {}
+
+  /** A client attached with a terminal of `size`; it is the latest one. */
+  add(size: Size, changed: Entry["changed"]): AttachedClient {
+    const e: Entry = { size, seen: ++this.clock, changed };
+    this.clients.add(e);
+    this.update();
+    return {
+      resize: (s) => {
+        e.size = s;
+        this.update();
+      },
+      active: () => {
+        e.seen = ++this.clock;
+        if (this.policy === "latest") this.update();
+      },
+      remove: () => {
+        if (this.clients.delete(e)) this.update();
+      },
+    };
+  }
+
+  get attached(): number {
+    return this.clients.size;
+  }
+
+  /** The size the policy picks for the clients attached now; undefined when none is. */
+  choose(): Size | undefined {
+    const all = [...this.clients];
+    if (all.length === 0) return undefined;
+    if (this.policy === "latest") return all.reduce((a, b) => (b.seen > a.seen ? b : a)).size;
+    const pick = this.policy === "smallest" ? Math.min : Math.max;
+    return { cols: pick(...all.map((c) => c.size.cols)), rows: pick(...all.map((c) => c.size.rows)) };
+  }
+
+  private update(): void {
+    const size = this.choose();
+    const now = this.current();
+    if (!size || (size.cols === now.cols && size.rows === now.rows)) return;
+    // The clients first: what they are sent must reach their terminals before the program's
+    // redraw for the new size (it may set its own scroll region, which must win).
+    for (const c of this.clients) c.changed(size, now);
+    this.apply(size);
+  }
+}
