@@ -8,7 +8,6 @@ import { ProtocolError, type RequestOf, type SessionRef } from "../protocol";
 import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
 import { nodeEnv, workingDir } from "./launch-env";
-import { withoutMultiplexer } from "./session-env";
 import { loadRecords, nextIdFloor, saveNextId, saveRecords } from "./persistence";
 import { PipeProcess } from "./pty/pipes";
 import { type Pty, PtySpawnError, spawnPty } from "./pty/pty";
@@ -113,11 +112,11 @@ export class Sessions {
       orphan_pid: null,
     };
     const session = this.make(record);
-    const given = withoutMultiplexer({ ...(req.env_from === "node" ? nodeEnv(req.terminal) : {}), ...req.env });
     const env: Record<string, string> = {
-      ...given,
+      ...(req.env_from === "node" ? nodeEnv(req.terminal) : {}),
+      ...req.env,
       // A program on pipes keeps what it was given: no TERM claims a terminal it does not have.
-      ...(req.terminal ? { TERM: req.env.TERM && req.env.TERM !== "dumb" ? withoutMultiplexer({ TERM: req.env.TERM }).TERM! : "xterm-256color" } : {}),
+      ...(req.terminal ? { TERM: req.env.TERM && req.env.TERM !== "dumb" ? req.env.TERM : "xterm-256color" } : {}),
       CW_SESSION_ID: String(id),
       CW_SESSION_NAME: req.name ?? "",
     };

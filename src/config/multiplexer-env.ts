@@ -3,9 +3,10 @@
  *
  * A session's terminal is the node's PTY, not the terminal multiplexer `cw launch` ran in:
  * programs that see TMUX (or screen's STY, zellij's ZELLIJ) believe they run inside it, and
- * talk to it (agents wrap their escape sequences in tmux's passthrough, ask tmux for
- * clipboard or focus, run `tmux` commands against the launching server). Its TERM names that
- * multiplexer too; the session's terminal is an xterm.
+ * talk to it (agents wrap their escape sequences in tmux's passthrough, ask tmux for the
+ * clipboard, run `tmux` commands against the launching server). Its TERM names that
+ * multiplexer too; the session's terminal is an xterm. Applied to the environment a session
+ * inherits (the caller's, or the node's), never to what `--env` asks for explicitly.
  */
 const MULTIPLEXER_VARS = ["TMUX", "TMUX_PANE", "TMUX_PLUGIN_MANAGER_PATH", "STY", "WINDOW", "ZELLIJ", "ZELLIJ_SESSION_NAME", "ZELLIJ_PANE_ID"];
 
