@@ -153,7 +153,7 @@ describe("the bytes a terminal is sent", () => {
   }
 
   test("detaching resets what the session set, to defaults: kitty flags on both screens, alternate scroll only if it was set", async () => {
-    await cw.launch(["bash", "-c", "printf '\\033[?1007h\\033[>1u\\033[=3;1u\\033[5 q'; sleep 600"], ["setter"]);
+    await cw.launch(["bash", "-c", "printf '\\033[?1007h\\033[>1u\\033[=3;1u\\033[5 q\\033[?7l\\033[4h'; sleep 600"], ["setter"]);
     await waitFor(async () => (await cw.ok(["logs", "setter"])).includes("5 q"), "the output");
     const after = (await attachBytes("setter", async () => {})).split("\x1b[22;0t").pop()!;
     const painted = after.slice(0, after.indexOf("\x1b7\x1b[r"));
@@ -164,6 +164,8 @@ describe("the bytes a terminal is sent", () => {
     expect(reset).toContain("\x1b[?1007l");
     expect(reset).toContain("\x1b[<99u\x1b[?1049l\x1b[?47l\x1b[=0;1u\x1b[<99u");
     expect(reset).toContain("\x1b[0 q");
+    expect(reset).toContain("\x1b[?7h"); // autowrap back on
+    expect(reset).toContain("\x1b[4l"); // insert mode off
     expect(reset).toContain("\x1b[23;0t");
 
     await cw.launch(["bash", "-c", "echo plain; sleep 600"], ["plain"]);

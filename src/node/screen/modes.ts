@@ -16,8 +16,16 @@ import type { Terminal } from "@xterm/headless";
 
 type Params = (number | number[])[];
 
-/** DEC private modes tracked here (the addon already paints 1, 9, 1000-1004, 2004, 7, 6, 45, 66), with their defaults. */
+/**
+ * DEC private modes tracked here, with their defaults. The addon already paints 1, 9, 1000-1004
+ * and 2004 (which the client resets on every detach anyway) and autowrap, origin mode, reverse
+ * wrap and the numeric keypad, which are here so that a detach resets them if they were changed.
+ */
 const DEC_DEFAULTS = new Map<number, boolean>([
+  [7, true], // autowrap
+  [6, false], // origin mode
+  [45, false], // reverse wraparound
+  [66, false], // numeric keypad (DECNKM)
   [25, true], // cursor visible
   [12, false], // cursor blinking
   [1001, false], // highlight mouse tracking
@@ -52,12 +60,17 @@ export class TerminalModes {
   private cursorStyle = 0;
   private title = "";
   /** What the session ever changed, so that a detach resets exactly that. */
-  private touched = { dec: new Set<number>(), modKeys: new Set<number>(), kitty: false, cursorStyle: false, title: false };
+  private touched = { dec: new Set<number>(), modKeys: new Set<number>(), kitty: false, cursorStyle: false, title: false, insert: false };
 
   constructor(private readonly term: Terminal) {
     const p = term.parser;
     p.registerCsiHandler({ prefix: "?", final: "h" }, (params) => this.setDec(params, true));
     p.registerCsiHandler({ prefix: "?", final: "l" }, (params) => this.setDec(params, false));
+    // Insert mode (IRM, `CSI 4 h`): the addon paints it; a detach must take it back.
+    p.registerCsiHandler({ final: "h" }, (params) => {
+      if (params.includes(4)) this.touched.insert = true;
+      return false;
+    });
     p.registerCsiHandler({ prefix: ">", final: "m" }, (params) => {
       const res = first(params, 0, -1);
       if (res < 0) return false;
@@ -130,6 +143,7 @@ export class TerminalModes {
   reset(): string {
     let out = "";
     for (const mode of this.touched.dec) out += `\x1b[?${mode}${DEC_DEFAULTS.get(mode) ? "h" : "l"}`;
+    if (this.touched.insert) out += "\x1b[4l";
     for (const res of this.touched.modKeys) out += `\x1b[>${res}m`;
     if (this.touched.kitty) out += "\x1b[=0;1u\x1b[<99u";
     if (this.touched.cursorStyle) out += "\x1b[0 q";
