@@ -17,23 +17,25 @@ export interface Size {
 export interface AttachedClient {
   /** The client's terminal changed size. */
   resize(size: Size): void;
-  /** The client typed: under `latest`, the session takes its size. */
-  active(): void;
+  /** The client typed, at `at` (epoch ms; now if not given): under `latest`, the session may take its size. */
+  active(at?: number): void;
   /** The client left. */
   remove(): void;
 }
 
 interface Entry {
   size: Size;
-  /** When it last attached or typed (a counter: only the order matters). */
+  /** When it last attached or typed (epoch ms). */
   seen: number;
   /** Called with the session's new size and the one it had, just before it changes. */
   changed: (session: Size, before: Size) => void;
 }
 
+/** Now, in epoch ms with a fraction: comparable with times taken on other threads (lanes). */
+const now = () => performance.timeOrigin + performance.now();
+
 export class SessionSize {
   private readonly clients = new Set<Entry>();
-  private clock = 0;
 
   constructor(
     private readonly policy: WindowSize,
@@ -45,7 +47,7 @@ export class SessionSize {
 
   /** A client attached with a terminal of `size`; it is the latest one. */
   add(size: Size, changed: Entry["changed"]): AttachedClient {
-    const e: Entry = { size, seen: ++this.clock, changed };
+    const e: Entry = { size, seen: now(), changed };
     this.clients.add(e);
     this.update();
     return {
@@ -53,8 +55,9 @@ export class SessionSize {
         e.size = s;
         this.update();
       },
-      active: () => {
-        e.seen = ++this.clock;
+      active: (at = now()) => {
+        // A lane reports typing late and in batches: an older report does not make it the latest.
+        e.seen = Math.max(e.seen, at);
         if (this.policy === "latest") this.update();
       },
       remove: () => {

@@ -20,8 +20,8 @@ import type { Pty } from "../pty/types";
 import { type FromLane, INFLIGHT_BYTES, type ToLane } from "./messages";
 
 export interface LaneEvents {
-  /** Bytes the user typed reached the program. */
-  input(bytes: number): void;
+  /** Bytes the user typed reached the program; the last of them at `at` (epoch ms). */
+  input(bytes: number, at: number): void;
   /** Ctrl+B d. */
   detach(): void;
   /** The terminal is gone. */
@@ -200,7 +200,7 @@ export class Lanes {
         return;
       }
       case "input":
-        this.lanes.get(m.lane)?.events.input(m.bytes);
+        this.lanes.get(m.lane)?.events.input(m.bytes, m.at);
         return;
       default: {
         // detach, hangup, lagged: the lane thread has closed the lane itself.

@@ -27,8 +27,11 @@ export type FromLane =
   | { type: "ended"; handle: number }
   /** No lane reads `handle` any more: the main thread's poller takes it back. */
   | { type: "released"; handle: number }
-  /** Bytes typed on a lane went to the program (for session.input events). */
-  | { type: "input"; lane: number; bytes: number }
+  /**
+   * Bytes typed on a lane went to the program (for session.input events); `at` is when the last
+   * of them was typed (epoch ms): reports are batched, so they may arrive after others' input.
+   */
+  | { type: "input"; lane: number; bytes: number; at: number }
   /** The user pressed Ctrl+B d on a lane. */
   | { type: "detach"; lane: number }
   /** The lane's terminal is gone (hung up, closed) or refused writes. */

@@ -74,8 +74,8 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       conn.end();
     });
   };
-  const countInput = (n: number) => {
-    client.active();
+  const countInput = (n: number, at?: number) => {
+    client.active(at);
     inputBytes += n;
     inputTimer ??= setTimeout(flushInput, INPUT_EVENT_EVERY_MS);
   };
