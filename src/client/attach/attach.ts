@@ -31,11 +31,20 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   // would be some other terminal).
   const tty = conn.local ? ownTerminal() : undefined;
   const terminal_id = process.platform === "linux" ? terminalId() : undefined;
-  // Before anything of the session's reaches the terminal (over the socket or a lane).
+  // Before anything of the session's reaches the terminal (over the socket or a lane): a lane
+  // paints and reads keys as soon as the node has the screen, perhaps before we would have read
+  // the node's answer, and a key typed then would be echoed by a terminal still in cooked mode.
   if (isatty(1)) writeAllSync(1, new TextEncoder().encode(SAVE_TITLE));
+  const restore = enterRaw();
   conn.send({ type: "Attach", id, history: opts.history, ...terminalSize(), ...(tty ? { tty } : {}), ...(terminal_id ? { terminal_id } : {}) });
-  const first = await conn.nextReply();
-  if (!first || first.type !== "Attached") throw new NodeError("internal", "the node did not accept the attach", "try again, or see node.log");
+  const first = await conn.nextReply().catch((e) => {
+    restore("");
+    throw e;
+  });
+  if (!first || first.type !== "Attached") {
+    restore("");
+    throw new NodeError("internal", "the node did not accept the attach", "try again, or see node.log");
+  }
   let session = first.session;
   // The node serves our terminal itself (a lane): keys and output skip this process, which
   // keeps the terminal's mode and size and waits for the end (or for LaneEnded).
@@ -54,7 +63,6 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   // The screen painted on attach starts by clearing it: the note comes after that paint.
   if (!opts.history) showNote();
 
-  const restore = enterRaw();
   const keys = new DetachKeys();
   let escTimer: ReturnType<typeof setTimeout> | undefined;
   let detachTimer: ReturnType<typeof setTimeout> | undefined;
