@@ -36,15 +36,28 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   // the node's answer, and a key typed then would be echoed by a terminal still in cooked mode.
   if (isatty(1)) writeAllSync(1, new TextEncoder().encode(SAVE_TITLE));
   const restore = enterRaw();
-  conn.send({ type: "Attach", id, history: opts.history, ...terminalSize(), ...(tty ? { tty } : {}), ...(terminal_id ? { terminal_id } : {}) });
-  const first = await conn.nextReply().catch((e) => {
+  // Resizes are watched from before the attach: one that lands while the node paints (a lane
+  // may have painted before we read its answer) would otherwise be lost, and the session keep
+  // the old size. Until the node has answered, only the size is noted.
+  let sentSize = terminalSize();
+  let attached = false;
+  const onResize = () => {
+    if (!attached) return;
+    sentSize = terminalSize();
+    conn.sendControl({ type: "Resize", ...sentSize });
+  };
+  process.on("SIGWINCH", onResize);
+  const refused = (e: unknown): never => {
+    process.off("SIGWINCH", onResize);
     restore("");
     throw e;
-  });
-  if (!first || first.type !== "Attached") {
-    restore("");
-    throw new NodeError("internal", "the node did not accept the attach", "try again, or see node.log");
-  }
+  };
+  conn.send({ type: "Attach", id, history: opts.history, ...sentSize, ...(tty ? { tty } : {}), ...(terminal_id ? { terminal_id } : {}) });
+  const first = await conn.nextReply().catch(refused);
+  if (!first || first.type !== "Attached") return refused(new NodeError("internal", "the node did not accept the attach", "try again, or see node.log"));
+  attached = true;
+  const size = terminalSize();
+  if (size.cols !== sentSize.cols || size.rows !== sentSize.rows) onResize();
   let session = first.session;
   // The node serves our terminal itself (a lane): keys and output skip this process, which
   // keeps the terminal's mode and size and waits for the end (or for LaneEnded).
@@ -105,7 +118,6 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
       }, ESC_TIMEOUT_MS);
     }
   };
-  const onResize = () => conn.sendControl({ type: "Resize", ...terminalSize() });
   // Killed or hung up: detach properly so the node counts us gone and the terminal is restored.
   const onSignal = () => {
     conn.sendControl({ type: "Detach" });
@@ -113,7 +125,6 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
-  process.on("SIGWINCH", onResize);
   let keyboard: ReturnType<ReadableStream<Uint8Array>["getReader"]> | undefined;
   let reading = true;
   const readKeys = () => {
