@@ -81,11 +81,11 @@ export class SessionSize {
 
   private update(): void {
     const size = this.choose();
-    const now = this.current();
-    if (!size || (size.cols === now.cols && size.rows === now.rows)) return;
+    const was = this.current();
+    if (!size || (size.cols === was.cols && size.rows === was.rows)) return;
     // The clients first: what they are sent must reach their terminals before the program's
     // redraw for the new size (it may set its own scroll region, which must win).
-    for (const c of this.clients) c.changed(size, now);
+    for (const c of this.clients) c.changed(size, was);
     this.apply(size);
   }
 }
