@@ -86,10 +86,11 @@ describe(`attach through tmux (${mode})`, () => {
     expect(lines[2]).toMatch(/^~/);
 
     await tmux.cmd("resize-window", "-t", "t", "-x", "72", "-y", "20");
+    // The new size travels to the program (SIGWINCH, cw attach, the node, the PTY): ask vim once it is there.
+    await waitFor(async () => (await cw.session(id)).cols === 72, "the session's new size");
     await tmux.type(":set columns? lines?");
     await tmux.keys("Enter");
     await tmux.waitScreen((s) => /columns=72\s+lines=20/.test(s), "vim sees the new size");
-    expect((await cw.session(id)).cols).toBe(72);
     await tmux.type(":q!");
     await tmux.keys("Enter");
     const end = await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach ends with the session");

@@ -9,6 +9,10 @@ const MiB = 1024 * 1024;
 export const PTY_BACKENDS = ["bun-pty", "bun"] as const;
 export type PtyBackend = (typeof PTY_BACKENDS)[number];
 
+/** Whose terminal size a session takes when several clients are attached (tmux's window-size). */
+export const WINDOW_SIZES = ["latest", "smallest", "largest"] as const;
+export type WindowSize = (typeof WINDOW_SIZES)[number];
+
 const ConfigFile = z.object({
   node: z
     .object({
@@ -29,8 +33,10 @@ const ConfigFile = z.object({
     .object({
       /** Lines of scrollback painted when attaching. */
       history_lines: z.number().int().min(0).max(100_000).default(1000),
+      /** latest: the client that typed last (tmux's default); smallest; largest. */
+      window_size: z.enum(WINDOW_SIZES).default("latest"),
     })
-    .default({ history_lines: 1000 }),
+    .default({ history_lines: 1000, window_size: "latest" }),
 });
 
 export interface NodeConfig {
@@ -40,6 +46,7 @@ export interface NodeConfig {
   relayUrl?: string;
   logMaxBytes: number;
   historyLines: number;
+  windowSize: WindowSize;
   pty: PtyBackend;
 }
 
@@ -66,6 +73,7 @@ export function loadConfig(path: string): NodeConfig {
     relayUrl: env.CODEWIRE_RELAY_URL || c.node.relay_url,
     logMaxBytes: Math.max(64 * 1024, Math.floor((Number.isFinite(logMib) && logMib > 0 ? logMib : 64) * MiB)),
     historyLines: c.attach.history_lines,
+    windowSize: c.attach.window_size,
     pty: (ptyEnv as PtyBackend | undefined) || c.node.pty || "bun-pty",
   };
 }

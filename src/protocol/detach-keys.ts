@@ -2,14 +2,15 @@
  * Recognises the detach chord, Ctrl+B then d, in the raw bytes a terminal sends, and passes
  * everything else through unchanged.
  *
- * Handles the legacy encoding (0x02, then 'd') and the kitty keyboard protocol's CSI-u forms
- * (ESC[98;5u then ESC[100u), which a program in the session may have switched on. Focus
+ * Handles the legacy encoding (0x02, then 'd'), the kitty keyboard protocol's CSI-u forms
+ * (ESC[98;5u then ESC[100u) and xterm's modifyOtherKeys form of Ctrl+B (ESC[27;5;98~), which a
+ * program in the session may have switched on (Claude Code turns on both). Focus
  * reports, mouse reports and key-release events arriving between the two keys are passed on
  * and do not cancel the chord. Ctrl+B twice sends one Ctrl+B, as in tmux.
  */
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal input
-const PREFIX_RE = /^(?:\x02|\x1b\[98;5(?::1)?u)/;
+const PREFIX_RE = /^(?:\x02|\x1b\[98;5(?::1)?u|\x1b\[27;5;98~)/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal input
 const DETACH_RE = /^(?:d|\x1b\[100(?:;1(?::1)?)?u)/;
 /** Input that may sit between the keys without cancelling: focus, mouse, key releases. */

@@ -30,6 +30,11 @@ export const AttachEnded = z.object({
   type: z.literal("AttachEnded"),
   reason: z.enum(["detached", "exited", "killed", "node_stopping"]),
   session: SessionInfo,
+  /**
+   * For the client's terminal, after the client's own reset: the modes this session set, back to
+   * their defaults, and the cursor on a clean line below what the program drew.
+   */
+  restore: z.string().max(16384).optional(),
 });
 export const Killed = z.object({ type: z.literal("Killed"), ids: z.array(z.number()) });
 export const KilledAll = z.object({ type: z.literal("KilledAll"), ids: z.array(z.number()) });

@@ -60,6 +60,11 @@ export const Attach = z.object({
    * serve that terminal itself (a lane, node/lane/) and say so in Attached.
    */
   tty: z.string().max(64).optional(),
+  /**
+   * Names the client's terminal window across attaches (its tty and the process that owns it):
+   * a terminal that already holds the session's history in its scrollback is not sent it again.
+   */
+  terminal_id: z.string().max(200).optional(),
   ...Size,
 });
 /** Sent by an attached client on the same connection. */

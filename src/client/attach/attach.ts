@@ -9,14 +9,15 @@
  */
 import { readlinkSync } from "node:fs";
 import { dataDir } from "../../config/paths";
-import { writeAllSync } from "../../sys/libc";
+import { isatty, writeAllSync } from "../../sys/libc";
 import type { ReplyOf, SessionRef } from "../../protocol";
 import { EOT } from "../../protocol/constants";
 import { connectNode } from "../autostart";
 import { checkReply } from "../connection";
 import { NodeError } from "../errors";
 import { DetachKeys } from "../../protocol/detach-keys";
-import { enterRaw, terminalSize } from "./terminal";
+import { enterRaw, SAVE_TITLE, terminalSize } from "./terminal";
+import { terminalId } from "./terminal-id";
 
 export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
 
@@ -29,9 +30,34 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   // Only a node on this machine can open our terminal by its path (elsewhere the same path
   // would be some other terminal).
   const tty = conn.local ? ownTerminal() : undefined;
-  conn.send({ type: "Attach", id, history: opts.history, ...terminalSize(), ...(tty ? { tty } : {}) });
-  const first = await conn.nextReply();
-  if (!first || first.type !== "Attached") throw new NodeError("internal", "the node did not accept the attach", "try again, or see node.log");
+  const terminal_id = process.platform === "linux" ? terminalId() : undefined;
+  // Before anything of the session's reaches the terminal (over the socket or a lane): a lane
+  // paints and reads keys as soon as the node has the screen, perhaps before we would have read
+  // the node's answer, and a key typed then would be echoed by a terminal still in cooked mode.
+  if (isatty(1)) writeAllSync(1, new TextEncoder().encode(SAVE_TITLE));
+  const restore = enterRaw();
+  // Resizes are watched from before the attach: one that lands while the node paints (a lane
+  // may have painted before we read its answer) would otherwise be lost, and the session keep
+  // the old size. Until the node has answered, only the size is noted.
+  let sentSize = terminalSize();
+  let attached = false;
+  const onResize = () => {
+    if (!attached) return;
+    sentSize = terminalSize();
+    conn.sendControl({ type: "Resize", ...sentSize });
+  };
+  process.on("SIGWINCH", onResize);
+  const refused = (e: unknown): never => {
+    process.off("SIGWINCH", onResize);
+    restore("");
+    throw e;
+  };
+  conn.send({ type: "Attach", id, history: opts.history, ...sentSize, ...(tty ? { tty } : {}), ...(terminal_id ? { terminal_id } : {}) });
+  const first = await conn.nextReply().catch(refused);
+  if (!first || first.type !== "Attached") return refused(new NodeError("internal", "the node did not accept the attach", "try again, or see node.log"));
+  attached = true;
+  const size = terminalSize();
+  if (size.cols !== sentSize.cols || size.rows !== sentSize.rows) onResize();
   let session = first.session;
   // The node serves our terminal itself (a lane): keys and output skip this process, which
   // keeps the terminal's mode and size and waits for the end (or for LaneEnded).
@@ -50,11 +76,12 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   // The screen painted on attach starts by clearing it: the note comes after that paint.
   if (!opts.history) showNote();
 
-  const restore = enterRaw();
   const keys = new DetachKeys();
   let escTimer: ReturnType<typeof setTimeout> | undefined;
   let detachTimer: ReturnType<typeof setTimeout> | undefined;
   let outcome: AttachOutcome | undefined;
+  /** What the node sends to leave the terminal clean (AttachEnded.restore). */
+  let restoreFromNode: string | undefined;
 
   // On pipes, Ctrl+D plays the part of a terminal's end of file: what came before it goes, then
   // the program's stdin is closed (EndInput). Nothing typed after that can reach the program.
@@ -91,7 +118,6 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
       }, ESC_TIMEOUT_MS);
     }
   };
-  const onResize = () => conn.sendControl({ type: "Resize", ...terminalSize() });
   // Killed or hung up: detach properly so the node counts us gone and the terminal is restored.
   const onSignal = () => {
     conn.sendControl({ type: "Detach" });
@@ -99,7 +125,6 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
-  process.on("SIGWINCH", onResize);
   let keyboard: ReturnType<ReadableStream<Uint8Array>["getReader"]> | undefined;
   let reading = true;
   const readKeys = () => {
@@ -143,6 +168,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
       if (m.type === "AttachEnded") {
         outcome = { reason: m.reason, session: m.session };
         session = m.session;
+        restoreFromNode = m.restore;
         break;
       }
     }
@@ -154,7 +180,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     process.off("SIGWINCH", onResize);
     process.off("SIGTERM", onSignal);
     process.off("SIGHUP", onSignal);
-    restore();
+    restore(restoreFromNode);
     conn.close();
   }
   return outcome ?? { reason: "disconnected", session };

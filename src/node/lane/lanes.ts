@@ -20,8 +20,8 @@ import type { Pty } from "../pty/types";
 import { type FromLane, INFLIGHT_BYTES, type ToLane } from "./messages";
 
 export interface LaneEvents {
-  /** Bytes the user typed reached the program. */
-  input(bytes: number): void;
+  /** Bytes the user typed reached the program; the last of them at `at` (epoch ms). */
+  input(bytes: number, at: number): void;
   /** Ctrl+B d. */
   detach(): void;
   /** The terminal is gone. */
@@ -31,6 +31,8 @@ export interface LaneEvents {
 }
 
 export interface Lane {
+  /** Writes bytes of the node's own to the terminal, in order with the program's output. */
+  write(bytes: Uint8Array): void;
   /** Stops serving the terminal (after writing what it still holds, if it can). */
   close(): void;
 }
@@ -116,6 +118,9 @@ export class Lanes {
     // Copied, not transferred: `paint` may be a view into a buffer shared with other Buffers.
     this.send({ type: "open", lane, handle: pty.handle, fd, paint });
     return {
+      write: (bytes) => {
+        if (this.lanes.has(lane)) this.send({ type: "write", lane, bytes });
+      },
       close: () => {
         if (this.forget(lane)) this.send({ type: "close", lane });
       },
@@ -195,7 +200,7 @@ export class Lanes {
         return;
       }
       case "input":
-        this.lanes.get(m.lane)?.events.input(m.bytes);
+        this.lanes.get(m.lane)?.events.input(m.bytes, m.at);
         return;
       default: {
         // detach, hangup, lagged: the lane thread has closed the lane itself.

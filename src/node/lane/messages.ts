@@ -15,6 +15,8 @@ export type ToLane =
    * reading `handle` before sending this; from now on only the lane thread reads it.
    */
   | { type: "open"; lane: number; handle: number; fd: number; paint: Uint8Array }
+  /** Write `bytes` to the lane's terminal (after the output queued for it). */
+  | { type: "write"; lane: number; bytes: Uint8Array }
   /** Stop serving the lane (its client went away, or the session ended): close its terminal. */
   | { type: "close"; lane: number };
 
@@ -25,8 +27,11 @@ export type FromLane =
   | { type: "ended"; handle: number }
   /** No lane reads `handle` any more: the main thread's poller takes it back. */
   | { type: "released"; handle: number }
-  /** Bytes typed on a lane went to the program (for session.input events). */
-  | { type: "input"; lane: number; bytes: number }
+  /**
+   * Bytes typed on a lane went to the program (for session.input events); `at` is when the last
+   * of them was typed (epoch ms): reports are batched, so they may arrive after others' input.
+   */
+  | { type: "input"; lane: number; bytes: number; at: number }
   /** The user pressed Ctrl+B d on a lane. */
   | { type: "detach"; lane: number }
   /** The lane's terminal is gone (hung up, closed) or refused writes. */

@@ -59,6 +59,8 @@ interface Lane {
   heldAt: number;
   /** Bytes typed and not yet reported to the main thread (see reportInput). */
   typed: number;
+  /** When the last of them was typed (epoch ms, comparable across threads). */
+  typedAt: number;
 }
 
 // The same library the main thread opened (dlopen of one path is one instance, also for the
@@ -162,7 +164,7 @@ function closeLane(lane: Lane, flush: boolean): void {
 
 function command(m: ToLane): void {
   if (m.type === "open") {
-    const lane: Lane = { id: m.lane, fd: m.fd, handle: m.handle, keys: new DetachKeys(), queue: [], queued: 0, heldAt: 0, typed: 0 };
+    const lane: Lane = { id: m.lane, fd: m.fd, handle: m.handle, keys: new DetachKeys(), queue: [], queued: 0, heldAt: 0, typed: 0, typedAt: 0 };
     lanes.set(lane.id, lane);
     relist();
     let set = readers.get(m.handle);
@@ -170,6 +172,9 @@ function command(m: ToLane): void {
     set.add(lane);
     if (m.paint.length) deliver(lane, m.paint);
     lastActivity = performance.now();
+  } else if (m.type === "write") {
+    const lane = lanes.get(m.lane);
+    if (lane) deliver(lane, m.bytes);
   } else if (m.type === "close") {
     const lane = lanes.get(m.lane);
     if (lane) closeLane(lane, true);
@@ -205,6 +210,7 @@ function readKeys(lane: Lane): void {
   const r = lane.keys.feed(inBuf.subarray(0, n));
   writeToProgram(lane.handle, r.forward);
   lane.typed += r.forward.length;
+  lane.typedAt = performance.timeOrigin + performance.now();
   if (r.detach) {
     reportInput(lane);
     post({ type: "detach", lane: lane.id });
@@ -221,7 +227,7 @@ function readKeys(lane: Lane): void {
  */
 function reportInput(lane: Lane): void {
   if (lane.typed === 0) return;
-  post({ type: "input", lane: lane.id, bytes: lane.typed });
+  post({ type: "input", lane: lane.id, bytes: lane.typed, at: lane.typedAt });
   lane.typed = 0;
 }
 

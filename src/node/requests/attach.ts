@@ -7,11 +7,16 @@ import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 import type { BunPty } from "../pty/bun-pty";
+import { markOutside } from "../screen/paint";
+import type { Session } from "../session";
 import { follow } from "../stream";
 import type { Viewer } from "../viewer";
+import { type Size, SessionSize } from "../window-size";
 
-/** Resets the client's screen before the snapshot paints it. */
+/** Resets the client's screen when there is no screen to paint (the program just ended). */
 const CLEAR = "\x1b[0m\x1b[H\x1b[2J";
+/** How many terminals per session are remembered as holding its history. */
+const TERMINALS_KEPT = 64;
 /**
  * A terminal further behind than this is repainted from the screen instead of replaying the
  * backlog (as tmux redraws rather than replays): the user sees the current screen at once.
@@ -24,7 +29,10 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   if (!s.running) {
     throw new ProtocolError("not_running", `session ${s.id} has ended (${s.record.status})`, `cw logs ${s.id} shows what it printed`);
   }
-  s.resize(req.cols, req.rows);
+  let size: Size = { cols: req.cols, rows: req.rows };
+  /** Writes to the client's terminal once it has been painted (socket or lane). */
+  let toTerminal: ((bytes: string) => void) | undefined;
+  const client = sessionSize(s, ctx).add(size, (session, before) => toTerminal?.(markOutside(session, size, before)));
   s.attached++;
   ctx.events.emit(s.source, "session.attached", { attached_count: s.attached });
 
@@ -41,21 +49,33 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     if (ended) return;
     ended = true;
     s.attached--;
+    client.remove();
     if (inputTimer) clearTimeout(inputTimer);
     flushInput();
     ctx.events.emit(s.source, "session.detached", { attached_count: s.attached });
   };
   conn.onClose(detach);
 
-  /** Tells the client why its attachment ends, once, and closes the connection. */
+  /**
+   * Tells the client why its attachment ends, once, and closes the connection. With the reason
+   * goes what leaves its terminal clean (the modes the session set, the cursor below the
+   * program's drawing), which the screen worker knows; without it if the worker cannot say.
+   */
+  let ending = false;
   const end = (reason: "detached" | "ended") => {
-    if (ended || conn.closed) return;
+    if (ending || ended || conn.closed) return;
+    ending = true;
     const why = reason === "detached" ? "detached" : ctx.stopping() ? "node_stopping" : s.record.status === "killed" ? "killed" : "exited";
-    conn.reply({ type: "AttachEnded", reason: why, session: s.info() });
-    detach();
-    conn.end();
+    const info = s.info();
+    void ctx.screens.farewell(s.id, size).then((restore) => {
+      if (ended || conn.closed) return;
+      conn.reply({ type: "AttachEnded", reason: why, session: info, ...(restore ? { restore } : {}) });
+      detach();
+      conn.end();
+    });
   };
-  const countInput = (n: number) => {
+  const countInput = (n: number, at?: number) => {
+    client.active(at);
     inputBytes += n;
     inputTimer ??= setTimeout(flushInput, INPUT_EVENT_EVERY_MS);
   };
@@ -67,8 +87,10 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     }
     const m = AttachControl.safeParse(f.message);
     if (!m.success) return; // unknown control messages from newer clients are ignored
-    if (m.data.type === "Resize") s.resize(m.data.cols, m.data.rows);
-    else if (m.data.type === "EndInput") s.endInput();
+    if (m.data.type === "Resize") {
+      size = { cols: m.data.cols, rows: m.data.rows };
+      client.resize(size);
+    } else if (m.data.type === "EndInput") s.endInput();
     else end("detached");
   };
 
@@ -78,10 +100,15 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   let from = s.offset;
   let paint = "";
   if (req.history) {
-    const snap = await ctx.screens.snapshot(s.id, ctx.config.historyLines);
+    // A terminal that was sent the history before still has it in its scrollback: sending it
+    // again would add a copy per attach. It gets the screen alone (cw logs has the rest).
+    const terminals = historyTerminals(s);
+    const history = req.terminal_id && terminals.has(req.terminal_id) ? 0 : ctx.config.historyLines;
+    const snap = await ctx.screens.snapshot(s.id, history, size);
     if (snap) {
-      paint = CLEAR + snap.data;
+      paint = snap.data;
       from = snap.offset;
+      if (req.terminal_id && history > 0) remember(terminals, req.terminal_id);
     }
   }
   if (conn.closed) {
@@ -90,13 +117,14 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   }
   const overSocket = (start: number, first: string) => {
     if (first) conn.data(Buffer.from(first, "utf8"));
+    toTerminal = (bytes) => conn.data(Buffer.from(bytes, "utf8"));
     follow(conn, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaint(v) }, () => end("ended"));
   };
   /** The screen as it is now, and the offset it reflects. */
   const freshScreen = async () => {
-    const snap = await ctx.screens.snapshot(s.id, 0);
+    const snap = await ctx.screens.snapshot(s.id, 0, size);
     // No screen (the program just ended): its last screenful of output stands in for it.
-    return snap ? { paint: CLEAR + snap.data, offset: snap.offset } : { paint: CLEAR, offset: s.log.offsetOfLastLines(s.record.rows) };
+    return snap ? { paint: snap.data, offset: snap.offset } : { paint: CLEAR, offset: s.log.offsetOfLastLines(s.record.rows) };
   };
   const repaint = async (v: Viewer) => {
     const screen = await freshScreen();
@@ -127,6 +155,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     lagged: () => {
       if (ended || conn.closed) return;
       ctx.log(`lane: session ${s.id}'s terminal fell behind; serving it over the socket`);
+      toTerminal = undefined;
       stopLaneEnd();
       conn.reply({ type: "LaneEnded" });
       void freshScreen().then((screen) => {
@@ -134,9 +163,45 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       });
     },
   });
+  toTerminal = (bytes) => lane.write(Buffer.from(bytes, "utf8"));
   conn.onClose(() => lane.close());
   const stopLaneEnd = s.onExit(() => {
     lane.close();
     end("ended");
   });
+}
+
+/** Each session's attached clients' sizes, and the size it takes from them (window-size.ts). */
+const sizes = new WeakMap<Session, SessionSize>();
+
+function sessionSize(s: Session, ctx: NodeContext): SessionSize {
+  let z = sizes.get(s);
+  if (!z) {
+    z = new SessionSize(
+      ctx.config.windowSize,
+      () => ({ cols: s.record.cols, rows: s.record.rows }),
+      (size) => s.resize(size.cols, size.rows),
+    );
+    sizes.set(s, z);
+  }
+  return z;
+}
+
+/** The terminals (Attach's terminal_id) that were sent each session's history. */
+const painted = new WeakMap<Session, Set<string>>();
+
+function historyTerminals(s: Session): Set<string> {
+  let set = painted.get(s);
+  if (!set) painted.set(s, (set = new Set()));
+  return set;
+}
+
+function remember(set: Set<string>, terminal: string): void {
+  set.delete(terminal);
+  set.add(terminal);
+  // Oldest first: forget those beyond the limit (they would be sent the history again).
+  for (const t of set) {
+    if (set.size <= TERMINALS_KEPT) break;
+    set.delete(t);
+  }
 }

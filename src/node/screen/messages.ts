@@ -4,7 +4,10 @@ export type ToScreen =
   | { type: "data"; id: number; bytes: Uint8Array; end: number }
   | { type: "reset"; id: number; bytes: Uint8Array; end: number }
   | { type: "resize"; id: number; cols: number; rows: number }
-  | { type: "snapshot"; id: number; req: number; scrollback: number }
+  /** The paint for a terminal of size `client` (paint.ts), with up to `scrollback` lines of history. */
+  | { type: "snapshot"; id: number; req: number; scrollback: number; client?: { cols: number; rows: number } }
+  /** What a detaching terminal of size `client` is sent (paint.ts: farewell). */
+  | { type: "farewell"; id: number; req: number; client: { cols: number; rows: number } }
   | { type: "close"; id: number }
   | { type: "probe"; id: number; req: number }
   | { type: "text"; id: number; req: number }
@@ -21,6 +24,7 @@ export type FromScreen =
   /** The emulator answers a terminal query (cursor position, device attributes, ...). */
   | { type: "reply"; id: number; data: string }
   | { type: "snapshot"; id: number; req: number; data: string; offset: number; alt: boolean }
+  | { type: "farewell"; id: number; req: number; data: string; offset: number }
   /** What typing into the program needs to know: paste mode and the line the cursor is on. */
   | { type: "probe"; id: number; req: number; bracketedPaste: boolean; cursorLine: string; offset: number }
   /** The visible screen as plain text, one string per row. */

@@ -159,9 +159,16 @@ export class Screens {
     this.send({ type: "close", id });
   }
 
-  async snapshot(id: number, scrollback: number): Promise<ScreenSnapshot | undefined> {
-    const m = await this.ask(id, (req) => ({ type: "snapshot", id, req, scrollback }));
+  /** The paint for an attaching terminal of size `client` (paint.ts). */
+  async snapshot(id: number, scrollback: number, client?: { cols: number; rows: number }): Promise<ScreenSnapshot | undefined> {
+    const m = await this.ask(id, (req) => ({ type: "snapshot", id, req, scrollback, ...(client ? { client } : {}) }));
     return m?.type === "snapshot" ? { data: m.data, offset: m.offset, alt: m.alt } : undefined;
+  }
+
+  /** What a detaching terminal of size `client` is sent to be left clean (paint.ts: farewell). */
+  async farewell(id: number, client: { cols: number; rows: number }): Promise<string | undefined> {
+    const m = await this.ask(id, (req) => ({ type: "farewell", id, req, client }));
+    return m?.type === "farewell" ? m.data : undefined;
   }
 
   async probe(id: number): Promise<ScreenProbe | undefined> {
@@ -239,7 +246,7 @@ export class Screens {
   }
 
   private receive(m: FromScreen) {
-    if (m.type === "snapshot" || m.type === "probe" || m.type === "text" || m.type === "lines" || m.type === "stream-lines") {
+    if (m.type === "snapshot" || m.type === "farewell" || m.type === "probe" || m.type === "text" || m.type === "lines" || m.type === "stream-lines") {
       const r = this.pending.get(m.req);
       this.pending.delete(m.req);
       r?.(m);

@@ -7,6 +7,8 @@
 import xterm from "@xterm/headless";
 import { SerializeAddon } from "@xterm/addon-serialize";
 import type { FromScreen, ToScreen } from "./messages";
+import { TerminalModes } from "./modes";
+import { farewell, paint } from "./paint";
 import { handleText } from "./text-worker";
 
 declare const self: Worker;
@@ -16,6 +18,8 @@ type Term = InstanceType<typeof Terminal>;
 interface Screen {
   term: Term;
   serializer: SerializeAddon;
+  /** The modes the serialize addon does not paint (modes.ts). */
+  modes: TerminalModes;
   /** Offset of the last byte handed to the emulator. */
   fed: number;
 }
@@ -28,9 +32,11 @@ function open(id: number, cols: number, rows: number, scrollback: number, pipes:
   const serializer = new SerializeAddon();
   term.loadAddon(serializer as never);
   term.onData((data) => post({ type: "reply", id, data }));
-  // Queries xterm.js does not answer itself; agents' TUIs wait on them.
+  const modes = new TerminalModes(term);
+  // Queries xterm.js does not answer itself; agents' TUIs wait on them. The kitty keyboard
+  // flags are answered as the program last set them.
   term.parser.registerCsiHandler({ prefix: "?", final: "u" }, () => {
-    post({ type: "reply", id, data: "\x1b[?0u" });
+    post({ type: "reply", id, data: `\x1b[?${modes.kittyFlags}u` });
     return true;
   });
   for (const [code, rgb] of [[10, "ffff/ffff/ffff"], [11, "0000/0000/0000"]] as const) {
@@ -40,7 +46,7 @@ function open(id: number, cols: number, rows: number, scrollback: number, pipes:
       return true;
     });
   }
-  const s = { term, serializer, fed: 0 };
+  const s = { term, serializer, modes, fed: 0 };
   screens.set(id, s);
   return s;
 }
@@ -70,6 +76,7 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
       return;
     case "reset":
       s.term.reset();
+      s.modes.clear();
       feed(s, m.id, m.bytes, m.end);
       return;
     case "resize":
@@ -100,9 +107,14 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
       const at = s.fed;
       s.term.write("", () => {
         const alt = s.term.buffer.active.type === "alternate";
-        const data = s.serializer.serialize({ scrollback: alt ? 0 : m.scrollback });
+        const data = paint(s.term, s.serializer, s.modes, m.scrollback, m.client ?? s.term);
         post({ type: "snapshot", id: m.id, req: m.req, data, offset: at, alt });
       });
       return;
+    case "farewell": {
+      const at = s.fed;
+      s.term.write("", () => post({ type: "farewell", id: m.id, req: m.req, data: farewell(s.term, s.modes, m.client), offset: at }));
+      return;
+    }
   }
 };
