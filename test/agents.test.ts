@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { CW, CwHome, processesWithEnv, waitFor } from "./helpers";
+import { CW, CwHome, processesWithEnv, Tmux, waitFor } from "./helpers";
 import type { Exchange } from "./fixtures/anthropic-stub";
 import { AGENT_VERSIONS } from "./fixtures/agents";
 import { startClaude, startCodex, startGemini, type AgentSession } from "./fixtures/agent-sessions";
@@ -136,6 +136,37 @@ describe("what an orchestrator reads of a real agent is what a person sees", () 
     expect(JSON.stringify(status)).toContain("the product is forty-two");
     const tail = await cw.ok(["logs", String(a.id), "--plain", "--tail", "40"]);
     expect(tail).toContain("the product is forty-two");
+  }, T);
+});
+
+describe("attaching to a real agent, as a person does (through tmux)", () => {
+  test("Claude Code: its hidden cursor and mouse mode are painted on attach, and gone after detach (no ^[[9;5u keys in the shell)", async () => {
+    cw = new CwHome();
+    const a = keep(await startClaude(cw, "claude", { script: () => ({ text: "ok" }) }));
+    const t = new Tmux();
+    try {
+      await t.start("bash --norc --noprofile", cw.env, 120, 40);
+      await t.cmd("set", "-s", "extended-keys", "on");
+      await t.waitScreen((s) => /[$#]/.test(s), "the pane's shell");
+      const flag = async (f: string) => (await t.cmd("display", "-p", "-t", "t", f)).trim();
+      await t.type(`${CW} attach ${a.id}`);
+      await t.keys("Enter");
+      await t.waitScreen((s) => s.includes("❯"), "Claude Code's composer in the pane");
+      // Claude Code hides the cursor and turns on SGR mouse reporting; the paint carries both.
+      await waitFor(async () => (await flag("#{cursor_flag} #{mouse_sgr_flag}")) === "0 1", "the cursor hidden and SGR mouse on");
+      await t.keys("C-b", "d");
+      await t.waitScreen((s) => s.includes("detached from session"), "the detach notice");
+      expect(await flag("#{cursor_flag} #{mouse_sgr_flag} #{mouse_any_flag}")).toBe("1 0 0");
+      // Claude Code turned on modifyOtherKeys / kitty keys while running: Ctrl+Tab in the shell
+      // afterwards must not arrive as an escape sequence.
+      await t.type("cat -v");
+      await t.keys("Enter");
+      await t.keys("C-Tab", "y", "z");
+      await t.waitScreen((s) => s.includes("yz"), "the keys in cat -v");
+      expect(await t.capture()).not.toMatch(/\[9;5u|\[27;5;9~/);
+    } finally {
+      await t.kill();
+    }
   }, T);
 });
 
