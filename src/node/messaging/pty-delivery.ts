@@ -25,10 +25,16 @@ export type SubmitOutcome = "verified" | "unconfirmed" | "failed";
 
 /** Enter's minimum distance from the end of the paste. */
 const PASTE_SETTLE_MS = 150;
-/** How long the text may take to show on the input line. */
-const ECHO_WAIT_MS = 1000;
+/**
+ * How long the text may take to show on the input line. Generous: an agent written in Node on a
+ * busy machine took over a second to draw a pasted prompt, and an Enter sent before it did was
+ * taken into the paste (typed, never submitted). Only a program that shows nothing waits it out.
+ */
+const ECHO_WAIT_MS = 3000;
+/** After an Enter sent without having seen the text: how long it may still take to show up. */
+const LATE_ECHO_MS = 1000;
 /** How long, after each Enter, the text may take to leave the input line. */
-const TAKEN_WAIT_MS = 500;
+const TAKEN_WAIT_MS = 1000;
 const POLL_MS = 25;
 /** How much of the text's end is looked for on the input line (short, so a wrapped line seldom splits it; see shows()). */
 const MARKER_CHARS = 12;
@@ -145,7 +151,11 @@ async function submitNow(s: Session, screens: Screens, text: Buffer, opts: Submi
   if (!s.running) return "failed";
   if (!shown) {
     s.write(CR);
-    return last ? "unconfirmed" : null;
+    if (!last) return null;
+    // The text may show only now, our Enter taken inside the paste: it then sits on the input
+    // line, and the Enters below submit it.
+    if ((await pollUntil(() => onInputLine(s, screens, last), LATE_ECHO_MS)) !== true) return "unconfirmed";
+    await Bun.sleep(PASTE_SETTLE_MS);
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     s.write(CR);
