@@ -7,6 +7,7 @@ import { RelayError } from "../src/protocol/relay-api";
 import { createRelayApp, type RelayAppDeps } from "../src/relay/app";
 import { ensureAdminToken, RelayAuth } from "../src/relay/auth";
 import { RelayStore } from "../src/relay/store";
+import type { KvQuota } from "../src/store/kv-store";
 
 /** Stands in for the WebSocket hub, so tests can set who is connected and see who was dropped. */
 export class FakeHub {
@@ -36,6 +37,8 @@ export interface Reply {
 export interface OpenOptions extends Partial<RelayAppDeps> {
   /** What RelayAuth gets as CW_AUTH_TOKEN. */
   envToken?: string;
+  /** The KV quota of each namespace. */
+  kvQuota?: KvQuota;
 }
 
 /** One relay per test; the fields are replaced before each, so read them through the harness, not once. */
@@ -58,8 +61,8 @@ export class RelayHarness {
 
   /** Opens the store in `dir` and builds the app on it; to reopen, close the store first. */
   open(opts: OpenOptions = {}): void {
-    const { envToken, ...extra } = opts;
-    const store = new RelayStore(this.dir, { now: () => this.#now });
+    const { envToken, kvQuota, ...extra } = opts;
+    const store = new RelayStore(this.dir, { now: () => this.#now, ...(kvQuota ? { kvQuota } : {}) });
     this.store = store;
     this.app = createRelayApp({ store, kv: store.kv, auth: new RelayAuth(store, envToken), hub: this.hub, version: "9.9.9-test", ...extra });
   }

@@ -5,13 +5,16 @@
  */
 import { z } from "zod";
 import { NODE_NAME_RE } from "./constants";
-import { KVEntry } from "./messages";
+import { KV_MAX_VALUE_BYTES, KVEntry, KvTtl, KvValue } from "./messages";
 
-export { NODE_NAME_RE };
+export { KV_MAX_VALUE_BYTES, NODE_NAME_RE };
 export const NodeName = z.string().regex(NODE_NAME_RE, { message: "a node name is 1-63 letters, digits and -, starting with a letter or digit" });
 
-/** Largest request body the relay reads; bigger ones get 413 before they are parsed. */
-export const RELAY_MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Largest request body the relay reads, but for a KV value (KV_PUT_MAX_BODY_BYTES); bigger ones
+ * get 413 before they are parsed.
+ */
+export const RELAY_MAX_BODY_BYTES = 64 * 1024;
 
 export const RELAY_ERROR_CODES = [
   "bad_request",
@@ -24,6 +27,9 @@ export const RELAY_ERROR_CODES = [
   "too_many",
   "denied",
   "expired",
+  "precondition_failed",
+  "over_quota",
+  "timeout",
   "internal",
 ] as const;
 export const RelayErrorCode = z.enum(RELAY_ERROR_CODES);
@@ -168,16 +174,41 @@ export const RelayKvKey = z
   .max(512)
   .refine((k) => k !== "." && k !== "..", { message: 'a key cannot be "." or ".."' });
 
-/** Ten years: far enough, and keeps expiry times within what a Date can print. */
-export const KV_MAX_TTL_S = 10 * 365 * 86_400;
-export const KvPutRequest = z.object({ value: z.string(), ttl_s: z.number().positive().max(KV_MAX_TTL_S).optional() });
+/** How much a namespace of the relay's KV may hold; past either, a set gets 429 over_quota. */
+export const KV_NS_MAX_KEYS = 10_000;
+export const KV_NS_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * A KV PUT's body: the value as is (any Content-Type but JSON; `X-TTL: <seconds>`), or JSON
+ * `{ value, ttl_s?, if_absent? }`. The raw form may carry a value of the full KV_MAX_VALUE_BYTES;
+ * a JSON body is capped at the same size plus this, so escaping can cost a big value its room.
+ */
+export const KV_PUT_MAX_BODY_BYTES = KV_MAX_VALUE_BYTES + 64 * 1024;
+/** `If-None-Match: *` asks for the same as if_absent: 412 precondition_failed when the key is set. */
+export const KvPutRequest = z.object({ value: KvValue, ttl_s: KvTtl.optional(), if_absent: z.boolean().optional() });
 export type KvPutRequest = z.input<typeof KvPutRequest>;
 export const KvPutResponse = z.object({ ok: z.literal(true) });
 export type KvPutResponse = z.infer<typeof KvPutResponse>;
 export const KvGetResponse = z.object({ entry: KVEntry });
 export type KvGetResponse = z.infer<typeof KvGetResponse>;
-export const KvListResponse = z.object({ entries: z.array(KVEntry) });
+/** A listed entry: the value only when the listing asked for values. */
+export const KvListEntry = KVEntry.extend({ value: z.string().optional() });
+export type KvListEntry = z.infer<typeof KvListEntry>;
+/** GET /api/v1/kv/{ns}?prefix=&limit=&cursor=&values=1 */
+export const KV_LIST_MAX_LIMIT = 1000;
+/** A page with values stops once it holds this many bytes of them (at least one entry). */
+export const KV_LIST_PAGE_BYTES = 4 * 1024 * 1024;
+export const KvListQuery = z.object({
+  prefix: z.string().max(512).default(""),
+  limit: z.coerce.number().int().min(1).max(KV_LIST_MAX_LIMIT).default(100),
+  /** The previous page's next_cursor. */
+  cursor: z.string().min(1).max(512).optional(),
+  values: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
+});
+export const KvListResponse = z.object({ entries: z.array(KvListEntry), next_cursor: z.string().nullable() });
 export type KvListResponse = z.infer<typeof KvListResponse>;
+/** DELETE's optional JSON body: `{ if_value }` deletes only while the key holds exactly that value. */
+export const KvDeleteRequest = z.object({ if_value: z.string().optional() });
+export type KvDeleteRequest = z.input<typeof KvDeleteRequest>;
 export const KvDeleteResponse = z.object({ deleted: z.boolean() });
 export type KvDeleteResponse = z.infer<typeof KvDeleteResponse>;
 

@@ -22,8 +22,13 @@ import {
   DevicePollRequest,
   type DevicePollResponse,
   formatUserCode,
+  KV_LIST_PAGE_BYTES,
+  KV_MAX_VALUE_BYTES,
+  KV_PUT_MAX_BODY_BYTES,
+  KvDeleteRequest,
   type KvDeleteResponse,
   type KvGetResponse,
+  KvListQuery,
   type KvListResponse,
   KvPutRequest,
   type KvPutResponse,
@@ -113,13 +118,16 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     c.set("who", who);
     await next();
   });
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: RELAY_MAX_BODY_BYTES,
-      onError: (c) => fail(c, new ApiError(413, "too_large", `the request body is over ${RELAY_MAX_BODY_BYTES} bytes`, "store large data elsewhere and put a reference to it in the key-value store")),
-    }),
-  );
+  // A KV value may be up to KV_MAX_VALUE_BYTES; every other body is a few short fields.
+  const smallBody = bodyLimit({
+    maxSize: RELAY_MAX_BODY_BYTES,
+    onError: (c) => fail(c, new ApiError(413, "too_large", `the request body is over ${RELAY_MAX_BODY_BYTES} bytes`, "this route takes a small JSON object; see the API in the README")),
+  });
+  const kvBody = bodyLimit({
+    maxSize: KV_PUT_MAX_BODY_BYTES,
+    onError: (c) => fail(c, new ApiError(413, "too_large", `a value is at most ${KV_MAX_VALUE_BYTES} bytes of UTF-8`, "store large data elsewhere and put a reference to it in the key-value store")),
+  });
+  app.use("/api/*", (c, next) => (c.req.path.startsWith("/api/v1/kv/") ? kvBody(c, next) : smallBody(c, next)));
 
   // Nodes
 
@@ -224,10 +232,14 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   const KV_KEY = "/api/v1/kv/:ns/:key{.+}";
 
+  // A listing is a page (limit + cursor) of keys; values only when asked, and then a page stops
+  // at about KV_LIST_PAGE_BYTES of them, so no listing makes the relay hold a namespace at once.
   app.get("/api/v1/kv/:ns", (c) => {
     requireAny(c);
     const ns = param(c, "ns", RelayKvNamespace);
-    return c.json({ entries: kv.list(ns, c.req.query("prefix") ?? "") } satisfies KvListResponse);
+    const q = validated(KvListQuery, c.req.query(), "the query");
+    const page = kv.page(ns, q.prefix, { limit: q.limit, values: q.values, maxBytes: KV_LIST_PAGE_BYTES, ...(q.cursor !== undefined ? { after: q.cursor } : {}) });
+    return c.json({ entries: page.entries, next_cursor: page.next } satisfies KvListResponse);
   });
 
   app.get(KV_KEY, (c) => {
@@ -241,18 +253,44 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   app.put(KV_KEY, async (c) => {
     requireAny(c);
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
-    const req = await parse(c, KvPutRequest);
-    kv.set(ns, key, req.value, req.ttl_s);
+    const req = await kvPutBody(c);
+    const ifAbsent = req.if_absent === true || c.req.header("if-none-match")?.trim() === "*";
+    const r = kv.set(ns, key, req.value, req.ttl_s, { ifAbsent });
+    if (!r.stored && r.reason === "exists") throw new ApiError(412, "precondition_failed", `key ${JSON.stringify(key)} in namespace ${ns} is already set`, "it was set only if absent; read it with GET, or wait for its TTL to pass");
+    if (!r.stored) {
+      const what = r.limit === "keys" ? `${r.quota.keys} keys` : `${r.quota.bytes} bytes of values`;
+      throw new ApiError(429, "over_quota", `namespace ${ns} would hold more than ${what}`, "delete keys you no longer need, give temporary keys a TTL, or use another namespace");
+    }
     return c.json({ ok: true } satisfies KvPutResponse);
   });
 
-  app.delete(KV_KEY, (c) => {
+  app.delete(KV_KEY, async (c) => {
     requireAny(c);
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
-    return c.json({ deleted: kv.delete(ns, key) } satisfies KvDeleteResponse);
+    const req = await parse(c, KvDeleteRequest);
+    return c.json({ deleted: kv.delete(ns, key, req.if_value !== undefined ? { ifValue: req.if_value } : {}) } satisfies KvDeleteResponse);
   });
 
   return app;
+}
+
+/**
+ * A PUT's value: a JSON object as KvPutRequest (Content-Type JSON, or none, as older clients
+ * send), or else the raw body, its TTL in X-TTL. A value over the limit is 413 either way.
+ */
+async function kvPutBody(c: Context): Promise<z.output<typeof KvPutRequest>> {
+  const type = (c.req.header("content-type") ?? "application/json").toLowerCase();
+  let raw: unknown;
+  if (type.startsWith("application/json")) raw = await parseJson(c);
+  else {
+    const ttl = c.req.header("x-ttl");
+    raw = { value: await c.req.text(), ...(ttl !== undefined ? { ttl_s: ttl.trim() === "" ? Number.NaN : Number(ttl) } : {}) };
+  }
+  const value = (raw as { value?: unknown } | null)?.value;
+  if (typeof value === "string" && Buffer.byteLength(value) > KV_MAX_VALUE_BYTES) {
+    throw new ApiError(413, "too_large", `a value is at most ${KV_MAX_VALUE_BYTES} bytes of UTF-8; this one is ${Buffer.byteLength(value)}`, "store large data elsewhere and put a reference to it in the key-value store");
+  }
+  return validated(KvPutRequest, raw, "the body");
 }
 
 function fail(c: Context, e: ApiError): Response {
@@ -272,6 +310,10 @@ function requireAdmin(c: Context<Env>): void {
 
 /** The JSON body, validated; an empty body counts as `{}` so that all-default requests need none. */
 async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  return validated(schema, await parseJson(c), "the body");
+}
+
+async function parseJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
   let raw: unknown = {};
   if (text.trim() !== "") {
@@ -281,7 +323,7 @@ async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.outp
       throw new ApiError(400, "bad_request", `the body is not valid JSON: ${(e as Error).message}`, "send a JSON object with Content-Type: application/json");
     }
   }
-  return validated(schema, raw, "the body");
+  return raw;
 }
 
 function param<T extends z.ZodType>(c: Context, name: string, schema: T): z.output<T> {

@@ -5,11 +5,11 @@
  * it in kv.db (the same KvStore a node uses for `cw kv`).
  */
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { KvStore } from "../store/kv-store";
+import { type KvQuota, KvStore } from "../store/kv-store";
 import { randomInt } from "node:crypto";
-import { USER_CODE_ALPHABET, USER_CODE_LENGTH } from "../protocol/relay-api";
+import { KV_NS_MAX_BYTES, KV_NS_MAX_KEYS, USER_CODE_ALPHABET, USER_CODE_LENGTH } from "../protocol/relay-api";
 import { newToken, sha256 } from "../sys/secrets";
 
 export interface NodeRow {
@@ -49,6 +49,8 @@ const DEVICE_KEEP_EXPIRED_MS = 10 * 60_000;
 export interface RelayStoreOptions {
   /** The clock, in ms since the epoch; tests move it to expire invites without waiting. */
   now?: () => number;
+  /** Each KV namespace's quota; the default is KV_NS_MAX_KEYS and KV_NS_MAX_BYTES. */
+  kvQuota?: KvQuota;
 }
 
 export class RelayStore {
@@ -58,8 +60,11 @@ export class RelayStore {
 
   constructor(dataDir: string, opts: RelayStoreOptions = {}) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // mkdir's mode applies only to a directory it makes: one that existed keeps its own.
+    chmodSync(dataDir, 0o700);
     this.now = opts.now ?? Date.now;
     this.db = new Database(join(dataDir, "relay.db"), { create: true, strict: true });
+    chmodSync(join(dataDir, "relay.db"), 0o600);
     // FULL: a node told "registered" must still be registered after a power cut.
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
     this.db.exec(`
@@ -75,7 +80,7 @@ export class RelayStore {
         status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied'))
       );
     `);
-    this.kv = new KvStore(join(dataDir, "kv.db"));
+    this.kv = new KvStore(join(dataDir, "kv.db"), opts.kvQuota ?? { keys: KV_NS_MAX_KEYS, bytes: KV_NS_MAX_BYTES });
   }
 
   private iso(): string {
