@@ -24,6 +24,10 @@ export interface RelayOptions {
 
 export async function runRelay(opts: RelayOptions) {
   const { log } = opts;
+  // Every handler catches its own failures; one that escapes them is a bug, logged with its
+  // stack where the operator looks, rather than a silent half-state or the relay gone for all.
+  process.on("uncaughtException", (e) => log(`unexpected error (a bug; please report it): ${(e as Error)?.stack ?? String(e)}`));
+  process.on("unhandledRejection", (e) => log(`unexpected error in a promise (a bug; please report it): ${(e as Error)?.stack ?? String(e)}`));
   const store = new RelayStore(opts.dataDir);
   if (opts.authToken && opts.authToken.length < 24) log("warning: CW_AUTH_TOKEN is short enough to guess; make one with: openssl rand -hex 32");
   const { generated } = ensureAdminToken(store, opts.authToken);

@@ -18,9 +18,11 @@
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { type AuthContext, type AuthenticationType, type Connection, Server } from "ssh2";
+import { periodFromEnv } from "../sys/keep-alive";
 import type { RelayAuth } from "./auth";
 import type { NodeHub } from "./hub";
 import { describe } from "./ssh-errors";
+import { SshGate } from "./ssh-gate";
 import { AuthorizedKeys, loadOrCreateHostKey } from "./ssh-keys";
 import { handleSession } from "./ssh-session";
 
@@ -35,8 +37,14 @@ export interface SshGatewayOptions {
   authorizedKeysPath?: string;
 }
 
-/** A client that has not logged in by then is disconnected (as sshd's LoginGraceTime). */
-const LOGIN_GRACE_MS = 60_000;
+/**
+ * Connections that have not logged in (ssh-gate.ts): closed after the grace (sshd's
+ * LoginGraceTime, shortened: a person's ssh logs in within a second or two, a typed password
+ * within this), and at most so many at once, in all and from one address.
+ */
+const LOGIN_GRACE_MS = periodFromEnv("CW_SSH_LOGIN_GRACE_MS", 20_000);
+const MAX_PENDING = 64;
+const MAX_PENDING_PER_ADDRESS = 8;
 /** A client that answers no keepalive for this long is gone: its login shell is killed. */
 const KEEPALIVE_MS = 30_000;
 const KEEPALIVE_COUNT = 3;
@@ -50,19 +58,23 @@ export async function startSshGateway(opts: SshGatewayOptions): Promise<{ close(
   const keys = new AuthorizedKeys(opts.authorizedKeysPath ?? join(dirname(opts.hostKeyPath), "authorized_keys"), log);
   const clients = new Set<Connection>();
 
-  const server = new Server({ hostKeys: [hostKey], keepaliveInterval: KEEPALIVE_MS, keepaliveCountMax: KEEPALIVE_COUNT }, (client, info) => {
+  // ssh2's server never listens itself: the gate listens and hands it what it admits.
+  const ssh = new Server({ hostKeys: [hostKey], keepaliveInterval: KEEPALIVE_MS, keepaliveCountMax: KEEPALIVE_COUNT }, (client, info) => {
     clients.add(client);
     const peer = `${info.ip}:${info.port}`;
     try {
-      handleClient(client, peer, { ...opts, keys });
+      handleClient(client, peer, { ...opts, keys }, () => gate.loggedIn(info.ip, info.port));
     } catch (e) {
       log(`ssh ${peer}: ${describe(e)}`);
       client.end();
     }
     client.on("close", () => clients.delete(client));
   });
+  const gate = new SshGate({ graceMs: LOGIN_GRACE_MS, maxPending: MAX_PENDING, maxPendingPerAddress: MAX_PENDING_PER_ADDRESS }, log, (socket) => ssh.injectSocket(socket));
+  const server = gate.server;
   // A listener that fails later (it should not) is logged, never thrown at the process.
   const onError = (e: unknown) => log(`ssh gateway: ${describe(e)}`);
+  ssh.on("error", onError);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -76,7 +88,7 @@ export async function startSshGateway(opts: SshGatewayOptions): Promise<{ close(
   return {
     port,
     close() {
-      server.close();
+      gate.close();
       for (const c of clients) c.end();
       clients.clear();
     },
@@ -87,14 +99,9 @@ interface Deps extends SshGatewayOptions {
   keys: AuthorizedKeys;
 }
 
-function handleClient(client: Connection, peer: string, deps: Deps) {
+function handleClient(client: Connection, peer: string, deps: Deps, loggedIn: () => void) {
   const { log } = deps;
   let user = "";
-  const grace = setTimeout(() => {
-    log(`ssh ${peer}: no login within ${LOGIN_GRACE_MS / 1000}s; disconnecting`);
-    client.end();
-  }, LOGIN_GRACE_MS);
-  client.on("close", () => clearTimeout(grace));
   client.on("error", (e) => log(`ssh ${peer}: ${describe(e)}`));
   let failures = 0;
   client.on("authentication", (ctx) => {
@@ -114,16 +121,34 @@ function handleClient(client: Connection, peer: string, deps: Deps) {
       client.end();
     }
   });
+  const onGone: (() => void)[] = [];
+  client.on("close", () => {
+    for (const f of onGone.splice(0)) f();
+  });
   client.on("ready", () => {
-    clearTimeout(grace);
+    loggedIn();
     client.on("session", (acceptSession) => {
       try {
-        handleSession(acceptSession(), user, peer, deps);
+        const session = acceptSession();
+        keepSessionClassName(session);
+        handleSession(session, user, peer, deps, (f) => onGone.push(f));
       } catch (e) {
         log(`ssh ${peer}: ${describe(e)}`);
       }
     });
   });
+}
+
+/**
+ * ssh2 tells a session channel apart by `constructor.name === "Session"`; the release build's
+ * minifier renames the class (Bun 1.4's keepNames leaves class names renamed: checked), and then
+ * a channel still open when its connection closed threw in ssh2's cleanup (an sftp refused, a
+ * shell on a dropped connection never ended). The class is not exported, but its first instance
+ * is ours, made by accept(), before any cleanup can meet one: give the class its name back.
+ */
+function keepSessionClassName(session: object): void {
+  const ctor = session.constructor;
+  if (ctor.name !== "Session") Object.defineProperty(ctor, "name", { value: "Session", configurable: true });
 }
 
 /** Judges one login attempt; `accepted` is told who got in. A signature-less key offer is a "query". */

@@ -57,9 +57,23 @@ function clampSize(cols: number, rows: number): { cols: number; rows: number } {
   };
 }
 
-export function handleSession(session: Session, user: string, peer: string, deps: Deps) {
+/**
+ * `connectionGone` registers what to do when the whole SSH connection closes: the channel's
+ * close hooks run then even if ssh2 never closes the channel itself, so no shell outlives it.
+ */
+export function handleSession(session: Session, user: string, peer: string, deps: Deps, connectionGone: (f: () => void) => void = () => {}) {
   const term: Term = { term: DEFAULT_TERM, cols: 80, rows: 24, pty: false, env: {} };
   let io: ChannelIO | undefined;
+  connectionGone(() => io?.gone());
+  // No file transfer or other subsystems: a clean refusal, which ssh and sftp report.
+  session.on("sftp", (_accept, reject) => {
+    deps.log(`ssh ${peer}: refused the sftp subsystem (not offered)`);
+    reject?.();
+  });
+  session.on("subsystem", (_accept, reject, info) => {
+    deps.log(`ssh ${peer}: refused the ${JSON.stringify(info.name)} subsystem (not offered)`);
+    reject?.();
+  });
   session.on("env", (accept, reject, info) => {
     if (!ACCEPT_ENV.test(info.key) || io) return reject?.();
     term.env[info.key] = info.val;
