@@ -206,6 +206,13 @@ describe("invites", () => {
     await register("dev-2", { body: { invite: inv } });
   });
 
+  test("without a valid invite a registered name is not revealed: 401 invalid_invite, as for a free name", async () => {
+    await register("dev-1");
+    const taken = expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-1", invite: "not-an-invite" } }), 401, "invalid_invite");
+    const free = expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-9", invite: "not-an-invite" } }), 401, "invalid_invite");
+    expect(taken.message).toBe(free.message);
+  });
+
   test("registering with neither token nor invite is 401; an invite with a bad token is 401 and unused", async () => {
     expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-1" } }), 401, "unauthorized");
     const inv = await invite();

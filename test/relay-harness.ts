@@ -27,6 +27,8 @@ export interface Call {
   /** An object is sent as JSON; a string as is. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** The caller's address as Bun.serve would give it; by default each call has its own. */
+  ip?: string;
 }
 
 export interface Reply {
@@ -49,6 +51,7 @@ export class RelayHarness {
   hub = new FakeHub();
   admin = "";
   #now = 0;
+  #calls = 0;
 
   /** The store's clock, in ms: tests move it rather than wait. */
   get clock(): number {
@@ -76,7 +79,8 @@ export class RelayHarness {
       headers["content-type"] = "application/json";
       body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
     }
-    const res = await this.app.request(path, { method, headers, body });
+    const ip = opts.ip ?? `198.18.${(this.#calls >> 8) & 255}.${this.#calls++ & 255}`;
+    const res = await this.app.request(path, { method, headers, body }, { ip });
     expect(res.headers.get("content-type")).toContain("application/json");
     return { status: res.status, json: await res.json() };
   };

@@ -89,8 +89,13 @@ export type CreateInviteResponse = z.infer<typeof CreateInviteResponse>;
 /** How long a device request waits for the operator, and how often a node polls. */
 export const DEVICE_EXPIRES_IN_S = 600;
 export const DEVICE_INTERVAL_S = 2;
-/** At most this many unexpired requests at a time; more get 429 too_many. */
-export const DEVICE_MAX_PENDING = 100;
+/**
+ * At most this many unexpired requests at a time, and this many from one source address (an
+ * IPv6 address counts by its /64); more get 429 too_many. The per-address cap is what keeps one
+ * caller from filling the table and blocking everyone's enrolment.
+ */
+export const DEVICE_MAX_PENDING = 1000;
+export const DEVICE_MAX_PENDING_PER_ADDRESS = 5;
 
 /** The user code's alphabet: consonants and digits, none of 0 O 1 I L (nor vowels: no words). */
 export const USER_CODE_ALPHABET = "BCDFGHJKMNPQRSTVWXZ23456789";

@@ -15,6 +15,7 @@ import {
   DEVICE_EXPIRES_IN_S,
   DEVICE_INTERVAL_S,
   DEVICE_MAX_PENDING,
+  DEVICE_MAX_PENDING_PER_ADDRESS,
   DeviceApproveRequest,
   type DeviceApproveResponse,
   DeviceAuthorizeRequest,
@@ -46,6 +47,7 @@ import {
 import type { KvStore } from "../store/kv-store";
 import type { Identity, RelayAuth } from "./auth";
 import { registerDevicePage } from "./device";
+import { sourceAddress } from "./source";
 import type { RelayStore } from "./store";
 
 export interface RelayAppDeps {
@@ -59,11 +61,12 @@ export interface RelayAppDeps {
    * without it, the origin of that request's own URL.
    */
   baseUrl?: string;
-  /** Device-flow limits; the defaults are DEVICE_EXPIRES_IN_S, DEVICE_INTERVAL_S, DEVICE_MAX_PENDING. */
-  device?: { expiresInS?: number; intervalS?: number; maxPending?: number };
+  /** Device-flow limits; the defaults are DEVICE_EXPIRES_IN_S, DEVICE_INTERVAL_S, DEVICE_MAX_PENDING(_PER_ADDRESS). */
+  device?: { expiresInS?: number; intervalS?: number; maxPending?: number; maxPendingPerAddress?: number };
 }
 
-type Env = { Variables: { who: Identity | null } };
+/** `ip`: the peer's address, from Bun.serve (absent in tests that call app.request). */
+type Env = { Bindings: { ip?: string }; Variables: { who: Identity | null } };
 
 /** Thrown anywhere in a handler; onError turns it into the JSON error body. */
 class ApiError extends Error {
@@ -91,6 +94,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   const expiresInS = deps.device?.expiresInS ?? DEVICE_EXPIRES_IN_S;
   const intervalS = deps.device?.intervalS ?? DEVICE_INTERVAL_S;
   const maxPending = deps.device?.maxPending ?? DEVICE_MAX_PENDING;
+  const maxPendingPerAddress = deps.device?.maxPendingPerAddress ?? DEVICE_MAX_PENDING_PER_ADDRESS;
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return fail(c, err);
@@ -178,7 +182,11 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   app.post("/api/v1/device/authorize", async (c) => {
     const req = await parse(c, DeviceAuthorizeRequest);
-    const r = store.createDeviceRequest(req.name, expiresInS, maxPending);
+    const source = sourceAddress(c.env?.ip, c.req.header("x-forwarded-for"));
+    const r = store.createDeviceRequest(req.name, expiresInS, { total: maxPending, perSource: maxPendingPerAddress }, source);
+    if ("error" in r && r.error === "too_many_from_source") {
+      throw new ApiError(429, "too_many", `${maxPendingPerAddress} device requests from your address are already waiting for approval`, "have the operator approve or deny those, or wait until they expire (10 minutes); or register with an invite or the admin token");
+    }
     if ("error" in r) throw new ApiError(429, "too_many", `the relay already has ${maxPending} device requests waiting for approval`, "try again in a few minutes, when unapproved requests have expired; or register with an invite or the admin token");
     const base = (deps.baseUrl ?? new URL(c.req.url).origin).replace(/\/+$/, "");
     const userCode = formatUserCode(r.userCode);

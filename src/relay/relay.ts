@@ -36,7 +36,7 @@ export async function runRelay(opts: RelayOptions) {
   const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
-    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req) => app.fetch(req) });
+    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req, ip) => app.fetch(req, { ip }) });
   } catch (e) {
     store.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);

@@ -26,7 +26,8 @@ export interface RelayServerDeps {
   auth: RelayAuth;
   store: RelayStore;
   hub: NodeHub;
-  fetch: (req: Request) => Response | Promise<Response>;
+  /** The HTTP API; `ip` is the peer's address. */
+  fetch: (req: Request, ip: string | undefined) => Response | Promise<Response>;
 }
 
 const CLIENT_PATH = /^\/api\/v1\/nodes\/([^/]+)\/connect$/;
@@ -61,7 +62,7 @@ export function serveRelay(deps: RelayServerDeps) {
         if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
         return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
       }
-      return deps.fetch(req);
+      return deps.fetch(req, server.requestIP(req)?.address);
     },
     websocket: {
       // An agent's message is a frame plus the mux header; a client's, a frame's payload.

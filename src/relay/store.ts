@@ -20,7 +20,7 @@ export interface NodeRow {
 
 export type RedeemResult = { token: string } | { error: "name_taken" | "invalid_invite" };
 
-export type DeviceCreateResult = { deviceCode: string; userCode: string; expiresAt: number } | { error: "too_many" };
+export type DeviceCreateResult = { deviceCode: string; userCode: string; expiresAt: number } | { error: "too_many" | "too_many_from_source" };
 
 /** What a poll finds. Every outcome but `pending` ends the request (a later poll finds `unknown`). */
 export type DevicePollResult =
@@ -80,6 +80,9 @@ export class RelayStore {
         status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied'))
       );
     `);
+    // Older relays' tables lack the requester's address: add it (NULL for requests made before).
+    const cols = this.db.query("SELECT name FROM pragma_table_info('device_requests')").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "source")) this.db.exec("ALTER TABLE device_requests ADD COLUMN source TEXT NULL");
     this.kv = new KvStore(join(dataDir, "kv.db"), opts.kvQuota ?? { keys: KV_NS_MAX_KEYS, bytes: KV_NS_MAX_BYTES });
   }
 
@@ -101,11 +104,14 @@ export class RelayStore {
 
   /**
    * Registers a new node with an invite, in one transaction: a taken name leaves the invite
-   * unused, and two redeemers of the last use cannot both succeed.
+   * unused, and two redeemers of the last use cannot both succeed. The invite is checked first:
+   * without a valid one, nobody learns whether a name is registered.
    */
   redeemInvite(name: string, invite: string): RedeemResult {
     return this.db
       .transaction((): RedeemResult => {
+        const valid = this.db.query("SELECT 1 FROM invites WHERE token_hash = ? AND uses_left > 0 AND expires_at > ?").get(sha256(invite), this.now()) !== null;
+        if (!valid) return { error: "invalid_invite" };
         if (this.hasNode(name)) return { error: "name_taken" };
         if (!this.consumeInvite(invite)) return { error: "invalid_invite" };
         return { token: this.registerNode(name) };
@@ -159,24 +165,27 @@ export class RelayStore {
   // node's token is made when the node polls after approval, so it is never stored in plaintext.
 
   /**
-   * A new request for `name`, valid for `ttlS` seconds, unless `maxPending` unexpired requests
-   * exist. `userCode` is the canonical 8 characters (no dash).
+   * A new request for `name`, valid for `ttlS` seconds, unless `limits.total` unexpired requests
+   * exist, or `limits.perSource` from `source` (the requester's address, as the caller groups
+   * it). `userCode` is the canonical 8 characters (no dash).
    */
-  createDeviceRequest(name: string, ttlS: number, maxPending: number): DeviceCreateResult {
+  createDeviceRequest(name: string, ttlS: number, limits: { total: number; perSource: number }, source: string): DeviceCreateResult {
     return this.db
       .transaction((): DeviceCreateResult => {
         const now = this.now();
         this.sweepDeviceRequests(now);
+        const mine = this.db.query("SELECT count(*) AS n FROM device_requests WHERE source = ? AND status = 'pending' AND expires_at > ?").get(source, now) as { n: number };
+        if (mine.n >= limits.perSource) return { error: "too_many_from_source" };
         const { n } = this.db.query("SELECT count(*) AS n FROM device_requests WHERE expires_at > ?").get(now) as { n: number };
-        if (n >= maxPending) return { error: "too_many" };
+        if (n >= limits.total) return { error: "too_many" };
         const deviceCode = newToken();
         const expiresAt = now + ttlS * 1000;
         // 27^8 codes for at most a few hundred rows: a clash is rare, and retried.
         for (;;) {
           const userCode = newUserCode();
           const r = this.db
-            .query("INSERT INTO device_requests (device_hash, user_code, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_code) DO NOTHING")
-            .run(sha256(deviceCode), userCode, name, this.iso(), expiresAt);
+            .query("INSERT INTO device_requests (device_hash, user_code, name, created_at, expires_at, source) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_code) DO NOTHING")
+            .run(sha256(deviceCode), userCode, name, this.iso(), expiresAt, source);
           if (r.changes === 1) return { deviceCode, userCode, expiresAt };
         }
       })
