@@ -4,12 +4,16 @@
  */
 import { join } from "node:path";
 import { parseListenAddress } from "../node/websocket";
+import { periodFromEnv } from "../sys/keep-alive";
 import { VERSION } from "../version";
 import { createRelayApp } from "./app";
 import { ensureAdminToken, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { RelayStore } from "./store";
+
+/** The relay pings each node this often and marks one silent for three periods offline. */
+const NODE_PING_MS = 3_000;
 
 export interface RelayOptions {
   dataDir: string;
@@ -33,6 +37,7 @@ export async function runRelay(opts: RelayOptions) {
   const { generated } = ensureAdminToken(store, opts.authToken);
   const auth = new RelayAuth(store, opts.authToken);
   const hub = new NodeHub(log);
+  hub.startPinging(periodFromEnv("CW_RELAY_NODE_PING_MS", NODE_PING_MS));
   const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {

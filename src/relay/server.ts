@@ -89,7 +89,7 @@ export function serveRelay(deps: RelayServerDeps) {
               d.stream?.pause();
             }
           },
-          closed: () => ws.close(1000, "the node ended the stream"),
+          closed: (why) => ws.close(why?.code ?? 1000, why?.reason ?? "the node ended the stream"),
         });
         if (!stream) {
           // The node left between the check and the upgrade.
@@ -114,6 +114,9 @@ export function serveRelay(deps: RelayServerDeps) {
           return;
         }
         d.stream?.send(frame);
+      },
+      pong(ws) {
+        if (ws.data.kind === "agent") hub.heard(ws.data.name, ws);
       },
       drain(ws) {
         const d = ws.data;
