@@ -86,7 +86,9 @@ export class RelayAgent {
       const why =
         code === 4001
           ? "this node was removed from the relay; run `cw setup` again"
-          : code === 4000
+          : code === 4003
+            ? "this node's token was replaced (`cw setup` ran again); reconnecting with the token in relay.toml"
+            : code === 4000
             ? "another connection with this node's name replaced this one"
             : code === 4002
               ? `no answer from the relay for ${(3 * PING_EVERY_MS) / 1000}s`

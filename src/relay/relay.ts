@@ -7,7 +7,7 @@ import { parseListenAddress } from "../node/websocket";
 import { periodFromEnv } from "../sys/keep-alive";
 import { VERSION } from "../version";
 import { createRelayApp } from "./app";
-import { ensureAdminToken, RelayAuth } from "./auth";
+import { ensureAdminToken, type NodeAccess, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { RelayStore } from "./store";
@@ -23,6 +23,8 @@ export interface RelayOptions {
   baseUrl?: string;
   /** CW_AUTH_TOKEN: the operator's admin token, kept in memory only. */
   authToken?: string;
+  /** Whether node tokens reach other nodes without a grant (auth.ts). */
+  nodeAccess?: NodeAccess;
   log: (msg: string) => void;
 }
 
@@ -35,7 +37,7 @@ export async function runRelay(opts: RelayOptions) {
   const store = new RelayStore(opts.dataDir);
   if (opts.authToken && opts.authToken.length < 24) log("warning: CW_AUTH_TOKEN is short enough to guess; make one with: openssl rand -hex 32");
   const { generated } = ensureAdminToken(store, opts.authToken);
-  const auth = new RelayAuth(store, opts.authToken);
+  const auth = new RelayAuth(store, opts.authToken, opts.nodeAccess ?? "none");
   const hub = new NodeHub(log);
   hub.startPinging(periodFromEnv("CW_RELAY_NODE_PING_MS", NODE_PING_MS));
   const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
