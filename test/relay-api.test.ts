@@ -340,6 +340,15 @@ describe("kv", () => {
     expect((await put("other", "d", { value: "" })).status).toBe(200);
     await call("DELETE", relayKvPath("q", "a"), { token });
     expect((await put("q", "d", { value: "" })).status).toBe(200);
+    // An expired key makes room, though nothing swept it yet.
+    await call("DELETE", relayKvPath("q", "d"), { token });
+    expect((await put("q", "short", { value: "", ttl_s: 0.2 })).status).toBe(200);
+    expectError(await put("q", "e", { value: "" }), 429, "over_quota");
+    await waitFor(async () => (await put("q", "e", { value: "" })).status === 200, "the expired key to make room", 5000, 50);
+    // The usage survives a reopen (kept in the database, by triggers).
+    relay.store.close();
+    relay.open({ kvQuota: { keys: 3, bytes: 10 } });
+    expectError(await put("q", "f", { value: "" }), 429, "over_quota");
   });
 
   test("bad namespaces, keys and bodies are 400 with the problem named", async () => {
