@@ -225,9 +225,9 @@ export class RelayProcess {
    * Starts the relay (again, after stop(), on the same port when `port` is given); with `ssh`,
    * its SSH gateway on a free port too (sshPort).
    */
-  async start(port = 0, opts: { ssh?: boolean } = {}): Promise<void> {
+  async start(port = 0, opts: { ssh?: boolean; env?: Record<string, string> } = {}): Promise<void> {
     this.past += this.stderr;
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), NO_COLOR: "1" };
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), NO_COLOR: "1", ...opts.env };
     delete env.CW_AUTH_TOKEN;
     if (this.adminToken) env.CW_AUTH_TOKEN = this.adminToken;
     const ssh = opts.ssh ? "127.0.0.1:0" : "off";

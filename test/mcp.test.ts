@@ -293,6 +293,16 @@ describe("kv and nodes", () => {
     expect(gone.text).toContain("is not set");
   });
 
+  test("a lock: kv_set if_absent stores for one caller only; kv_delete if_value releases only the holder's", async () => {
+    expect((await ok("codewire_kv_set", { key: "mcp-lock", value: "agent-a", if_absent: true, ttl_s: 60 })).data.stored).toBe(true);
+    const second = await ok("codewire_kv_set", { key: "mcp-lock", value: "agent-b", if_absent: true });
+    expect(second.data.stored).toBe(false);
+    expect(second.text).toContain("already set");
+    expect((await ok("codewire_kv_delete", { key: "mcp-lock", if_value: "agent-b" })).data.deleted).toBe(false);
+    expect((await ok("codewire_kv_get", { key: "mcp-lock" })).data.entry.value).toBe("agent-a");
+    expect((await ok("codewire_kv_delete", { key: "mcp-lock", if_value: "agent-a" })).data.deleted).toBe(true);
+  });
+
   test("list_nodes shows this node and says a relay is needed for more", async () => {
     const r = await ok("codewire_list_nodes");
     expect(r.data.nodes).toHaveLength(1);

@@ -88,11 +88,15 @@ describe("auth", () => {
 });
 
 describe("nodes", () => {
-  test("a registered node's token lists nodes and uses the KV; listing shows connection and last seen", async () => {
+  test("a node's token uses the KV but cannot list nodes (403, saying what it may do); a user token lists, with connection and last seen", async () => {
     const token = await register("dev-1");
     await register("dev-2");
     relay.hub.connected.add("dev-2");
-    const r = await call("GET", "/api/v1/nodes", { token });
+    expect((await call("PUT", "/api/v1/kv/default/seen", { token, body: { value: "v" } })).status).toBe(200);
+    const refused = expectError(await call("GET", "/api/v1/nodes", { token }), 403, "forbidden");
+    expect(refused.hint).toContain("only connects that node and uses the key-value store");
+    const user = (await call("POST", "/api/v1/users", { token: relay.admin, body: { name: "alice" } })).json.token as string;
+    const r = await call("GET", "/api/v1/nodes", { token: user });
     expect(r.status).toBe(200);
     const nodes = ListNodesResponse.parse(r.json).nodes;
     expect(nodes.map((n) => [n.name, n.connected])).toEqual([
@@ -116,8 +120,10 @@ describe("nodes", () => {
     expect(fresh.rotated).toBe(true);
     expect(fresh.token).not.toBe(old);
     expectError(await call("GET", "/api/v1/nodes", { token: old }), 401, "unauthorized");
-    expect((await call("GET", "/api/v1/nodes", { token: fresh.token })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token: fresh.token })).status).toBe(200);
     expect(relay.hub.disconnects).toEqual(["dev-1"]);
+    // Closed as rotated (4003), not as removed.
+    expect(relay.hub.rotations).toEqual(["dev-1"]);
     expect(relay.store.listNodes().length).toBe(1);
   });
 
@@ -168,7 +174,7 @@ describe("invites", () => {
   test("an invite registers one node without a token, and only once", async () => {
     const inv = await invite();
     const token = await register("dev-1", { body: { invite: inv } });
-    expect((await call("GET", "/api/v1/nodes", { token })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token })).status).toBe(200);
     const e = expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-2", invite: inv } }), 401, "invalid_invite");
     expect(e.hint).toContain("new invite");
     expect(relay.store.listNodes().map((n) => n.name)).toEqual(["dev-1"]);
@@ -206,6 +212,13 @@ describe("invites", () => {
     await register("dev-2", { body: { invite: inv } });
   });
 
+  test("without a valid invite a registered name is not revealed: 401 invalid_invite, as for a free name", async () => {
+    await register("dev-1");
+    const taken = expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-1", invite: "not-an-invite" } }), 401, "invalid_invite");
+    const free = expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-9", invite: "not-an-invite" } }), 401, "invalid_invite");
+    expect(taken.message).toBe(free.message);
+  });
+
   test("registering with neither token nor invite is 401; an invite with a bad token is 401 and unused", async () => {
     expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-1" } }), 401, "unauthorized");
     const inv = await invite();
@@ -229,7 +242,7 @@ describe("kv", () => {
   const put = (ns: string, key: string, body: unknown) => call("PUT", relayKvPath(ns, key), { token, body });
   const get = (ns: string, key: string) => call("GET", relayKvPath(ns, key), { token });
   const list = async (ns: string, prefix?: string) => {
-    const r = await call("GET", `${relayKvPath(ns)}${prefix === undefined ? "" : `?prefix=${encodeURIComponent(prefix)}`}`, { token });
+    const r = await call("GET", `${relayKvPath(ns)}?values=1${prefix === undefined ? "" : `&prefix=${encodeURIComponent(prefix)}`}`, { token });
     expect(r.status).toBe(200);
     return KvListResponse.parse(r.json).entries.map((e) => [e.key, e.value]);
   };
@@ -283,6 +296,61 @@ describe("kv", () => {
     expect((await call("DELETE", relayKvPath("ns", "short"), { token })).json).toEqual({ deleted: false });
   });
 
+  test("set if absent (if_absent or If-None-Match: *) is 412 while the key lives; delete if_value", async () => {
+    expect((await put("ns", "lock", { value: "a", if_absent: true, ttl_s: 0.3 })).status).toBe(200);
+    expectError(await put("ns", "lock", { value: "b", if_absent: true }), 412, "precondition_failed");
+    expectError(await call("PUT", relayKvPath("ns", "lock"), { token, body: { value: "b" }, headers: { "if-none-match": "*" } }), 412, "precondition_failed");
+    expect(KvGetResponse.parse((await get("ns", "lock")).json).entry.value).toBe("a");
+    // Expired counts as absent.
+    await waitFor(async () => (await put("ns", "lock", { value: "b", if_absent: true })).status === 200, "the expired key to be taken", 10_000);
+    const del = (body?: unknown) => call("DELETE", relayKvPath("ns", "lock"), { token, ...(body ? { body } : {}) });
+    expect((await del({ if_value: "a" })).json).toEqual({ deleted: false });
+    expect(KvGetResponse.parse((await get("ns", "lock")).json).entry.value).toBe("b");
+    expect((await del({ if_value: "b" })).json).toEqual({ deleted: true });
+    expectError(await get("ns", "lock"), 404, "not_found");
+    // ttl_s 0 is refused, not "forever".
+    expectError(await put("ns", "k", { value: "v", ttl_s: 0 }), 400, "bad_request");
+  });
+
+  test("a listing is paged: keys only unless values=1, limit and cursor, values cap a page's size", async () => {
+    for (let i = 0; i < 5; i++) await put("pg", `k${i}`, { value: "v".repeat(1000) });
+    const page = async (q: string) => {
+      const r = await call("GET", `${relayKvPath("pg")}?${q}`, { token });
+      expect(r.status).toBe(200);
+      return KvListResponse.parse(r.json);
+    };
+    const first = await page("limit=2");
+    expect(first).toEqual({ entries: [{ key: "k0", expires_at: null }, { key: "k1", expires_at: null }], next_cursor: "k1" });
+    const second = await page(`limit=2&cursor=${first.next_cursor}&values=1`);
+    expect(second.entries.map((e) => [e.key, e.value?.length])).toEqual([["k2", 1000], ["k3", 1000]]);
+    expect(await page("limit=2&cursor=k3")).toEqual({ entries: [{ key: "k4", expires_at: null }], next_cursor: null });
+    expectError(await call("GET", `${relayKvPath("pg")}?limit=5000`, { token }), 400, "bad_request");
+  });
+
+  test("past a namespace's quota of keys or bytes a set is 429 over_quota; other namespaces are not affected", async () => {
+    relay.store.close();
+    relay.open({ kvQuota: { keys: 3, bytes: 10 } });
+    expect((await put("q", "a", { value: "1234" })).status).toBe(200);
+    expect((await put("q", "b", { value: "1234" })).status).toBe(200);
+    expect(expectError(await put("q", "c", { value: "123" }), 429, "over_quota").message).toContain("10 bytes");
+    // Replacing a value counts its new size, not both.
+    expect((await put("q", "b", { value: "123456" })).status).toBe(200);
+    expect((await put("q", "c", { value: "" })).status).toBe(200);
+    expect(expectError(await put("q", "d", { value: "" }), 429, "over_quota").message).toContain("3 keys");
+    expect((await put("other", "d", { value: "" })).status).toBe(200);
+    await call("DELETE", relayKvPath("q", "a"), { token });
+    expect((await put("q", "d", { value: "" })).status).toBe(200);
+    // An expired key makes room, though nothing swept it yet.
+    await call("DELETE", relayKvPath("q", "d"), { token });
+    expect((await put("q", "short", { value: "", ttl_s: 0.2 })).status).toBe(200);
+    expectError(await put("q", "e", { value: "" }), 429, "over_quota");
+    await waitFor(async () => (await put("q", "e", { value: "" })).status === 200, "the expired key to make room", 5000, 50);
+    // The usage survives a reopen (kept in the database, by triggers).
+    relay.store.close();
+    relay.open({ kvQuota: { keys: 3, bytes: 10 } });
+    expectError(await put("q", "f", { value: "" }), 429, "over_quota");
+  });
+
   test("bad namespaces, keys and bodies are 400 with the problem named", async () => {
     expect(expectError(await put("bad ns", "k", { value: "v" }), 400, "bad_request").message).toContain("namespace");
     expectError(await call("GET", relayKvPath("a/b"), { token }), 400, "bad_request"); // a slash in a namespace
@@ -301,16 +369,22 @@ describe("kv", () => {
     expect(RelayKvKey.safeParse("a/../b").success).toBe(true);
   });
 
-  test("a body over 1 MiB is 413, with or without a Content-Length", async () => {
-    const big = JSON.stringify({ value: "x".repeat(1024 * 1024) });
+  test("a value over 1 MiB of UTF-8 is 413, as JSON or raw, with or without a Content-Length", async () => {
+    const big = JSON.stringify({ value: "x".repeat(1024 * 1024 + 1) });
     const e = expectError(await put("ns", "k", big), 413, "too_large");
     expect(e.message).toContain("1048576");
+    // Counted in bytes: 350,000 three-byte characters are 1,050,000 bytes.
+    expectError(await put("ns", "k", { value: "€".repeat(350_000) }), 413, "too_large");
+    const raw = await relay.app.request(new Request(`http://relay${relayKvPath("ns", "k")}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" }, body: "€".repeat(350_000) }));
+    expectError({ status: raw.status, json: await raw.json() }, 413, "too_large");
+    // Other routes take only small bodies.
+    expectError(await call("POST", "/api/v1/invites", { token: relay.admin, body: { uses: 1, pad: "x".repeat(100_000) } }), 413, "too_large");
     // Streamed (chunked): the limit is counted while reading.
     const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull(ctl) {
-        if (sent++ < 20) ctl.enqueue(chunk);
+        if (sent++ < 40) ctl.enqueue(chunk);
         else ctl.close();
       },
     });

@@ -70,7 +70,9 @@ describe("device flow over the API", () => {
     expect(r.status).toBe(200);
     const got = DevicePollAuthorized.parse(r.json);
     expect(got).toMatchObject({ status: "authorized", name: "dev-1", rotated: false });
-    const list = await call("GET", "/api/v1/nodes", { token: got.token });
+    // The node's token connects the node; the user token, for that machine's CLI, lists nodes.
+    expect((await call("GET", "/api/v1/kv/default", { token: got.token })).status).toBe(200);
+    const list = await call("GET", "/api/v1/nodes", { token: got.user_token! });
     expect(list.status).toBe(200);
     expect(ListNodesResponse.parse(list.json).nodes.map((n) => n.name)).toEqual(["dev-1"]);
     expect(relay.hub.disconnects).toEqual([]);
@@ -140,11 +142,11 @@ describe("device flow over the API", () => {
     const d = await authorize("dev-1");
     expect(DeviceApproveResponse.parse((await approve(d.user_code)).json).replaces).toBe(true);
     // Until the node collects its token, the old one still works.
-    expect((await call("GET", "/api/v1/nodes", { token: old })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token: old })).status).toBe(200);
     const got = DevicePollAuthorized.parse((await poll(d.device_code)).json);
     expect(got.rotated).toBe(true);
     expectError(await call("GET", "/api/v1/nodes", { token: old }), 401, "unauthorized");
-    expect((await call("GET", "/api/v1/nodes", { token: got.token })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token: got.token })).status).toBe(200);
     expect(relay.hub.disconnects).toEqual(["dev-1"]);
   });
 
@@ -175,10 +177,33 @@ describe("device flow over the API", () => {
     expectError(await poll(d.device_code), 410, "expired");
   });
 
-  test("at most 100 requests wait at a time (429 too_many); expired ones make room", async () => {
-    for (let i = 0; i < 100; i++) await authorize(`n${i}`);
-    const e = expectError(await call("POST", "/api/v1/device/authorize", { body: { name: "one-more" } }), 429, "too_many");
+  test("one address may have 5 requests waiting (429 too_many); others still can; expired ones make room", async () => {
+    const from = (ip: string, name: string, headers?: Record<string, string>) => call("POST", "/api/v1/device/authorize", { body: { name }, ip, ...(headers ? { headers } : {}) });
+    for (let i = 0; i < 5; i++) expect((await from("203.0.113.7", `n${i}`)).status).toBe(200);
+    const e = expectError(await from("203.0.113.7", "one-more"), 429, "too_many");
+    expect(e.message).toContain("from your address");
     expect(e.hint).toContain("invite");
+    // Someone else is not blocked by it.
+    expect((await from("203.0.113.8", "legit")).status).toBe(200);
+    // An IPv6 /64 counts as one address.
+    for (let i = 0; i < 5; i++) expect((await from(`2001:db8:1:2::${i + 1}`, `v6-${i}`)).status).toBe(200);
+    expectError(await from("2001:db8:1:2:ffff::9", "v6-more"), 429, "too_many");
+    expect((await from("2001:db8:1:3::1", "v6-next-net")).status).toBe(200);
+    // Behind a proxy on the same machine, X-Forwarded-For names the caller; from elsewhere it is ignored.
+    for (let i = 0; i < 5; i++) expect((await from("127.0.0.1", `px-${i}`, { "x-forwarded-for": `198.51.100.${i}` })).status).toBe(200);
+    expectError(await from("203.0.113.7", "spoofed", { "x-forwarded-for": "198.51.100.200" }), 429, "too_many");
+    relay.advance(600_000);
+    const d = await authorize("after-expiry");
+    expect((await from("203.0.113.7", "again")).status).toBe(200);
+    await expectPending(d.device_code);
+  });
+
+  test("at most DEVICE_MAX_PENDING requests wait in all; expired ones make room and are swept", async () => {
+    relay.store.close();
+    relay.open({ device: { maxPending: 10 } });
+    for (let i = 0; i < 10; i++) await authorize(`n${i}`);
+    const e = expectError(await call("POST", "/api/v1/device/authorize", { body: { name: "one-more" } }), 429, "too_many");
+    expect(e.message).toContain("already has 10");
     relay.advance(600_000);
     const d = await authorize("one-more");
     await expectPending(d.device_code);
@@ -251,7 +276,7 @@ describe("the /device page", () => {
     expect(r.text).toContain("<strong>dev-1</strong>");
     expect(r.text).not.toContain("already registered");
     const got = DevicePollAuthorized.parse((await poll(d.device_code)).json);
-    expect((await call("GET", "/api/v1/nodes", { token: got.token })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token: got.token })).status).toBe(200);
     // Deciding again finds nothing.
     expect((await html("POST", "/device", { user_code: d.user_code, token: relay.admin, action: "deny" })).status).toBe(404);
   });

@@ -7,6 +7,7 @@ import { RelayError } from "../src/protocol/relay-api";
 import { createRelayApp, type RelayAppDeps } from "../src/relay/app";
 import { ensureAdminToken, RelayAuth } from "../src/relay/auth";
 import { RelayStore } from "../src/relay/store";
+import type { KvQuota } from "../src/store/kv-store";
 
 /** Stands in for the WebSocket hub, so tests can set who is connected and see who was dropped. */
 export class FakeHub {
@@ -19,6 +20,12 @@ export class FakeHub {
     this.disconnects.push(name);
     this.connected.delete(name);
   }
+  /** Rotation ends the connection too (with its own close code), and is recorded as such. */
+  rotations: string[] = [];
+  rotated(name: string): void {
+    this.rotations.push(name);
+    this.disconnect(name);
+  }
 }
 
 export interface Call {
@@ -26,6 +33,8 @@ export interface Call {
   /** An object is sent as JSON; a string as is. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** The caller's address as Bun.serve would give it; by default each call has its own. */
+  ip?: string;
 }
 
 export interface Reply {
@@ -36,6 +45,8 @@ export interface Reply {
 export interface OpenOptions extends Partial<RelayAppDeps> {
   /** What RelayAuth gets as CW_AUTH_TOKEN. */
   envToken?: string;
+  /** The KV quota of each namespace. */
+  kvQuota?: KvQuota;
 }
 
 /** One relay per test; the fields are replaced before each, so read them through the harness, not once. */
@@ -46,6 +57,7 @@ export class RelayHarness {
   hub = new FakeHub();
   admin = "";
   #now = 0;
+  #calls = 0;
 
   /** The store's clock, in ms: tests move it rather than wait. */
   get clock(): number {
@@ -58,8 +70,8 @@ export class RelayHarness {
 
   /** Opens the store in `dir` and builds the app on it; to reopen, close the store first. */
   open(opts: OpenOptions = {}): void {
-    const { envToken, ...extra } = opts;
-    const store = new RelayStore(this.dir, { now: () => this.#now });
+    const { envToken, kvQuota, ...extra } = opts;
+    const store = new RelayStore(this.dir, { now: () => this.#now, ...(kvQuota ? { kvQuota } : {}) });
     this.store = store;
     this.app = createRelayApp({ store, kv: store.kv, auth: new RelayAuth(store, envToken), hub: this.hub, version: "9.9.9-test", ...extra });
   }
@@ -73,7 +85,8 @@ export class RelayHarness {
       headers["content-type"] = "application/json";
       body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
     }
-    const res = await this.app.request(path, { method, headers, body });
+    const ip = opts.ip ?? `198.18.${(this.#calls >> 8) & 255}.${this.#calls++ & 255}`;
+    const res = await this.app.request(path, { method, headers, body }, { ip });
     expect(res.headers.get("content-type")).toContain("application/json");
     return { status: res.status, json: await res.json() };
   };

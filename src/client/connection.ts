@@ -203,7 +203,12 @@ export class NodeConnection {
   async nextReply(): Promise<Reply | null> {
     for (;;) {
       const f = await this.next();
-      if (!f) return null;
+      // A link that failed while the reply was awaited says why (the relay gave up on the node,
+      // no answer on the network), rather than passing for a node that hung up.
+      if (!f) {
+        if (this.failure) throw this.failure;
+        return null;
+      }
       if (f.kind !== "control") continue;
       return checkReply(f.message as Reply);
     }

@@ -3,8 +3,8 @@ import { dataDir, pathsFor } from "../config/paths";
 import type { Reply, ReplyOf, RequestInput, RequestType } from "../protocol";
 import { connectNode } from "./autostart";
 import type { NodeConnection } from "./connection";
-import { NodeError } from "./errors";
-import { quickCall } from "./quick-call";
+import { NodeError, NodeUnavailableError } from "./errors";
+import { QUICK_TIMEOUT_MS, quickCall } from "./quick-call";
 import { remoteTarget } from "./remote-target";
 
 export interface CallOptions {
@@ -32,11 +32,23 @@ export async function call<T extends RequestType, R extends Reply["type"]>(req: 
     if (reply) return expected(reply, expect);
   }
   const conn = await open(req, opts);
+  const remote = remoteTarget();
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const reply = await conn.nextReply();
+    // A remote node gets the deadline a local one has (quick-call): a hung node, or one the
+    // relay has not yet noticed is gone, must not hold the command for minutes. A request that
+    // waits by design (MsgRequest's timeout_s) gets its own time on top.
+    const waits = typeof (req as { timeout_s?: unknown }).timeout_s === "number" ? (req as { timeout_s: number }).timeout_s * 1000 : 0;
+    const deadline = remote
+      ? new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new NodeUnavailableError(`${remote.label} did not answer ${req.type} within ${(QUICK_TIMEOUT_MS + waits) / 1000}s`, "the node may be hung or its machine asleep: `cw nodes` shows whether it is online")), QUICK_TIMEOUT_MS + waits);
+        })
+      : undefined;
+    const reply = await (deadline ? Promise.race([conn.nextReply(), deadline]) : conn.nextReply());
     if (!reply) throw new NodeError("internal", "the node closed the connection without answering", "see node.log in the data directory");
     return expected(reply, expect);
   } finally {
+    clearTimeout(timer);
     conn.close();
   }
 }

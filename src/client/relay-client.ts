@@ -6,10 +6,15 @@
 import type { z } from "zod";
 import type { KVEntry } from "../protocol";
 import {
+  CreateUserResponse,
+  DeleteUserResponse,
   DeviceAuthorizeResponse,
+  GrantResponse,
+  ListUsersResponse,
   DevicePollResponse,
   KvDeleteResponse,
   KvGetResponse,
+  type KvListEntry,
   KvListResponse,
   KvPutResponse,
   ListNodesResponse,
@@ -27,14 +32,20 @@ export class RelayClient {
     private readonly token?: string,
   ) {}
 
-  private async request<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, opts: { token?: string | null; notFoundOk?: boolean } = {}): Promise<z.infer<S> | null> {
+  private async request<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    opts: { token?: string | null; notFoundOk?: boolean; preconditionOk?: boolean; raw?: { body: string; headers: Record<string, string> } } = {},
+  ): Promise<z.infer<S> | null> {
     const token = opts.token === null ? undefined : (opts.token ?? this.token);
     let res: Response;
     try {
       res = await fetch(`${this.url}${path}`, {
         method,
-        headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...opts.raw?.headers },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : opts.raw ? { body: opts.raw.body } : {}),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (e) {
@@ -42,7 +53,7 @@ export class RelayClient {
       const why = (e as Error).name === "TimeoutError" ? "no answer" : code === "ECONNREFUSED" ? "connection refused" : (e as Error).message;
       throw new NodeUnavailableError(`cannot reach the relay at ${this.url}: ${why}`, "check the URL and that `cw relay` runs there");
     }
-    if (res.status === 404 && opts.notFoundOk) return null;
+    if ((res.status === 404 && opts.notFoundOk) || (res.status === 412 && opts.preconditionOk)) return null;
     const text = await res.text();
     let json: unknown;
     try {
@@ -60,9 +71,31 @@ export class RelayClient {
     return parsed.data;
   }
 
-  /** Registers `name`; with an invite no admin token is needed. Returns the node's token. */
+  /**
+   * Registers `name`; with an invite no admin token is needed. Returns the node's token, and with
+   * the admin token a user token for this machine's CLI too.
+   */
   async register(name: string, invite?: string): Promise<z.infer<typeof RegisterNodeResponse>> {
-    return (await this.request("POST", "/api/v1/nodes", RegisterNodeResponse, { name, ...(invite ? { invite } : {}) }, invite ? { token: null } : {}))!;
+    return (await this.request("POST", "/api/v1/nodes", RegisterNodeResponse, { name, ...(invite ? { invite } : { user_token: true }) }, invite ? { token: null } : {}))!;
+  }
+
+  // The operator's (admin token): user tokens and grants.
+
+  async users() {
+    return (await this.request("GET", "/api/v1/users", ListUsersResponse))!.users;
+  }
+
+  async createUser(name: string) {
+    return (await this.request("POST", "/api/v1/users", CreateUserResponse, { name }))!;
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    await this.request("DELETE", `/api/v1/users/${encodeURIComponent(name)}`, DeleteUserResponse);
+  }
+
+  /** Lets node `from` reach node `to` ("*": every node), or with `allow` false takes that back. */
+  async grant(from: string, to: string, allow: boolean) {
+    return (await this.request(allow ? "PUT" : "DELETE", `/api/v1/nodes/${encodeURIComponent(from)}/grants/${encodeURIComponent(to)}`, GrantResponse))!;
   }
 
   /** Starts the device flow: the operator approves `name` in a browser (`verification_uri`). */
@@ -79,19 +112,37 @@ export class RelayClient {
     return (await this.request("GET", "/api/v1/nodes", ListNodesResponse))!.nodes;
   }
 
-  async kvSet(ns: string, key: string, value: string, ttlS?: number): Promise<void> {
-    await this.request("PUT", relayKvPath(ns, key), KvPutResponse, { value, ...(ttlS ? { ttl_s: ttlS } : {}) });
+  /** Stores a value; with `ifAbsent`, false (and nothing stored) when the key is already set. */
+  async kvSet(ns: string, key: string, value: string, ttlS?: number, opts: { ifAbsent?: boolean } = {}): Promise<boolean> {
+    // The value travels as the raw body, so its limit is the same number of bytes as locally.
+    const headers: Record<string, string> = { "Content-Type": "text/plain; charset=utf-8", ...(ttlS !== undefined ? { "X-TTL": String(ttlS) } : {}), ...(opts.ifAbsent ? { "If-None-Match": "*" } : {}) };
+    return (await this.request("PUT", relayKvPath(ns, key), KvPutResponse, undefined, { raw: { body: value, headers }, preconditionOk: true })) !== null;
   }
 
   async kvGet(ns: string, key: string): Promise<KVEntry | null> {
     return (await this.request("GET", relayKvPath(ns, key), KvGetResponse, undefined, { notFoundOk: true }))?.entry ?? null;
   }
 
-  async kvList(ns: string, prefix: string): Promise<KVEntry[]> {
-    return (await this.request("GET", `${relayKvPath(ns)}?prefix=${encodeURIComponent(prefix)}`, KvListResponse))!.entries;
+  /** One page of a listing; `values` asks for the values too. */
+  async kvPage(ns: string, prefix: string, opts: { values: boolean; limit?: number; cursor?: string }): Promise<{ entries: KvListEntry[]; next_cursor: string | null }> {
+    const q = new URLSearchParams({ prefix, values: opts.values ? "1" : "0", ...(opts.limit ? { limit: String(opts.limit) } : {}), ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}) });
+    return (await this.request("GET", `${relayKvPath(ns)}?${q}`, KvListResponse))!;
   }
 
-  async kvDelete(ns: string, key: string): Promise<boolean> {
-    return (await this.request("DELETE", relayKvPath(ns, key), KvDeleteResponse))!.deleted;
+  /** Every entry under `prefix`, with values, page by page. */
+  async kvList(ns: string, prefix: string): Promise<KVEntry[]> {
+    const all: KVEntry[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.kvPage(ns, prefix, { values: true, limit: 1000, ...(cursor !== undefined ? { cursor } : {}) });
+      for (const e of page.entries) all.push({ ...e, value: e.value ?? "" });
+      if (page.next_cursor === null) return all;
+      cursor = page.next_cursor;
+    }
+  }
+
+  /** Deletes a key; with `ifValue`, only while it holds exactly that value. */
+  async kvDelete(ns: string, key: string, opts: { ifValue?: string } = {}): Promise<boolean> {
+    return (await this.request("DELETE", relayKvPath(ns, key), KvDeleteResponse, opts.ifValue !== undefined ? { if_value: opts.ifValue } : undefined))!.deleted;
   }
 }

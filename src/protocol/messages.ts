@@ -65,9 +65,33 @@ const Ns = z.string().min(1).max(128).regex(/^[\w.:-]+$/, { message: "a namespac
  */
 const Local = { local: z.boolean().default(false) };
 const Key = z.string().min(1, { message: "the key is empty" }).max(512, { message: "a key is at most 512 characters" });
-export const KVSet = z.object({ type: z.literal("KVSet"), ...base, ...Local, ns: Ns, key: Key, value: z.string().max(1024 * 1024, { message: "a value is at most 1 MiB" }), ttl_s: z.number().positive().optional() });
+/**
+ * The largest value, in bytes of UTF-8, on every path: the node's own store, the relay, the CLI
+ * and MCP. (A JavaScript string's length counts UTF-16 units, which is not what is stored.)
+ */
+export const KV_MAX_VALUE_BYTES = 1024 * 1024;
+export const KvValue = z.string().refine((s) => s.length <= KV_MAX_VALUE_BYTES && Buffer.byteLength(s) <= KV_MAX_VALUE_BYTES, {
+  message: `a value is at most ${KV_MAX_VALUE_BYTES} bytes (1 MiB) of UTF-8`,
+});
+/** Ten years: far enough, and keeps expiry times within what a Date can print. */
+export const KV_MAX_TTL_S = 10 * 365 * 86_400;
+/** A TTL of 0 would mean "already expired" or, as it once did, "never": refused as unclear. */
+export const KvTtl = z.number().positive({ message: "a TTL must be more than 0 seconds (to remove a key, delete it)" }).max(KV_MAX_TTL_S);
+
+export const KVSet = z.object({
+  type: z.literal("KVSet"),
+  ...base,
+  ...Local,
+  ns: Ns,
+  key: Key,
+  value: KvValue,
+  ttl_s: KvTtl.optional(),
+  /** Store only when the key is absent (or expired): a lock. KVSetOK says whether it was stored. */
+  if_absent: z.boolean().optional(),
+});
 export const KVGet = z.object({ type: z.literal("KVGet"), ...base, ...Local, ns: Ns, key: Key });
-export const KVDelete = z.object({ type: z.literal("KVDelete"), ...base, ...Local, ns: Ns, key: Key });
+/** With `if_value`, delete only while the key holds exactly that value (release only your own lock). */
+export const KVDelete = z.object({ type: z.literal("KVDelete"), ...base, ...Local, ns: Ns, key: Key, if_value: z.string().optional() });
 export const KVList = z.object({ type: z.literal("KVList"), ...base, ...Local, ns: Ns, prefix: z.string().default("") });
 
 export const KVEntry = z.object({ key: z.string(), value: z.string(), expires_at: z.string().nullable() });
@@ -89,7 +113,8 @@ export const MsgReplySent = z.object({ type: z.literal("MsgReplySent"), message:
 export const MsgListenAck = z.object({ type: z.literal("MsgListenAck") });
 /** Which store answered: this node's own (kv.db), or the relay's that every node shares. Nodes before it sent none. */
 const KvStoreName = { store: z.enum(["local", "relay"]).optional() };
-export const KVSetOK = z.object({ type: z.literal("KVSetOK"), ...KvStoreName });
+/** `stored` is false only for if_absent when the key was already set (older nodes leave it out). */
+export const KVSetOK = z.object({ type: z.literal("KVSetOK"), stored: z.boolean().optional(), ...KvStoreName });
 export const KVGetResult = z.object({ type: z.literal("KVGetResult"), found: z.boolean(), entry: KVEntry.nullable(), ...KvStoreName });
 export const KVDeleteOK = z.object({ type: z.literal("KVDeleteOK"), deleted: z.boolean(), ...KvStoreName });
 export const KVListResult = z.object({ type: z.literal("KVListResult"), entries: z.array(KVEntry), ...KvStoreName });

@@ -5,13 +5,16 @@
  */
 import { z } from "zod";
 import { NODE_NAME_RE } from "./constants";
-import { KVEntry } from "./messages";
+import { KV_MAX_VALUE_BYTES, KVEntry, KvTtl, KvValue } from "./messages";
 
-export { NODE_NAME_RE };
+export { KV_MAX_VALUE_BYTES, NODE_NAME_RE };
 export const NodeName = z.string().regex(NODE_NAME_RE, { message: "a node name is 1-63 letters, digits and -, starting with a letter or digit" });
 
-/** Largest request body the relay reads; bigger ones get 413 before they are parsed. */
-export const RELAY_MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Largest request body the relay reads, but for a KV value (KV_PUT_MAX_BODY_BYTES); bigger ones
+ * get 413 before they are parsed.
+ */
+export const RELAY_MAX_BODY_BYTES = 64 * 1024;
 
 export const RELAY_ERROR_CODES = [
   "bad_request",
@@ -24,6 +27,9 @@ export const RELAY_ERROR_CODES = [
   "too_many",
   "denied",
   "expired",
+  "precondition_failed",
+  "over_quota",
+  "timeout",
   "internal",
 ] as const;
 export const RelayErrorCode = z.enum(RELAY_ERROR_CODES);
@@ -44,11 +50,15 @@ export type RelayHealth = z.infer<typeof RelayHealth>;
 
 // Nodes
 
-/** POST /api/v1/nodes, with the admin token, or with no token and an invite. */
-export const RegisterNodeRequest = z.object({ name: NodeName, invite: z.string().min(1).optional() });
+/**
+ * POST /api/v1/nodes, with the admin token, or with no token and an invite. With the admin token
+ * `user_token: true` also issues a user token named after the node, for that machine's CLI
+ * (`cw setup` by the owner); an invite gives a node token only.
+ */
+export const RegisterNodeRequest = z.object({ name: NodeName, invite: z.string().min(1).optional(), user_token: z.boolean().optional() });
 export type RegisterNodeRequest = z.input<typeof RegisterNodeRequest>;
-/** The token is shown this once; the relay keeps only its hash. */
-export const RegisterNodeResponse = z.object({ name: z.string(), token: z.string(), rotated: z.boolean() });
+/** The tokens are shown this once; the relay keeps only their hashes. */
+export const RegisterNodeResponse = z.object({ name: z.string(), token: z.string(), rotated: z.boolean(), user_token: z.string().optional() });
 export type RegisterNodeResponse = z.infer<typeof RegisterNodeResponse>;
 
 export const RelayNode = z.object({
@@ -57,6 +67,8 @@ export const RelayNode = z.object({
   /** When the node's current token was issued (ISO 8601). */
   registered_at: z.string(),
   last_seen_at: z.string().nullable(),
+  /** The nodes this node's token may reach besides itself ("*": all), by grant or relay setting. */
+  may_reach: z.array(z.string()).optional(),
 });
 export type RelayNode = z.infer<typeof RelayNode>;
 export const ListNodesResponse = z.object({ nodes: z.array(RelayNode) });
@@ -64,6 +76,23 @@ export type ListNodesResponse = z.infer<typeof ListNodesResponse>;
 
 export const DeleteNodeResponse = z.object({ deleted: z.literal(true) });
 export type DeleteNodeResponse = z.infer<typeof DeleteNodeResponse>;
+
+/** PUT/DELETE /api/v1/nodes/<from>/grants/<to>, admin: node `from` may reach node `to` ("*": every node). */
+export const GrantTarget = z.union([z.literal("*"), NodeName]);
+export const GrantResponse = z.object({ from: z.string(), to: z.string(), granted: z.boolean() });
+export type GrantResponse = z.infer<typeof GrantResponse>;
+
+// User tokens (admin): what people's CLIs act with. They reach every node, but cannot register
+// nodes, make invites, approve devices or manage tokens: that stays with the admin token.
+
+export const CreateUserRequest = z.object({ name: NodeName });
+export type CreateUserRequest = z.input<typeof CreateUserRequest>;
+export const CreateUserResponse = z.object({ name: z.string(), token: z.string() });
+export type CreateUserResponse = z.infer<typeof CreateUserResponse>;
+export const ListUsersResponse = z.object({ users: z.array(z.object({ name: z.string(), created_at: z.string() })) });
+export type ListUsersResponse = z.infer<typeof ListUsersResponse>;
+export const DeleteUserResponse = z.object({ deleted: z.literal(true) });
+export type DeleteUserResponse = z.infer<typeof DeleteUserResponse>;
 
 // Invites
 
@@ -83,8 +112,13 @@ export type CreateInviteResponse = z.infer<typeof CreateInviteResponse>;
 /** How long a device request waits for the operator, and how often a node polls. */
 export const DEVICE_EXPIRES_IN_S = 600;
 export const DEVICE_INTERVAL_S = 2;
-/** At most this many unexpired requests at a time; more get 429 too_many. */
-export const DEVICE_MAX_PENDING = 100;
+/**
+ * At most this many unexpired requests at a time, and this many from one source address (an
+ * IPv6 address counts by its /64); more get 429 too_many. The per-address cap is what keeps one
+ * caller from filling the table and blocking everyone's enrolment.
+ */
+export const DEVICE_MAX_PENDING = 1000;
+export const DEVICE_MAX_PENDING_PER_ADDRESS = 5;
 
 /** The user code's alphabet: consonants and digits, none of 0 O 1 I L (nor vowels: no words). */
 export const USER_CODE_ALPHABET = "BCDFGHJKMNPQRSTVWXZ23456789";
@@ -135,7 +169,7 @@ export type DevicePollRequest = z.input<typeof DevicePollRequest>;
 export const DevicePollPending = z.object({ status: z.literal("pending"), interval: z.number().int().positive() });
 export type DevicePollPending = z.infer<typeof DevicePollPending>;
 /** Like RegisterNodeResponse: `rotated` when the name was registered and its old token is now void. */
-export const DevicePollAuthorized = z.object({ status: z.literal("authorized"), name: z.string(), token: z.string(), rotated: z.boolean() });
+export const DevicePollAuthorized = z.object({ status: z.literal("authorized"), name: z.string(), token: z.string(), rotated: z.boolean(), user_token: z.string().optional() });
 export type DevicePollAuthorized = z.infer<typeof DevicePollAuthorized>;
 export const DevicePollResponse = z.discriminatedUnion("status", [DevicePollPending, DevicePollAuthorized]);
 export type DevicePollResponse = z.infer<typeof DevicePollResponse>;
@@ -168,16 +202,41 @@ export const RelayKvKey = z
   .max(512)
   .refine((k) => k !== "." && k !== "..", { message: 'a key cannot be "." or ".."' });
 
-/** Ten years: far enough, and keeps expiry times within what a Date can print. */
-export const KV_MAX_TTL_S = 10 * 365 * 86_400;
-export const KvPutRequest = z.object({ value: z.string(), ttl_s: z.number().positive().max(KV_MAX_TTL_S).optional() });
+/** How much a namespace of the relay's KV may hold; past either, a set gets 429 over_quota. */
+export const KV_NS_MAX_KEYS = 10_000;
+export const KV_NS_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * A KV PUT's body: the value as is (any Content-Type but JSON; `X-TTL: <seconds>`), or JSON
+ * `{ value, ttl_s?, if_absent? }`. The raw form may carry a value of the full KV_MAX_VALUE_BYTES;
+ * a JSON body is capped at the same size plus this, so escaping can cost a big value its room.
+ */
+export const KV_PUT_MAX_BODY_BYTES = KV_MAX_VALUE_BYTES + 64 * 1024;
+/** `If-None-Match: *` asks for the same as if_absent: 412 precondition_failed when the key is set. */
+export const KvPutRequest = z.object({ value: KvValue, ttl_s: KvTtl.optional(), if_absent: z.boolean().optional() });
 export type KvPutRequest = z.input<typeof KvPutRequest>;
 export const KvPutResponse = z.object({ ok: z.literal(true) });
 export type KvPutResponse = z.infer<typeof KvPutResponse>;
 export const KvGetResponse = z.object({ entry: KVEntry });
 export type KvGetResponse = z.infer<typeof KvGetResponse>;
-export const KvListResponse = z.object({ entries: z.array(KVEntry) });
+/** A listed entry: the value only when the listing asked for values. */
+export const KvListEntry = KVEntry.extend({ value: z.string().optional() });
+export type KvListEntry = z.infer<typeof KvListEntry>;
+/** GET /api/v1/kv/{ns}?prefix=&limit=&cursor=&values=1 */
+export const KV_LIST_MAX_LIMIT = 1000;
+/** A page with values stops once it holds this many bytes of them (at least one entry). */
+export const KV_LIST_PAGE_BYTES = 4 * 1024 * 1024;
+export const KvListQuery = z.object({
+  prefix: z.string().max(512).default(""),
+  limit: z.coerce.number().int().min(1).max(KV_LIST_MAX_LIMIT).default(100),
+  /** The previous page's next_cursor. */
+  cursor: z.string().min(1).max(512).optional(),
+  values: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
+});
+export const KvListResponse = z.object({ entries: z.array(KvListEntry), next_cursor: z.string().nullable() });
 export type KvListResponse = z.infer<typeof KvListResponse>;
+/** DELETE's optional JSON body: `{ if_value }` deletes only while the key holds exactly that value. */
+export const KvDeleteRequest = z.object({ if_value: z.string().optional() });
+export type KvDeleteRequest = z.input<typeof KvDeleteRequest>;
 export const KvDeleteResponse = z.object({ deleted: z.boolean() });
 export type KvDeleteResponse = z.infer<typeof KvDeleteResponse>;
 

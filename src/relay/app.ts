@@ -11,10 +11,18 @@ import type { z } from "zod";
 import {
   CreateInviteRequest,
   type CreateInviteResponse,
+  CreateUserRequest,
+  type CreateUserResponse,
   type DeleteNodeResponse,
+  type DeleteUserResponse,
+  GrantTarget,
+  type GrantResponse,
+  type ListUsersResponse,
+  NodeName,
   DEVICE_EXPIRES_IN_S,
   DEVICE_INTERVAL_S,
   DEVICE_MAX_PENDING,
+  DEVICE_MAX_PENDING_PER_ADDRESS,
   DeviceApproveRequest,
   type DeviceApproveResponse,
   DeviceAuthorizeRequest,
@@ -22,8 +30,13 @@ import {
   DevicePollRequest,
   type DevicePollResponse,
   formatUserCode,
+  KV_LIST_PAGE_BYTES,
+  KV_MAX_VALUE_BYTES,
+  KV_PUT_MAX_BODY_BYTES,
+  KvDeleteRequest,
   type KvDeleteResponse,
   type KvGetResponse,
+  KvListQuery,
   type KvListResponse,
   KvPutRequest,
   type KvPutResponse,
@@ -41,24 +54,26 @@ import {
 import type { KvStore } from "../store/kv-store";
 import type { Identity, RelayAuth } from "./auth";
 import { registerDevicePage } from "./device";
+import { sourceAddress } from "./source";
 import type { RelayStore } from "./store";
 
 export interface RelayAppDeps {
   store: RelayStore;
   kv: KvStore;
   auth: RelayAuth;
-  hub: { isConnected(name: string): boolean; disconnect(name: string): void };
+  hub: { isConnected(name: string): boolean; disconnect(name: string): void; rotated(name: string): void };
   version: string;
   /**
    * The relay's public URL (the operator's --base-url), for the links a device request gets;
    * without it, the origin of that request's own URL.
    */
   baseUrl?: string;
-  /** Device-flow limits; the defaults are DEVICE_EXPIRES_IN_S, DEVICE_INTERVAL_S, DEVICE_MAX_PENDING. */
-  device?: { expiresInS?: number; intervalS?: number; maxPending?: number };
+  /** Device-flow limits; the defaults are DEVICE_EXPIRES_IN_S, DEVICE_INTERVAL_S, DEVICE_MAX_PENDING(_PER_ADDRESS). */
+  device?: { expiresInS?: number; intervalS?: number; maxPending?: number; maxPendingPerAddress?: number };
 }
 
-type Env = { Variables: { who: Identity | null } };
+/** `ip`: the peer's address, from Bun.serve (absent in tests that call app.request). */
+type Env = { Bindings: { ip?: string }; Variables: { who: Identity | null } };
 
 /** Thrown anywhere in a handler; onError turns it into the JSON error body. */
 class ApiError extends Error {
@@ -73,8 +88,11 @@ class ApiError extends Error {
   }
 }
 
-const TOKEN_HINT = "send `Authorization: Bearer <token>` with a node's token (from registering it) or the relay's admin token";
-const ADMIN_HINT = "this needs the relay's admin token (CW_AUTH_TOKEN on the relay, or the one it printed on first start); a node's token can only list nodes and use the key-value store";
+const TOKEN_HINT = "send `Authorization: Bearer <token>` with a user token (`cw setup` with the admin token writes one), a node's token, or the relay's admin token";
+const ADMIN_HINT =
+  "this needs the relay's admin token (CW_AUTH_TOKEN on the relay, or the one it printed on first start); a user token lists and reaches nodes and uses the key-value store, a node's token only connects that node and uses the key-value store";
+const PERSON_HINT =
+  "a node's token only connects that node and uses the key-value store; listing and reaching nodes takes a user token (`cw setup <relay> --token <admin token>` writes one, or the operator's `cw tokens create`) or the admin token";
 
 /** A node's last_seen_at is written at most this often from API calls (each write is an fsync). */
 const TOUCH_EVERY_MS = 60_000;
@@ -86,6 +104,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   const expiresInS = deps.device?.expiresInS ?? DEVICE_EXPIRES_IN_S;
   const intervalS = deps.device?.intervalS ?? DEVICE_INTERVAL_S;
   const maxPending = deps.device?.maxPending ?? DEVICE_MAX_PENDING;
+  const maxPendingPerAddress = deps.device?.maxPendingPerAddress ?? DEVICE_MAX_PENDING_PER_ADDRESS;
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return fail(c, err);
@@ -113,26 +132,30 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     c.set("who", who);
     await next();
   });
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: RELAY_MAX_BODY_BYTES,
-      onError: (c) => fail(c, new ApiError(413, "too_large", `the request body is over ${RELAY_MAX_BODY_BYTES} bytes`, "store large data elsewhere and put a reference to it in the key-value store")),
-    }),
-  );
+  // A KV value may be up to KV_MAX_VALUE_BYTES; every other body is a few short fields.
+  const smallBody = bodyLimit({
+    maxSize: RELAY_MAX_BODY_BYTES,
+    onError: (c) => fail(c, new ApiError(413, "too_large", `the request body is over ${RELAY_MAX_BODY_BYTES} bytes`, "this route takes a small JSON object; see the API in the README")),
+  });
+  const kvBody = bodyLimit({
+    maxSize: KV_PUT_MAX_BODY_BYTES,
+    onError: (c) => fail(c, new ApiError(413, "too_large", `a value is at most ${KV_MAX_VALUE_BYTES} bytes of UTF-8`, "store large data elsewhere and put a reference to it in the key-value store")),
+  });
+  app.use("/api/*", (c, next) => (c.req.path.startsWith("/api/v1/kv/") ? kvBody(c, next) : smallBody(c, next)));
 
   // Nodes
 
   app.post("/api/v1/nodes", async (c) => {
     const who = c.get("who");
-    if (who?.kind === "node") throw new ApiError(403, "forbidden", "a node's token cannot register nodes", "register with the admin token, or with no token and an invite from the operator");
+    if (who && who.kind !== "admin") throw new ApiError(403, "forbidden", `a ${who.kind}'s token cannot register nodes`, "register with the admin token, or with no token and an invite from the operator");
     const req = await parse(c, RegisterNodeRequest);
     if (who?.kind === "admin") {
       // The admin may rotate: the old token stops working, and a connection made with it ends.
       const rotated = store.hasNode(req.name);
       const token = store.registerNode(req.name);
-      if (rotated) hub.disconnect(req.name);
-      return c.json({ name: req.name, token, rotated } satisfies RegisterNodeResponse, 201);
+      if (rotated) hub.rotated(req.name);
+      const userToken = req.user_token ? store.issueUserToken(req.name) : undefined;
+      return c.json({ name: req.name, token, rotated, ...(userToken ? { user_token: userToken } : {}) } satisfies RegisterNodeResponse, 201);
     }
     if (!req.invite) throw new ApiError(401, "unauthorized", "registering a node needs the admin token or an invite", `${TOKEN_HINT}, or put an invite from the operator in the body's "invite" field`);
     const r = store.redeemInvite(req.name, req.invite);
@@ -142,9 +165,55 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   });
 
   app.get("/api/v1/nodes", (c) => {
-    requireAny(c);
-    const nodes = store.listNodes().map((n) => ({ name: n.name, connected: hub.isConnected(n.name), registered_at: n.registered_at, last_seen_at: n.last_seen_at }));
+    requirePerson(c);
+    const grants = store.grants();
+    const nodes = store.listNodes().map((n) => ({
+      name: n.name,
+      connected: hub.isConnected(n.name),
+      registered_at: n.registered_at,
+      last_seen_at: n.last_seen_at,
+      may_reach: auth.nodeAccess === "all" ? ["*"] : (grants.get(n.name) ?? []),
+    }));
     return c.json({ nodes } satisfies ListNodesResponse);
+  });
+
+  // Grants: node `from` may reach node `to` (or "*", every node), for cross-node messages and
+  // `--node` from inside a node that holds no user token.
+  const grantRoute = "/api/v1/nodes/:from/grants/:to";
+  const grantParams = (c: Context<Env>) => {
+    requireAdmin(c);
+    const from = param(c, "from", NodeName);
+    const to = param(c, "to", GrantTarget);
+    if (!store.hasNode(from)) throw new ApiError(404, "not_found", `no node named ${from}`, "`cw nodes` lists the registered nodes");
+    return { from, to };
+  };
+  app.put(grantRoute, (c) => {
+    const { from, to } = grantParams(c);
+    store.grant(from, to);
+    return c.json({ from, to, granted: true } satisfies GrantResponse);
+  });
+  app.delete(grantRoute, (c) => {
+    const { from, to } = grantParams(c);
+    store.revokeGrant(from, to);
+    return c.json({ from, to, granted: false } satisfies GrantResponse);
+  });
+
+  // User tokens
+
+  app.get("/api/v1/users", (c) => {
+    requireAdmin(c);
+    return c.json({ users: store.listUsers() } satisfies ListUsersResponse);
+  });
+  app.post("/api/v1/users", async (c) => {
+    requireAdmin(c);
+    const req = await parse(c, CreateUserRequest);
+    return c.json({ name: req.name, token: store.issueUserToken(req.name) } satisfies CreateUserResponse, 201);
+  });
+  app.delete("/api/v1/users/:name", (c) => {
+    requireAdmin(c);
+    const name = c.req.param("name");
+    if (!store.deleteUser(name)) throw new ApiError(404, "not_found", `no user token named ${name}`, "`cw tokens` lists them");
+    return c.json({ deleted: true } satisfies DeleteUserResponse);
   });
 
   app.delete("/api/v1/nodes/:name", (c) => {
@@ -170,7 +239,11 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   app.post("/api/v1/device/authorize", async (c) => {
     const req = await parse(c, DeviceAuthorizeRequest);
-    const r = store.createDeviceRequest(req.name, expiresInS, maxPending);
+    const source = sourceAddress(c.env?.ip, c.req.header("x-forwarded-for"));
+    const r = store.createDeviceRequest(req.name, expiresInS, { total: maxPending, perSource: maxPendingPerAddress }, source);
+    if ("error" in r && r.error === "too_many_from_source") {
+      throw new ApiError(429, "too_many", `${maxPendingPerAddress} device requests from your address are already waiting for approval`, "have the operator approve or deny those, or wait until they expire (10 minutes); or register with an invite or the admin token");
+    }
     if ("error" in r) throw new ApiError(429, "too_many", `the relay already has ${maxPending} device requests waiting for approval`, "try again in a few minutes, when unapproved requests have expired; or register with an invite or the admin token");
     const base = (deps.baseUrl ?? new URL(c.req.url).origin).replace(/\/+$/, "");
     const userCode = formatUserCode(r.userCode);
@@ -193,9 +266,9 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
       case "authorized":
         if (r.rotated) {
           touched.delete(r.name);
-          hub.disconnect(r.name);
+          hub.rotated(r.name);
         }
-        return c.json({ status: "authorized", name: r.name, token: r.token, rotated: r.rotated } satisfies DevicePollResponse);
+        return c.json({ status: "authorized", name: r.name, token: r.token, rotated: r.rotated, user_token: r.userToken } satisfies DevicePollResponse);
       case "denied":
         throw new ApiError(403, "denied", `the relay's operator denied node ${r.name}`, "ask the operator; to try again, start over with `cw setup <relay-url>`");
       case "expired":
@@ -224,10 +297,14 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   const KV_KEY = "/api/v1/kv/:ns/:key{.+}";
 
+  // A listing is a page (limit + cursor) of keys; values only when asked, and then a page stops
+  // at about KV_LIST_PAGE_BYTES of them, so no listing makes the relay hold a namespace at once.
   app.get("/api/v1/kv/:ns", (c) => {
     requireAny(c);
     const ns = param(c, "ns", RelayKvNamespace);
-    return c.json({ entries: kv.list(ns, c.req.query("prefix") ?? "") } satisfies KvListResponse);
+    const q = validated(KvListQuery, c.req.query(), "the query");
+    const page = kv.page(ns, q.prefix, { limit: q.limit, values: q.values, maxBytes: KV_LIST_PAGE_BYTES, ...(q.cursor !== undefined ? { after: q.cursor } : {}) });
+    return c.json({ entries: page.entries, next_cursor: page.next } satisfies KvListResponse);
   });
 
   app.get(KV_KEY, (c) => {
@@ -241,18 +318,44 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   app.put(KV_KEY, async (c) => {
     requireAny(c);
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
-    const req = await parse(c, KvPutRequest);
-    kv.set(ns, key, req.value, req.ttl_s);
+    const req = await kvPutBody(c);
+    const ifAbsent = req.if_absent === true || c.req.header("if-none-match")?.trim() === "*";
+    const r = kv.set(ns, key, req.value, req.ttl_s, { ifAbsent });
+    if (!r.stored && r.reason === "exists") throw new ApiError(412, "precondition_failed", `key ${JSON.stringify(key)} in namespace ${ns} is already set`, "it was set only if absent; read it with GET, or wait for its TTL to pass");
+    if (!r.stored) {
+      const what = r.limit === "keys" ? `${r.quota.keys} keys` : `${r.quota.bytes} bytes of values`;
+      throw new ApiError(429, "over_quota", `namespace ${ns} would hold more than ${what}`, "delete keys you no longer need, give temporary keys a TTL, or use another namespace");
+    }
     return c.json({ ok: true } satisfies KvPutResponse);
   });
 
-  app.delete(KV_KEY, (c) => {
+  app.delete(KV_KEY, async (c) => {
     requireAny(c);
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
-    return c.json({ deleted: kv.delete(ns, key) } satisfies KvDeleteResponse);
+    const req = await parse(c, KvDeleteRequest);
+    return c.json({ deleted: kv.delete(ns, key, req.if_value !== undefined ? { ifValue: req.if_value } : {}) } satisfies KvDeleteResponse);
   });
 
   return app;
+}
+
+/**
+ * A PUT's value: a JSON object as KvPutRequest (Content-Type JSON, or none, as older clients
+ * send), or else the raw body, its TTL in X-TTL. A value over the limit is 413 either way.
+ */
+async function kvPutBody(c: Context): Promise<z.output<typeof KvPutRequest>> {
+  const type = (c.req.header("content-type") ?? "application/json").toLowerCase();
+  let raw: unknown;
+  if (type.startsWith("application/json")) raw = await parseJson(c);
+  else {
+    const ttl = c.req.header("x-ttl");
+    raw = { value: await c.req.text(), ...(ttl !== undefined ? { ttl_s: ttl.trim() === "" ? Number.NaN : Number(ttl) } : {}) };
+  }
+  const value = (raw as { value?: unknown } | null)?.value;
+  if (typeof value === "string" && Buffer.byteLength(value) > KV_MAX_VALUE_BYTES) {
+    throw new ApiError(413, "too_large", `a value is at most ${KV_MAX_VALUE_BYTES} bytes of UTF-8; this one is ${Buffer.byteLength(value)}`, "store large data elsewhere and put a reference to it in the key-value store");
+  }
+  return validated(KvPutRequest, raw, "the body");
 }
 
 function fail(c: Context, e: ApiError): Response {
@@ -266,12 +369,21 @@ function requireAny(c: Context<Env>): Identity {
   return who;
 }
 
+/** A person: the admin or a user token; a node's token is refused with what it may do. */
+function requirePerson(c: Context<Env>): void {
+  if (requireAny(c).kind === "node") throw new ApiError(403, "forbidden", "a node's token cannot list or reach other nodes", PERSON_HINT);
+}
+
 function requireAdmin(c: Context<Env>): void {
   if (requireAny(c).kind !== "admin") throw new ApiError(403, "forbidden", "this needs the admin token", ADMIN_HINT);
 }
 
 /** The JSON body, validated; an empty body counts as `{}` so that all-default requests need none. */
 async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  return validated(schema, await parseJson(c), "the body");
+}
+
+async function parseJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
   let raw: unknown = {};
   if (text.trim() !== "") {
@@ -281,7 +393,7 @@ async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.outp
       throw new ApiError(400, "bad_request", `the body is not valid JSON: ${(e as Error).message}`, "send a JSON object with Content-Type: application/json");
     }
   }
-  return validated(schema, raw, "the body");
+  return raw;
 }
 
 function param<T extends z.ZodType>(c: Context, name: string, schema: T): z.output<T> {

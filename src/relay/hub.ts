@@ -12,13 +12,19 @@ import { decodeMux, encodeMux, MUX_CLOSE, MUX_DATA, MUX_OPEN, MUX_PAUSE, MUX_RES
 export interface AgentSocket {
   send(bytes: Uint8Array): number;
   close(code?: number, reason?: string): void;
+  ping?(): unknown;
+  /** Drops the connection at once, without a close handshake (which a hung peer never answers). */
+  terminate?(): void;
 }
+
+/** Why a node's streams ended: what clients of those streams are told. */
+export type DropReason = { code: number; reason: string } | undefined;
 
 /** Who consumes what the node sends on a stream. */
 export interface StreamSink {
   data(bytes: Uint8Array): void;
-  /** The node or its connection ended the stream. */
-  closed(): void;
+  /** The node or its connection ended the stream; `why` when the relay gave up on the node. */
+  closed(why?: DropReason): void;
 }
 
 /** The relay's end of one stream. */
@@ -34,12 +40,57 @@ interface Agent {
   socket: AgentSocket;
   streams: Map<number, StreamSink>;
   next: number;
+  /** When anything (a message, a pong) last came from the node. */
+  heard: number;
 }
 
 export class NodeHub {
   private agents = new Map<string, Agent>();
+  private pinger?: ReturnType<typeof setInterval>;
 
   constructor(private readonly log: (msg: string) => void = () => {}) {}
+
+  /**
+   * Pings every node each `periodMs`; a node silent for three periods (hung, stopped, its
+   * machine asleep or gone from the network) is dropped: it shows offline, and the clients of
+   * its streams are told why at once instead of waiting minutes for TCP to give up.
+   */
+  startPinging(periodMs: number): void {
+    this.stopPinging();
+    let tick = Date.now();
+    this.pinger = setInterval(() => {
+      const now = Date.now();
+      // Woken late (the relay itself was stopped or starved): the silence was ours, not theirs.
+      if (now - tick > 2 * periodMs) for (const a of this.agents.values()) a.heard = now;
+      tick = now;
+      for (const [name, a] of [...this.agents]) {
+        if (now - a.heard > 3 * periodMs) {
+          const silent = Math.round((now - a.heard) / 1000);
+          this.log(`node ${name} did not answer for ${silent}s; marking it offline`);
+          this.drop(name, a, { code: 1011, reason: `node ${name} stopped answering the relay (silent ${silent}s)` });
+          a.socket.terminate ? a.socket.terminate() : a.socket.close(4002, "no answer");
+          continue;
+        }
+        try {
+          a.socket.ping?.();
+        } catch {
+          // A socket closing under us: its close event drops it.
+        }
+      }
+    }, periodMs);
+    this.pinger.unref?.();
+  }
+
+  stopPinging(): void {
+    if (this.pinger) clearInterval(this.pinger);
+    this.pinger = undefined;
+  }
+
+  /** Something came from a node's agent (a pong): it is alive. */
+  heard(name: string, socket: AgentSocket): void {
+    const a = this.agents.get(name);
+    if (a && a.socket === socket) a.heard = Date.now();
+  }
 
   /** A node's agent connected. A second connection under the same name replaces the first. */
   connected(name: string, socket: AgentSocket): void {
@@ -49,7 +100,7 @@ export class NodeHub {
       this.drop(name, old);
       old.socket.close(4000, "replaced by a newer connection");
     }
-    this.agents.set(name, { socket, streams: new Map(), next: 1 });
+    this.agents.set(name, { socket, streams: new Map(), next: 1, heard: Date.now() });
     this.log(`node ${name} connected`);
   }
 
@@ -65,6 +116,7 @@ export class NodeHub {
   message(name: string, socket: AgentSocket, bytes: Uint8Array): void {
     const a = this.agents.get(name);
     if (!a || a.socket !== socket) return;
+    a.heard = Date.now();
     const m = decodeMux(bytes);
     if (!m) return; // a newer node's message kind: ignore rather than break every stream
     const sink = a.streams.get(m.channel);
@@ -80,12 +132,21 @@ export class NodeHub {
     return this.agents.has(name);
   }
 
-  /** Ends a node's connection (e.g. it was removed from the relay). */
+  /** Ends a node's connection: it was removed from the relay. */
   disconnect(name: string): void {
+    this.end(name, 4001, "removed from the relay");
+  }
+
+  /** Ends a node's connection made with a token that was just replaced (4003: not "removed"). */
+  rotated(name: string): void {
+    this.end(name, 4003, "token rotated");
+  }
+
+  private end(name: string, code: number, reason: string): void {
     const a = this.agents.get(name);
     if (!a) return;
     this.drop(name, a);
-    a.socket.close(4001, "removed from the relay");
+    a.socket.close(code, reason);
   }
 
   /** Opens a stream to `name`, or undefined when that node is not connected. */
@@ -121,7 +182,7 @@ export class NodeHub {
     let conn!: NodeConnection;
     const stream = this.open(name, {
       data: (bytes) => conn.received(bytes),
-      closed: () => conn.closed(),
+      closed: (why) => conn.closed(why ? new NodeUnavailableError(why.reason, "`cw nodes` shows whether it is back; the node reconnects by itself when it can") : undefined),
     });
     if (!stream) throw new NodeUnavailableError(`node ${name} is not connected to the relay`, "start its node (`cw start` on that machine) and check `cw nodes`");
     conn = new NodeConnection({
@@ -136,10 +197,10 @@ export class NodeHub {
     return conn;
   }
 
-  private drop(name: string, a: Agent): void {
+  private drop(name: string, a: Agent, why?: DropReason): void {
     if (this.agents.get(name) === a) this.agents.delete(name);
     const sinks = [...a.streams.values()];
     a.streams.clear();
-    for (const s of sinks) s.closed();
+    for (const s of sinks) s.closed(why);
   }
 }

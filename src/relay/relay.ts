@@ -4,12 +4,16 @@
  */
 import { join } from "node:path";
 import { parseListenAddress } from "../node/websocket";
+import { periodFromEnv } from "../sys/keep-alive";
 import { VERSION } from "../version";
 import { createRelayApp } from "./app";
-import { ensureAdminToken, RelayAuth } from "./auth";
+import { ensureAdminToken, type NodeAccess, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { RelayStore } from "./store";
+
+/** The relay pings each node this often and marks one silent for three periods offline. */
+const NODE_PING_MS = 3_000;
 
 export interface RelayOptions {
   dataDir: string;
@@ -19,20 +23,27 @@ export interface RelayOptions {
   baseUrl?: string;
   /** CW_AUTH_TOKEN: the operator's admin token, kept in memory only. */
   authToken?: string;
+  /** Whether node tokens reach other nodes without a grant (auth.ts). */
+  nodeAccess?: NodeAccess;
   log: (msg: string) => void;
 }
 
 export async function runRelay(opts: RelayOptions) {
   const { log } = opts;
+  // Every handler catches its own failures; one that escapes them is a bug, logged with its
+  // stack where the operator looks, rather than a silent half-state or the relay gone for all.
+  process.on("uncaughtException", (e) => log(`unexpected error (a bug; please report it): ${(e as Error)?.stack ?? String(e)}`));
+  process.on("unhandledRejection", (e) => log(`unexpected error in a promise (a bug; please report it): ${(e as Error)?.stack ?? String(e)}`));
   const store = new RelayStore(opts.dataDir);
   if (opts.authToken && opts.authToken.length < 24) log("warning: CW_AUTH_TOKEN is short enough to guess; make one with: openssl rand -hex 32");
   const { generated } = ensureAdminToken(store, opts.authToken);
-  const auth = new RelayAuth(store, opts.authToken);
+  const auth = new RelayAuth(store, opts.authToken, opts.nodeAccess ?? "none");
   const hub = new NodeHub(log);
+  hub.startPinging(periodFromEnv("CW_RELAY_NODE_PING_MS", NODE_PING_MS));
   const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
-    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req) => app.fetch(req) });
+    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req, ip) => app.fetch(req, { ip }) });
   } catch (e) {
     store.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);

@@ -28,7 +28,8 @@ export interface RelayServerDeps {
   auth: RelayAuth;
   store: RelayStore;
   hub: NodeHub;
-  fetch: (req: Request) => Response | Promise<Response>;
+  /** The HTTP API; `ip` is the peer's address. */
+  fetch: (req: Request, ip: string | undefined) => Response | Promise<Response>;
 }
 
 const CLIENT_PATH = /^\/api\/v1\/nodes\/([^/]+)\/connect$/;
@@ -50,7 +51,8 @@ export function serveRelay(deps: RelayServerDeps) {
       }
       const m = CLIENT_PATH.exec(url.pathname);
       if (m) {
-        if (!auth.identify(req.headers.get("authorization"))) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
+        const who = auth.identify(req.headers.get("authorization"));
+        if (!who) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
         let node: string;
         try {
           node = decodeURIComponent(m[1]!);
@@ -58,12 +60,21 @@ export function serveRelay(deps: RelayServerDeps) {
           node = m[1]!;
         }
         if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
+        // Before saying whether the node exists: a node's token learns nothing of others.
+        if (!auth.mayReach(who, node)) {
+          return refusal(
+            403,
+            "forbidden",
+            `node ${who.kind === "node" ? who.name : "?"}'s token may not reach node ${node}`,
+            `a node's token only connects that node; reach other nodes with a user token (\`cw setup <relay> --token <admin token>\` writes one), or have the operator grant it: cw grant ${who.kind === "node" ? who.name : "<node>"} ${node}`,
+          );
+        }
         if (!store.hasNode(node)) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
         if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
         if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
         return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
       }
-      return deps.fetch(req);
+      return deps.fetch(req, server.requestIP(req)?.address);
     },
     websocket: {
       // An agent's message is a frame plus the mux header; a client's, a frame's payload.
@@ -90,7 +101,7 @@ export function serveRelay(deps: RelayServerDeps) {
               d.stream?.pause();
             }
           },
-          closed: () => ws.close(1000, "the node ended the stream"),
+          closed: (why) => ws.close(why?.code ?? 1000, why?.reason ?? "the node ended the stream"),
         });
         if (!stream) {
           // The node left between the check and the upgrade.
@@ -128,6 +139,9 @@ export function serveRelay(deps: RelayServerDeps) {
           return;
         }
         d.stream?.send(frame);
+      },
+      pong(ws) {
+        if (ws.data.kind === "agent") hub.heard(ws.data.name, ws);
       },
       drain(ws) {
         const d = ws.data;

@@ -23,11 +23,14 @@ export class ChannelIO {
     });
     ch.on("error", () => {});
     ch.stderr.on("error", () => {});
-    ch.on("close", () => {
-      if (this.closed) return;
-      this.closed = true;
-      for (const h of this.closeHooks.splice(0)) h();
-    });
+    ch.on("close", () => this.gone());
+  }
+
+  /** The client closed the channel, or its whole connection went: the close hooks run, once. */
+  gone(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const h of this.closeHooks.splice(0)) h();
   }
 
   /** Where the client's input goes from now on (and what it sent before). */

@@ -8,9 +8,10 @@
  * This file is the server: connections, logins, and handing each session channel to
  * ssh-session.ts.
  *
- * Who may log in: a password that is a relay token (the admin token or any node's), or a public
- * key listed in `authorized_keys` next to the host key (see ssh-keys.ts). Every authenticated
- * caller may reach every node, as the HTTP API allows any token to reach any node.
+ * Who may log in: a password that is a relay token (the admin token, a user token, or a node's
+ * token for the nodes it may reach: itself, or by grant), or a public key listed in
+ * `authorized_keys` next to the host key (see ssh-keys.ts), which the operator keeps and which
+ * reaches every node.
  *
  * Nothing a connection does may take the relay down: every handler catches and logs its own
  * failures.
@@ -18,11 +19,13 @@
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { type AuthContext, type AuthenticationType, type Connection, Server } from "ssh2";
+import { periodFromEnv } from "../sys/keep-alive";
 import type { RelayAuth } from "./auth";
 import type { NodeHub } from "./hub";
 import { describe } from "./ssh-errors";
+import { SshGate } from "./ssh-gate";
 import { AuthorizedKeys, loadOrCreateHostKey } from "./ssh-keys";
-import { handleSession } from "./ssh-session";
+import { handleSession, parseSshUser } from "./ssh-session";
 
 export interface SshGatewayOptions {
   address: { hostname: string; port: number };
@@ -35,8 +38,14 @@ export interface SshGatewayOptions {
   authorizedKeysPath?: string;
 }
 
-/** A client that has not logged in by then is disconnected (as sshd's LoginGraceTime). */
-const LOGIN_GRACE_MS = 60_000;
+/**
+ * Connections that have not logged in (ssh-gate.ts): closed after the grace (sshd's
+ * LoginGraceTime, shortened: a person's ssh logs in within a second or two, a typed password
+ * within this), and at most so many at once, in all and from one address.
+ */
+const LOGIN_GRACE_MS = periodFromEnv("CW_SSH_LOGIN_GRACE_MS", 20_000);
+const MAX_PENDING = 64;
+const MAX_PENDING_PER_ADDRESS = 8;
 /** A client that answers no keepalive for this long is gone: its login shell is killed. */
 const KEEPALIVE_MS = 30_000;
 const KEEPALIVE_COUNT = 3;
@@ -50,19 +59,23 @@ export async function startSshGateway(opts: SshGatewayOptions): Promise<{ close(
   const keys = new AuthorizedKeys(opts.authorizedKeysPath ?? join(dirname(opts.hostKeyPath), "authorized_keys"), log);
   const clients = new Set<Connection>();
 
-  const server = new Server({ hostKeys: [hostKey], keepaliveInterval: KEEPALIVE_MS, keepaliveCountMax: KEEPALIVE_COUNT }, (client, info) => {
+  // ssh2's server never listens itself: the gate listens and hands it what it admits.
+  const ssh = new Server({ hostKeys: [hostKey], keepaliveInterval: KEEPALIVE_MS, keepaliveCountMax: KEEPALIVE_COUNT }, (client, info) => {
     clients.add(client);
     const peer = `${info.ip}:${info.port}`;
     try {
-      handleClient(client, peer, { ...opts, keys });
+      handleClient(client, peer, { ...opts, keys }, () => gate.loggedIn(info.ip, info.port));
     } catch (e) {
       log(`ssh ${peer}: ${describe(e)}`);
       client.end();
     }
     client.on("close", () => clients.delete(client));
   });
+  const gate = new SshGate({ graceMs: LOGIN_GRACE_MS, maxPending: MAX_PENDING, maxPendingPerAddress: MAX_PENDING_PER_ADDRESS }, log, (socket) => ssh.injectSocket(socket));
+  const server = gate.server;
   // A listener that fails later (it should not) is logged, never thrown at the process.
   const onError = (e: unknown) => log(`ssh gateway: ${describe(e)}`);
+  ssh.on("error", onError);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -76,7 +89,7 @@ export async function startSshGateway(opts: SshGatewayOptions): Promise<{ close(
   return {
     port,
     close() {
-      server.close();
+      gate.close();
       for (const c of clients) c.end();
       clients.clear();
     },
@@ -87,14 +100,9 @@ interface Deps extends SshGatewayOptions {
   keys: AuthorizedKeys;
 }
 
-function handleClient(client: Connection, peer: string, deps: Deps) {
+function handleClient(client: Connection, peer: string, deps: Deps, loggedIn: () => void) {
   const { log } = deps;
   let user = "";
-  const grace = setTimeout(() => {
-    log(`ssh ${peer}: no login within ${LOGIN_GRACE_MS / 1000}s; disconnecting`);
-    client.end();
-  }, LOGIN_GRACE_MS);
-  client.on("close", () => clearTimeout(grace));
   client.on("error", (e) => log(`ssh ${peer}: ${describe(e)}`));
   let failures = 0;
   client.on("authentication", (ctx) => {
@@ -114,16 +122,34 @@ function handleClient(client: Connection, peer: string, deps: Deps) {
       client.end();
     }
   });
+  const onGone: (() => void)[] = [];
+  client.on("close", () => {
+    for (const f of onGone.splice(0)) f();
+  });
   client.on("ready", () => {
-    clearTimeout(grace);
+    loggedIn();
     client.on("session", (acceptSession) => {
       try {
-        handleSession(acceptSession(), user, peer, deps);
+        const session = acceptSession();
+        keepSessionClassName(session);
+        handleSession(session, user, peer, deps, (f) => onGone.push(f));
       } catch (e) {
         log(`ssh ${peer}: ${describe(e)}`);
       }
     });
   });
+}
+
+/**
+ * ssh2 tells a session channel apart by `constructor.name === "Session"`; the release build's
+ * minifier renames the class (Bun 1.4's keepNames leaves class names renamed: checked), and then
+ * a channel still open when its connection closed threw in ssh2's cleanup (an sftp refused, a
+ * shell on a dropped connection never ended). The class is not exported, but its first instance
+ * is ours, made by accept(), before any cleanup can meet one: give the class its name back.
+ */
+function keepSessionClassName(session: object): void {
+  const ctor = session.constructor;
+  if (ctor.name !== "Session") Object.defineProperty(ctor, "name", { value: "Session", configurable: true });
 }
 
 /** Judges one login attempt; `accepted` is told who got in. A signature-less key offer is a "query". */
@@ -135,7 +161,13 @@ function authenticate(ctx: AuthContext, deps: Deps, peer: string, accepted: (who
         deps.log(`ssh ${peer}: wrong password for ${JSON.stringify(ctx.username)}`);
         return "rejected";
       }
-      accepted(who.kind === "admin" ? "password: admin token" : `password: token of node ${who.name}`);
+      // A node's token logs in only to the nodes it may reach (itself, or by grant).
+      const target = parseSshUser(ctx.username);
+      if (!("error" in target) && !deps.auth.mayReach(who, target.node)) {
+        deps.log(`ssh ${peer}: the token of node ${who.kind === "node" ? who.name : "?"} may not reach ${target.node}; refused`);
+        return "rejected";
+      }
+      accepted(who.kind === "admin" ? "password: admin token" : `password: token of ${who.kind} ${who.name}`);
       return "accepted";
     }
     case "publickey": {

@@ -5,11 +5,11 @@
  * it in kv.db (the same KvStore a node uses for `cw kv`).
  */
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { KvStore } from "../store/kv-store";
+import { type KvQuota, KvStore } from "../store/kv-store";
 import { randomInt } from "node:crypto";
-import { USER_CODE_ALPHABET, USER_CODE_LENGTH } from "../protocol/relay-api";
+import { KV_NS_MAX_BYTES, KV_NS_MAX_KEYS, USER_CODE_ALPHABET, USER_CODE_LENGTH } from "../protocol/relay-api";
 import { newToken, sha256 } from "../sys/secrets";
 
 export interface NodeRow {
@@ -20,12 +20,12 @@ export interface NodeRow {
 
 export type RedeemResult = { token: string } | { error: "name_taken" | "invalid_invite" };
 
-export type DeviceCreateResult = { deviceCode: string; userCode: string; expiresAt: number } | { error: "too_many" };
+export type DeviceCreateResult = { deviceCode: string; userCode: string; expiresAt: number } | { error: "too_many" | "too_many_from_source" };
 
 /** What a poll finds. Every outcome but `pending` ends the request (a later poll finds `unknown`). */
 export type DevicePollResult =
   | { status: "pending" }
-  | { status: "authorized"; name: string; token: string; rotated: boolean }
+  | { status: "authorized"; name: string; token: string; rotated: boolean; userToken: string }
   | { status: "denied"; name: string }
   | { status: "expired"; name: string }
   | { status: "unknown" };
@@ -49,6 +49,8 @@ const DEVICE_KEEP_EXPIRED_MS = 10 * 60_000;
 export interface RelayStoreOptions {
   /** The clock, in ms since the epoch; tests move it to expire invites without waiting. */
   now?: () => number;
+  /** Each KV namespace's quota; the default is KV_NS_MAX_KEYS and KV_NS_MAX_BYTES. */
+  kvQuota?: KvQuota;
 }
 
 export class RelayStore {
@@ -58,13 +60,18 @@ export class RelayStore {
 
   constructor(dataDir: string, opts: RelayStoreOptions = {}) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // mkdir's mode applies only to a directory it makes: one that existed keeps its own.
+    chmodSync(dataDir, 0o700);
     this.now = opts.now ?? Date.now;
     this.db = new Database(join(dataDir, "relay.db"), { create: true, strict: true });
+    chmodSync(join(dataDir, "relay.db"), 0o600);
     // FULL: a node told "registered" must still be registered after a power cut.
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
       CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, registered_at TEXT, last_seen_at TEXT NULL);
+      CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, created_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS grants (from_node TEXT NOT NULL, to_node TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (from_node, to_node));
       CREATE TABLE IF NOT EXISTS invites (token_hash BLOB PRIMARY KEY, created_at TEXT, expires_at INTEGER, uses_left INTEGER);
       CREATE TABLE IF NOT EXISTS device_requests (
         device_hash BLOB PRIMARY KEY,
@@ -75,7 +82,10 @@ export class RelayStore {
         status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied'))
       );
     `);
-    this.kv = new KvStore(join(dataDir, "kv.db"));
+    // Older relays' tables lack the requester's address: add it (NULL for requests made before).
+    const cols = this.db.query("SELECT name FROM pragma_table_info('device_requests')").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "source")) this.db.exec("ALTER TABLE device_requests ADD COLUMN source TEXT NULL");
+    this.kv = new KvStore(join(dataDir, "kv.db"), opts.kvQuota ?? { keys: KV_NS_MAX_KEYS, bytes: KV_NS_MAX_BYTES });
   }
 
   private iso(): string {
@@ -96,11 +106,14 @@ export class RelayStore {
 
   /**
    * Registers a new node with an invite, in one transaction: a taken name leaves the invite
-   * unused, and two redeemers of the last use cannot both succeed.
+   * unused, and two redeemers of the last use cannot both succeed. The invite is checked first:
+   * without a valid one, nobody learns whether a name is registered.
    */
   redeemInvite(name: string, invite: string): RedeemResult {
     return this.db
       .transaction((): RedeemResult => {
+        const valid = this.db.query("SELECT 1 FROM invites WHERE token_hash = ? AND uses_left > 0 AND expires_at > ?").get(sha256(invite), this.now()) !== null;
+        if (!valid) return { error: "invalid_invite" };
         if (this.hasNode(name)) return { error: "name_taken" };
         if (!this.consumeInvite(invite)) return { error: "invalid_invite" };
         return { token: this.registerNode(name) };
@@ -120,8 +133,62 @@ export class RelayStore {
     return this.db.query("SELECT name, registered_at, last_seen_at FROM nodes ORDER BY name").all() as NodeRow[];
   }
 
+  /** Removes a node, and the grants to and from it (a later node of that name starts with none). */
   deleteNode(name: string): boolean {
-    return this.db.query("DELETE FROM nodes WHERE name = ?").run(name).changes > 0;
+    return this.db
+      .transaction(() => {
+        this.db.query("DELETE FROM grants WHERE from_node = ? OR to_node = ?").run(name, name);
+        return this.db.query("DELETE FROM nodes WHERE name = ?").run(name).changes > 0;
+      })
+      .immediate();
+  }
+
+  // User tokens: what people and their CLIs act with (the admin token aside). A node's token
+  // lets it be that node; a user token reaches every node. Issued by `cw setup` with the admin
+  // token, by an approved device request, or by the operator (`cw tokens create`).
+
+  /** A new token for user `name` (replacing any it had), returned this once. */
+  issueUserToken(name: string): string {
+    const token = newToken();
+    this.db
+      .query("INSERT INTO users (name, token_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at")
+      .run(name, sha256(token), this.iso());
+    return token;
+  }
+
+  userByTokenHash(hash: Uint8Array): { name: string } | null {
+    return this.db.query("SELECT name FROM users WHERE token_hash = ?").get(hash) as { name: string } | null;
+  }
+
+  listUsers(): { name: string; created_at: string }[] {
+    return this.db.query("SELECT name, created_at FROM users ORDER BY name").all() as { name: string; created_at: string }[];
+  }
+
+  deleteUser(name: string): boolean {
+    return this.db.query("DELETE FROM users WHERE name = ?").run(name).changes > 0;
+  }
+
+  // Grants: node `from` (its token) may reach node `to`; "*" is every node.
+
+  grant(from: string, to: string): void {
+    this.db.query("INSERT INTO grants (from_node, to_node, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").run(from, to, this.iso());
+  }
+
+  revokeGrant(from: string, to: string): boolean {
+    return this.db.query("DELETE FROM grants WHERE from_node = ? AND to_node = ?").run(from, to).changes > 0;
+  }
+
+  /** What each node may reach, by node name. */
+  grants(): Map<string, string[]> {
+    const m = new Map<string, string[]>();
+    for (const r of this.db.query("SELECT from_node, to_node FROM grants ORDER BY from_node, to_node").all() as { from_node: string; to_node: string }[]) {
+      m.set(r.from_node, [...(m.get(r.from_node) ?? []), r.to_node]);
+    }
+    return m;
+  }
+
+  mayReach(from: string, to: string): boolean {
+    return this.db.query("SELECT 1 FROM grants WHERE from_node = ? AND (to_node = ? OR to_node = '*')").get(from, to) !== null;
   }
 
   touchNode(name: string): void {
@@ -154,24 +221,27 @@ export class RelayStore {
   // node's token is made when the node polls after approval, so it is never stored in plaintext.
 
   /**
-   * A new request for `name`, valid for `ttlS` seconds, unless `maxPending` unexpired requests
-   * exist. `userCode` is the canonical 8 characters (no dash).
+   * A new request for `name`, valid for `ttlS` seconds, unless `limits.total` unexpired requests
+   * exist, or `limits.perSource` from `source` (the requester's address, as the caller groups
+   * it). `userCode` is the canonical 8 characters (no dash).
    */
-  createDeviceRequest(name: string, ttlS: number, maxPending: number): DeviceCreateResult {
+  createDeviceRequest(name: string, ttlS: number, limits: { total: number; perSource: number }, source: string): DeviceCreateResult {
     return this.db
       .transaction((): DeviceCreateResult => {
         const now = this.now();
         this.sweepDeviceRequests(now);
+        const mine = this.db.query("SELECT count(*) AS n FROM device_requests WHERE source = ? AND status = 'pending' AND expires_at > ?").get(source, now) as { n: number };
+        if (mine.n >= limits.perSource) return { error: "too_many_from_source" };
         const { n } = this.db.query("SELECT count(*) AS n FROM device_requests WHERE expires_at > ?").get(now) as { n: number };
-        if (n >= maxPending) return { error: "too_many" };
+        if (n >= limits.total) return { error: "too_many" };
         const deviceCode = newToken();
         const expiresAt = now + ttlS * 1000;
         // 27^8 codes for at most a few hundred rows: a clash is rare, and retried.
         for (;;) {
           const userCode = newUserCode();
           const r = this.db
-            .query("INSERT INTO device_requests (device_hash, user_code, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_code) DO NOTHING")
-            .run(sha256(deviceCode), userCode, name, this.iso(), expiresAt);
+            .query("INSERT INTO device_requests (device_hash, user_code, name, created_at, expires_at, source) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_code) DO NOTHING")
+            .run(sha256(deviceCode), userCode, name, this.iso(), expiresAt, source);
           if (r.changes === 1) return { deviceCode, userCode, expiresAt };
         }
       })
@@ -227,7 +297,8 @@ export class RelayStore {
         this.db.query("DELETE FROM device_requests WHERE device_hash = ?").run(hash);
         if (row.status === "denied") return { status: "denied", name: row.name };
         const rotated = this.hasNode(row.name);
-        return { status: "authorized", name: row.name, token: this.registerNode(row.name), rotated };
+        // The operator approved a machine of theirs: its node, and its user's CLI.
+        return { status: "authorized", name: row.name, token: this.registerNode(row.name), rotated, userToken: this.issueUserToken(row.name) };
       })
       .immediate();
   }

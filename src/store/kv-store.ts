@@ -1,43 +1,176 @@
 /**
- * A key-value store in SQLite: namespaces, optional TTL, prefix listing. The node keeps one in
- * kv.db for `cw kv` without a relay; the relay keeps the shared one in its own database.
+ * A key-value store in SQLite: namespaces, optional TTL, prefix listing in pages, set-if-absent
+ * and compare-and-delete. The node keeps one in kv.db for `cw kv` without a relay; the relay
+ * keeps the shared one in its own database, with a quota per namespace.
+ *
+ * Each conditional operation is one SQL statement, so it is atomic however many clients race
+ * (the only writer is the one process holding the database: the node, or the relay). An expired
+ * key counts as absent everywhere, even before it is swept.
  */
 import { Database } from "bun:sqlite";
+import { chmodSync } from "node:fs";
 import type { KVEntry } from "../protocol";
+
+/** What a namespace may hold; a set that would pass either limit is refused. */
+export interface KvQuota {
+  keys: number;
+  bytes: number;
+}
+
+export type KvSetResult = { stored: true } | { stored: false; reason: "exists" } | { stored: false; reason: "quota"; limit: "keys" | "bytes"; quota: KvQuota };
+
+export interface KvListOptions {
+  /** At most this many entries. */
+  limit: number;
+  /** Only keys after this one (the last key of the previous page). */
+  after?: string;
+  /** Include values; a page then also stops once it holds about `maxBytes` of them. */
+  values: boolean;
+  maxBytes?: number;
+}
+
+/** A listed entry: its value only when asked for. */
+export type KvListed = Omit<KVEntry, "value"> & { value?: string };
+
+export interface KvPage {
+  entries: KvListed[];
+  /** The key to continue after, or null when this page is the last. */
+  next: string | null;
+}
+
+type Row = { key: string; value: string; expires_at: number | null };
 
 export class KvStore {
   private db: Database;
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly quota?: KvQuota,
+  ) {
     this.db = new Database(path, { create: true, strict: true });
+    // The values are whatever sessions put there: readable by this user only.
+    chmodSync(path, 0o600);
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     this.db.exec("CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER, PRIMARY KEY (ns, key))");
+    if (quota) this.keepUsage();
+  }
+
+  /**
+   * Each namespace's keys and bytes, kept by triggers, so that checking a quota reads one row
+   * instead of scanning the namespace on every set. Rows expired but not yet swept count until
+   * they are; a set that finds its namespace full sweeps it first.
+   */
+  private keepUsage(): void {
+    this.db
+      .transaction(() => {
+        const fresh = this.db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv_usage'").get() === null;
+        this.db.exec(`
+          CREATE TABLE IF NOT EXISTS kv_usage (ns TEXT PRIMARY KEY, keys INTEGER NOT NULL, bytes INTEGER NOT NULL);
+          CREATE TRIGGER IF NOT EXISTS kv_usage_insert AFTER INSERT ON kv BEGIN
+            INSERT INTO kv_usage (ns, keys, bytes) VALUES (new.ns, 1, octet_length(new.value))
+              ON CONFLICT (ns) DO UPDATE SET keys = keys + 1, bytes = bytes + octet_length(new.value);
+          END;
+          CREATE TRIGGER IF NOT EXISTS kv_usage_delete AFTER DELETE ON kv BEGIN
+            UPDATE kv_usage SET keys = keys - 1, bytes = bytes - octet_length(old.value) WHERE ns = old.ns;
+          END;
+          CREATE TRIGGER IF NOT EXISTS kv_usage_update AFTER UPDATE OF value ON kv BEGIN
+            UPDATE kv_usage SET bytes = bytes - octet_length(old.value) + octet_length(new.value) WHERE ns = new.ns;
+          END;
+        `);
+        // A database from before the quota: count what it holds, once.
+        if (fresh) this.db.exec("INSERT INTO kv_usage (ns, keys, bytes) SELECT ns, count(*), coalesce(sum(octet_length(value)), 0) FROM kv GROUP BY ns");
+      })
+      .immediate();
   }
 
   private live = "(expires_at IS NULL OR expires_at > $now)";
 
-  set(ns: string, key: string, value: string, ttlS?: number): void {
-    const expires = ttlS ? Date.now() + Math.round(ttlS * 1000) : null;
-    this.db.query("INSERT INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at").run(ns, key, value, expires);
+  /**
+   * Stores `value`. With `ifAbsent`, only when the key is absent or expired: one INSERT whose
+   * conflict clause overwrites only an expired row, so of any number of racing callers exactly
+   * one is told `stored`.
+   */
+  set(ns: string, key: string, value: string, ttlS?: number, opts: { ifAbsent?: boolean } = {}): KvSetResult {
+    const now = Date.now();
+    const expires = ttlS !== undefined ? now + Math.round(ttlS * 1000) : null;
+    return this.db
+      .transaction((): KvSetResult => {
+        const over = this.overQuota(ns, key, value, now);
+        if (over) return over;
+        const onConflict = opts.ifAbsent ? "WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= $now" : "";
+        const r = this.db
+          .query(`INSERT INTO kv (ns, key, value, expires_at) VALUES ($ns, $key, $value, $expires) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at ${onConflict}`)
+          .run({ ns, key, value, expires, now });
+        return r.changes === 1 ? { stored: true } : { stored: false, reason: "exists" };
+      })
+      .immediate();
+  }
+
+  /** Whether storing `value` under `key` would take the namespace past its quota. */
+  private overQuota(ns: string, key: string, value: string, now: number): KvSetResult | null {
+    const quota = this.quota;
+    if (!quota) return null;
+    const after = () => {
+      const u = (this.db.query("SELECT keys, bytes FROM kv_usage WHERE ns = ?").get(ns) as { keys: number; bytes: number } | null) ?? { keys: 0, bytes: 0 };
+      // octet_length reads a value's size from its record header, not the value itself.
+      const mine = this.db.query("SELECT octet_length(value) AS n FROM kv WHERE ns = ? AND key = ?").get(ns, key) as { n: number } | null;
+      return { keys: u.keys + (mine ? 0 : 1), bytes: u.bytes - (mine?.n ?? 0) + Buffer.byteLength(value) };
+    };
+    let u = after();
+    if (u.keys > quota.keys || u.bytes > quota.bytes) {
+      // Expired rows still count until swept: sweep this namespace's, then judge.
+      this.db.query("DELETE FROM kv WHERE ns = ? AND expires_at IS NOT NULL AND expires_at <= ?").run(ns, now);
+      u = after();
+    }
+    if (u.keys > quota.keys) return { stored: false, reason: "quota", limit: "keys", quota };
+    if (u.bytes > quota.bytes) return { stored: false, reason: "quota", limit: "bytes", quota };
+    return null;
   }
 
   get(ns: string, key: string): KVEntry | null {
-    const r = this.db.query(`SELECT key, value, expires_at FROM kv WHERE ns = $ns AND key = $key AND ${this.live}`).get({ ns, key, now: Date.now() }) as { key: string; value: string; expires_at: number | null } | null;
+    const r = this.db.query(`SELECT key, value, expires_at FROM kv WHERE ns = $ns AND key = $key AND ${this.live}`).get({ ns, key, now: Date.now() }) as Row | null;
     return r ? entry(r) : null;
   }
 
-  delete(ns: string, key: string): boolean {
-    // An expired key counts as absent.
-    const existed = this.get(ns, key) !== null;
-    this.db.query("DELETE FROM kv WHERE ns = ? AND key = ?").run(ns, key);
-    return existed;
+  /**
+   * Deletes a live key; with `ifValue`, only while it holds exactly that value (a lock's holder
+   * releases its own lock, never the next holder's). True when a live key was deleted.
+   */
+  delete(ns: string, key: string, opts: { ifValue?: string } = {}): boolean {
+    const now = Date.now();
+    const cond = opts.ifValue !== undefined ? " AND value = $value" : "";
+    const deleted = this.db.query(`DELETE FROM kv WHERE ns = $ns AND key = $key AND ${this.live}${cond}`).run({ ns, key, now, ...(opts.ifValue !== undefined ? { value: opts.ifValue } : {}) }).changes > 0;
+    // An expired row left behind is swept here too; it counted as absent either way.
+    if (!deleted) this.db.query("DELETE FROM kv WHERE ns = $ns AND key = $key AND expires_at IS NOT NULL AND expires_at <= $now").run({ ns, key, now });
+    return deleted;
   }
 
+  /** Everything under `prefix`, values included (the node-local store: its owner's own data). */
   list(ns: string, prefix: string): KVEntry[] {
-    this.db.query("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?").run(Date.now());
+    return this.page(ns, prefix, { limit: Number.MAX_SAFE_INTEGER, values: true }).entries as KVEntry[];
+  }
+
+  /** One page of the keys under `prefix`, in key order. */
+  page(ns: string, prefix: string, opts: KvListOptions): KvPage {
+    const now = Date.now();
+    this.db.query("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?").run(now);
     // Prefix match without LIKE, so % and _ in keys are not wildcards.
-    const rows = this.db.query(`SELECT key, value, expires_at FROM kv WHERE ns = $ns AND substr(key, 1, length($prefix)) = $prefix AND ${this.live} ORDER BY key`).all({ ns, prefix, now: Date.now() }) as { key: string; value: string; expires_at: number | null }[];
-    return rows.map(entry);
+    const cols = opts.values ? "key, value, expires_at" : "key, expires_at";
+    const after = opts.after !== undefined ? "AND key > $after" : "";
+    const stmt = this.db.query(`SELECT ${cols} FROM kv WHERE ns = $ns AND substr(key, 1, length($prefix)) = $prefix ${after} AND ${this.live} ORDER BY key LIMIT $limit`);
+    const entries: KvListed[] = [];
+    let bytes = 0;
+    let more = false;
+    // One row more than the page, to know whether another page follows.
+    for (const r of stmt.iterate({ ns, prefix, now, limit: Math.min(opts.limit, Number.MAX_SAFE_INTEGER - 1) + 1, ...(opts.after !== undefined ? { after: opts.after } : {}) }) as Iterable<Row>) {
+      if (entries.length >= opts.limit || (opts.maxBytes !== undefined && entries.length > 0 && bytes >= opts.maxBytes)) {
+        more = true;
+        break;
+      }
+      entries.push(opts.values ? entry(r) : { key: r.key, expires_at: iso(r.expires_at) });
+      if (opts.values) bytes += Buffer.byteLength(r.value);
+    }
+    return { entries, next: more ? entries[entries.length - 1]!.key : null };
   }
 
   /** Live keys in every namespace (cw setup says how many stay behind when a relay takes over). */
@@ -50,6 +183,10 @@ export class KvStore {
   }
 }
 
-function entry(r: { key: string; value: string; expires_at: number | null }): KVEntry {
-  return { key: r.key, value: r.value, expires_at: r.expires_at ? new Date(r.expires_at).toISOString() : null };
+function iso(ms: number | null): string | null {
+  return ms ? new Date(ms).toISOString() : null;
+}
+
+function entry(r: Row): KVEntry {
+  return { key: r.key, value: r.value, expires_at: iso(r.expires_at) };
 }

@@ -10,13 +10,16 @@ import { ERROR_CODES, type ErrorCode, ProtocolError, type RequestOf } from "../.
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 
+/** The relay's error codes that have a nearer one in the node's protocol than bad_request. */
+const RELAY_CODES: Record<string, ErrorCode> = { over_quota: "too_large", timeout: "timeout" };
+
 /** Runs `op` against the relay, turning its failures into errors the client understands. */
 async function viaRelay<T>(api: RelayClient, op: (api: RelayClient) => Promise<T>): Promise<T> {
   try {
     return await op(api);
   } catch (e) {
     if (e instanceof NodeUnavailableError) throw new ProtocolError("unavailable", e.message, e.hint);
-    if (e instanceof NodeError) throw new ProtocolError((ERROR_CODES as readonly string[]).includes(e.code) ? (e.code as ErrorCode) : "bad_request", e.message, e.hint);
+    if (e instanceof NodeError) throw new ProtocolError((ERROR_CODES as readonly string[]).includes(e.code) ? (e.code as ErrorCode) : (RELAY_CODES[e.code] ?? "bad_request"), e.message, e.hint);
     throw e;
   }
 }
@@ -28,11 +31,12 @@ function relayFor(req: { local: boolean }, ctx: NodeContext): RelayClient | unde
 
 const storeName = (api: RelayClient | undefined) => (api ? "relay" : "local") as "relay" | "local";
 
+/** KVSetOK says `stored`: false only when if_absent found the key already set (a lock held). */
 export async function kvSet(req: RequestOf<"KVSet">, conn: Connection, ctx: NodeContext) {
   const api = relayFor(req, ctx);
-  if (api) await viaRelay(api, (r) => r.kvSet(req.ns, req.key, req.value, req.ttl_s));
-  else ctx.kv.set(req.ns, req.key, req.value, req.ttl_s);
-  conn.reply({ type: "KVSetOK", store: storeName(api) });
+  const opts = { ifAbsent: req.if_absent === true };
+  const stored = api ? await viaRelay(api, (r) => r.kvSet(req.ns, req.key, req.value, req.ttl_s, opts)) : ctx.kv.set(req.ns, req.key, req.value, req.ttl_s, opts).stored;
+  conn.reply({ type: "KVSetOK", stored, store: storeName(api) });
   conn.end();
 }
 
@@ -45,7 +49,8 @@ export async function kvGet(req: RequestOf<"KVGet">, conn: Connection, ctx: Node
 
 export async function kvDelete(req: RequestOf<"KVDelete">, conn: Connection, ctx: NodeContext) {
   const api = relayFor(req, ctx);
-  const deleted = api ? await viaRelay(api, (r) => r.kvDelete(req.ns, req.key)) : ctx.kv.delete(req.ns, req.key);
+  const opts = req.if_value !== undefined ? { ifValue: req.if_value } : {};
+  const deleted = api ? await viaRelay(api, (r) => r.kvDelete(req.ns, req.key, opts)) : ctx.kv.delete(req.ns, req.key, opts);
   conn.reply({ type: "KVDeleteOK", deleted, store: storeName(api) });
   conn.end();
 }
