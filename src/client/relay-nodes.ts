@@ -3,7 +3,7 @@
  * word (`cw launch dev-1 -- …`: the seed's remote launch, or a session named dev-1?).
  */
 import { pathsFor } from "../config/paths";
-import { readRelaySettings } from "../config/relay";
+import { personToken, readRelaySettings } from "../config/relay";
 import { RelayClient } from "./relay-client";
 
 export interface RelayNodes {
@@ -16,6 +16,7 @@ export interface RelayNodes {
 export async function relayNodes(root: string): Promise<RelayNodes | undefined> {
   const settings = readRelaySettings(pathsFor(root).relay);
   if (!settings) return undefined;
-  const nodes = await new RelayClient(settings.url, settings.token).nodes();
+  // Listing nodes is a person's right, not a node's: the user token when setup wrote one.
+  const nodes = await new RelayClient(settings.url, personToken(settings)).nodes();
   return { ...(settings.node ? { self: settings.node } : {}), names: nodes.map((n) => n.name) };
 }
