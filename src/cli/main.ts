@@ -41,10 +41,11 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   setup: { summary: "Register this node with a relay and connect it", load: () => import("./commands/setup") },
   nodes: { summary: "List the nodes of this machine's relay", load: () => import("./commands/nodes") },
   relay: { summary: "Run a relay: reach nodes behind NAT, shared KV, SSH gateway", load: () => import("./commands/relay") },
+  web: { summary: "Serve a web app for this node on loopback (sessions, terminal)", load: () => import("./commands/web") },
 };
 
 /** Commands about this machine itself: `--server` does not apply to them. */
-const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "completion", "server", "setup", "nodes", "relay"]);
+const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "completion", "server", "setup", "nodes", "relay", "web"]);
 
 function rootHelp(): string {
   const names = Object.keys(COMMANDS);
