@@ -103,7 +103,7 @@ export function terminalView(node: string, id: number, viewOnly: boolean, header
       const r = m.data;
       if (r.type === "Attached") {
         attached = true;
-        setState("attached", `${r.session.name ?? `session ${r.session.id}`} — ${r.session.prompt}`);
+        setState("attached", r.session.name ? `${r.session.name} — ${r.session.prompt}` : r.session.prompt);
         if (!viewOnly) term.focus();
         // The window may have changed while connecting.
         if (!viewOnly && (term.cols !== size.cols || term.rows !== size.rows)) sendControl({ type: "Resize", cols: term.cols, rows: term.rows });
