@@ -5,6 +5,8 @@
 import { join } from "node:path";
 import { parseListenAddress } from "../node/websocket";
 import { VERSION } from "../version";
+import { webSocketAllowed } from "../web/guard";
+import { SignIns } from "../web/signins";
 import { createRelayApp } from "./app";
 import { ensureAdminToken, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
@@ -29,10 +31,11 @@ export async function runRelay(opts: RelayOptions) {
   const { generated } = ensureAdminToken(store, opts.authToken);
   const auth = new RelayAuth(store, opts.authToken);
   const hub = new NodeHub(log);
-  const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  const webSignIns = new SignIns();
+  const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, webSignIns, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
-    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req) => app.fetch(req) });
+    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req) => app.fetch(req), webSocketAllowed: (req) => webSocketAllowed(req, webSignIns) });
   } catch (e) {
     store.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);

@@ -27,6 +27,8 @@ export interface RelayServerDeps {
   store: RelayStore;
   hub: NodeHub;
   fetch: (req: Request) => Response | Promise<Response>;
+  /** A browser signed in to the web app (its cookie, from the app's origin) may connect as a client. */
+  webSocketAllowed?: (req: Request) => boolean;
 }
 
 const CLIENT_PATH = /^\/api\/v1\/nodes\/([^/]+)\/connect$/;
@@ -48,7 +50,7 @@ export function serveRelay(deps: RelayServerDeps) {
       }
       const m = CLIENT_PATH.exec(url.pathname);
       if (m) {
-        if (!auth.identify(req.headers.get("authorization"))) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
+        if (!auth.identify(req.headers.get("authorization")) && !deps.webSocketAllowed?.(req)) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
         let node: string;
         try {
           node = decodeURIComponent(m[1]!);
