@@ -45,11 +45,13 @@ export class Browser {
   /** What the page's Content-Security-Policy blocked, as Chromium reports it on the console. */
   readonly blocked: string[] = [];
 
-  async start(viewport = { width: 1100, height: 700 }): Promise<void> {
+  /** `phone`: a phone's screen, touch and no mouse. */
+  async start(opts: { phone?: boolean } = {}): Promise<void> {
     this.context = await chromium.launchPersistentContext(this.profile, {
       executablePath: CHROMIUM,
       headless: true,
-      viewport,
+      viewport: opts.phone ? { width: 390, height: 740 } : { width: 1100, height: 700 },
+      ...(opts.phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
     });
   }

@@ -249,6 +249,36 @@ describe("the terminal", () => {
     expect((await home.session(id)).status).toBe("running");
   });
 
+  test("on a phone: the list fits the screen, and the key bar gives Ctrl and arrows", async () => {
+    await browser.close();
+    browser = new Browser();
+    await browser.start({ phone: true });
+    const id = await home.launch(["bash", "--norc", "--noprofile"], ["--env", "PS1=$ "]);
+    const page = await signIn();
+    // The list fits the screen: a session's buttons are within reach, no sideways scrolling.
+    const attach = await row(page, id).getByRole("link", { name: "Attach" }).boundingBox();
+    expect(attach!.x + attach!.width).toBeLessThanOrEqual(390);
+    await screenshot(page, "web-phone-dashboard.png");
+    await openTerminal(page, id);
+    const key = (name: string) => page.locator(`.keybar button[data-key="${name}"]`).tap();
+    expect(await page.locator(".keybar").isVisible()).toBe(true);
+    await page.keyboard.type("echo first-$((3*3))\n");
+    await waitScreen(page, (s) => s.includes("first-9"), "the first command");
+    await page.keyboard.type("sleep 600\n");
+    await waitFor(async () => (await home.ok(["status", String(id), "--json"])).includes("sleep"), "sleep to run");
+    // Ctrl from the bar, then c from the on-screen keyboard: an interrupt.
+    await key("ctrl");
+    expect(await page.locator('.keybar button[data-key="ctrl"]').getAttribute("aria-pressed")).toBe("true");
+    await page.keyboard.type("c");
+    await waitScreen(page, (s) => /sleep 600\n\^C\n\$\s*$/.test(s), "the interrupt and a new prompt");
+    // Up twice recalls the first command; Enter runs it again.
+    await key("up");
+    await key("up");
+    await page.keyboard.type("\n");
+    await waitScreen(page, (s) => s.split("first-9").length === 3, "the recalled command's output");
+    await screenshot(page, "web-phone-terminal.png");
+  });
+
   test("view mode shows the session live but sends no keys and keeps its size", async () => {
     const id = await home.launch(["bash", "--norc", "--noprofile"], ["--env", "PS1=$ "]);
     const { cols, rows } = await home.session(id);

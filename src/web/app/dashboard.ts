@@ -91,17 +91,19 @@ function sessionRow(node: string, s: SessionInfo, say: (m: unknown) => void, ref
     h("a", { href: `#/log/${target}`, class: "button" }, "Log"),
     running && kill,
   );
+  // Each cell names its column (data-label): on a phone the rows are shown as cards.
+  const cell = (label: string, text: string, cls?: string) => h("td", { "data-label": label, ...(cls ? { class: cls } : {}) }, text);
   return h(
     "tr",
     { "data-session": String(s.id) },
-    h("td", {}, String(s.id)),
-    h("td", { class: "name" }, s.name ?? ""),
-    h("td", { class: "command" }, s.prompt),
-    h("td", { class: `status ${s.status}` }, describeStatus(s)),
-    h("td", {}, s.exit_code === null ? "" : String(s.exit_code)),
-    h("td", {}, age(s.created_at)),
-    h("td", {}, s.tags.join(", ")),
-    h("td", { class: "agent" }, agentState(s)),
+    cell("ID", String(s.id)),
+    cell("Name", s.name ?? "", "name"),
+    cell("Command", s.prompt, "command"),
+    cell("Status", describeStatus(s), `status ${s.status}`),
+    cell("Exit", s.exit_code === null ? "" : String(s.exit_code)),
+    cell("Age", age(s.created_at)),
+    cell("Tags", s.tags.join(", ")),
+    cell("Agent", agentState(s), "agent"),
     actions,
   );
 }

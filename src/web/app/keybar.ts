@@ -11,20 +11,25 @@ export interface KeyBar {
   filter(data: string): string;
 }
 
-export function keyBar(send: (data: string) => void, appCursor: () => boolean): KeyBar {
+export function keyBar(send: (data: string) => void, appCursor: () => boolean, refocus: () => void): KeyBar {
   let ctrl = false;
   const ctrlButton = h("button", { type: "button", "aria-pressed": "false", "data-key": "ctrl" }, "Ctrl");
   const setCtrl = (on: boolean) => {
     ctrl = on;
     ctrlButton.setAttribute("aria-pressed", String(on));
   };
+  // The terminal keeps the focus (and the phone its keyboard) when a bar key is tapped.
+  const keepFocus = (b: HTMLButtonElement) => {
+    b.addEventListener("mousedown", (e) => e.preventDefault());
+    b.addEventListener("click", refocus);
+    return b;
+  };
   ctrlButton.addEventListener("click", () => setCtrl(!ctrl));
+  keepFocus(ctrlButton);
   const key = (label: string, name: string, seq: () => string) => {
     const b = h("button", { type: "button", "data-key": name, "aria-label": name }, label);
-    // Keep the terminal focused (and the phone's keyboard up) when a bar key is tapped.
-    b.addEventListener("mousedown", (e) => e.preventDefault());
     b.addEventListener("click", () => send(seq()));
-    return b;
+    return keepFocus(b);
   };
   const arrow = (c: string) => () => (appCursor() ? `\x1bO${c}` : `\x1b[${c}`);
   const el = h(

@@ -56,7 +56,7 @@ export function terminalView(node: string, id: number, viewOnly: boolean, header
     if (r.detach) return sendControl({ type: "Detach" });
     if (keys.holding) escTimer = setTimeout(() => sendBytes(keys.flushPending()), ESC_TIMEOUT_MS);
   };
-  const bar = keyBar((seq) => input(encoder.encode(seq)), () => term.modes.applicationCursorKeysMode);
+  const bar = keyBar((seq) => input(encoder.encode(seq)), () => term.modes.applicationCursorKeysMode, () => term.focus());
   if (!viewOnly) view.append(bar.el);
   term.onData((d) => input(encoder.encode(bar.filter(d))));
   term.onBinary((d) => input(Uint8Array.from(d, (c) => c.charCodeAt(0))));
