@@ -130,11 +130,28 @@ describe("what is refused", () => {
     expect(page.headers.get("x-frame-options")).toBe("DENY");
   });
 
-  test("cw web listens on loopback only", async () => {
+  test("cw web listens on loopback only, and says so when its port is taken", async () => {
     const r = await home.run(["web", "--listen", "0.0.0.0:0"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("loopback only");
     expect(r.stderr).toContain("SSH tunnel");
+    const taken = await home.run(["web", "--listen", `127.0.0.1:${new URL(web.url).port}`]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain("cannot listen on 127.0.0.1:");
+    expect(taken.stderr).toContain("or 127.0.0.1:0 for any free one");
+  });
+
+  test("the terminal's WebSocket attaches and does nothing else: another request first is refused", async () => {
+    await signIn();
+    const id = await home.launch(["sleep", "600"]);
+    const ws = new WebSocket(`${web.url.replace("http:", "ws:")}/api/v1/nodes/local/connect`, { headers: { cookie: await cookieHeader(), origin: web.url } } as unknown as string[]);
+    const said: string[] = [];
+    ws.onmessage = (ev) => said.push(String(ev.data));
+    const closed = new Promise<number>((resolve) => (ws.onclose = (ev) => resolve(ev.code)));
+    ws.onopen = () => ws.send(JSON.stringify({ type: "Kill", id }));
+    expect(await closed).toBe(1008);
+    expect(JSON.parse(said[0]!)).toMatchObject({ type: "Error", code: "bad_request", message: "the first message must be an Attach request" });
+    expect((await home.session(id)).status).toBe("running");
   });
 });
 

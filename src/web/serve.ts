@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { connectNode } from "../client/autostart";
 import { NodeUnavailableError } from "../client/errors";
 import type { ListenAddress } from "../node/websocket";
+import { MAX_PAYLOAD } from "../protocol/frame";
 import { listenerOptions, refusal } from "../sys/http";
 import { newToken, sameSecret } from "../sys/secrets";
 import { connectPath, LOCAL_NODE } from "./api";
@@ -65,33 +66,44 @@ export function serveWeb(opts: { address: ListenAddress; root: string; version: 
   const app = new Hono();
   registerWebRoutes(app, { backend, signIns, version: opts.version, secure: false });
 
-  const server = Bun.serve<PipeState, never>({
-    hostname: opts.address.hostname,
-    port: opts.address.port,
-    ...listenerOptions("cw web", "try again; if it persists, run cw web in a terminal to see its log"),
-    fetch(req, srv) {
-      const url = new URL(req.url);
-      if (!addressedToUs(req.headers.get("host"), srv.port!)) {
-        return refusal(421, "wrong_host", `cw web answers requests for 127.0.0.1:${srv.port} only`, `open http://127.0.0.1:${srv.port}/`);
-      }
-      if (url.pathname === connectPath(LOCAL_NODE)) {
-        if (!webSocketAllowed(req, signIns)) return refusal(401, "unauthorized", "not signed in, or not from the web app's page", "open the link cw web printed");
-        return srv.upgrade(req, { data: newPipeState() }) ? undefined : refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "the web app's terminal connects here");
-      }
-      return app.fetch(req);
-    },
-    websocket: {
-      open(ws) {
-        ws.binaryType = "uint8array";
-      },
-      message(ws, msg) {
-        onBrowserMessage(ws, msg as string | Uint8Array, dial);
-      },
-      drain: onBrowserDrain,
-      close: onBrowserClose,
-    },
-  });
+  let server: ReturnType<typeof Bun.serve<PipeState, never>>;
+  try {
+    server = listen();
+  } catch (e) {
+    throw new NodeUnavailableError(`cannot listen on ${opts.address.hostname}:${opts.address.port}: ${(e as Error).message}`, "another cw web (or another program) may use that port: pick another with --listen 127.0.0.1:<port>, or 127.0.0.1:0 for any free one");
+  }
   const host = server.hostname ?? opts.address.hostname;
   const base = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   return { url: `${base}/`, link: `${base}/?token=${oneTime}`, stop: () => server.stop(true) };
+
+  function listen() {
+    return Bun.serve<PipeState, never>({
+      hostname: opts.address.hostname,
+      port: opts.address.port,
+      ...listenerOptions("cw web", "try again; if it persists, run cw web in a terminal to see its log"),
+      fetch(req, srv) {
+        const url = new URL(req.url);
+        if (!addressedToUs(req.headers.get("host"), srv.port!)) {
+          return refusal(421, "wrong_host", `cw web answers requests for 127.0.0.1:${srv.port} only`, `open http://127.0.0.1:${srv.port}/`);
+        }
+        if (url.pathname === connectPath(LOCAL_NODE)) {
+          if (!webSocketAllowed(req, signIns)) return refusal(401, "unauthorized", "not signed in, or not from the web app's page", "open the link cw web printed");
+          return srv.upgrade(req, { data: newPipeState() }) ? undefined : refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "the web app's terminal connects here");
+        }
+        return app.fetch(req);
+      },
+      websocket: {
+        // One message carries one frame's payload at most, as on the node's own listener.
+        maxPayloadLength: MAX_PAYLOAD,
+        open(ws) {
+          ws.binaryType = "uint8array";
+        },
+        message(ws, msg) {
+          onBrowserMessage(ws, msg as string | Uint8Array, dial);
+        },
+        drain: onBrowserDrain,
+        close: onBrowserClose,
+      },
+    });
+  }
 }
