@@ -6,7 +6,7 @@
  * that changes something needs the app's origin and the sign-in's CSRF token. Errors are
  * `{ error, message, hint }`.
  */
-import { type Context, Hono } from "hono";
+import { type Context, type Env as HonoEnv, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
@@ -54,7 +54,7 @@ export class WebFailure extends Error {
 const BODY_MAX = 64 * 1024;
 
 /** Adds the app's routes to `app` (a relay's or cw web's own). */
-export function registerWebRoutes(app: Hono<any>, deps: WebDeps): void {
+export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps): void {
   const web = new Hono<Env>();
   const { backend, signIns } = deps;
 
