@@ -78,10 +78,15 @@ describe("signing in", () => {
 
   test("signing out ends the sign-in: the page asks for the link again, and the old cookie is refused", async () => {
     const page = await signIn();
+    const other = await browser.page();
+    await other.goto(`${web.url}/`);
+    await other.waitForSelector("table.sessions");
     const cookie = await cookieHeader();
     expect((await fetch(`${web.url}/web/nodes`, { headers: { cookie } })).status).toBe(200);
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForSelector('body[data-signed-in="false"]');
+    // The other tab's dashboard notices at its next refresh.
+    await other.waitForSelector('body[data-signed-in="false"]', { timeout: 10_000 });
     expect((await fetch(`${web.url}/web/nodes`, { headers: { cookie } })).status).toBe(401);
     const ws = await fetch(`${web.url}/api/v1/nodes/local/connect`, { headers: { cookie, origin: web.url, upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" } });
     expect(ws.status).toBe(401);

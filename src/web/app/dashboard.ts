@@ -32,6 +32,8 @@ export function dashboard(mode: "local" | "relay", header: HTMLElement): () => v
       }
       if (nodes.length === 0) nodesBox.replaceChildren(h("p", {}, "No nodes yet. Register one with `cw setup <relay-url>` on its machine."));
     } catch (e) {
+      // Signed out (in another tab) or expired: back to the sign-in page.
+      if (e instanceof ApiFailure && e.status === 401) return location.reload();
       say(notice, e);
     }
   };
