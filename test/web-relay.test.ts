@@ -41,7 +41,7 @@ async function signIn(token = relay.adminToken!): Promise<Page> {
   await page.goto(`${relay.url}/`);
   await page.waitForSelector('body[data-signed-in="false"]');
   await page.locator('input[name="token"]').fill(token);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   return page;
 }
 
@@ -55,11 +55,11 @@ describe("the relay's web app", () => {
     const page = await signIn(nodeToken);
     await waitFor(async () => (await page.locator(".notice.error").innerText()).includes("does not sign in"), "the refusal");
     await page.locator('input[name="token"]').fill("not-a-token");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await waitFor(async () => (await page.locator(".notice.error").innerText()).includes("does not sign in"), "the refusal");
     expect(await browser.context.cookies()).toEqual([]);
     await page.locator('input[name="token"]').fill(relay.adminToken!);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.waitForSelector('body[data-signed-in="true"]');
     const c = (await browser.context.cookies()).find((x) => x.name === "cw_session")!;
     expect([c.httpOnly, c.sameSite]).toEqual([true, "Strict"]);
@@ -89,6 +89,26 @@ describe("the relay's web app", () => {
     await page.keyboard.press("d");
     await page.waitForSelector("table.sessions");
     await waitFor(async () => (await dev2.session(b)).attached_count === 0, "the detach");
+  });
+
+  test("a phone signs in with a code that a signed-in browser approves", async () => {
+    const page = await signIn();
+    await page.waitForSelector('body[data-signed-in="true"]');
+    const phone = new Browser();
+    await phone.start({ phone: true });
+    try {
+      const p2 = await phone.page();
+      await p2.goto(`${relay.url}/`);
+      await p2.getByRole("button", { name: "Sign in with a code" }).click();
+      const code = await waitFor(async () => /^[A-Z2-9]{4}-[A-Z2-9]{4}$/.exec(await p2.locator(".user-code").innerText().catch(() => ""))?.[0], "a code");
+      await page.locator("details.approve summary").click();
+      await page.locator('details.approve input[name="user_code"]').fill(code);
+      await page.locator("details.approve").getByRole("button", { name: "Approve" }).click();
+      await p2.waitForSelector('body[data-signed-in="true"]', { timeout: 10_000 });
+      await waitFor(async () => (await p2.locator('section.node[data-node="web-2"] .node-state').innerText().catch(() => "")) === "online", "the phone to see the nodes");
+    } finally {
+      await phone.close();
+    }
   });
 
   test("a node that stops shows offline, with when it was last seen", async () => {

@@ -1,5 +1,6 @@
 /** Browser sign-ins (src/web/signins.ts) with a clock the test moves: expiry, revocation, CSRF. */
 import { describe, expect, test } from "bun:test";
+import { CODE_TTL_MS, CodeSignIns } from "../src/web/code-signin";
 import { cookieValue, SIGNIN_TTL_MS, SignIns } from "../src/web/signins";
 
 describe("sign-ins", () => {
@@ -30,5 +31,33 @@ describe("sign-ins", () => {
     expect(cookieValue("a=1; cw_session=xyz; b=2", "cw_session")).toBe("xyz");
     expect(cookieValue("not_cw_session=xyz", "cw_session")).toBeUndefined();
     expect(cookieValue(null, "cw_session")).toBeUndefined();
+  });
+});
+
+describe("sign-in codes", () => {
+  test("a code is approved once, polled as approved once, and expires unapproved", () => {
+    let now = 5_000_000;
+    const codes = new CodeSignIns(() => now);
+    const a = codes.start()!;
+    const b = codes.start()!;
+    expect(a.code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    expect(codes.poll(a.pollId)).toBe("pending");
+    expect(codes.approve("ZZZZ-ZZZZ")).toBe(false);
+    expect(codes.approve(a.code.toLowerCase().replace("-", ""))).toBe(true);
+    expect(codes.approve(a.code)).toBe(false);
+    expect(codes.poll(a.pollId)).toBe("approved");
+    expect(codes.poll(a.pollId)).toBe("unknown");
+    now += CODE_TTL_MS;
+    expect(codes.approve(b.code)).toBe(false);
+    expect(codes.poll(b.pollId)).toBe("unknown");
+    const c = codes.start()!;
+    now += CODE_TTL_MS;
+    expect(codes.poll(c.pollId)).toBe("expired");
+  });
+
+  test("only so many codes wait at once", () => {
+    const codes = new CodeSignIns();
+    const started = Array.from({ length: 60 }, () => codes.start());
+    expect(started.filter(Boolean).length).toBe(50);
   });
 });

@@ -93,6 +93,35 @@ describe("signing in", () => {
   });
 });
 
+describe("signing in with a code", () => {
+  test("a browser without the link shows a code; a signed-in browser approves it, once, and the first is signed in", async () => {
+    const page = await signIn();
+    const phone = new Browser();
+    await phone.start({ phone: true });
+    try {
+      const p2 = await phone.page();
+      await p2.goto(`${web.url}/`);
+      await p2.getByRole("button", { name: "Sign in with a code" }).click();
+      const code = await waitFor(async () => /^[A-Z2-9]{4}-[A-Z2-9]{4}$/.exec(await p2.locator(".user-code").innerText().catch(() => ""))?.[0], "a code");
+      await page.locator("details.approve summary").click();
+      const approve = async (typed: string) => {
+        await page.locator('details.approve input[name="user_code"]').fill(typed);
+        await page.locator("details.approve").getByRole("button", { name: "Approve" }).click();
+        return waitFor(async () => page.locator(".approve-result").innerText().catch(() => ""), "the approval's answer");
+      };
+      expect(await approve("AAAA-AAAA")).toContain("no browser is waiting with that code");
+      await page.locator(".approve-result").evaluate((el) => (el.textContent = ""));
+      expect(await approve(code.toLowerCase().replace("-", " "))).toBe("Approved: that browser is signed in.");
+      await p2.waitForSelector('body[data-signed-in="true"]', { timeout: 10_000 });
+      expect((await phone.context.cookies()).find((c) => c.name === "cw_session")?.httpOnly).toBe(true);
+      await page.locator(".approve-result").evaluate((el) => (el.textContent = ""));
+      expect(await approve(code)).toContain("no browser is waiting with that code");
+    } finally {
+      await phone.close();
+    }
+  });
+});
+
 describe("what is refused", () => {
   test("no cookie: 401 with a hint, for the API and the terminal's WebSocket", async () => {
     const res = await fetch(`${web.url}/web/nodes/local/sessions`);

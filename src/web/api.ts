@@ -35,6 +35,14 @@ export const OkReply = z.object({ ok: z.literal(true) });
 /** POST /web/signin (relay): a user credential (today the relay's admin token). */
 export const SignIn = z.object({ token: z.string().min(1).max(1024) });
 
+/** POST /web/signin/code: a code for a signed-in person to approve, and the secret to poll with. */
+export const CodeStarted = z.object({ user_code: z.string(), poll_id: z.string(), expires_in: z.number() });
+/** POST /web/signin/code/poll: 202 `{ status: "pending" }` until approved, then 200 OkReply and the cookie. */
+export const CodePoll = z.object({ poll_id: z.string().min(1).max(256) });
+export const CodePending = z.object({ status: z.literal("pending") });
+/** POST /web/signin/approve (signed in): the code another browser shows. */
+export const CodeApprove = z.object({ user_code: z.string().min(1).max(64) });
+
 export const WebNode = z.object({ name: z.string(), online: z.boolean(), last_seen_at: z.string().nullable() });
 export type WebNode = z.infer<typeof WebNode>;
 export const NodesReply = z.object({ nodes: z.array(WebNode) });

@@ -13,12 +13,13 @@ import type { z } from "zod";
 import type { NodeConnection } from "../client/connection";
 import { NodeError, NodeUnavailableError } from "../client/errors";
 import { SessionRef } from "../protocol/session";
-import { CSRF_HEADER, KilledReply, LaunchBody, LaunchedReply, type Me, type Meta, type NodesReply, SESSION_COOKIE, SessionsReply, SignIn, type WebError, type WebNode } from "./api";
+import { CodeApprove, type CodePending, CodePoll, type CodeStarted, CSRF_HEADER, KilledReply, LaunchBody, LaunchedReply, type Me, type Meta, type NodesReply, SESSION_COOKIE, SessionsReply, SignIn, type WebError, type WebNode } from "./api";
 import { webAssets } from "./assets";
 import { sameOrigin, signedIn, signInId } from "./guard";
 import { LOG_TAIL_MAX, ask, readLog } from "./node-calls";
 import { APP_CSS, APP_JS, indexHtml, newNonce, securityHeaders } from "./page";
 import { SIGNIN_TTL_MS, SignIns, type SignIn as SignInRecord } from "./signins";
+import { CodeSignIns } from "./code-signin";
 
 /** What the app works on: this machine's node, or the relay's nodes. */
 export interface WebBackend {
@@ -57,6 +58,7 @@ const BODY_MAX = 64 * 1024;
 export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps): void {
   const web = new Hono<Env>();
   const { backend, signIns } = deps;
+  const codes = new CodeSignIns();
 
   web.onError((e, c) => {
     const f = asFailure(e);
@@ -93,6 +95,20 @@ export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps
     return startSignIn(c, deps).json({ ok: true });
   });
 
+  // Signing in with a code that a person signed in elsewhere approves (code-signin.ts).
+  web.post("/web/signin/code", (c) => {
+    const started = codes.start();
+    if (!started) fail(429, "too_many", "too many sign-in codes are waiting for approval", "try again in a few minutes, when unapproved codes have expired");
+    return c.json({ user_code: started.code, poll_id: started.pollId, expires_in: Math.round((started.expiresAt - Date.now()) / 1000) } satisfies z.input<typeof CodeStarted>, 201, securityHeaders());
+  });
+  web.post("/web/signin/code/poll", async (c) => {
+    const r = codes.poll((await body(c, CodePoll)).poll_id);
+    if (r === "pending") return c.json({ status: "pending" } satisfies z.input<typeof CodePending>, 202, securityHeaders());
+    if (r === "expired") fail(410, "expired", "the code expired before it was approved", "ask for a new code");
+    if (r === "unknown") fail(404, "not_found", "no sign-in code is waiting for this browser", "ask for a new code");
+    return startSignIn(c, deps).json({ ok: true });
+  });
+
   // From here on, a live sign-in; and its CSRF token on anything but a read.
   web.use("/web/*", async (c, next) => {
     const s = signedIn(c.req.raw, signIns);
@@ -112,6 +128,11 @@ export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps
   web.post("/web/signout", (c) => {
     signIns.revoke(signInId(c.req.raw));
     c.header("set-cookie", cookie("", 0, deps.secure));
+    return c.json({ ok: true }, 200, securityHeaders());
+  });
+
+  web.post("/web/signin/approve", async (c) => {
+    if (!codes.approve((await body(c, CodeApprove)).user_code)) fail(404, "not_found", "no browser is waiting with that code", "check the code the other browser shows (XXXX-XXXX); it may have expired");
     return c.json({ ok: true }, 200, securityHeaders());
   });
 

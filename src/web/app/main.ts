@@ -4,7 +4,8 @@
  */
 import "./nonce";
 import "./buffer-shim";
-import { Me, Meta, OkReply } from "../api";
+import { z } from "zod";
+import { CodeApprove, CodePending, CodeStarted, Me, Meta, OkReply } from "../api";
 import { dashboard, say } from "./dashboard";
 import { h, show } from "./dom";
 import { ApiFailure, api, setCsrf } from "./http";
@@ -51,13 +52,56 @@ function header(mode: "local" | "relay"): HTMLElement {
     location.hash = "";
     location.reload();
   });
-  return h("header", {}, h("a", { href: "#/", class: "brand" }, "codewire"), h("span", { class: "where" }, mode === "relay" ? "relay" : "this machine"), out);
+  return h("header", {}, h("a", { href: "#/", class: "brand" }, "codewire"), h("span", { class: "where" }, mode === "relay" ? "relay" : "this machine"), approveForm(), out);
+}
+
+/** Where a signed-in person lets another browser in, with the code that browser shows. */
+function approveForm(): HTMLElement {
+  const code = h("input", { name: "user_code", placeholder: "XXXX-XXXX", required: true, maxlength: "16", autocomplete: "off", autocapitalize: "characters", spellcheck: "false" });
+  const notice = h("span", { class: "approve-result", role: "status" });
+  // Whoever holds an approved code's browser is signed in as you: the device flow's one risk.
+  const form = h("form", {}, h("small", {}, "Approve only a code shown on a screen of your own."), code, h("button", { type: "submit" }, "Approve"), notice);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("POST", "/web/signin/approve", OkReply, { user_code: code.value } satisfies z.input<typeof CodeApprove>);
+      notice.textContent = "Approved: that browser is signed in.";
+      code.value = "";
+    } catch (e) {
+      notice.textContent = e instanceof ApiFailure ? `${e.message}. ${e.hint}` : String(e);
+    }
+  });
+  return h("details", { class: "approve" }, h("summary", {}, "Approve a code"), form);
+}
+
+const POLL_MS = 2000;
+
+/** Asks for a code, shows it, and waits for a signed-in person to approve it. */
+function codeSignIn(): HTMLElement {
+  const shown = h("p", { class: "code", role: "status" });
+  const get = h("button", { type: "button" }, "Sign in with a code");
+  get.addEventListener("click", async () => {
+    get.disabled = true;
+    try {
+      const started = await api("POST", "/web/signin/code", CodeStarted, {});
+      shown.replaceChildren(h("strong", { class: "user-code" }, started.user_code), " — in a browser that is signed in, open Approve a code and enter it.");
+      for (;;) {
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        const r = await api("POST", "/web/signin/code/poll", z.union([OkReply, CodePending]), { poll_id: started.poll_id });
+        if ("ok" in r) return location.reload();
+      }
+    } catch (e) {
+      shown.textContent = e instanceof ApiFailure ? `${e.message}. ${e.hint}` : String(e);
+      get.disabled = false;
+    }
+  });
+  return h("section", { class: "code-signin" }, h("p", {}, "Or let a browser that is signed in approve this one:"), get, shown);
 }
 
 function signInPage(mode: "local" | "relay"): void {
   document.body.dataset.signedIn = "false";
   if (mode === "local") {
-    show(h("main", { class: "signin" }, h("h1", {}, "codewire"), h("p", {}, "Not signed in. Open the link that `cw web` printed: it signs this browser in, once. Run `cw web` again for a new link.")));
+    show(h("main", { class: "signin" }, h("h1", {}, "codewire"), h("p", {}, "Not signed in. Open the link that `cw web` printed: it signs this browser in, once. Run `cw web` again for a new link."), codeSignIn()));
     return;
   }
   const token = h("input", { name: "token", type: "password", required: true, autocomplete: "current-password", placeholder: "token" });
@@ -72,7 +116,7 @@ function signInPage(mode: "local" | "relay"): void {
       say(notice, e);
     }
   });
-  show(h("main", {}, form));
+  show(h("main", {}, form, codeSignIn()));
 }
 
 start().catch((e: Error) => show(h("main", {}, h("p", { class: "notice error" }, e.message))));
