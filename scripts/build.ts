@@ -1,7 +1,8 @@
 /**
  * Builds the single `cw` binary: `bun run build` → dist/cw for this machine.
  * `bun scripts/build.ts --target bun-linux-arm64 --outfile dist/cw-linux-arm64` cross-compiles.
- * The screen worker and the lane thread are extra entrypoints, so they are embedded in the binary.
+ * The screen worker and the lane thread are extra entrypoints, so they are embedded in the binary;
+ * so is the web app (src/web/app/), built for the browser first.
  */
 import pkg from "../package.json" with { type: "json" };
 
@@ -25,6 +26,11 @@ try {
   /* no output directory yet */
 }
 
+// The web app (`cw web`, the relay's): built for the browser first, then carried inside the
+// binary as a constant of its chunk, so nothing is served from files beside it or from a CDN.
+const { buildWebApp } = await import("../src/web/build-app");
+const web = await buildWebApp();
+
 const result = await Bun.build({
   entrypoints: ["src/main.ts", "src/node/screen/worker.ts", "src/node/lane/worker.ts"],
   compile: {
@@ -47,7 +53,7 @@ const result = await Bun.build({
   splitting: true,
   format: "esm",
   sourcemap: "linked",
-  define: { CW_VERSION: JSON.stringify(version) },
+  define: { CW_VERSION: JSON.stringify(version), CW_WEB_ASSETS: JSON.stringify(web) },
 });
 if (!result.success) {
   for (const l of result.logs) console.error(l);

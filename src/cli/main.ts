@@ -44,10 +44,11 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   tokens: { summary: "The relay's user tokens: list, create, revoke (admin)", load: () => import("./commands/tokens") },
   grant: { summary: "Let one node's token reach another node (admin)", load: () => import("./commands/grant") },
   relay: { summary: "Run a relay: reach nodes behind NAT, shared KV, SSH gateway", load: () => import("./commands/relay") },
+  web: { summary: "Serve a web app for this node on loopback (sessions, terminal)", load: () => import("./commands/web") },
 };
 
 /** Commands about this machine itself: `--server` does not apply to them. */
-const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "skills", "completion", "server", "setup", "nodes", "tokens", "grant", "relay"]);
+const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "skills", "completion", "server", "setup", "nodes", "tokens", "grant", "relay", "web"]);
 
 function rootHelp(): string {
   const names = Object.keys(COMMANDS);

@@ -52,6 +52,10 @@ import {
   normalizeUserCode,
 } from "../protocol/relay-api";
 import type { KvStore } from "../store/kv-store";
+import type { NodeConnection } from "../client/connection";
+import { relayWeb } from "../web/relay-backend";
+import { registerWebRoutes } from "../web/routes";
+import type { SignIns } from "../web/signins";
 import type { Identity, RelayAuth } from "./auth";
 import { registerDevicePage } from "./device";
 import { sourceAddress } from "./source";
@@ -61,8 +65,10 @@ export interface RelayAppDeps {
   store: RelayStore;
   kv: KvStore;
   auth: RelayAuth;
-  hub: { isConnected(name: string): boolean; disconnect(name: string): void; rotated(name: string): void };
+  hub: { isConnected(name: string): boolean; disconnect(name: string): void; rotated(name: string): void; dial?(name: string): NodeConnection };
   version: string;
+  /** The web app's sign-ins (src/web); without them (or a hub that dials) no web app is served. */
+  webSignIns?: SignIns;
   /**
    * The relay's public URL (the operator's --base-url), for the links a device request gets;
    * without it, the origin of that request's own URL.
@@ -335,6 +341,10 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     const req = await parse(c, KvDeleteRequest);
     return c.json({ deleted: kv.delete(ns, key, req.if_value !== undefined ? { ifValue: req.if_value } : {}) } satisfies KvDeleteResponse);
   });
+
+  // The web app (src/web): the page, sign-in with a person's token, the nodes, their sessions.
+  // Its terminal's WebSocket is the clients' own /api/v1/nodes/<name>/connect (server.ts).
+  if (deps.webSignIns && hub.dial) registerWebRoutes(app, relayWeb({ store, auth, hub: { isConnected: (n) => hub.isConnected(n), dial: (n) => hub.dial!(n) }, signIns: deps.webSignIns, version: deps.version, ...(deps.baseUrl ? { baseUrl: deps.baseUrl } : {}) }));
 
   return app;
 }

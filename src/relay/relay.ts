@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { parseListenAddress } from "../node/websocket";
 import { periodFromEnv } from "../sys/keep-alive";
 import { VERSION } from "../version";
+import { webSocketAllowed } from "../web/guard";
+import { SignIns } from "../web/signins";
 import { createRelayApp } from "./app";
 import { ensureAdminToken, type NodeAccess, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
@@ -40,10 +42,11 @@ export async function runRelay(opts: RelayOptions) {
   const auth = new RelayAuth(store, opts.authToken, opts.nodeAccess ?? "none");
   const hub = new NodeHub(log);
   hub.startPinging(periodFromEnv("CW_RELAY_NODE_PING_MS", NODE_PING_MS));
-  const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  const webSignIns = new SignIns();
+  const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, webSignIns, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
-    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req, ip) => app.fetch(req, { ip }) });
+    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req, ip) => app.fetch(req, { ip }), webSocketAllowed: (req) => webSocketAllowed(req, webSignIns) });
   } catch (e) {
     store.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);

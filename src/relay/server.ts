@@ -9,7 +9,7 @@ import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
 import { NODE_NAME_RE } from "../protocol/constants";
 import type { ListenAddress } from "../node/websocket";
 import { listenerOptions, refusal } from "../sys/http";
-import type { RelayAuth } from "./auth";
+import type { Identity, RelayAuth } from "./auth";
 import type { NodeHub, Stream } from "./hub";
 import type { RelayStore } from "./store";
 
@@ -30,7 +30,12 @@ export interface RelayServerDeps {
   hub: NodeHub;
   /** The HTTP API; `ip` is the peer's address. */
   fetch: (req: Request, ip: string | undefined) => Response | Promise<Response>;
+  /** A browser signed in to the web app (its cookie, from the app's origin) may connect as a client. */
+  webSocketAllowed?: (req: Request) => boolean;
 }
+
+/** Who a browser signed in to the web app is: its sign-in took the admin token or a user's. */
+const WEB_PERSON: Identity = { kind: "user", name: "web" };
 
 const CLIENT_PATH = /^\/api\/v1\/nodes\/([^/]+)\/connect$/;
 
@@ -51,7 +56,8 @@ export function serveRelay(deps: RelayServerDeps) {
       }
       const m = CLIENT_PATH.exec(url.pathname);
       if (m) {
-        const who = auth.identify(req.headers.get("authorization"));
+        // A browser signed in to the web app acts as a person (its sign-in took a person's token).
+        const who = auth.identify(req.headers.get("authorization")) ?? (deps.webSocketAllowed?.(req) ? WEB_PERSON : null);
         if (!who) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
         let node: string;
         try {
