@@ -10,6 +10,7 @@ import { ensureAdminToken, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { RelayStore } from "./store";
+import { mountTrust } from "./trust/mount";
 
 export interface RelayOptions {
   dataDir: string;
@@ -30,6 +31,7 @@ export async function runRelay(opts: RelayOptions) {
   const auth = new RelayAuth(store, opts.authToken);
   const hub = new NodeHub(log);
   const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  mountTrust(app, { dataDir: opts.dataDir, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
     http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req) => app.fetch(req) });
