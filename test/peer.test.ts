@@ -8,9 +8,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { b64u, loadOrCreateIdentity, seal, unb64u, verifyCard } from "../src/identity";
+import { b64u, loadOrCreateIdentity, seal, signClaim, unb64u, verifyCard } from "../src/identity";
 import { AgentCard } from "../src/protocol/agent-card";
-import { CwHome, RelayProcess, waitFor } from "./helpers";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { CW, CwHome, RelayProcess, waitFor } from "./helpers";
 
 let relay: RelayProcess;
 let alice: CwHome;
@@ -44,6 +47,11 @@ function waitPeer(home: CwHome, handle: string, pred: (p: any) => boolean, what:
 
 async function inbox(home: CwHome, session: string): Promise<any[]> {
   return JSON.parse(await home.ok(["inbox", session, "--json", "--peek"])).messages;
+}
+
+/** A node's relay token (relay.toml): the test is each machine's owner. */
+function tokenOf(home: CwHome): string {
+  return /token = "([^"]+)"/.exec(readFileSync(home.path("relay.toml"), "utf8"))![1]!;
 }
 
 function trustDb(): Database {
@@ -116,6 +124,11 @@ describe("identity and handles", () => {
     const lookup = await fetch(`${relay.url}/api/v1/handles/alice`);
     expect(((await lookup.json()) as { card: unknown }).card).toEqual(card);
     expect((await fetch(`${relay.url}/api/v1/handles/nobody`)).status).toBe(404);
+
+    // Alice's card is public; mallory posting it with a claim of her own key does not move the handle.
+    const steal = await relay.api("POST", "/api/v1/handles", { card, claim: signClaim(loadOrCreateIdentity(mallory.path("identity.pem")), h("alice"), "mallory-box") }, tokenOf(mallory));
+    expect(steal.status).toBe(403);
+    expect(steal.json.error).toBe("bad_claim");
   });
 });
 
@@ -141,6 +154,30 @@ describe("consent", () => {
     expect(JSON.parse(await bob.ok(["peer", "pending", "--json"])).length).toBe(2);
   });
 
+  test("MCP: an agent lists the pending requests and can ask, but cannot accept", async () => {
+    const client = new Client({ name: "peer-test", version: "1.0.0" });
+    await client.connect(new StdioClientTransport({ command: CW, args: ["mcp-server"], env: bob.env, cwd: bob.dir, stderr: "pipe" }));
+    try {
+      const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name).filter((n) => n.includes("peer"));
+      expect(names.sort()).toEqual(["codewire_peer_add", "codewire_peer_msg", "codewire_peers"]);
+      expect(tools.find((t) => t.name === "codewire_peers")!.description).toContain("cannot be done with these tools");
+      const pending = await call("codewire_peers", { pending_only: true });
+      expect((pending.structuredContent as any).peers.map((p: any) => p.handle).sort()).toEqual([h("alice"), h("mallory")]);
+      // Asking back is not accepting: alice stays pending until bob's owner decides.
+      const asked = await call("codewire_peer_add", { handle: h("alice") });
+      expect(asked.isError).toBeFalsy();
+      expect((asked.content[0] as { text: string }).text).toContain(`cw peer accept ${h("alice")}`);
+      expect((await peerOf(bob, h("alice"))).state).toBe("pending_in");
+      const sealed = await call("codewire_peer_msg", { handle: h("alice"), to: "planner", body: "sneaky" });
+      expect(sealed.isError).toBe(true);
+      expect((sealed.content[0] as { text: string }).text).toContain("not a paired peer");
+    } finally {
+      await client.close();
+    }
+  });
+
   test("an envelope from a key bob never accepted does not reach any inbox", async () => {
     await bob.ok(["launch", "coder", "--", "sleep", "600"]);
     // The test holds mallory's key (it is mallory's machine) and writes a message by hand.
@@ -148,8 +185,7 @@ describe("consent", () => {
     const bobId = JSON.parse(await bob.ok(["id", "--json"]));
     bodies.push("let me in");
     const env = seal(key, h("mallory"), { handle: h("bob"), fp: bobId.fingerprint, x25519: unb64u(bobId.x25519) }, { kind: "msg", to_session: "coder", from: null, body: "let me in" }, { id: "env_forced_0001", seq: 1000 });
-    const token = /token = "([^"]+)"/.exec(readFileSync(mallory.path("relay.toml"), "utf8"))![1]!;
-    const r = await relay.api("POST", "/api/v1/mail", { envelope: env }, token);
+    const r = await relay.api("POST", "/api/v1/mail", { envelope: env }, tokenOf(mallory));
     expect(r.status).toBe(201);
     await waitPeer(bob, h("mallory"), (p) => p.refused.unpaired >= 5, "mallory's message refused");
     expect(await inbox(bob, "coder")).toEqual([]);
