@@ -43,3 +43,13 @@ export const TrustError = z.object({ error: z.string(), message: z.string(), hin
 export const MAIL_WAIT_MAX_S = 8;
 /** Envelopes a handle's mailbox holds while its node is away; then senders are refused. */
 export const MAILBOX_MAX = 1000;
+
+/**
+ * The base URL of the relay that serves `host`'s handles: https, except on loopback (a relay
+ * on this machine, as in tests and local meshes), which speaks plain http.
+ */
+export function relayBaseFor(host: string): string {
+  const name = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  const loopback = name === "localhost" || name === "::1" || /^127\.\d+\.\d+\.\d+$/.test(name);
+  return `${loopback ? "http" : "https"}://${host}`;
+}

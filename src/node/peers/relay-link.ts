@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { ProtocolError } from "../../protocol";
-import { AckMailResponse, CardResponse, ClaimResponse, FetchMailResponse, PostMailResponse, TrustError } from "../../protocol/trust-api";
+import { AckMailResponse, CardResponse, ClaimResponse, FetchMailResponse, PostMailResponse, relayBaseFor, TrustError } from "../../protocol/trust-api";
 import type { RelaySettings } from "../../config/relay";
 
 export class RelayLink {
@@ -51,7 +51,7 @@ export class RelayLink {
    * without a token: cards are public, and the caller verifies them.
    */
   async card(name: string, host: string): Promise<unknown> {
-    const base = host === this.host ? this.settings.url : `https://${host}`;
+    const base = host === this.host ? this.settings.url : relayBaseFor(host);
     return (await this.call("GET", `/api/v1/handles/${encodeURIComponent(name)}`, CardResponse, undefined, { base, token: false })).card;
   }
 

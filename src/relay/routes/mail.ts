@@ -3,12 +3,14 @@
  * the relay keeps it until the handle's node takes it and acknowledges it, and then deletes it.
  * A GET with nothing waiting is held up to MAIL_WAIT_MAX_S and answered (empty) as soon as mail
  * arrives, and the node asks again. The sender must hold the handle it
- * writes from; what the envelope says is for its recipient alone.
+ * writes from; what the envelope says is for its recipient alone. An envelope for another
+ * relay's handle is forwarded there (trust/federation.ts).
  */
 import type { Hono } from "hono";
 import { HANDLE_RE } from "../../protocol/agent-card";
 import { AckMailRequest, MAIL_WAIT_MAX_S, MAILBOX_MAX, PostMailRequest } from "../../protocol/trust-api";
 import type { TrustStore } from "../trust/store";
+import { forward } from "../trust/federation";
 import { answer, body, callingNode, relayHost, TrustApiError } from "../trust/respond";
 
 /** A relay keeps an envelope this long for a node that does not come for it. */
@@ -35,9 +37,18 @@ class Doorbells {
   }
 }
 
-export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: string | undefined): void {
+/** Adds the mail routes; returns how to put an envelope into one of this relay's mailboxes. */
+export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: string | undefined): (toName: string, envelope: unknown) => number {
   const bells = new Doorbells();
   store.expire(KEEP_MS);
+  const deliver = (toName: string, envelope: unknown): number => {
+    const to = store.handle(toName);
+    if (!to) throw new TrustApiError(404, "not_found", `no handle ${toName} on this relay`, "the peer's handle may have been mistyped");
+    if (store.mailCount(toName) >= MAILBOX_MAX) throw new TrustApiError(429, "mailbox_full", `${toName} has ${MAILBOX_MAX} envelopes waiting`, "its node has not fetched its mail; try again later");
+    const seq = store.putMail(toName, JSON.stringify(envelope));
+    bells.ring(to.node);
+    return seq;
+  };
 
   app.post(
     "/api/v1/mail",
@@ -49,12 +60,11 @@ export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: s
       const from = fromHost === mine ? store.handle(fromName!) : null;
       if (!from || from.node !== node || from.fingerprint !== envelope.from.fp) throw new TrustApiError(403, "not_your_handle", `this node does not hold ${envelope.from.handle} with that key`, "claim a handle first: cw id claim <name>");
       const [, toName, toHost] = HANDLE_RE.exec(envelope.to.handle)!;
-      if (toHost !== mine) throw new TrustApiError(501, "federation_unsupported", `${envelope.to.handle} is on another relay (${toHost}); this relay delivers only to its own handles`, "both peers need handles on the same relay for now");
-      const to = store.handle(toName!);
-      if (!to) throw new TrustApiError(404, "not_found", `no handle ${envelope.to.handle}`, "the peer's handle may have been mistyped");
-      if (store.mailCount(toName!) >= MAILBOX_MAX) throw new TrustApiError(429, "mailbox_full", `${envelope.to.handle} has ${MAILBOX_MAX} envelopes waiting`, "its node has not fetched its mail; try again later");
-      const seq = store.putMail(toName!, JSON.stringify(envelope));
-      bells.ring(to.node);
+      if (toHost !== mine) {
+        await forward(envelope, toHost!);
+        return c.json({ stored: true, seq: 0 }, 201);
+      }
+      const seq = deliver(toName!, envelope);
       return c.json({ stored: true, seq }, 201);
     }),
   );
@@ -80,4 +90,5 @@ export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: s
       return c.json({ deleted: store.ack(node, seqs) });
     }),
   );
+  return deliver;
 }

@@ -4,12 +4,13 @@
  */
 import type { Hono } from "hono";
 import { registerHandleRoutes } from "../routes/handles";
+import { registerFederationRoutes } from "../routes/federation";
 import { registerMailRoutes } from "../routes/mail";
 import { TrustStore } from "./store";
 
 export function mountTrust(app: Hono<any>, opts: { dataDir: string; baseUrl?: string }): TrustStore {
   const store = new TrustStore(opts.dataDir);
   registerHandleRoutes(app, store, opts.baseUrl);
-  registerMailRoutes(app, store, opts.baseUrl);
+  registerFederationRoutes(app, opts.baseUrl, registerMailRoutes(app, store, opts.baseUrl));
   return store;
 }
