@@ -220,6 +220,18 @@ describe("consent", () => {
   });
 });
 
+test("broadcast --peers reaches every paired peer's running sessions", async () => {
+  bodies.push("all hands: v2 is tagged");
+  const r = JSON.parse(await alice.ok(["broadcast", "--peers", "-f", "planner", "all hands: v2 is tagged", "--json"]));
+  expect(r).toEqual({ sent: [h("bob")], failed: [] });
+  const got = await waitFor(async () => (await inbox(bob, "coder")).find((m) => m.body === "all hands: v2 is tagged"), "the broadcast on bob", 15_000);
+  expect(got.from).toMatchObject({ node: h("alice"), name: "planner" });
+  // Mallory is no peer of bob's: she has nobody to broadcast to.
+  const none = await mallory.run(["broadcast", "--peers", "anyone?"]);
+  expect(none.code).toBe(1);
+  expect(none.stderr).toContain("no paired peers");
+});
+
 describe("what the relay holds", () => {
   // Bob's node is stopped, so what alice sends waits in the relay's database, where the test
   // plays a relay that misbehaves.

@@ -9,7 +9,7 @@ import { attach } from "./requests/attach";
 import { kill, killAll, killByTags } from "./requests/kill";
 import { kvDelete, kvGet, kvList, kvSet } from "./requests/kv";
 import { logs } from "./requests/logs";
-import { idClaim, idShow, peerAccept, peerAdd, peerList, peerMsg, peerReject, peerRemove } from "./requests/peers";
+import { idClaim, idShow, peerAccept, peerAdd, peerBroadcast, peerList, peerMsg, peerReject, peerRemove } from "./requests/peers";
 import { relayConnect, relayStatus } from "./requests/relay";
 import { broadcast, msgListen, msgRead, msgReply, msgRequest, msgSend } from "./requests/messaging";
 import { getScreen, getStatus, launch, listSessions, ping, sendInput, shutdown } from "./requests/simple";
@@ -55,6 +55,7 @@ const table: { [K in RequestType]: Handler<K> } = {
   PeerReject: peerReject,
   PeerRemove: peerRemove,
   PeerMsg: peerMsg,
+  PeerBroadcast: peerBroadcast,
 };
 
 function isDiskFull(e: unknown): boolean {

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { Handle, HandleName } from "./agent-card";
 import { Message } from "./messages";
-import { SessionRef } from "./session";
+import { SessionRef, Tag } from "./session";
 
 const base = { protocol: z.number().int().optional() };
 const Body = z.string().min(1, { message: "the message is empty" }).max(64 * 1024);
@@ -29,7 +29,10 @@ export const PeerMsg = z.object({
   timeout_s: z.number().positive().max(86_400).default(60),
 });
 
-export const PEER_REQUESTS = [IdShow, IdClaim, PeerAdd, PeerList, PeerAccept, PeerReject, PeerRemove, PeerMsg] as const;
+/** `cw broadcast --peers`: every paired peer's running sessions (with a tag, only those). */
+export const PeerBroadcast = z.object({ type: z.literal("PeerBroadcast"), ...base, tags: z.array(Tag).optional(), body: Body, from: SessionRef.optional() });
+
+export const PEER_REQUESTS = [IdShow, IdClaim, PeerAdd, PeerList, PeerAccept, PeerReject, PeerRemove, PeerMsg, PeerBroadcast] as const;
 
 const Face = { fingerprint: z.string(), short: z.string(), nickname: z.string(), emoji: z.string(), emoji_name: z.string() };
 export const IdInfo = z.object({
@@ -66,4 +69,7 @@ export const PeerListResult = z.object({
 });
 export const PeerDone = z.object({ type: z.literal("PeerDone"), peer: PeerInfo, action: z.enum(["requested", "paired", "already", "rejected", "removed"]) });
 
-export const PEER_REPLIES = [IdInfo, PeerListResult, PeerDone] as const;
+/** Which peers' relays took the broadcast, and which could not be reached (with why). */
+export const PeerBroadcastSent = z.object({ type: z.literal("PeerBroadcastSent"), sent: z.array(Handle), failed: z.array(z.object({ handle: Handle, error: z.string() })) });
+
+export const PEER_REPLIES = [IdInfo, PeerListResult, PeerDone, PeerBroadcastSent] as const;

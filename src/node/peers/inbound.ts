@@ -25,7 +25,8 @@ export async function receive(svc: PeerService, raw: unknown): Promise<void> {
     if (known && (known.state === "paired" || known.state === "pending_out")) return await fromKnown(svc, known, env);
     return await fromStranger(svc, known, env);
   } catch (e) {
-    if (e instanceof EnvelopeError) return refuse(svc, known && signedBy(env, keysOf(known).ed25519) ? known.fp : known?.fp ?? null, env.from.handle, e, env.id);
+    // Counted against the key it names, signed or not: a forgery in a peer's name shows there.
+    if (e instanceof EnvelopeError) return refuse(svc, known?.fp ?? null, env.from.handle, e, env.id);
     svc.deps.log(`peer: envelope ${env.id} from ${env.from.handle}: ${(e as Error).message}`);
   }
 }
@@ -108,6 +109,9 @@ async function deliver(svc: PeerService, row: PeerRow, env: Envelope, p: Payload
         svc.deps.log(`peer: message ${env.id} from ${row.handle} not delivered: ${why}`);
         await svc.send(row, { kind: "bounce", ref: env.id, reason: why }).catch(() => {});
       }
+      return;
+    case "broadcast":
+      await messaging.broadcast(p.tags, p.body, undefined, "inbox", party(p.from));
       return;
     case "request": {
       let started: Awaited<ReturnType<typeof messaging.request>>;

@@ -34,7 +34,10 @@ export function runMailbox(svc: PeerService): { stop(): void } {
       try {
         const link = svc.link();
         const { mail } = await link.fetchMail(MAIL_WAIT_MAX_S);
-        for (const m of mail) await receive(svc, m.envelope);
+        for (const m of mail) {
+          // One envelope that breaks something must not hold up the rest, nor be fetched forever.
+          await receive(svc, m.envelope).catch((e) => svc.deps.log(`peer: envelope ${m.seq} from the relay: ${(e as Error).stack ?? e}`));
+        }
         if (mail.length) await link.ack(mail.map((m) => m.seq));
         backoff = 1000;
         lastError = "";

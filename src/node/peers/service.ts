@@ -200,6 +200,18 @@ export class PeerService {
     }
   }
 
+  /** To every paired peer at once; one that cannot be reached does not stop the others. */
+  async broadcast(req: RequestOf<"PeerBroadcast">): Promise<{ sent: string[]; failed: { handle: string; error: string }[] }> {
+    const from = this.sender(req.from);
+    const rows = this.store.all().filter((r) => r.state === "paired");
+    if (!rows.length) throw new ProtocolError("not_paired", "this node has no paired peers", "pair first: cw peer add <name@relay-host>");
+    const results = await Promise.allSettled(rows.map((r) => this.send(r, { kind: "broadcast", ...(req.tags?.length ? { tags: req.tags } : {}), from, body: req.body })));
+    const sent: string[] = [];
+    const failed: { handle: string; error: string }[] = [];
+    results.forEach((r, i) => (r.status === "fulfilled" ? sent.push(rows[i]!.handle) : failed.push({ handle: rows[i]!.handle, error: (r.reason as Error).message })));
+    return { sent, failed };
+  }
+
   list(pendingOnly: boolean): { peers: PeerInfo[]; refused_strangers: number } {
     const rows = this.store.all().filter((r) => !pendingOnly || r.state === "pending_in");
     return { peers: rows.map(peerInfo), refused_strangers: Number(this.store.meta("refused_strangers") ?? 0) };

@@ -70,3 +70,8 @@ export async function peerMsg(req: RequestOf<"PeerMsg">, conn: Connection, ctx: 
   conn.reply({ type: "MsgRequestResult", request: { ...request, status }, outcome: o.outcome === "undeliverable" ? "target_ended" : o.outcome, ...(reply ? { reply } : {}) });
   conn.end();
 }
+
+export async function peerBroadcast(req: RequestOf<"PeerBroadcast">, conn: Connection, ctx: NodeContext) {
+  conn.reply({ type: "PeerBroadcastSent", ...(await ctx.peers.broadcast(req)) });
+  conn.end();
+}
