@@ -201,6 +201,9 @@ describe("consent", () => {
     expect(got.from.node).toBe(h("alice"));
     expect(await bob.ok(["inbox", "coder", "--peek"])).toContain(`${h("alice")}:`);
 
+    const typed = await bob.run(["msg", `${h("alice")}:planner`, "type this", "--delivery", "both"]);
+    expect(typed.code).toBe(2);
+    expect(typed.stderr).toContain("inbox only");
     const back = await bob.run(["msg", "-f", "coder", `${h("alice")}:planner`, "hello alice, from bob's coder"]);
     bodies.push("hello alice, from bob's coder");
     expect(back.code).toBe(0);

@@ -15,3 +15,8 @@ export function peerAddress(target: string | undefined): { handle: string; sessi
   }
   return { handle, session: sessionRef(target.slice(colon + 1), "target") };
 }
+
+/** A peer's messages go to the inbox only: typing into a session's terminal is its own owner's call. */
+export function inboxOnly(delivery: string | undefined): void {
+  if (delivery !== undefined && delivery !== "inbox") throw new UsageError("--delivery: a message to a peer's session goes to its inbox only", "its owner decides what is typed into their terminals; drop --delivery");
+}

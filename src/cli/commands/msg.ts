@@ -1,7 +1,7 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { delivery, formatMessage, optionalFrom, SENDER_ARGS, senderRef } from "../messaging";
-import { peerAddress } from "../peer-address";
+import { inboxOnly, peerAddress } from "../peer-address";
 import { err, out, printJson } from "../output";
 import { sessionRef } from "../target";
 
@@ -20,6 +20,7 @@ export default defineCwCommand({
   async run({ args }) {
     const peer = peerAddress(args.target as string | undefined);
     const from = peer ? senderRef(args.from as string | undefined) : undefined;
+    if (peer) inboxOnly(args.delivery as string | undefined);
     const r = peer
       ? await call({ type: "PeerMsg", to: peer.handle, session: peer.session, body: String(args.body ?? ""), ...(from !== undefined ? { from } : {}) }, "MsgSent", { blocking: true })
       : await call({ type: "MsgSend", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined) }, "MsgSent", { blocking: true });

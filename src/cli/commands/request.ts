@@ -2,7 +2,7 @@ import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { EXIT, ExitWith } from "../errors";
 import { delivery, optionalFrom, SENDER_ARGS, senderRef, who } from "../messaging";
-import { peerAddress } from "../peer-address";
+import { inboxOnly, peerAddress } from "../peer-address";
 import { err, out, printJson, progress } from "../output";
 import { positiveNumber, sessionRef } from "../target";
 
@@ -28,6 +28,7 @@ export default defineCwCommand({
     try {
       const peer = peerAddress(args.target as string | undefined);
       const from = peer ? senderRef(args.from as string | undefined) : undefined;
+      if (peer) inboxOnly(args.delivery as string | undefined);
       if (peer) r = await call({ type: "PeerMsg", kind: "request", to: peer.handle, session: peer.session, body: String(args.body ?? ""), ...(from !== undefined ? { from } : {}), timeout_s: timeout }, "MsgRequestResult");
       else r = await call({ type: "MsgRequest", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined), timeout_s: timeout }, "MsgRequestResult");
     } finally {

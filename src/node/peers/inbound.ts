@@ -56,17 +56,14 @@ async function fromStranger(svc: PeerService, known: PeerRow | null, env: Envelo
   const card = verifyCard(p.card);
   if ("error" in card) throw new EnvelopeError("tampered", `its card: ${card.error}`);
   if (card.keys.fingerprint !== env.from.fp || card.identity.handle !== env.from.handle || !signedBy(env, card.keys.ed25519)) throw new EnvelopeError("tampered", "not signed by the key of the card it carries");
+  // Repeats are refused before anything costs more than a signature check.
+  if (known?.state === "rejected") throw new EnvelopeError("unpaired", "its pair request was rejected before");
+  if (known?.state === "pending_in") throw new EnvelopeError("unpaired", "it asked again; its request is already pending (one per key)");
+  if (svc.store.count("pending_in") >= MAX_PENDING_IN) throw new EnvelopeError("unpaired", `${MAX_PENDING_IN} pair requests are already waiting for the owner`);
+  checkFresh(env, svc.store);
   // The card is self-signed: anyone can make one for any handle. The handle's relay says whose it is.
   const published = await svc.resolve(env.from.handle);
   if (published.keys.fingerprint !== env.from.fp) throw new EnvelopeError("tampered", `${env.from.handle} is held by another key on its relay`);
-  checkFresh(env, svc.store);
-  if (known?.state === "rejected") throw new EnvelopeError("unpaired", "its pair request was rejected before");
-  if (known?.state === "pending_in") {
-    svc.store.refused(known.fp, "unpaired");
-    svc.deps.log(`peer: ${env.from.handle} asked again; its request is already pending (one per key)`);
-    return;
-  }
-  if (svc.store.count("pending_in") >= MAX_PENDING_IN) throw new EnvelopeError("unpaired", `${MAX_PENDING_IN} pair requests are already waiting for the owner`);
   svc.store.upsert(env.from.fp, env.from.handle, JSON.stringify(card.card), "pending_in");
   svc.store.accepted(env.from.fp, env.seq);
   svc.deps.log(`peer: ${env.from.handle} (${shortFingerprint(env.from.fp)}, ${card.identity.nickname}) asks to pair: cw peer accept ${env.from.handle}`);
