@@ -13,7 +13,7 @@ import { AgentCard } from "../src/protocol/agent-card";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { CW, CwHome, RelayProcess, waitFor } from "./helpers";
+import { CW, CwHome, RelayProcess, shq, Tmux, waitFor } from "./helpers";
 
 let relay: RelayProcess;
 let alice: CwHome;
@@ -152,6 +152,22 @@ describe("consent", () => {
     const flood = await waitPeer(bob, h("mallory"), (p) => p.refused.unpaired >= 4, "mallory's repeats refused");
     expect(flood.state).toBe("pending_in");
     expect(JSON.parse(await bob.ok(["peer", "pending", "--json"])).length).toBe(2);
+  });
+
+  test("what a person sees in a terminal: bob's face and handle, and who asks to pair", async () => {
+    const tmux = new Tmux();
+    try {
+      const me = JSON.parse(await bob.ok(["id", "--json"]));
+      // One shell line under env: both commands must see bob's CODEWIRE_HOME.
+      await tmux.start(`sh -c ${shq(`${shq(CW)} id; ${shq(CW)} peer pending`)}`, bob.env, 120, 30);
+      const screen = await tmux.waitScreen((t) => t.includes("[exit 0]"), "cw id and cw peer pending to finish");
+      expect(screen).toContain(`${me.emoji} ${me.nickname}`);
+      expect(screen).toMatch(new RegExp(`handle\\s+${h("bob").replace(/\./g, "\\.")}`));
+      expect(screen).toContain(`${h("alice")} (`);
+      expect(screen).toContain(`wants to pair — cw peer accept ${h("alice")}`);
+    } finally {
+      await tmux.kill();
+    }
   });
 
   test("MCP: an agent lists the pending requests and can ask, but cannot accept", async () => {

@@ -16,7 +16,7 @@ const ADJECTIVES = [
 const NOUNS = [
   "bay", "bird", "bonus", "breeze", "brook", "bush", "butterfly", "canyon", "cedar", "cherry", "cloud", "creek",
   "dew", "dream", "dune", "dust", "feather", "field", "fire", "firefly", "flower", "fog", "forest", "frog",
-  "frost", "glade", "glitter", "grass", "harbor", "haze", "hill", "lake", "leaf", "meadow", "moon", "morning",
+  "frost", "glade", "glitter", "grass", "harbor", "haze", "hill", "lake", "leaf", "meadow", "moon", "marsh",
   "mountain", "night", "oak", "ocean", "paper", "pine", "pond", "rain", "reef", "resonance", "ridge", "river",
   "sea", "shadow", "shape", "sky", "slate", "smoke", "snow", "sound", "star", "stone", "sun", "sunset",
   "surf", "thunder", "tide", "tree", "valley", "violet", "voice", "water", "wave", "wildflower", "wind", "wood",

@@ -117,8 +117,9 @@ export class PeerService {
   /** The owner's decision: only a command (or the person at it), never an MCP tool, calls this. */
   async accept(handle: string): Promise<PeerInfo> {
     const row = this.row(handle, ["pending_in"], "no pair request from");
-    this.store.setState(row.fp, "paired");
+    // Told first: if the relay cannot take the answer, the request stays pending, to accept again.
     await this.send(row, { kind: "pair_accept" });
+    this.store.setState(row.fp, "paired");
     this.deps.log(`peer: paired with ${handle} (${shortFingerprint(row.fp)})`);
     return peerInfo(this.store.get(row.fp)!);
   }
