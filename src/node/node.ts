@@ -88,7 +88,15 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   const sessions = new Sessions(paths, config, events, screens, log);
   const messaging = new Messaging(new MessageStore(paths.messages), sessions, events, screens);
   const kv = new KvStore(paths.kv);
-  const trust = startPeers(paths.root, { messaging, sessions, log, relay: () => readRelaySettingsQuietly(paths.relay, log) });
+  let trust: ReturnType<typeof startPeers>;
+  try {
+    trust = startPeers(paths.root, { messaging, sessions, log, relay: () => readRelaySettingsQuietly(paths.relay, log) });
+  } catch (e) {
+    // A key file that cannot be read is not replaced with a new key (that would be a new identity).
+    log(`cannot start: the node's identity (identity.pem): ${(e as Error).message}`);
+    release();
+    throw e;
+  }
 
   let stopping = false;
   let relayAgent: RelayAgent | undefined;
