@@ -10,6 +10,9 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { CW, CwHome, shq, waitFor } from "./helpers";
 
 const TOOL_NAMES = [
+  "codewire_peers",
+  "codewire_peer_add",
+  "codewire_peer_msg",
   "codewire_launch_session",
   "codewire_list_sessions",
   "codewire_read_session_output",
@@ -66,7 +69,7 @@ async function ok(name: string, args: Record<string, unknown> = {}, withProgress
 }
 
 describe("tools/list", () => {
-  test("lists all 19 tools with descriptions and input and output schemas", async () => {
+  test("lists all 22 tools with descriptions and input and output schemas", async () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([...TOOL_NAMES].sort());
     for (const t of tools) {

@@ -18,6 +18,9 @@ import launchSession from "./tools/launch-session";
 import listNodes from "./tools/list-nodes";
 import listSessions from "./tools/list-sessions";
 import msg from "./tools/msg";
+import peerAdd from "./tools/peer-add";
+import peerMsg from "./tools/peer-msg";
+import peers from "./tools/peers";
 import readMessages from "./tools/read-messages";
 import readSessionOutput from "./tools/read-session-output";
 import reply from "./tools/reply";
@@ -48,12 +51,16 @@ export const TOOLS = [
   kvGet,
   kvList,
   kvDelete,
+  peers,
+  peerAdd,
+  peerMsg,
 ] as unknown as ToolDef[];
 
 const INSTRUCTIONS = `codewire (cw) runs programs — AI coding agents, builds, tests, servers — in persistent terminal sessions on this machine that outlive this conversation.
 Typical flow: codewire_launch_session (name it, tag it) → codewire_wait_for (or codewire_watch_session) → codewire_read_session_output.
 Sessions coordinate through inboxes (codewire_msg, codewire_request/codewire_reply, codewire_read_messages) and a shared key-value store (codewire_kv_*).
 Sessions are addressed by numeric id or by name. Waiting tools are time-bounded: when one times out, the sessions keep running; call it again.
+Peers (other owners' nodes, by handle): codewire_peers, codewire_peer_add, codewire_peer_msg. Never accept a pair request yourself: accepting is your owner's decision (cw peer accept); tell them who asks.
 With a relay (cw setup), every session tool also takes \`node\` to act on another machine's node; codewire_list_nodes lists them.`;
 
 export function createServer(): McpServer {

@@ -5,6 +5,7 @@ import type { Paths } from "../config/paths";
 import type { EventBus } from "./events";
 import type { KvStore } from "../store/kv-store";
 import type { Messaging } from "./messaging/service";
+import type { PeerService } from "./peers/service";
 import type { Lanes } from "./lane/lanes";
 import type { Screens } from "./screen/screens";
 import type { Sessions } from "./sessions";
@@ -19,6 +20,8 @@ export interface NodeContext {
   /** Local attach clients whose terminal the node serves directly. */
   lanes: Lanes;
   messaging: Messaging;
+  /** This node's identity and its peers (other owners' nodes, by handle). */
+  peers: PeerService;
   kv: KvStore;
   log: (msg: string) => void;
   /** The connection to the relay, if this machine has one. */

@@ -9,6 +9,7 @@ import { attach } from "./requests/attach";
 import { kill, killAll, killByTags } from "./requests/kill";
 import { kvDelete, kvGet, kvList, kvSet } from "./requests/kv";
 import { logs } from "./requests/logs";
+import { idClaim, idShow, peerAccept, peerAdd, peerBroadcast, peerList, peerMsg, peerReject, peerRemove } from "./requests/peers";
 import { relayConnect, relayStatus } from "./requests/relay";
 import { broadcast, msgListen, msgRead, msgReply, msgRequest, msgSend } from "./requests/messaging";
 import { sendInput } from "./requests/send-input";
@@ -47,6 +48,15 @@ const table: { [K in RequestType]: Handler<K> } = {
   KVList: kvList,
   RelayConnect: relayConnect,
   RelayStatus: relayStatus,
+  IdShow: idShow,
+  IdClaim: idClaim,
+  PeerAdd: peerAdd,
+  PeerList: peerList,
+  PeerAccept: peerAccept,
+  PeerReject: peerReject,
+  PeerRemove: peerRemove,
+  PeerMsg: peerMsg,
+  PeerBroadcast: peerBroadcast,
 };
 
 function isDiskFull(e: unknown): boolean {

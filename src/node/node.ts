@@ -13,6 +13,7 @@ import { EventBus } from "./events";
 import { KvStore } from "../store/kv-store";
 import { Messaging } from "./messaging/service";
 import { MessageStore } from "./messaging/store";
+import { startPeers } from "./peers/start";
 import { acquirePidFile } from "./pidfile";
 import { effectiveBackend } from "./pty/pty";
 import { Lanes } from "./lane/lanes";
@@ -31,6 +32,16 @@ function rotateNodeLog(path: string) {
     if (statSync(path).size > NODE_LOG_MAX) renameSync(path, `${path}.1`);
   } catch {
     /* no log yet */
+  }
+}
+
+/** relay.toml for the peers, which must not fail on a broken file (the relay agent logs that). */
+function readRelaySettingsQuietly(path: string, log: (msg: string) => void) {
+  try {
+    return readRelaySettings(path);
+  } catch (e) {
+    log(`peer: ${(e as Error).message}`);
+    return undefined;
   }
 }
 
@@ -77,6 +88,15 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   const sessions = new Sessions(paths, config, events, screens, log);
   const messaging = new Messaging(new MessageStore(paths.messages), sessions, events, screens);
   const kv = new KvStore(paths.kv);
+  let trust: ReturnType<typeof startPeers>;
+  try {
+    trust = startPeers(paths.root, { messaging, sessions, log, relay: () => readRelaySettingsQuietly(paths.relay, log) });
+  } catch (e) {
+    // A key file that cannot be read is not replaced with a new key (that would be a new identity).
+    log(`cannot start: the node's identity (identity.pem): ${(e as Error).message}`);
+    release();
+    throw e;
+  }
 
   let stopping = false;
   let relayAgent: RelayAgent | undefined;
@@ -108,6 +128,7 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     screens,
     lanes: new Lanes(log),
     messaging,
+    peers: trust.peers,
     kv,
     log,
     shutdown: (reason) => void stop(reason),
@@ -151,6 +172,7 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     for (const s of sessions.running()) s.markLost();
     relayAgent?.stop();
     sessions.saveNow();
+    trust.stop();
     messaging.store.close();
     kv.close();
     screens.terminate();

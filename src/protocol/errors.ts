@@ -16,6 +16,10 @@ export const ERROR_CODES = [
   /** The relay refused this node's token (deleted or rotated): an error, not bad usage. */
   "unauthorized",
   "internal",
+  /** A peer message to, or pairing step with, a handle this node is not paired with. */
+  "not_paired",
+  /** The relay refused a handle or mail call (taken handle, a card it will not take, a full mailbox). */
+  "relay_refused",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -7,3 +7,4 @@ export * from "./requests";
 export * from "./replies";
 export * from "./messages";
 export * from "./constants";
+export * from "./peers";

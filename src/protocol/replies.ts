@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { SessionEvent } from "./events";
 import { MESSAGE_REPLIES } from "./messages";
+import { PEER_REPLIES } from "./peers";
 import { SessionInfo } from "./session";
 
 export const Pong = z.object({
@@ -133,6 +134,7 @@ export const Reply = z.discriminatedUnion("type", [
   RelayState,
   ErrorReply,
   ...MESSAGE_REPLIES,
+  ...PEER_REPLIES,
 ]);
 export type Reply = z.infer<typeof Reply>;
 export type ReplyOf<T extends Reply["type"]> = Extract<Reply, { type: T }>;

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { EventType } from "./events";
 import { MESSAGE_REQUESTS } from "./messages";
+import { PEER_REQUESTS } from "./peers";
 import { SessionName, SessionRef, SessionStatus, Tag } from "./session";
 
 const base = { protocol: z.number().int().optional() };
@@ -181,6 +182,7 @@ export const Request = z.discriminatedUnion("type", [
   RelayConnect,
   RelayStatus,
   ...MESSAGE_REQUESTS,
+  ...PEER_REQUESTS,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RequestType = Request["type"];

@@ -13,6 +13,7 @@ import { ensureAdminToken, type NodeAccess, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { RelayStore } from "./store";
+import { mountTrust } from "./trust/mount";
 
 /** The relay pings each node this often and marks one silent for three periods offline. */
 const NODE_PING_MS = 3_000;
@@ -44,6 +45,7 @@ export async function runRelay(opts: RelayOptions) {
   hub.startPinging(periodFromEnv("CW_RELAY_NODE_PING_MS", NODE_PING_MS));
   const webSignIns = new SignIns();
   const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, webSignIns, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  mountTrust(app, { dataDir: opts.dataDir, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
     http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req, ip) => app.fetch(req, { ip }), webSocketAllowed: (req) => webSocketAllowed(req, webSignIns) });

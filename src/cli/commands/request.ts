@@ -1,7 +1,8 @@
 import { call } from "../../client/node-client";
 import { defineCwCommand } from "../define";
 import { EXIT, ExitWith } from "../errors";
-import { delivery, optionalFrom, SENDER_ARGS, who } from "../messaging";
+import { delivery, optionalFrom, SENDER_ARGS, senderRef, who } from "../messaging";
+import { inboxOnly, peerAddress } from "../peer-address";
 import { err, out, printJson, progress } from "../output";
 import { positiveNumber, sessionRef } from "../target";
 
@@ -25,7 +26,11 @@ export default defineCwCommand({
     const tick = setInterval(() => bar.update(`waiting for ${args.target} to reply — ${Math.round((Date.now() - started) / 1000)}s of ${timeout}s`), 250);
     let r;
     try {
-      r = await call({ type: "MsgRequest", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined), timeout_s: timeout }, "MsgRequestResult");
+      const peer = peerAddress(args.target as string | undefined);
+      const from = peer ? senderRef(args.from as string | undefined) : undefined;
+      if (peer) inboxOnly(args.delivery as string | undefined);
+      if (peer) r = await call({ type: "PeerMsg", kind: "request", to: peer.handle, session: peer.session, body: String(args.body ?? ""), ...(from !== undefined ? { from } : {}), timeout_s: timeout }, "MsgRequestResult");
+      else r = await call({ type: "MsgRequest", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined), timeout_s: timeout }, "MsgRequestResult");
     } finally {
       clearInterval(tick);
       bar.done();

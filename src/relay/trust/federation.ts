@@ -1,0 +1,44 @@
+/**
+ * Relay to relay: envelopes for another relay's handles are forwarded to it over HTTP(S)
+ * (`POST /api/v1/federation/mail` there), and that relay takes one only when the sender's
+ * handle, on the sender's own relay, publishes a card whose key signed the envelope. Neither
+ * relay can read an envelope, and neither can make one its recipient would accept: that needs
+ * the sender's private key, and the recipient checks the key it pinned when it paired.
+ */
+import { signedBy, verifyCard } from "../../identity";
+import type { Envelope } from "../../identity";
+import { HANDLE_RE } from "../../protocol/agent-card";
+import { CardResponse, type EnvelopeWire, PostMailResponse, relayBaseFor, TrustError } from "../../protocol/trust-api";
+import { TrustApiError } from "./respond";
+
+const TIMEOUT_MS = 10_000;
+
+async function request(url: string, init: RequestInit): Promise<{ status: number; json: unknown }> {
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    return { status: res.status, json: await res.json().catch(() => null) };
+  } catch (e) {
+    throw new TrustApiError(502, "relay_unreachable", `cannot reach ${new URL(url).host}: ${(e as Error).message}`, "the other relay may be down; try again later");
+  }
+}
+
+/** Hands an envelope to the relay of its recipient's host; its refusal is passed back as is. */
+export async function forward(envelope: EnvelopeWire, host: string): Promise<void> {
+  const r = await request(`${relayBaseFor(host)}/api/v1/federation/mail`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ envelope }) });
+  if (PostMailResponse.safeParse(r.json).success) return;
+  const e = TrustError.safeParse(r.json);
+  if (e.success) throw new TrustApiError(r.status === 404 ? 404 : 502, e.data.error, `${host}: ${e.data.message}`, e.data.hint);
+  throw new TrustApiError(502, "relay_refused", `${host} answered HTTP ${r.status}, not as a codewire relay`, "check the handle's host");
+}
+
+/** Throws unless the sender's relay publishes, for the sender's handle, the key that signed `envelope`. */
+export async function checkSender(envelope: EnvelopeWire): Promise<void> {
+  const [, name, host] = HANDLE_RE.exec(envelope.from.handle)!;
+  const r = await request(`${relayBaseFor(host!)}/api/v1/handles/${encodeURIComponent(name!)}`, { method: "GET" });
+  const body = CardResponse.safeParse(r.json);
+  if (!body.success) throw new TrustApiError(403, "unknown_sender", `${host} publishes no card for ${envelope.from.handle}`, "the sender must claim its handle on its own relay");
+  const card = verifyCard(body.data.card);
+  if ("error" in card || card.identity.handle !== envelope.from.handle || card.keys.fingerprint !== envelope.from.fp || !signedBy(envelope as Envelope, card.keys.ed25519)) {
+    throw new TrustApiError(403, "bad_signature", `the envelope is not signed by the key ${host} publishes for ${envelope.from.handle}`, "it was forged or changed on the way");
+  }
+}

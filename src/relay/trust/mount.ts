@@ -1,0 +1,16 @@
+/**
+ * Handles, cards and peer mail on a relay: opens their store in the relay's data dir and adds
+ * their routes to the relay's app (after app.ts's own, so its /api middleware identifies callers).
+ */
+import type { Hono } from "hono";
+import { registerHandleRoutes } from "../routes/handles";
+import { registerFederationRoutes } from "../routes/federation";
+import { registerMailRoutes } from "../routes/mail";
+import { TrustStore } from "./store";
+
+export function mountTrust(app: Hono<any>, opts: { dataDir: string; baseUrl?: string }): TrustStore {
+  const store = new TrustStore(opts.dataDir);
+  registerHandleRoutes(app, store, opts.baseUrl);
+  registerFederationRoutes(app, opts.baseUrl, registerMailRoutes(app, store, opts.baseUrl));
+  return store;
+}

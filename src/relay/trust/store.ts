@@ -1,0 +1,88 @@
+/**
+ * Handles and mailboxes in SQLite (`<data dir>/trust.db`, beside relay.db): who claimed which
+ * handle with which key and card, and the envelopes waiting for each handle's node. An
+ * envelope is kept as the JSON it arrived as; its body is ciphertext the relay cannot open.
+ */
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+
+export interface HandleRow {
+  name: string;
+  node: string;
+  fingerprint: string;
+  card: string;
+  claimed_at: string;
+}
+
+export class TrustStore {
+  private db: Database;
+
+  constructor(dataDir: string) {
+    this.db = new Database(join(dataDir, "trust.db"), { create: true, strict: true });
+    // FULL: a sender told "stored" must find its envelope still there after a power cut.
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 2000;");
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS handles (name TEXT PRIMARY KEY, node TEXT NOT NULL, fingerprint TEXT NOT NULL, card TEXT NOT NULL, claimed_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS mail (seq INTEGER PRIMARY KEY AUTOINCREMENT, handle TEXT NOT NULL, envelope TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS mail_handle ON mail(handle, seq);
+    `);
+  }
+
+  handle(name: string): HandleRow | null {
+    return this.db.query("SELECT * FROM handles WHERE name = ?").get(name) as HandleRow | null;
+  }
+
+  /**
+   * First come: a name held by another key is refused; the same key may claim it again (a new
+   * card, or from another node of this relay). Returns whether it was a re-claim.
+   */
+  claim(name: string, node: string, fingerprint: string, card: string): { reclaimed: boolean } | { error: "taken" } {
+    return this.db
+      .transaction(() => {
+        const old = this.handle(name);
+        if (old && old.fingerprint !== fingerprint) return { error: "taken" as const };
+        this.db
+          .query("INSERT INTO handles (name, node, fingerprint, card, claimed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET node = excluded.node, card = excluded.card, claimed_at = excluded.claimed_at")
+          .run(name, node, fingerprint, card, new Date().toISOString());
+        return { reclaimed: old !== null };
+      })
+      .immediate();
+  }
+
+  /** Handles a node holds. */
+  handlesOf(node: string): string[] {
+    return (this.db.query("SELECT name FROM handles WHERE node = ?").all(node) as { name: string }[]).map((r) => r.name);
+  }
+
+  mailCount(handle: string): number {
+    return (this.db.query("SELECT count(*) AS n FROM mail WHERE handle = ?").get(handle) as { n: number }).n;
+  }
+
+  putMail(handle: string, envelope: string): number {
+    return Number(this.db.query("INSERT INTO mail (handle, envelope, created_at) VALUES (?, ?, ?)").run(handle, envelope, Date.now()).lastInsertRowid);
+  }
+
+  /** The oldest waiting envelopes of a node's handles, in the order they arrived. */
+  mailFor(node: string, limit = 100): { seq: number; envelope: string }[] {
+    return this.db
+      .query("SELECT seq, envelope FROM mail WHERE handle IN (SELECT name FROM handles WHERE node = ?) ORDER BY seq LIMIT ?")
+      .all(node, limit) as { seq: number; envelope: string }[];
+  }
+
+  /** Deletes envelopes the node has taken (only its own). */
+  ack(node: string, seqs: number[]): number {
+    if (!seqs.length) return 0;
+    return this.db
+      .query(`DELETE FROM mail WHERE seq IN (${seqs.map(() => "?").join(",")}) AND handle IN (SELECT name FROM handles WHERE node = ?)`)
+      .run(...seqs, node).changes;
+  }
+
+  /** Forgets envelopes older than `ms` (their recipients' nodes would refuse them as stale). */
+  expire(ms: number): void {
+    this.db.query("DELETE FROM mail WHERE created_at < ?").run(Date.now() - ms);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
