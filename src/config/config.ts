@@ -31,6 +31,12 @@ const ConfigFile = z.object({
       history_lines: z.number().int().min(0).max(100_000).default(1000),
     })
     .default({ history_lines: 1000 }),
+  notify: z
+    .object({
+      /** Run through the shell when an agent comes to need input or goes idle (node/agents/notify.ts). */
+      command: z.string().min(1).optional(),
+    })
+    .default({}),
 });
 
 export interface NodeConfig {
@@ -41,6 +47,8 @@ export interface NodeConfig {
   logMaxBytes: number;
   historyLines: number;
   pty: PtyBackend;
+  /** `[notify] command`: run on every change of an agent to needs-input or idle. */
+  notifyCommand?: string;
 }
 
 export class ConfigError extends Error {}
@@ -67,5 +75,6 @@ export function loadConfig(path: string): NodeConfig {
     logMaxBytes: Math.max(64 * 1024, Math.floor((Number.isFinite(logMib) && logMib > 0 ? logMib : 64) * MiB)),
     historyLines: c.attach.history_lines,
     pty: (ptyEnv as PtyBackend | undefined) || c.node.pty || "bun-pty",
+    notifyCommand: c.notify.command,
   };
 }

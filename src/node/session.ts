@@ -10,6 +10,9 @@ import type { Pty } from "./pty/pty";
 import type { Screens } from "./screen/screens";
 import { stripTerminal } from "../protocol/terminal-text";
 import type { Viewer } from "./viewer";
+import { AgentKeeper, type StateChange } from "./agents/keeper";
+import type { HookFields } from "./agents/profile";
+import type { AgentName, AgentStateName } from "../protocol/constants";
 
 /** What sessions.json keeps of a session. */
 export interface SessionRecord {
@@ -52,6 +55,8 @@ export class Session {
   private summaryBytes = 0;
   private summaryTimer?: ReturnType<typeof setTimeout>;
   private lastLine = "";
+  /** The agent state of the program (working, needs-input, idle), from its hooks and its screen. */
+  private agents?: AgentKeeper;
 
   constructor(
     readonly record: SessionRecord,
@@ -60,6 +65,8 @@ export class Session {
     private readonly events: EventBus,
     private readonly screens: Screens,
     private readonly persist: () => void,
+    /** Told after session.state is emitted (the notify command). */
+    private readonly agentStateChanged: (s: Session, change: StateChange) => void = () => {},
   ) {}
 
   get id() {
@@ -118,7 +125,26 @@ export class Session {
       rows: r.rows,
       terminal: r.terminal,
       orphan_pid: this.orphanPid,
+      // An ended session's agent does nothing any more.
+      ...(this.agents && r.status === "running"
+        ? { agent_state: this.agents.machine.state, agent_state_since: this.agents.machine.since ? new Date(this.agents.machine.since).toISOString() : null, agent: this.agents.agent, agent_state_source: this.agents.machine.source }
+        : { agent_state: "none" as const, agent_state_since: null, agent: this.agents?.agent ?? null, agent_state_source: null }),
     };
+  }
+
+  /** An agent's hook fired in this session; returns the agent state after it. */
+  agentHook(agent: AgentName, event: string, fields: HookFields): AgentStateName {
+    return this.agents?.hook(agent, event, fields) ?? "none";
+  }
+
+  private agentState(change: StateChange): void {
+    this.events.emit(this.source, "session.state", {
+      state: change.state,
+      previous: change.previous,
+      source: change.source,
+      agent: change.agent,
+    });
+    this.agentStateChanged(this, change);
   }
 
   /** Wires a freshly spawned PTY to the log, the screen and the viewers. */
@@ -131,6 +157,11 @@ export class Session {
       // never into pipes, where an answer would become the program's input.
       if (this.attached === 0 && pty.terminal) pty.write(answer);
     }, !pty.terminal);
+    this.agents = new AgentKeeper(
+      this.record.command,
+      async () => (this.running ? (await screens.text(this.id))?.lines : undefined),
+      (change) => this.agentState(change),
+    );
     pty.onData((chunk) => this.output(chunk));
     pty.onExit(({ exitCode }) => this.exited(exitCode));
   }
@@ -155,6 +186,7 @@ export class Session {
     this.screens.feed(this.id, chunk, end);
     this.record.last_output_at = new Date().toISOString();
     if (late) for (const v of late) v.push(chunk, end);
+    this.agents?.output();
     this.summaryBytes += chunk.length;
     this.summaryTimer ??= setTimeout(() => this.summarize(), SUMMARY_EVERY_MS);
   }
@@ -228,6 +260,7 @@ export class Session {
     r.completed_at = new Date().toISOString();
     r.output_bytes = this.log.end;
     this.log.close();
+    this.agents?.close();
     this.screens.close(this.id);
     this.persist();
     this.events.emit(this.source, "session.status", { status: r.status, exit_code: exitCode, previous: "running" });

@@ -1,0 +1,95 @@
+/**
+ * Keeps one session's agent state: takes its hooks, reads its screen after it prints (only for
+ * sessions whose agent is known: a plain program costs nothing), and reports changes.
+ */
+import type { AgentName, AgentStateName } from "../../protocol/constants";
+import { AGENTS, agentOfCommand } from "./index";
+import type { AgentProfile, HookFields } from "./profile";
+import { AgentStateMachine } from "./state";
+
+/** The screen is read at most this often while a session prints. */
+const READ_EVERY_MS = 250;
+/** ...and this long after output, so that a frame being drawn is whole. */
+const READ_DELAY_MS = 60;
+
+export interface StateChange {
+  state: AgentStateName;
+  previous: AgentStateName;
+  source: "hook" | "screen" | null;
+  agent: AgentName | null;
+}
+
+export class AgentKeeper {
+  readonly machine = new AgentStateMachine();
+  private profile: AgentProfile | undefined;
+  private timer?: ReturnType<typeof setTimeout>;
+  private reading = false;
+  private lastRead = 0;
+  private closed = false;
+
+  constructor(
+    command: string[],
+    /** The visible rows of the session's screen, or undefined if the screen did not answer. */
+    private readonly readScreen: () => Promise<string[] | undefined>,
+    private readonly changed: (c: StateChange) => void,
+  ) {
+    this.profile = agentOfCommand(command);
+    // An agent draws its first screen unasked: look at it once it has.
+    if (this.profile) this.schedule(READ_DELAY_MS);
+  }
+
+  get agent(): AgentName | null {
+    return this.profile?.name ?? null;
+  }
+
+  /** A hook of `agent` fired with `event`; returns the state after it. */
+  hook(agent: AgentName, event: string, fields: HookFields): AgentStateName {
+    if (this.closed) return this.machine.state;
+    // A hook names the agent for sure (it may run under a shell cw did not recognise).
+    this.profile = AGENTS[agent];
+    const previous = this.machine.state;
+    if (this.machine.hook(this.profile.hookMeaning(event, fields))) this.report(previous);
+    return this.machine.state;
+  }
+
+  /** The session printed: its screen may show another state. */
+  output(): void {
+    if (this.profile && !this.closed) this.schedule(Math.max(READ_DELAY_MS, this.lastRead + READ_EVERY_MS - Date.now()));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.read();
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  private async read(): Promise<void> {
+    if (this.reading || !this.profile) return;
+    this.reading = true;
+    this.lastRead = Date.now();
+    let lines: string[] | undefined;
+    try {
+      lines = await this.readScreen();
+    } finally {
+      this.reading = false;
+    }
+    if (!lines || this.closed || !this.profile) return;
+    const previous = this.machine.state;
+    const verdict = this.machine.screen(this.profile.screenState(lines));
+    if (verdict.changed) this.report(previous);
+    if (verdict.recheckInMs !== undefined) this.schedule(verdict.recheckInMs + 10);
+  }
+
+  private report(previous: AgentStateName): void {
+    this.changed({ state: this.machine.state, previous, source: this.machine.source, agent: this.agent });
+  }
+}
