@@ -1,0 +1,255 @@
+/**
+ * Agent state end to end, through the compiled binary: first with a stand-in that draws the
+ * real Claude Code's screens (test/fixtures/screens/) on cue, for the exact moments (wait
+ * --state, notify, Esc correcting a stale hook); then with the real agents against their API
+ * stubs: Claude Code with hooks and without (screen only), Codex with its notify program.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { agentBin, agentEnv } from "./fixtures/agents";
+import { AnthropicStub, deferred, seedClaudeHome } from "./fixtures/anthropic-stub";
+import { OpenAIStub, seedCodexHome } from "./fixtures/openai-stub";
+import { capture, CwHome, waitFor } from "./helpers";
+
+const SCREENS = join(import.meta.dir, "fixtures/screens");
+let cw: CwHome;
+const stops: (() => void)[] = [];
+beforeEach(() => {
+  cw = new CwHome();
+});
+afterEach(async () => {
+  for (const s of stops.splice(0)) s();
+  await cw.cleanup();
+});
+
+async function waitState(id: number, state: string, timeoutMs = 15_000, source?: string) {
+  let last: Record<string, any> = {};
+  try {
+    return await waitFor(async () => {
+      last = await cw.session(id);
+      return last.agent_state === state && (!source || last.agent_state_source === source) ? last : undefined;
+    }, `session ${id} to be ${state}${source ? ` (from its ${source})` : ""}`, timeoutMs, 50);
+  } catch (e) {
+    const screen = await cw.run(["screen", String(id)]);
+    throw new Error(`${(e as Error).message}; it is ${last.agent_state} (${last.agent_state_source})\n--- screen ---\n${screen.stdout}`);
+  }
+}
+
+/**
+ * Answers a prompt as a person would: once it shows, with `key`; again if the TUI was not yet
+ * reading its keys (the prompt still shows a few seconds later).
+ */
+async function approve(id: number, key: string, prompt: string) {
+  const shows = async () => (await cw.ok(["screen", String(id)])).includes(prompt);
+  await waitFor(shows, `the prompt "${prompt}"`, 20_000);
+  for (let i = 0; i < 3; i++) {
+    await cw.ok(["send", String(id), "--no-newline", key]);
+    if (await waitFor(async () => !(await shows()), "the prompt to go", 3000).catch(() => false)) return;
+  }
+  throw new Error(`the prompt "${prompt}" did not take ${JSON.stringify(key)}`);
+}
+
+/** `cw subscribe --event session.state --json`, collected. */
+function subscribeStates() {
+  const p = cw.spawn(["subscribe", "--event", "session.state", "--json"]);
+  stops.push(() => p.kill());
+  const out = capture(p.stdout as ReadableStream<Uint8Array>);
+  return { events: () => out.text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) };
+}
+
+/**
+ * A program named claude that draws one of the real Claude Code screens for each line it reads
+ * (idle, working, permission, interrupted): its bottom rows, cut to the 80 columns of a session.
+ */
+function fakeClaude(): string {
+  const bin = cw.path("bin");
+  mkdirSync(bin, { recursive: true });
+  const path = join(bin, "claude");
+  writeFileSync(
+    path,
+    `#!/bin/bash
+show() { printf '\\033[H\\033[2J'; tail -n 22 "${SCREENS}/claude-$1.txt" | cut -c1-79 | sed 's/$/\\r/' | head -c -2; }
+show idle
+while read -r screen; do show "$screen"; done
+`,
+  );
+  chmodSync(path, 0o755);
+  return path;
+}
+
+describe("with the real Claude Code screens, drawn on cue", () => {
+  test("screen alone: idle → working → needs-input → working → idle; cw wait --state returns then; notify runs with the session's environment", async () => {
+    const notified = cw.path("notified");
+    writeFileSync(cw.path("config.toml"), `[notify]\ncommand = "echo \\"$CW_SESSION_ID $CW_SESSION_NAME $CW_AGENT_STATE\\" >> ${notified}"\n`);
+    const sub = subscribeStates();
+    const id = await cw.launch([fakeClaude()], ["--name", "fake"]);
+    const s = await waitState(id, "idle");
+    expect([s.agent, s.agent_state_source]).toEqual(["claude", "screen"]);
+
+    const waiting = cw.run(["wait", "fake", "--state", "needs-input", "--timeout", "30"]);
+    let returned = false;
+    void waiting.then(() => (returned = true));
+    await cw.ok(["send", "fake", "working"]);
+    await waitState(id, "working");
+    expect(returned).toBe(false);
+    await cw.ok(["send", "fake", "permission"]);
+    const r = await waiting;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${id} (fake): running, claude needs input`);
+    expect((await cw.session(id)).agent_state).toBe("needs-input");
+    expect(await cw.ok(["list"])).toMatch(/running\s+needs input \ds/);
+
+    await cw.ok(["send", "fake", "working"]);
+    await waitState(id, "working");
+    await cw.ok(["send", "fake", "idle"]);
+    await waitState(id, "idle");
+    await waitFor(() => existsSync(notified) && readFileSync(notified, "utf8").split("\n").length > 3, "notify to run three times");
+    expect(readFileSync(notified, "utf8")).toBe(`${id} fake idle\n${id} fake needs-input\n${id} fake idle\n`);
+    await waitFor(() => sub.events().length >= 5, "five session.state events");
+    expect(sub.events().map((e) => e.data.state)).toEqual(["idle", "working", "needs-input", "working", "idle"]);
+    expect(sub.events().every((e) => e.session_id === id && e.data.source === "screen" && e.data.agent === "claude")).toBe(true);
+  });
+
+  test("cw wait --state: 124 at its timeout, 1 when the session ends first; plain programs stay none", async () => {
+    const id = await cw.launch([fakeClaude()]);
+    await waitState(id, "idle");
+    const t = await cw.run(["wait", String(id), "--state", "needs-input", "--timeout", "0.5"]);
+    expect(t.code).toBe(124);
+    const waiting = cw.run(["wait", String(id), "--state", "needs-input", "--timeout", "30"]);
+    await cw.ok(["kill", String(id)]);
+    expect((await waiting).code).toBe(1);
+    expect((await cw.session(id)).agent_state).toBe("none");
+    const plain = await cw.launch(["bash", "-c", "echo hello; sleep 30"]);
+    await waitFor(async () => (await cw.session(plain)).output_bytes > 0, "output");
+    expect(await cw.session(plain)).toMatchObject({ agent_state: "none", agent: null, agent_state_source: null });
+    expect((await cw.run(["wait", String(plain), "--state", "bogus"])).code).toBe(2);
+  });
+
+  test("a hook wins at once; a screen that disagrees for 2 s corrects it (Esc interrupts a turn: no Stop hook)", async () => {
+    const id = await cw.launch([fakeClaude()]);
+    await waitState(id, "idle");
+    const hook = (event: string, json = "{}") => cw.run(["hook", "claude", event], { stdin: json, env: { CW_SESSION_ID: String(id) } });
+    await hook("UserPromptSubmit");
+    expect((await cw.session(id)).agent_state).toBe("working");
+    await cw.ok(["send", String(id), "working"]);
+    await cw.ok(["send", String(id), "interrupted"]);
+    const started = Date.now();
+    // Still working by the hook's word for a while: the screen has to disagree for 2 s.
+    expect((await cw.session(id)).agent_state).toBe("working");
+    const s = await waitState(id, "idle", 10_000);
+    expect(s.agent_state_source).toBe("screen");
+    expect(Date.now() - started).toBeGreaterThan(1500);
+  });
+});
+
+/** Claude Code 2.1.332 against the Anthropic stub, asking before it runs a shell command. */
+async function launchClaude(opts: { hooks: boolean }) {
+  const home = cw.path("home");
+  const work = cw.path("work");
+  mkdirSync(join(work, ".claude"), { recursive: true });
+  const key = `sk-ant-api03-${"x".repeat(80)}ABCDEFGHIJKLMNOPQRST`;
+  seedClaudeHome(home, key, [work]);
+  if (opts.hooks) expect((await cw.run(["hooks", "install", "--agent", "claude"], { env: { HOME: home } })).code).toBe(0);
+  const held = deferred<{ text: string }>();
+  let turn = 0;
+  const stub = new AnthropicStub(() => {
+    turn++;
+    // A command Claude Code does not run unasked, then a turn that stays open ("working").
+    if (turn === 1) return { tool: { name: "Bash", input: { command: "touch made-by-tool.txt", description: "Make a file" } } };
+    if (turn === 2) return { hold: held.promise };
+    return { text: "all done" };
+  });
+  stops.push(() => stub.stop());
+  const env = { ...agentEnv(home), ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: key };
+  const id = await cw.launch([agentBin("claude"), "--permission-mode", "default"], ["--dir", work, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`])]);
+  return { id, stub, held, turns: () => turn, work };
+}
+
+describe("the real Claude Code", () => {
+  test(
+    "hooks installed: working → needs-input → approved → working → idle, each from its hook; Esc → idle from the screen",
+    async () => {
+      const c = await launchClaude({ hooks: true });
+      const sub = subscribeStates();
+      await waitState(c.id, "idle", 30_000);
+      const waiting = cw.run(["wait", String(c.id), "--state", "needs-input", "--timeout", "60"]);
+      await cw.ok(["send", String(c.id), "make the file"]);
+      expect((await waiting).code).toBe(0);
+      expect((await cw.session(c.id)).agent_state_source).toBe("hook");
+      // The hook fires before the prompt is drawn: approve what a person would see.
+      await approve(c.id, "1", "Do you want to proceed");
+      await waitFor(() => c.turns() >= 2, "the turn after the tool", 20_000);
+      await waitState(c.id, "working");
+      expect(existsSync(join(c.work, "made-by-tool.txt"))).toBe(true);
+      c.held.release({ text: "all done" });
+      await waitState(c.id, "idle", 20_000, "hook");
+      const seen = sub.events().filter((e) => e.session_id === c.id).map((e) => `${e.data.state}/${e.data.source}`);
+      expect(seen.slice(seen.indexOf("working/hook"))).toEqual(["working/hook", "needs-input/hook", "working/hook", "idle/hook"]);
+
+      // Esc during a long tool call: Claude Code fires no Stop hook; its screen shows the
+      // composer again. (`sleep` is allowed in the project's settings: no prompt.)
+      writeFileSync(join(c.work, ".claude", "settings.json"), JSON.stringify({ permissions: { allow: ["Bash(sleep:*)"] } }));
+      c.stub.setScript(() => ({ tool: { name: "Bash", input: { command: "sleep 60", description: "Wait a minute" } } }));
+      await cw.ok(["send", String(c.id), "wait a minute"]);
+      await waitState(c.id, "working", 20_000, "hook");
+      await waitFor(async () => /sleep 60[\s\S]*esc to interrupt/.test(await cw.ok(["screen", String(c.id)])), "the tool running on screen", 20_000);
+      await cw.ok(["send", String(c.id), "--no-newline", "\x1b"]);
+      await waitState(c.id, "idle", 20_000, "screen");
+    },
+    120_000,
+  );
+
+  test(
+    "no hooks (screen only): working → needs-input → approved → working → idle",
+    async () => {
+      const c = await launchClaude({ hooks: false });
+      await waitState(c.id, "idle", 30_000, "screen");
+      await cw.ok(["send", String(c.id), "make the file"]);
+      await waitState(c.id, "needs-input", 30_000, "screen");
+      await approve(c.id, "1", "Do you want to proceed");
+      await waitFor(() => c.turns() >= 2, "the turn after the tool", 20_000);
+      await waitState(c.id, "working", 15_000, "screen");
+      c.held.release({ text: "all done" });
+      await waitState(c.id, "idle", 20_000, "screen");
+    },
+    120_000,
+  );
+});
+
+test(
+  "the real Codex: its notify program (cw hooks install) gives idle; the screen gives working and needs-input",
+  async () => {
+    const home = cw.path("home");
+    const work = cw.path("work");
+    const codexHome = join(home, ".codex");
+    mkdirSync(work, { recursive: true });
+    const held = deferred<{ text: string }>();
+    let turn = 0;
+    const stub = new OpenAIStub((x) => {
+      // Codex's side requests (a title for the thread) offer no shell.
+      if (!x.tools.includes("exec_command")) return { text: "Make the file" };
+      turn++;
+      // Codex asks before a command that wants out of its read-only sandbox.
+      if (turn === 1) return { call: { name: "exec_command", arguments: { cmd: "touch made.txt", sandbox_permissions: "require_escalated", justification: "make the file" } } };
+      if (turn === 2) return { hold: held.promise };
+      return { text: "all done" };
+    });
+    stops.push(() => stub.stop());
+    seedCodexHome(codexHome, stub.url, [work]);
+    const env = { ...agentEnv(home), CODEX_HOME: codexHome, STUB_OPENAI_KEY: "x" };
+    expect((await cw.run(["hooks", "install", "--agent", "codex"], { env })).code).toBe(0);
+    const id = await cw.launch([agentBin("codex"), "-a", "on-request", "-s", "read-only"], ["--dir", work, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`])]);
+    await waitState(id, "idle", 30_000, "screen");
+    await cw.ok(["send", String(id), "--no-newline", "make the file"]);
+    await waitFor(async () => (await cw.ok(["screen", String(id)])).includes("make the file"), "the prompt typed");
+    await cw.ok(["send", String(id), "--no-newline", "\r"]);
+    await waitState(id, "needs-input", 30_000, "screen");
+    await approve(id, "y", "Would you like to run");
+    await waitFor(() => turn >= 2, "the turn after the command", 20_000);
+    await waitState(id, "working", 15_000);
+    held.release({ text: "all done" });
+    await waitState(id, "idle", 20_000, "hook");
+  },
+  120_000,
+);
