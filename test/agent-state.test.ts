@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { agentBin, agentEnv } from "./fixtures/agents";
 import { AnthropicStub, deferred, seedClaudeHome } from "./fixtures/anthropic-stub";
 import { OpenAIStub, seedCodexHome } from "./fixtures/openai-stub";
-import { capture, CwHome, waitFor } from "./helpers";
+import { capture, CW, CwHome, Tmux, waitFor } from "./helpers";
 
 const SCREENS = join(import.meta.dir, "fixtures/screens");
 let cw: CwHome;
@@ -141,6 +141,35 @@ describe("with the real Claude Code screens, drawn on cue", () => {
     expect(s.agent_state_source).toBe("screen");
     expect(Date.now() - started).toBeGreaterThan(1500);
   });
+});
+
+describe("a client attached to another session", () => {
+  for (const on of [true, false]) {
+    test(`${on ? "sees a one-line notice when an agent needs input" : "sees none with CODEWIRE_NOTICES=0"}`, async () => {
+      const tmux = new Tmux();
+      stops.push(() => void tmux.kill());
+      const shell = await cw.launch(["bash", "--norc", "--noprofile"], ["--name", "shell"]);
+      const agent = await cw.launch([fakeClaude()], ["--name", "planner"]);
+      await waitState(agent, "idle");
+      await tmux.start(`${on ? "" : "env CODEWIRE_NOTICES=0 "}${CW} attach shell`, cw.env);
+      await tmux.keys("echo ready-$((6*7))", "Enter");
+      await tmux.waitScreen((s) => s.includes("ready-42"), "the shell to answer");
+      const hook = (event: string, json: string, id = agent) => cw.run(["hook", "claude", event], { stdin: json, env: { CW_SESSION_ID: String(id) } });
+      await hook("Notification", '{"notification_type":"permission_prompt"}');
+      // The attached session's own changes are no news to the person looking at it.
+      await hook("UserPromptSubmit", "{}", shell);
+      if (on) {
+        const screen = await tmux.waitScreen((s) => s.includes("needs input"), "the notice");
+        expect(screen).toContain(`[cw] session ${agent} (planner): claude needs input (cw attach ${agent})`);
+        expect(screen).not.toContain(`session ${shell} (shell)`);
+      } else {
+        await waitFor(async () => (await cw.session(agent)).agent_state === "needs-input", "the state");
+        // The same shell round trip as above: had a notice been drawn, it would be there by now.
+        await tmux.keys("echo again-$((6*7))", "Enter");
+        expect(await tmux.waitScreen((s) => s.includes("again-42"), "the shell to answer")).not.toContain("[cw] session");
+      }
+    });
+  }
 });
 
 /** Claude Code 2.1.332 against the Anthropic stub, asking before it runs a shell command. */

@@ -16,6 +16,7 @@ import { connectNode } from "../autostart";
 import { checkReply } from "../connection";
 import { NodeError } from "../errors";
 import { DetachKeys } from "../../protocol/detach-keys";
+import { startNotices } from "./notices";
 import { enterRaw, terminalSize } from "./terminal";
 
 export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
@@ -117,6 +118,8 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     })();
   };
   if (!lane) readKeys();
+  // Other sessions' agents needing input or done (CODEWIRE_NOTICES=0: none).
+  const stopNotices = startNotices(opts.root ?? dataDir(), session.id);
 
   try {
     for (;;) {
@@ -147,6 +150,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
       }
     }
   } finally {
+    stopNotices();
     reading = false;
     if (escTimer) clearTimeout(escTimer);
     if (detachTimer) clearTimeout(detachTimer);
