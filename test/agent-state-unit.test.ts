@@ -17,6 +17,7 @@ describe("screens of the real agents", () => {
       test(`${agent}: ${file} → ${state}`, () => expect(AGENTS[agent].screenState(screen(`${agent}-${file}`))).toBe(state));
     }
   }
+  test("claude asking a choice of its own (auto mode cannot reach its safety check) → needs-input", () => expect(AGENTS.claude.screenState(screen("claude-choice"))).toBe("needs-input"));
   test("claude after Esc interrupted its turn: idle (no Stop hook fires then)", () => expect(AGENTS.claude.screenState(screen("claude-interrupted"))).toBe("idle"));
   test("a plain shell's screen says nothing", () => {
     for (const a of Object.values(AGENTS)) expect(a.screenState(["$ ls", "a b c", "$ "])).toBeUndefined();
@@ -30,6 +31,7 @@ describe("hook meanings", () => {
     expect(c.hookMeaning("PermissionRequest", { tool_name: "Bash" })).toBe("needs-input");
     expect(c.hookMeaning("Notification", { notification_type: "permission_prompt" })).toBe("needs-input");
     expect(c.hookMeaning("Notification", { notification_type: "idle_prompt" })).toBe("idle");
+    expect(c.hookMeaning("Notification", { notification_type: "agent_needs_input", message: "Auto mode can't check actions in this session and needs your choice" })).toBe("needs-input");
     expect(c.hookMeaning("PreToolUse", { tool_name: "AskUserQuestion" })).toBe("needs-input");
     expect(c.hookMeaning("PreToolUse", { tool_name: "Bash" })).toBeUndefined();
     expect(c.hookMeaning("Stop", {})).toBe("idle");

@@ -172,17 +172,25 @@ describe("a client attached to another session", () => {
   }
 });
 
-/** Claude Code 2.1.332 against the Anthropic stub, asking before it runs a shell command. */
-async function launchClaude(opts: { hooks: boolean }) {
+/**
+ * Claude Code 2.1.332 against the Anthropic stub, asking before it runs a shell command (or,
+ * with `script`, as scripted; `mode`: its permission mode).
+ */
+async function launchClaude(opts: { hooks: boolean; mode?: string; script?: ConstructorParameters<typeof AnthropicStub>[0]; userHooks?: object }) {
   const home = cw.path("home");
   const work = cw.path("work");
   mkdirSync(join(work, ".claude"), { recursive: true });
   const key = `sk-ant-api03-${"x".repeat(80)}ABCDEFGHIJKLMNOPQRST`;
   seedClaudeHome(home, key, [work]);
+  if (opts.userHooks) {
+    mkdirSync(join(home, ".claude"), { recursive: true });
+    writeFileSync(join(home, ".claude", "settings.json"), JSON.stringify({ hooks: opts.userHooks }));
+  }
   if (opts.hooks) expect((await cw.run(["hooks", "install", "--agent", "claude"], { env: { HOME: home } })).code).toBe(0);
   const held = deferred<{ text: string }>();
   let turn = 0;
-  const stub = new AnthropicStub(() => {
+  const stub = new AnthropicStub((x) => {
+    if (opts.script) return opts.script(x);
     turn++;
     // A command Claude Code does not run unasked, then a turn that stays open ("working").
     if (turn === 1) return { tool: { name: "Bash", input: { command: "touch made-by-tool.txt", description: "Make a file" } } };
@@ -191,7 +199,7 @@ async function launchClaude(opts: { hooks: boolean }) {
   });
   stops.push(() => stub.stop());
   const env = { ...agentEnv(home), ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: key };
-  const id = await cw.launch([agentBin("claude"), "--permission-mode", "default"], ["--dir", work, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`])]);
+  const id = await cw.launch([agentBin("claude"), "--permission-mode", opts.mode ?? "default"], ["--dir", work, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`])]);
   return { id, stub, held, turns: () => turn, work };
 }
 
@@ -225,6 +233,44 @@ describe("the real Claude Code", () => {
       await waitFor(async () => /sleep 60[\s\S]*esc to interrupt/.test(await cw.ok(["screen", String(c.id)])), "the tool running on screen", 20_000);
       await cw.ok(["send", String(c.id), "--no-newline", "\x1b"]);
       await waitState(c.id, "idle", 20_000, "screen");
+    },
+    120_000,
+  );
+
+  test(
+    "hooks installed: a subagent finishing while its parent works leaves the parent working",
+    async () => {
+      const parent = deferred<{ text: string }>();
+      let subagentDone = false;
+      const c = await launchClaude({
+        hooks: true,
+        userHooks: { SubagentStop: [{ matcher: "", hooks: [{ type: "command", command: "touch subagent-stopped" }] }] },
+        // Subagents run without asking in acceptEdits mode.
+        mode: "acceptEdits",
+        script: (x) => {
+          // The subagent's own request: the prompt it was given.
+          if (x.prompt.endsWith("List the files")) {
+            subagentDone = true;
+            return { text: "nothing to see" };
+          }
+          if (x.prompt.includes("look around")) return { tool: { name: "Agent", input: { description: "Look around", prompt: "List the files", subagent_type: "general-purpose" } } };
+          // The parent's turn once the subagent is launched: it stays open.
+          return { hold: parent.promise };
+        },
+      });
+      const sub = subscribeStates();
+      await waitState(c.id, "idle", 30_000);
+      await cw.ok(["send", String(c.id), "look around"]);
+      await waitState(c.id, "working", 20_000, "hook");
+      await waitFor(() => subagentDone, "the subagent to finish", 20_000);
+      // The user's own SubagentStop hook (kept beside cw's by cw hooks install) marks the moment.
+      await waitFor(() => existsSync(join(c.work, "subagent-stopped")), "SubagentStop", 20_000);
+      await waitFor(async () => !(await cw.ok(["screen", String(c.id)])).includes("general-purpose"), "the subagent to leave the screen", 20_000).catch(() => {});
+      expect((await cw.session(c.id)).agent_state).toBe("working");
+      parent.release({ text: "done looking" });
+      await waitState(c.id, "idle", 20_000, "hook");
+      const states = sub.events().filter((e) => e.session_id === c.id).map((e) => e.data.state);
+      expect(states.slice(states.indexOf("working"))).toEqual(["working", "idle"]);
     },
     120_000,
   );
