@@ -7,8 +7,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { agentBin, agentEnv } from "./fixtures/agents";
+import { agentBin, agentEnv, writeFileDeep } from "./fixtures/agents";
 import { AnthropicStub, deferred, seedClaudeHome } from "./fixtures/anthropic-stub";
+import { GeminiStub } from "./fixtures/gemini-stub";
 import { OpenAIStub, seedCodexHome } from "./fixtures/openai-stub";
 import { capture, CW, CwHome, Tmux, waitFor } from "./helpers";
 
@@ -325,6 +326,44 @@ test(
     await waitState(id, "working", 15_000);
     held.release({ text: "all done" });
     await waitState(id, "idle", 20_000, "hook");
+  },
+  120_000,
+);
+
+test(
+  "the real Gemini CLI with its hooks (cw hooks install merged into its settings): working → needs-input → approved → working → idle",
+  async () => {
+    const home = cw.path("home");
+    const work = cw.path("work");
+    mkdirSync(work, { recursive: true });
+    writeFileDeep(join(home, ".gemini", "settings.json"), JSON.stringify({ security: { auth: { selectedType: "gemini-api-key" } } }));
+    const held = deferred<{ text: string }>();
+    let turn = 0;
+    const stub = new GeminiStub(() => {
+      turn++;
+      if (turn === 1) return { call: { name: "run_shell_command", args: { command: "touch made.txt" } } };
+      if (turn === 2) return { hold: held.promise };
+      return { text: "all done" };
+    });
+    stops.push(() => stub.stop());
+    const env = { ...agentEnv(home), GOOGLE_GEMINI_BASE_URL: stub.url, GEMINI_API_KEY: "x", GEMINI_CLI_TRUST_WORKSPACE: "true" };
+    expect((await cw.run(["hooks", "install", "--agent", "gemini"], { env })).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(home, ".gemini", "settings.json"), "utf8")).security.auth.selectedType).toBe("gemini-api-key");
+    const sub = subscribeStates();
+    const id = await cw.launch([agentBin("gemini")], ["--dir", work, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`])]);
+    await waitState(id, "idle", 30_000, "screen");
+    await cw.ok(["send", String(id), "--no-newline", "make the file"]);
+    await waitFor(async () => (await cw.ok(["screen", String(id)])).includes("make the file"), "the prompt typed");
+    await cw.ok(["send", String(id), "--no-newline", "\r"]);
+    await waitState(id, "needs-input", 30_000, "hook");
+    await approve(id, "\r", "Allow execution");
+    await waitFor(() => turn >= 2, "the turn after the command", 20_000);
+    await waitState(id, "working", 15_000, "hook");
+    expect(existsSync(join(work, "made.txt"))).toBe(true);
+    held.release({ text: "all done" });
+    await waitState(id, "idle", 20_000, "hook");
+    const seen = sub.events().filter((e) => e.session_id === id).map((e) => `${e.data.state}/${e.data.source}`);
+    expect(seen.slice(seen.indexOf("working/hook"))).toEqual(["working/hook", "needs-input/hook", "working/hook", "idle/hook"]);
   },
   120_000,
 );
