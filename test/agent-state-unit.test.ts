@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENTS, agentOfCommand } from "../src/node/agents";
+import { AgentKeeper } from "../src/node/agents/keeper";
 import { AgentStateMachine, HOOK_TRUST_MS, SCREEN_SETTLE_MS } from "../src/node/agents/state";
 
 const screen = (name: string) => readFileSync(join(import.meta.dir, "fixtures/screens", `${name}.txt`), "utf8").split("\n");
@@ -112,3 +113,41 @@ describe("the state machine", () => {
     expect(m.screen("working").changed).toBe(true);
   });
 });
+
+describe("the keeper of a session", () => {
+  function keeper(command: string[], shown: () => string) {
+    const changes: string[] = [];
+    const k = new AgentKeeper(command, async () => screen(shown()), (c) => changes.push(`${c.state}/${c.source}`));
+    return { k, changes };
+  }
+
+  test("Codex's notify gives idle once its screen shows idle too", async () => {
+    const { k, changes } = keeper(["codex"], () => "codex-idle");
+    await k.hook("codex", "notify", { type: "agent-turn-complete" });
+    await until(() => changes.includes("idle/hook"));
+    k.close();
+  });
+
+  test("...and none while its screen shows the first turn still running (the title's side thread notifies)", async () => {
+    let shown = "codex-working";
+    const { k, changes } = keeper(["codex"], () => shown);
+    await until(() => changes.includes("working/screen"));
+    await k.hook("codex", "notify", { type: "agent-turn-complete" });
+    await Bun.sleep(1600); // longer than the keeper waits for the screen's word (IDLE_CONFIRM_MS)
+    expect(changes).toEqual(["working/screen"]);
+    expect(k.machine.hooked).toBe(false);
+    shown = "codex-permission";
+    k.output();
+    await until(() => changes.includes("needs-input/screen"));
+    k.close();
+  });
+});
+
+/** Polls `ok` until it holds (these tests run no binary, so no helpers.ts). */
+async function until(ok: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await Bun.sleep(20);
+  }
+}

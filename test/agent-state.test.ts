@@ -315,6 +315,7 @@ test(
     seedCodexHome(codexHome, stub.url, [work]);
     const env = { ...agentEnv(home), CODEX_HOME: codexHome, STUB_OPENAI_KEY: "x" };
     expect((await cw.run(["hooks", "install", "--agent", "codex"], { env })).code).toBe(0);
+    const sub = subscribeStates();
     const id = await cw.launch([agentBin("codex"), "-a", "on-request", "-s", "read-only"], ["--dir", work, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`])]);
     await waitState(id, "idle", 30_000, "screen");
     await cw.ok(["send", String(id), "--no-newline", "make the file"]);
@@ -326,6 +327,11 @@ test(
     await waitState(id, "working", 15_000);
     held.release({ text: "all done" });
     await waitState(id, "idle", 20_000, "hook");
+    // The side thread that writes the thread's title notifies too, while the first turn runs:
+    // no idle before the real end (test/agent-state-unit.test.ts shows the keeper's part).
+    // (The turn's start shows for less than the screen's 0.4 s when the model asks at once.)
+    const seen = sub.events().filter((e) => e.session_id === id).map((e) => e.data.state);
+    expect(seen.filter((x, i) => !(i === 1 && x === "working"))).toEqual(["idle", "needs-input", "working", "idle"]);
   },
   120_000,
 );

@@ -133,8 +133,8 @@ export class Session {
   }
 
   /** An agent's hook fired in this session; returns the agent state after it. */
-  agentHook(agent: AgentName, event: string, fields: HookFields): AgentStateName {
-    return this.agents?.hook(agent, event, fields) ?? "none";
+  agentHook(agent: AgentName, event: string, fields: HookFields): Promise<AgentStateName> {
+    return this.agents?.hook(agent, event, fields) ?? Promise.resolve("none");
   }
 
   private agentState(change: StateChange): void {

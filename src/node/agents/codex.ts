@@ -16,6 +16,10 @@ export const codex: AgentProfile = {
     if (typeof f.type === "string" && /approval|input/.test(f.type)) return "needs-input";
     return undefined;
   },
+  // A thread's title is written by a side thread of its own, whose turn completes (and notifies)
+  // while the first real turn is still running: seen as a notify at once, and the screen still
+  // showing the turn (or a prompt) for longer than the confirmation waits.
+  idleNeedsScreen: (event) => event === "notify",
   screenState(lines) {
     const tail = bottom(lines, 30);
     // "Would you like to run the following command?" over "› 1. Yes, proceed (y)" and

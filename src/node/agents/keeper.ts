@@ -11,6 +11,10 @@ import { AgentStateMachine } from "./state";
 const READ_EVERY_MS = 250;
 /** ...and this long after output, so that a frame being drawn is whole. */
 const READ_DELAY_MS = 60;
+/** How long an "idle" hook that needs the screen's word waits for it, and how often it looks. */
+const IDLE_CONFIRM_MS = 1500;
+const IDLE_CONFIRM_EVERY_MS = 100;
+const IDLE_CONFIRM_HOLD_MS = 200;
 
 export interface StateChange {
   state: AgentStateName;
@@ -43,13 +47,39 @@ export class AgentKeeper {
   }
 
   /** A hook of `agent` fired with `event`; returns the state after it. */
-  hook(agent: AgentName, event: string, fields: HookFields): AgentStateName {
+  async hook(agent: AgentName, event: string, fields: HookFields): Promise<AgentStateName> {
     if (this.closed) return this.machine.state;
     // A hook names the agent for sure (it may run under a shell cw did not recognise).
-    this.profile = AGENTS[agent];
+    const profile = (this.profile = AGENTS[agent]);
+    const meaning = profile.hookMeaning(event, fields);
+    if (meaning === "idle" && profile.idleNeedsScreen?.(event)) {
+      void this.confirmIdle(profile);
+      return this.machine.state;
+    }
     const previous = this.machine.state;
-    if (this.machine.hook(this.profile.hookMeaning(event, fields))) this.report(previous);
+    if (this.machine.hook(meaning)) this.report(previous);
     return this.machine.state;
+  }
+
+  /**
+   * An "idle" hook that may be a side thread's: taken (as the hook's word) once the screen has
+   * shown idle too for IDLE_CONFIRM_HOLD_MS (a frame between a tool call and its prompt is not
+   * enough), within IDLE_CONFIRM_MS; dropped if it keeps showing a turn or a prompt.
+   */
+  private async confirmIdle(profile: AgentProfile): Promise<void> {
+    const until = Date.now() + IDLE_CONFIRM_MS;
+    let idleSince: number | undefined;
+    while (!this.closed && Date.now() < until) {
+      const lines = await this.readScreen();
+      const idle = !!lines && profile.screenState(lines) === "idle";
+      idleSince = idle ? (idleSince ?? Date.now()) : undefined;
+      if (idleSince !== undefined && Date.now() - idleSince >= IDLE_CONFIRM_HOLD_MS) {
+        const previous = this.machine.state;
+        if (this.machine.hook("idle")) this.report(previous);
+        return;
+      }
+      await Bun.sleep(IDLE_CONFIRM_EVERY_MS);
+    }
   }
 
   /** The session printed: its screen may show another state. */

@@ -19,6 +19,11 @@ export interface AgentProfile {
   executables: string[];
   hookMeaning(event: string, fields: HookFields): HookMeaning;
   /**
+   * A hook that may speak for another thread of the agent than the one on screen (Codex's notify
+   * fires for side threads too): its "idle" holds only once the screen shows idle too.
+   */
+  idleNeedsScreen?(event: string): boolean;
+  /**
    * What its screen (the visible rows, as text) shows: working, needs-input or idle; undefined
    * when the screen does not say (still starting, another program in front, an unknown view).
    */
