@@ -39,6 +39,8 @@ export interface SessionRecord {
 }
 
 const SUMMARY_EVERY_MS = 5000;
+/** The agent fields of a session that never ran here (a lost one from before a restart). */
+const NO_AGENT = { agent_state: "none", agent_state_since: null, agent: null, agent_state_source: null } as const;
 /** Output chunks up to this size that reach a live viewer yield the CPU to it (see output()). */
 const YIELD_BELOW = 512;
 
@@ -125,10 +127,7 @@ export class Session {
       rows: r.rows,
       terminal: r.terminal,
       orphan_pid: this.orphanPid,
-      // An ended session's agent does nothing any more.
-      ...(this.agents && r.status === "running"
-        ? { agent_state: this.agents.machine.state, agent_state_since: this.agents.machine.since ? new Date(this.agents.machine.since).toISOString() : null, agent: this.agents.agent, agent_state_source: this.agents.machine.source }
-        : { agent_state: "none" as const, agent_state_since: null, agent: this.agents?.agent ?? null, agent_state_source: null }),
+      ...(this.agents?.info(this.running) ?? NO_AGENT),
     };
   }
 

@@ -46,6 +46,13 @@ export class AgentKeeper {
     return this.profile?.name ?? null;
   }
 
+  /** The SessionInfo fields; an ended session's agent does nothing any more. */
+  info(running: boolean) {
+    const m = this.machine;
+    if (!running) return { agent_state: "none", agent_state_since: null, agent: this.agent, agent_state_source: null } as const;
+    return { agent_state: m.state, agent_state_since: m.since ? new Date(m.since).toISOString() : null, agent: this.agent, agent_state_source: m.source };
+  }
+
   /** A hook of `agent` fired with `event`; returns the state after it. */
   async hook(agent: AgentName, event: string, fields: HookFields): Promise<AgentStateName> {
     if (this.closed) return this.machine.state;
