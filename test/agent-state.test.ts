@@ -7,6 +7,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { agentBin, agentEnv, writeFileDeep } from "./fixtures/agents";
 import { AnthropicStub, deferred, seedClaudeHome } from "./fixtures/anthropic-stub";
 import { GeminiStub } from "./fixtures/gemini-stub";
@@ -142,6 +145,39 @@ describe("with the real Claude Code screens, drawn on cue", () => {
     expect(s.agent_state_source).toBe("screen");
     expect(Date.now() - started).toBeGreaterThan(1500);
   });
+});
+
+test("MCP: list and status carry the agent state, wait_for waits for one, subscribe gets session.state", async () => {
+  const client = new Client({ name: "cw-test", version: "1.0.0" });
+  await client.connect(new StdioClientTransport({ command: CW, args: ["mcp-server"], env: cw.env, cwd: cw.dir, stderr: "pipe" }));
+  stops.push(() => void client.close());
+  const call = async (name: string, args: Record<string, unknown>) => {
+    const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    if (r.isError) throw new Error(`${name}: ${JSON.stringify(r.content)}`);
+    return { text: r.content.map((c) => (c.type === "text" ? c.text : "")).join(""), data: r.structuredContent as any };
+  };
+  const id = await cw.launch([fakeClaude()], ["--name", "mcp-agent"]);
+  await waitState(id, "idle");
+  const listed = await call("codewire_list_sessions", {});
+  expect(listed.data.sessions[0]).toMatchObject({ agent: "claude", agent_state: "idle", agent_state_source: "screen" });
+  expect(listed.text).toContain("claude idle since");
+  // Already there or not yet, wait_for answers once the agent needs input.
+  const waiting = call("codewire_wait_for", { sessions: ["mcp-agent"], state: "needs-input", timeout_s: 30 });
+  await cw.ok(["send", "mcp-agent", "permission"]);
+  const w = await waiting;
+  expect(w.data.succeeded).toBe(true);
+  expect(w.text).toContain(`needs input: ${id}`);
+  // A subscription starts at some moment the test cannot see: change the state until it has one.
+  let done = false;
+  const events = call("codewire_subscribe", { events: ["session.state"], max_events: 1, timeout_s: 30 }).finally(() => (done = true));
+  for (const next of ["working", "permission", "working", "permission", "working", "permission"]) {
+    if (done) break;
+    await cw.ok(["send", "mcp-agent", next]);
+    await waitState(id, next === "working" ? "working" : "needs-input");
+  }
+  expect((await events).data.events[0].data).toMatchObject({ source: "screen", agent: "claude" });
+  const state = (await cw.session(id)).agent_state;
+  expect((await call("codewire_get_session_status", { session: id, recent_lines: 0 })).data.session.agent_state).toBe(state);
 });
 
 describe("a client attached to another session", () => {
