@@ -20,6 +20,9 @@ describe("screens of the real agents", () => {
   }
   test("claude asking a choice of its own (auto mode cannot reach its safety check) → needs-input", () => expect(AGENTS.claude.screenState(screen("claude-choice"))).toBe("needs-input"));
   test("claude after Esc interrupted its turn: idle (no Stop hook fires then)", () => expect(AGENTS.claude.screenState(screen("claude-interrupted"))).toBe("idle"));
+  test("claude: a past prompt (❯ in the history) is not its composer", () => {
+    expect(AGENTS.claude.screenState(["❯ run the hello command", "", "● Done.", "─".repeat(40), "✻ Compacting conversation…"])).toBeUndefined();
+  });
   test("a plain shell's screen says nothing", () => {
     for (const a of Object.values(AGENTS)) expect(a.screenState(["$ ls", "a b c", "$ "])).toBeUndefined();
   });

@@ -62,8 +62,8 @@ export const claude: AgentProfile = {
     // The footer under the composer says "esc to interrupt" while a turn runs (the spinner above
     // it alone proves nothing: it also animates while a tool waits).
     if (hints.some((l) => /esc to interrupt/i.test(l))) return "working";
-    // The composer between its two rules, and no turn running.
-    if (tail.some((l) => /^❯(\s|$)/.test(l)) && tail.some((l) => /^─{8,}/.test(l))) return "idle";
+    // The composer right under its rule (past prompts above it start with ❯ too), and no turn running.
+    if (tail.some((l, i) => i > 0 && /^❯(\s|$)/.test(l) && /^─{8,}/.test(tail[i - 1]!))) return "idle";
     return undefined;
   },
 };
