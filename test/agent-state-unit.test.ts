@@ -18,6 +18,8 @@ describe("screens of the real agents", () => {
       test(`${agent}: ${file} → ${state}`, () => expect(AGENTS[agent].screenState(screen(`${agent}-${file}`))).toBe(state));
     }
   }
+  test("gemini while its hooks run (their long command lines push its \"esc to cancel\" off the screen) → working", () =>
+    expect(AGENTS.gemini.screenState(screen("gemini-hooks-running"))).toBe("working"));
   test("claude asking a choice of its own (auto mode cannot reach its safety check) → needs-input", () => expect(AGENTS.claude.screenState(screen("claude-choice"))).toBe("needs-input"));
   test("claude after Esc interrupted its turn: idle (no Stop hook fires then)", () => expect(AGENTS.claude.screenState(screen("claude-interrupted"))).toBe("idle"));
   test("claude: a past prompt (❯ in the history) is not its composer", () => {

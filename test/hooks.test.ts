@@ -93,7 +93,10 @@ test("cw hook: exit 0 and silent outside a session, with no node, for unknown ag
   expect((await cw.session(id)).agent_state).toBe("needs-input");
   await hook("SubagentStop", "{}");
   expect((await cw.session(id)).agent_state).toBe("needs-input");
-  // Codex's notify gives its JSON as an argument.
+  await hook("Stop", '{"stop_hook_active":false}');
+  expect((await cw.session(id)).agent_state).toBe("idle");
+  // Codex's notify gives its JSON as an argument. (Its idle also waits for a screen that shows
+  // idle: test/agent-state*.test.ts.)
   await cw.run(["hook", "codex", "notify", '{"type":"agent-turn-complete"}'], { env: { CW_SESSION_ID: String(id) } });
   s = await cw.session(id);
   expect([s.agent, s.agent_state]).toEqual(["codex", "idle"]);

@@ -36,8 +36,9 @@ export const gemini: AgentProfile = {
     const tail = bottom(lines, 30);
     // "Allow execution of: ...?" over "● 1. Allow once".
     if (tail.some((l) => /Allow execution|Apply this change|Do you want to proceed/i.test(l)) && tail.some((l) => /●\s*1\.\s/.test(l))) return "needs-input";
-    // "⠋ Thinking... (esc to cancel, 3s)" while a turn runs.
-    if (tail.some((l) => /esc to cancel/i.test(l))) return "working";
+    // "⠋ Thinking... (esc to cancel, 3s)" while a turn runs; while its hooks run, "⠙ Executing
+    // Hooks: <their commands>", whose "(esc to cancel" a long command line pushes off the screen.
+    if (tail.some((l) => /esc to cancel/i.test(l) || /^\s*[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\s+Executing Hooks?:/.test(l))) return "working";
     // The composer: "> Type your message or @path/to/file".
     if (tail.some((l) => /^\s*[│┃]?\s*>\s/.test(l) || /Type your message/.test(l))) return "idle";
     return undefined;
