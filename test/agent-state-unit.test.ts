@@ -91,16 +91,26 @@ describe("the state machine", () => {
     expect(m.state).toBe("idle");
   });
 
-  test("beside hooks the screen corrects a stale hook only after disagreeing a while (Esc: no Stop)", () => {
+  test("beside hooks the screen corrects a stale hook, but not within 2 s of it (Esc: no Stop)", () => {
     const { m, tick } = machine();
     m.hook("working");
     tick(50);
-    expect(m.screen("idle").recheckInMs).toBe(HOOK_TRUST_MS);
-    tick(HOOK_TRUST_MS - 10);
+    expect(m.screen("idle").recheckInMs).toBe(HOOK_TRUST_MS - 50);
+    tick(HOOK_TRUST_MS - 60);
     expect(m.screen("idle").changed).toBe(false);
     tick(10);
     expect(m.screen("idle").changed).toBe(true);
     expect([m.state, m.source]).toEqual(["idle", "screen"]);
+  });
+
+  test("long after the last hook the screen settles as fast as alone (states the hooks never report)", () => {
+    const { m, tick } = machine();
+    m.hook("idle");
+    tick(HOOK_TRUST_MS * 5);
+    expect(m.screen("needs-input").recheckInMs).toBe(SCREEN_SETTLE_MS);
+    tick(SCREEN_SETTLE_MS);
+    expect(m.screen("needs-input").changed).toBe(true);
+    expect([m.state, m.source]).toEqual(["needs-input", "screen"]);
   });
 
   test("a hook resets the screen's patience; a screen that says nothing clears it", () => {

@@ -3,11 +3,12 @@
  * two kinds of signal.
  *
  * - A hook is the agent saying what it does, at the moment it does it: it wins at once.
- * - The screen is what a person would see. Alone (an agent without hooks) it decides once it has
- *   shown the same state for SCREEN_SETTLE_MS, so a frame drawn in passing does not count. Beside
- *   hooks it corrects them, but only when it has disagreed for HOOK_TRUST_MS since the last hook:
- *   hooks go stale where no hook fires (Esc or Ctrl+C interrupts a turn without a Stop; a
- *   permission granted at the keyboard fires nothing until the tool has run).
+ * - The screen is what a person would see. It decides once it has shown the same state for
+ *   SCREEN_SETTLE_MS, so a frame drawn in passing does not count, and not within HOOK_TRUST_MS of
+ *   a hook, whose word it would otherwise race (a Stop fires before the screen is redrawn). So it
+ *   corrects hooks where they go stale because no hook fires (Esc or Ctrl+C interrupts a turn
+ *   without a Stop; a permission granted at the keyboard fires nothing until the tool has run),
+ *   and speaks for the states an agent's hooks never report (Codex's notify only says idle).
  *
  * Time comes in through `now`, so tests drive it without waiting.
  */
@@ -56,8 +57,7 @@ export class AgentStateMachine {
     }
     if (this.seen?.state !== shown) this.seen = { state: shown, since: t };
     if (shown === this.state) return { changed: false };
-    const hold = this.lastHookAt === undefined ? SCREEN_SETTLE_MS : HOOK_TRUST_MS;
-    const left = Math.max(this.seen.since, this.lastHookAt ?? 0) + hold - t;
+    const left = Math.max(this.seen.since + SCREEN_SETTLE_MS, this.lastHookAt === undefined ? 0 : this.lastHookAt + HOOK_TRUST_MS) - t;
     if (left > 0) return { changed: false, recheckInMs: left };
     return { changed: this.set(shown, "screen", t) };
   }
