@@ -136,6 +136,34 @@ describe("the keeper of a session", () => {
     return { k, changes };
   }
 
+  test("output that comes while the screen is being read gets a read of its own", async () => {
+    let shown = "claude-idle";
+    let block = false;
+    let gate: (() => void) | undefined;
+    const changes: string[] = [];
+    const k = new AgentKeeper(["claude"], async () => {
+      const lines = screen(shown);
+      if (block) {
+        block = false;
+        await new Promise<void>((r) => (gate = r));
+      }
+      return lines;
+    }, (c) => changes.push(c.state));
+    await until(() => changes.includes("idle"));
+    block = true;
+    k.output();
+    await until(() => gate !== undefined);
+    // The read under way took the idle screen; the agent draws its turn meanwhile.
+    shown = "claude-working";
+    k.output();
+    // Not a wait for something to happen: the keeper's own read timer (at most READ_EVERY_MS)
+    // must fire while this read is still under way, which is the case under test.
+    await Bun.sleep(400);
+    gate!();
+    await until(() => changes.includes("working"));
+    k.close();
+  });
+
   test("Codex's notify gives idle once its screen shows idle too", async () => {
     const { k, changes } = keeper(["codex"], () => "codex-idle");
     await k.hook("codex", "notify", { type: "agent-turn-complete" });

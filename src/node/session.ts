@@ -132,8 +132,8 @@ export class Session {
   }
 
   /** An agent's hook fired in this session; returns the agent state after it. */
-  agentHook(agent: AgentName, event: string, fields: HookFields): Promise<AgentStateName> {
-    return this.agents?.hook(agent, event, fields) ?? Promise.resolve("none");
+  agentHook(agent: AgentName, event: string, fields: HookFields): AgentStateName {
+    return this.agents?.hook(agent, event, fields) ?? "none";
   }
 
   private agentState(change: StateChange): void {

@@ -28,6 +28,8 @@ export class AgentKeeper {
   private profile: AgentProfile | undefined;
   private timer?: ReturnType<typeof setTimeout>;
   private reading = false;
+  /** Output came while a read was under way: that read may predate it, so read once more. */
+  private readAgain = false;
   private lastRead = 0;
   private closed = false;
 
@@ -54,7 +56,7 @@ export class AgentKeeper {
   }
 
   /** A hook of `agent` fired with `event`; returns the state after it. */
-  async hook(agent: AgentName, event: string, fields: HookFields): Promise<AgentStateName> {
+  hook(agent: AgentName, event: string, fields: HookFields): AgentStateName {
     if (this.closed) return this.machine.state;
     // A hook names the agent for sure (it may run under a shell cw did not recognise).
     const profile = (this.profile = AGENTS[agent]);
@@ -110,7 +112,11 @@ export class AgentKeeper {
   }
 
   private async read(): Promise<void> {
-    if (this.reading || !this.profile) return;
+    if (!this.profile) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
     this.reading = true;
     this.lastRead = Date.now();
     let lines: string[] | undefined;
@@ -118,6 +124,10 @@ export class AgentKeeper {
       lines = await this.readScreen();
     } finally {
       this.reading = false;
+      if (this.readAgain) {
+        this.readAgain = false;
+        this.schedule(READ_EVERY_MS);
+      }
     }
     if (!lines || this.closed || !this.profile) return;
     const previous = this.machine.state;
