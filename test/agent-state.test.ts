@@ -19,10 +19,14 @@ import { capture, CW, CwHome, Tmux, waitFor } from "./helpers";
 const SCREENS = join(import.meta.dir, "fixtures/screens");
 let cw: CwHome;
 const stops: (() => void)[] = [];
+const releases: (() => void)[] = [];
 beforeEach(() => {
   cw = new CwHome();
 });
 afterEach(async () => {
+  // Open model turns end first, and their last bytes go out before the stubs stop.
+  for (const r of releases.splice(0)) r();
+  await new Promise((r) => setImmediate(r));
   for (const s of stops.splice(0)) s();
   await cw.cleanup();
 });
@@ -46,12 +50,22 @@ async function waitState(id: number, state: string, timeoutMs = 15_000, source?:
  */
 async function approve(id: number, key: string, prompt: string) {
   const shows = async () => (await cw.ok(["screen", String(id)])).includes(prompt);
-  await waitFor(shows, `the prompt "${prompt}"`, 20_000);
+  await waitFor(shows, `the prompt "${prompt}"`, 40_000);
   for (let i = 0; i < 3; i++) {
     await cw.ok(["send", String(id), "--no-newline", key]);
     if (await waitFor(async () => !(await shows()), "the prompt to go", 3000).catch(() => false)) return;
   }
   throw new Error(`the prompt "${prompt}" did not take ${JSON.stringify(key)}`);
+}
+
+/**
+ * A model turn the test keeps open (deferred), closed at the latest when the test ends, before
+ * the stubs stop: a stub left streaming into a closed connection throws into the next test.
+ */
+function openTurn<T>(last: T) {
+  const d = deferred<T>();
+  releases.push(() => d.release(last));
+  return d;
 }
 
 /** `cw subscribe --event session.state --json`, collected. */
@@ -224,7 +238,7 @@ async function launchClaude(opts: { hooks: boolean; mode?: string; script?: Cons
     writeFileSync(join(home, ".claude", "settings.json"), JSON.stringify({ hooks: opts.userHooks }));
   }
   if (opts.hooks) expect((await cw.run(["hooks", "install", "--agent", "claude"], { env: { HOME: home } })).code).toBe(0);
-  const held = deferred<{ text: string }>();
+  const held = openTurn<{ text: string }>({ text: "bye" });
   let turn = 0;
   const stub = new AnthropicStub((x) => {
     if (opts.script) return opts.script(x);
@@ -246,18 +260,18 @@ describe("the real Claude Code", () => {
     async () => {
       const c = await launchClaude({ hooks: true });
       const sub = subscribeStates();
-      await waitState(c.id, "idle", 30_000);
+      await waitState(c.id, "idle", 60_000);
       const waiting = cw.run(["wait", String(c.id), "--state", "needs-input", "--timeout", "60"]);
       await cw.ok(["send", String(c.id), "make the file"]);
       expect((await waiting).code).toBe(0);
       expect((await cw.session(c.id)).agent_state_source).toBe("hook");
       // The hook fires before the prompt is drawn: approve what a person would see.
       await approve(c.id, "1", "Do you want to proceed");
-      await waitFor(() => c.turns() >= 2, "the turn after the tool", 20_000);
+      await waitFor(() => c.turns() >= 2, "the turn after the tool", 40_000);
       await waitState(c.id, "working");
       expect(existsSync(join(c.work, "made-by-tool.txt"))).toBe(true);
       c.held.release({ text: "all done" });
-      await waitState(c.id, "idle", 20_000, "hook");
+      await waitState(c.id, "idle", 40_000, "hook");
       const seen = sub.events().filter((e) => e.session_id === c.id).map((e) => `${e.data.state}/${e.data.source}`);
       // Once approved, the screen may show the turn going on before PostToolUse says so.
       expect(seen.slice(seen.indexOf("working/hook")).map((x: string) => x.replace(/^working\/screen$/, "working/hook"))).toEqual(["working/hook", "needs-input/hook", "working/hook", "idle/hook"]);
@@ -267,18 +281,18 @@ describe("the real Claude Code", () => {
       writeFileSync(join(c.work, ".claude", "settings.json"), JSON.stringify({ permissions: { allow: ["Bash(sleep:*)"] } }));
       c.stub.setScript(() => ({ tool: { name: "Bash", input: { command: "sleep 60", description: "Wait a minute" } } }));
       await cw.ok(["send", String(c.id), "wait a minute"]);
-      await waitState(c.id, "working", 20_000, "hook");
-      await waitFor(async () => /sleep 60[\s\S]*esc to interrupt/.test(await cw.ok(["screen", String(c.id)])), "the tool running on screen", 20_000);
+      await waitState(c.id, "working", 40_000, "hook");
+      await waitFor(async () => /sleep 60[\s\S]*esc to interrupt/.test(await cw.ok(["screen", String(c.id)])), "the tool running on screen", 40_000);
       await cw.ok(["send", String(c.id), "--no-newline", "\x1b"]);
-      await waitState(c.id, "idle", 20_000, "screen");
+      await waitState(c.id, "idle", 40_000, "screen");
     },
-    120_000,
+    240_000,
   );
 
   test(
     "hooks installed: a subagent finishing while its parent works leaves the parent working",
     async () => {
-      const parent = deferred<{ text: string }>();
+      const parent = openTurn<{ text: string }>({ text: "bye" });
       let subagentDone = false;
       const c = await launchClaude({
         hooks: true,
@@ -297,36 +311,36 @@ describe("the real Claude Code", () => {
         },
       });
       const sub = subscribeStates();
-      await waitState(c.id, "idle", 30_000);
+      await waitState(c.id, "idle", 60_000);
       await cw.ok(["send", String(c.id), "look around"]);
-      await waitState(c.id, "working", 20_000, "hook");
-      await waitFor(() => subagentDone, "the subagent to finish", 20_000);
+      await waitState(c.id, "working", 40_000, "hook");
+      await waitFor(() => subagentDone, "the subagent to finish", 40_000);
       // The user's own SubagentStop hook (kept beside cw's by cw hooks install) marks the moment.
-      await waitFor(() => existsSync(join(c.work, "subagent-stopped")), "SubagentStop", 20_000);
-      await waitFor(async () => !(await cw.ok(["screen", String(c.id)])).includes("general-purpose"), "the subagent to leave the screen", 20_000).catch(() => {});
+      await waitFor(() => existsSync(join(c.work, "subagent-stopped")), "SubagentStop", 40_000);
+      await waitFor(async () => !(await cw.ok(["screen", String(c.id)])).includes("general-purpose"), "the subagent to leave the screen", 40_000).catch(() => {});
       expect((await cw.session(c.id)).agent_state).toBe("working");
       parent.release({ text: "done looking" });
-      await waitState(c.id, "idle", 20_000, "hook");
+      await waitState(c.id, "idle", 40_000, "hook");
       const states = sub.events().filter((e) => e.session_id === c.id).map((e) => e.data.state);
       expect(states.slice(states.indexOf("working"))).toEqual(["working", "idle"]);
     },
-    120_000,
+    240_000,
   );
 
   test(
     "no hooks (screen only): working → needs-input → approved → working → idle",
     async () => {
       const c = await launchClaude({ hooks: false });
-      await waitState(c.id, "idle", 30_000, "screen");
+      await waitState(c.id, "idle", 60_000, "screen");
       await cw.ok(["send", String(c.id), "make the file"]);
-      await waitState(c.id, "needs-input", 30_000, "screen");
+      await waitState(c.id, "needs-input", 60_000, "screen");
       await approve(c.id, "1", "Do you want to proceed");
-      await waitFor(() => c.turns() >= 2, "the turn after the tool", 20_000);
-      await waitState(c.id, "working", 15_000, "screen");
+      await waitFor(() => c.turns() >= 2, "the turn after the tool", 40_000);
+      await waitState(c.id, "working", 30_000, "screen");
       c.held.release({ text: "all done" });
-      await waitState(c.id, "idle", 20_000, "screen");
+      await waitState(c.id, "idle", 40_000, "screen");
     },
-    120_000,
+    240_000,
   );
 });
 
@@ -337,7 +351,7 @@ test(
     const work = cw.path("work");
     const codexHome = join(home, ".codex");
     mkdirSync(work, { recursive: true });
-    const held = deferred<{ text: string }>();
+    const held = openTurn<{ text: string }>({ text: "bye" });
     let turn = 0;
     const stub = new OpenAIStub((x) => {
       // Codex's side requests (a title for the thread) offer no shell.
@@ -354,23 +368,23 @@ test(
     expect((await cw.run(["hooks", "install", "--agent", "codex"], { env })).code).toBe(0);
     const sub = subscribeStates();
     const id = await cw.launch([agentBin("codex"), "-a", "on-request", "-s", "read-only"], ["--dir", work, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`])]);
-    await waitState(id, "idle", 30_000, "screen");
+    await waitState(id, "idle", 60_000, "screen");
     await cw.ok(["send", String(id), "--no-newline", "make the file"]);
     await waitFor(async () => (await cw.ok(["screen", String(id)])).includes("make the file"), "the prompt typed");
     await cw.ok(["send", String(id), "--no-newline", "\r"]);
-    await waitState(id, "needs-input", 30_000, "screen");
+    await waitState(id, "needs-input", 60_000, "screen");
     await approve(id, "y", "Would you like to run");
-    await waitFor(() => turn >= 2, "the turn after the command", 20_000);
-    await waitState(id, "working", 15_000);
+    await waitFor(() => turn >= 2, "the turn after the command", 40_000);
+    await waitState(id, "working", 30_000);
     held.release({ text: "all done" });
-    await waitState(id, "idle", 20_000, "hook");
+    await waitState(id, "idle", 40_000, "hook");
     // The side thread that writes the thread's title notifies too, while the first turn runs:
     // no idle before the real end (test/agent-state-unit.test.ts shows the keeper's part).
     // (The turn's start shows for less than the screen's 0.4 s when the model asks at once.)
     const seen = sub.events().filter((e) => e.session_id === id).map((e) => e.data.state);
     expect(seen.filter((x, i) => !(i === 1 && x === "working"))).toEqual(["idle", "needs-input", "working", "idle"]);
   },
-  120_000,
+  240_000,
 );
 
 test(
@@ -380,7 +394,7 @@ test(
     const work = cw.path("work");
     mkdirSync(work, { recursive: true });
     writeFileDeep(join(home, ".gemini", "settings.json"), JSON.stringify({ security: { auth: { selectedType: "gemini-api-key" } } }));
-    const held = deferred<{ text: string }>();
+    const held = openTurn<{ text: string }>({ text: "bye" });
     let turn = 0;
     const stub = new GeminiStub(() => {
       turn++;
@@ -394,20 +408,20 @@ test(
     expect(JSON.parse(readFileSync(join(home, ".gemini", "settings.json"), "utf8")).security.auth.selectedType).toBe("gemini-api-key");
     const sub = subscribeStates();
     const id = await cw.launch([agentBin("gemini")], ["--dir", work, ...Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`])]);
-    await waitState(id, "idle", 30_000, "screen");
+    await waitState(id, "idle", 60_000, "screen");
     await cw.ok(["send", String(id), "--no-newline", "make the file"]);
     await waitFor(async () => (await cw.ok(["screen", String(id)])).includes("make the file"), "the prompt typed");
     await cw.ok(["send", String(id), "--no-newline", "\r"]);
-    await waitState(id, "needs-input", 30_000, "hook");
+    await waitState(id, "needs-input", 60_000, "hook");
     await approve(id, "\r", "Allow execution");
-    await waitFor(() => turn >= 2, "the turn after the command", 20_000);
-    await waitState(id, "working", 15_000, "hook");
+    await waitFor(() => turn >= 2, "the turn after the command", 40_000);
+    await waitState(id, "working", 30_000, "hook");
     expect(existsSync(join(work, "made.txt"))).toBe(true);
     held.release({ text: "all done" });
-    await waitState(id, "idle", 20_000, "hook");
+    await waitState(id, "idle", 40_000, "hook");
     const seen = sub.events().filter((e) => e.session_id === id).map((e) => `${e.data.state}/${e.data.source}`);
     // Once approved, the screen may show the turn going on before AfterTool says so.
     expect(seen.slice(seen.indexOf("working/hook")).map((x: string) => x.replace(/^working\/screen$/, "working/hook"))).toEqual(["working/hook", "needs-input/hook", "working/hook", "idle/hook"]);
   },
-  120_000,
+  240_000,
 );
