@@ -80,7 +80,7 @@ describe("tools/list", () => {
       expect(t.outputSchema?.type).toBe("object");
     }
     const wait = tools.find((t) => t.name === "codewire_wait_for")!;
-    expect(Object.keys(wait.inputSchema.properties!)).toEqual(["sessions", "tags", "condition", "timeout_s", "node"]);
+    expect(Object.keys(wait.inputSchema.properties!)).toEqual(["sessions", "tags", "condition", "timeout_s", "state", "node"]);
     expect((wait.inputSchema.properties!.timeout_s as any).maximum).toBe(600);
   });
 });

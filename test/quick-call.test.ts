@@ -48,8 +48,9 @@ describe("cw list against a node that predates the table request", () => {
     const r = Bun.spawnSync([CW, "list"], { env: { ...process.env, CODEWIRE_HOME: home, NO_COLOR: "1" } });
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.toString().trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^ID\s+NAME\s+COMMAND\s+STATUS\s+AGE\s+TAGS$/);
-    expect(lines[1]).toMatch(/^7\s+legacy\s+sleep 60\s+running\s+1m ago\s+old$/);
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+COMMAND\s+STATUS\s+STATE\s+AGE\s+TAGS$/);
+    // It sent no agent state: none, shown as -.
+    expect(lines[1]).toMatch(/^7\s+legacy\s+sleep 60\s+running\s+-\s+1m ago\s+old$/);
   });
 });
 

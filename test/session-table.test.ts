@@ -23,10 +23,10 @@ test("columns line up; an empty TAGS cell leaves no trailing spaces; long comman
   );
   expect(text.endsWith("\n")).toBe(true);
   expect(text.split("\n").slice(0, -1)).toEqual([
-    "ID  NAME     COMMAND                         STATUS         AGE     TAGS",
-    "7   builder  make all                        running        2m ago  ci,x",
-    `12  -        ${"a".repeat(29)}…  completed (0)  3h ago`,
-    "3   -        false                           completed (1)  3d ago",
+    "ID  NAME     COMMAND                         STATUS         STATE  AGE     TAGS",
+    "7   builder  make all                        running        -      2m ago  ci,x",
+    `12  -        ${"a".repeat(29)}…  completed (0)  -      3h ago`,
+    "3   -        false                           completed (1)  -      3d ago",
   ]);
 });
 
@@ -51,4 +51,17 @@ test("colours: green running, red a failure or a lost session, yellow killed, no
   // The colour codes do not count as width: the AGE column starts at the same place in every row.
   const plain = rows.slice(1, 6).map((r) => r.replace(/\x1b\[[0-9;]*m/g, ""));
   expect(new Set(plain.map((r) => r.indexOf("s ago") - 2)).size).toBe(1);
+});
+
+test("STATE: what the agent does and for how long; - without one", () => {
+  const text = sessionTable(
+    [
+      session({ id: 1, agent_state: "needs-input", agent_state_since: "2026-11-22T11:56:00Z", agent: "claude", agent_state_source: "hook" }),
+      session({ id: 2, agent_state: "working", agent_state_since: "2026-11-22T11:59:48Z", agent: "codex", agent_state_source: "screen" }),
+      session({ id: 3, agent_state: "idle", agent_state_since: "2026-11-22T09:00:00Z" }),
+      session({ id: 4 }),
+    ],
+    { width: 30, colour: false, now },
+  );
+  expect(text.split("\n").slice(0, -1).map((l) => l.split(/\s{2,}/)[4])).toEqual(["STATE", "needs input 4m", "working 12s", "idle 3h", "-"]);
 });

@@ -79,7 +79,7 @@ describe("list", () => {
     const tagged = JSON.parse(await cw.ok(["list", "--tag", "lt", "--json"]));
     expect(tagged.map((s: any) => s.id).sort()).toEqual([ok, fail].sort());
     const table = await cw.ok(["list"]);
-    expect(table).toMatch(new RegExp(`${fail}\\s+-\\s+bash -c 'exit 7'\\s+completed \\(7\\)\\s+\\d+s ago`));
+    expect(table).toMatch(new RegExp(`${fail}\\s+-\\s+bash -c 'exit 7'\\s+completed \\(7\\)\\s+-\\s+\\d+s ago`));
     // Colours only when asked for (FORCE_COLOR here, a TTY in real use): green running, red a
     // failure, plain a clean exit, yellow killed; NO_COLOR wins.
     const coloured = (await cw.run(["list"], { env: { NO_COLOR: "", FORCE_COLOR: "1" } })).stdout;

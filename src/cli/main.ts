@@ -23,6 +23,8 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   screen: { summary: "Print a session's current screen as text", load: () => import("./commands/screen") },
   subscribe: { summary: "Stream session events", load: () => import("./commands/subscribe") },
   wait: { summary: "Block until sessions finish", load: () => import("./commands/wait") },
+  hooks: { summary: "Install the agents' hooks that report their state (install, status, uninstall)", load: () => import("./commands/hooks") },
+  hook: { summary: "Report an agent's hook event to the node (run by the hooks)", load: () => import("./commands/hook") },
   start: { summary: "Start the node in the background", load: () => import("./commands/start") },
   node: { summary: "Run the node in the foreground", load: () => import("./commands/node") },
   stop: { summary: "Stop the node gracefully", load: () => import("./commands/stop") },
@@ -50,7 +52,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
 };
 
 /** Commands about this machine itself: `--server` does not apply to them. */
-const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "skills", "completion", "server", "setup", "nodes", "tokens", "grant", "relay", "web"]);
+const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "skills", "completion", "server", "setup", "nodes", "tokens", "grant", "relay", "web", "hooks", "hook"]);
 
 function rootHelp(): string {
   const names = Object.keys(COMMANDS);

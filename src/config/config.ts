@@ -37,6 +37,12 @@ const ConfigFile = z.object({
       window_size: z.enum(WINDOW_SIZES).default("latest"),
     })
     .default({ history_lines: 1000, window_size: "latest" }),
+  notify: z
+    .object({
+      /** Run through the shell when an agent comes to need input or goes idle (node/agents/notify.ts). */
+      command: z.string().min(1).optional(),
+    })
+    .default({}),
 });
 
 export interface NodeConfig {
@@ -48,6 +54,8 @@ export interface NodeConfig {
   historyLines: number;
   windowSize: WindowSize;
   pty: PtyBackend;
+  /** `[notify] command`: run on every change of an agent to needs-input or idle. */
+  notifyCommand?: string;
 }
 
 export class ConfigError extends Error {}
@@ -75,5 +83,6 @@ export function loadConfig(path: string): NodeConfig {
     historyLines: c.attach.history_lines,
     windowSize: c.attach.window_size,
     pty: (ptyEnv as PtyBackend | undefined) || c.node.pty || "bun-pty",
+    notifyCommand: c.notify.command,
   };
 }

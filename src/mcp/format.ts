@@ -7,6 +7,8 @@ export function who(s: { id: number; name?: string }): string {
 
 export function sessionLine(s: SessionInfo): string {
   const parts = [`session ${who(s)}`, describeStatus(s), s.prompt];
+  // What its agent does: the question a model most often has about a session of agents.
+  if (s.agent_state !== "none") parts.push(`${s.agent ?? "agent"} ${s.agent_state} since ${s.agent_state_since}`);
   if (s.tags.length) parts.push(`tags ${s.tags.join(",")}`);
   if (s.duration_ms !== null) parts.push(`${(s.duration_ms / 1000).toFixed(1)}s`);
   parts.push(`${s.output_bytes} bytes of output`);

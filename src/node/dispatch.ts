@@ -6,6 +6,7 @@ import { ErrorReply, type Frame, ProtocolError, PROTOCOL_VERSION, Request, type 
 import type { Connection } from "./connection";
 import type { NodeContext } from "./context";
 import { attach } from "./requests/attach";
+import { hookEvent } from "./requests/hook";
 import { kill, killAll, killByTags } from "./requests/kill";
 import { kvDelete, kvGet, kvList, kvSet } from "./requests/kv";
 import { logs } from "./requests/logs";
@@ -36,6 +37,7 @@ const table: { [K in RequestType]: Handler<K> } = {
   WatchSession: watch,
   Subscribe: subscribe,
   Wait: wait,
+  HookEvent: hookEvent,
   MsgSend: msgSend,
   Broadcast: broadcast,
   MsgRead: msgRead,

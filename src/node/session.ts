@@ -11,6 +11,9 @@ import type { Screens } from "./screen/screens";
 import { recentLines } from "./screen/recent-text";
 import type { Viewer } from "./viewer";
 import { type Ending, type Proc, signalsOf } from "./session-processes";
+import { AgentKeeper, type StateChange } from "./agents/keeper";
+import type { HookFields } from "./agents/profile";
+import type { AgentName, AgentStateName } from "../protocol/constants";
 
 /** What sessions.json keeps of a session. */
 export interface SessionRecord {
@@ -43,6 +46,8 @@ export interface SessionRecord {
 const SUMMARY_EVERY_MS = 5000;
 /** Lines read for the summary: the last few, since the very last may be blank. */
 const SUMMARY_LINES = 5;
+/** The agent fields of a session that never ran here (a lost one from before a restart). */
+const NO_AGENT = { agent_state: "none", agent_state_since: null, agent: null, agent_state_source: null } as const;
 /** Output chunks up to this size that reach a live viewer yield the CPU to it (see output()). */
 const YIELD_BELOW = 512;
 
@@ -59,6 +64,8 @@ export class Session {
   private summaryBytes = 0;
   private summaryTimer?: ReturnType<typeof setTimeout>;
   private lastLine = "";
+  /** The agent state of the program (working, needs-input, idle), from its hooks and its screen. */
+  private agents?: AgentKeeper;
 
   constructor(
     readonly record: SessionRecord,
@@ -67,6 +74,8 @@ export class Session {
     private readonly events: EventBus,
     private readonly screens: Screens,
     private readonly persist: () => void,
+    /** Told after session.state is emitted (the notify command). */
+    private readonly agentStateChanged: (s: Session, change: StateChange) => void = () => {},
   ) {}
 
   get id() {
@@ -136,7 +145,23 @@ export class Session {
       terminal: r.terminal,
       orphan_pid: this.orphanPid,
       survivors: this.running ? [] : this.survivors.map((p) => p.pid),
+      ...(this.agents?.info(this.running) ?? NO_AGENT),
     };
+  }
+
+  /** An agent's hook fired in this session; returns the agent state after it. */
+  agentHook(agent: AgentName, event: string, fields: HookFields): AgentStateName {
+    return this.agents?.hook(agent, event, fields) ?? "none";
+  }
+
+  private agentState(change: StateChange): void {
+    this.events.emit(this.source, "session.state", {
+      state: change.state,
+      previous: change.previous,
+      source: change.source,
+      agent: change.agent,
+    });
+    this.agentStateChanged(this, change);
   }
 
   /** Wires a freshly spawned PTY to the log, the screen and the viewers. */
@@ -149,6 +174,11 @@ export class Session {
       // never into pipes, where an answer would become the program's input.
       if (this.attached === 0 && pty.terminal) pty.write(answer);
     }, !pty.terminal);
+    this.agents = new AgentKeeper(
+      this.record.command,
+      async () => (this.running ? (await screens.text(this.id))?.lines : undefined),
+      (change) => this.agentState(change),
+    );
     pty.onData((chunk) => this.output(chunk));
     pty.onExit(({ exitCode }) => this.exited(exitCode));
   }
@@ -173,6 +203,7 @@ export class Session {
     this.screens.feed(this.id, chunk, end);
     this.record.last_output_at = new Date().toISOString();
     if (late) for (const v of late) v.push(chunk, end);
+    this.agents?.output();
     this.summaryBytes += chunk.length;
     this.summaryTimer ??= setTimeout(() => this.summarize(), SUMMARY_EVERY_MS);
   }
@@ -257,6 +288,7 @@ export class Session {
     r.completed_at = new Date().toISOString();
     r.output_bytes = this.log.end;
     this.log.close();
+    this.agents?.close();
     this.screens.close(this.id);
     this.persist();
     this.events.emit(this.source, "session.status", { status: r.status, exit_code: exitCode, previous: "running" });

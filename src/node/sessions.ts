@@ -17,6 +17,7 @@ import type { Screens } from "./screen/screens";
 import { processStart } from "../sys/proc";
 import { Session, type SessionRecord } from "./session";
 import { type Ending, newSessionKey, SESSION_KEY_VAR, SessionProcesses, signalsOf } from "./session-processes";
+import { runNotify } from "./agents/notify";
 
 /** How long metadata-only changes (output counters) may wait before sessions.json is rewritten. */
 const SAVE_DEBOUNCE_MS = 1000;
@@ -60,7 +61,9 @@ export class Sessions {
   private make(r: SessionRecord): Session {
     const dir = this.paths.sessionDir(r.id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return new Session(r, dir, new OutputLog(dir, this.config.logMaxBytes), this.events, this.screens, () => this.saveSoon());
+    return new Session(r, dir, new OutputLog(dir, this.config.logMaxBytes), this.events, this.screens, () => this.saveSoon(), (s, change) =>
+      runNotify(this.config.notifyCommand, s, change.state, this.log),
+    );
   }
 
   all(): Session[] {

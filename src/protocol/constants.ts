@@ -44,7 +44,26 @@ export const EVENT_TYPES = [
   "direct.message",
   "message.request",
   "message.reply",
+  "session.state",
 ] as const;
+
+/**
+ * What an agent in a session is doing: a turn in progress, waiting on a person (a permission
+ * prompt, a question, a menu), done with its turn, or no signal at all (a plain program).
+ */
+export const AGENT_STATES = ["working", "needs-input", "idle", "none"] as const;
+export type AgentStateName = (typeof AGENT_STATES)[number];
+/** Who decided the state: the agent's own hook, or what its screen shows. */
+export const AGENT_STATE_SOURCES = ["hook", "screen"] as const;
+export type AgentStateSource = (typeof AGENT_STATE_SOURCES)[number];
+/** The agents cw knows: their hooks and their screens (node/agents/). */
+export const AGENT_NAMES = ["claude", "codex", "gemini"] as const;
+export type AgentName = (typeof AGENT_NAMES)[number];
+
+/** An agent state as people read it: "needs input", "working", "idle"; "-" for none. */
+export function describeAgentState(state: string): string {
+  return state === "none" ? "-" : state.replace("-", " ");
+}
 
 export function describeStatus(s: { status: string; exit_code: number | null; orphan_pid?: number | null; survivors?: number[] }): string {
   const n = s.survivors?.length ?? 0;

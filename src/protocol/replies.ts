@@ -3,7 +3,7 @@ import { z } from "zod";
 import { SessionEvent } from "./events";
 import { MESSAGE_REPLIES } from "./messages";
 import { PEER_REPLIES } from "./peers";
-import { SessionInfo } from "./session";
+import { AgentState, SessionInfo } from "./session";
 
 export const Pong = z.object({
   type: z.literal("Pong"),
@@ -80,6 +80,8 @@ export const WaitResult = z.object({
   sessions: z.array(SessionInfo),
   timed_out: z.boolean(),
 });
+/** A hook event was taken in: the session's agent state after it. */
+export const HookAccepted = z.object({ type: z.literal("HookAccepted"), agent_state: AgentState });
 /** The node's connection to its relay; null when this machine has no relay (`cw setup`). */
 export const RelayState = z.object({
   type: z.literal("RelayState"),
@@ -131,6 +133,7 @@ export const Reply = z.discriminatedUnion("type", [
   SubscribeAck,
   Event,
   WaitResult,
+  HookAccepted,
   RelayState,
   ErrorReply,
   ...MESSAGE_REPLIES,

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { EventType } from "./events";
 import { MESSAGE_REQUESTS } from "./messages";
 import { PEER_REQUESTS } from "./peers";
+import { AGENT_NAMES } from "./constants";
 import { SessionName, SessionRef, SessionStatus, Tag } from "./session";
 
 const base = { protocol: z.number().int().optional() };
@@ -157,6 +158,25 @@ export const Wait = z.object({
   tags: z.array(Tag).optional(),
   condition: z.enum(["all", "any"]).default("all"),
   timeout_s: z.number().positive().optional(),
+  /**
+   * Wait for the sessions' agents to reach this state instead of for the sessions to end. Sessions
+   * that end first cannot reach it: the wait then ends with the condition unmet.
+   */
+  state: z.enum(["needs-input", "idle"]).optional(),
+});
+
+/**
+ * An agent's hook fired inside a session (`cw hook <agent> <event>`): the node maps it to a
+ * state (node/agents/). `fields`: the hook's top-level scalar fields, cut short; enough to tell
+ * one notification from another, never the transcript or a tool's output.
+ */
+export const HookEvent = z.object({
+  type: z.literal("HookEvent"),
+  ...base,
+  id: SessionRef,
+  agent: z.enum(AGENT_NAMES),
+  event: z.string().min(1).max(64),
+  fields: z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).default({}),
 });
 
 /** Re-read relay.toml and (re)connect to the relay; answered with the connection's state. */
@@ -179,6 +199,7 @@ export const Request = z.discriminatedUnion("type", [
   WatchSession,
   Subscribe,
   Wait,
+  HookEvent,
   RelayConnect,
   RelayStatus,
   ...MESSAGE_REQUESTS,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { SESSION_NAME_NOT_AN_ID, SESSION_NAME_RE, SESSION_NAME_RULE, SESSION_STATUSES } from "./constants";
+import { AGENT_STATE_SOURCES, AGENT_STATES, SESSION_NAME_NOT_AN_ID, SESSION_NAME_RE, SESSION_NAME_RULE, SESSION_STATUSES } from "./constants";
 
 export { describeStatus, SESSION_NAME_RE, sessionNameProblem } from "./constants";
 
@@ -21,6 +21,8 @@ export const Tag = z.string().min(1, { message: TAG_RULE }).max(64, { message: T
 
 export const SessionStatus = z.enum(SESSION_STATUSES);
 export type SessionStatus = z.infer<typeof SessionStatus>;
+export const AgentState = z.enum(AGENT_STATES);
+export type AgentState = z.infer<typeof AgentState>;
 
 /** A session as every client sees it (list, status, MCP, events). */
 export const SessionInfo = z.object({
@@ -54,6 +56,17 @@ export const SessionInfo = z.object({
    * behind, see cw kill); empty while the program runs. Nodes before it sent none.
    */
   survivors: z.array(z.number().int()).default([]),
+  /**
+   * What the agent in the session is doing (working, needs-input, idle), from its hooks or its
+   * screen; none for a plain program or before any signal. Nodes before it sent none of these.
+   */
+  agent_state: AgentState.default("none"),
+  /** When agent_state last changed. */
+  agent_state_since: z.string().nullable().default(null),
+  /** Which agent runs in the session, when known (claude, codex, gemini). */
+  agent: z.string().nullable().default(null),
+  /** What decided agent_state: the agent's hook or its screen; null while it is none. */
+  agent_state_source: z.enum(AGENT_STATE_SOURCES).nullable().default(null),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 

@@ -1,5 +1,5 @@
 import { call } from "../../client/node-client";
-import { describeStatus } from "../../protocol/constants";
+import { describeAgentState, describeStatus } from "../../protocol/constants";
 import { defineCwCommand } from "../define";
 import { ago, bold, dim, out, printJson } from "../output";
 import { sessionJson } from "../session-json";
@@ -7,7 +7,7 @@ import { positiveNumber, sessionRef } from "../target";
 
 export default defineCwCommand({
   name: "status",
-  description: "Show a session's details (status, exit code, PID, duration, output size) and its last lines of output.",
+  description: "Show a session's details (status, what its agent is doing, exit code, PID, duration, output size) and its last lines of output.",
   usage: "cw status <id|name> [options]",
   examples: ["cw status 1", "cw status planner --lines 30", "cw status 1 --json"],
   args: {
@@ -23,6 +23,7 @@ export default defineCwCommand({
     const rows: [string, string][] = [
       ["Session", `${s.id}${s.name ? ` (${s.name})` : ""}`],
       ["Status", describeStatus(s)],
+      ["Agent", s.agent_state === "none" ? (s.agent ?? "-") : `${s.agent ?? "agent"}: ${describeAgentState(s.agent_state)} since ${ago(s.agent_state_since)} (from its ${s.agent_state_source})`],
       ["Command", s.prompt],
       ["Directory", s.working_dir],
       ["PID", s.pid === null ? "-" : String(s.pid)],

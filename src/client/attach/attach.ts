@@ -16,6 +16,7 @@ import { connectNode } from "../autostart";
 import { checkReply } from "../connection";
 import { NodeError } from "../errors";
 import { DetachKeys } from "../../protocol/detach-keys";
+import { startNotices } from "./notices";
 import { enterRaw, SAVE_TITLE, terminalSize } from "./terminal";
 import { terminalId } from "./terminal-id";
 
@@ -142,6 +143,8 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     })();
   };
   if (!lane) readKeys();
+  // Other sessions' agents needing input or done (CODEWIRE_NOTICES=0: none).
+  const stopNotices = startNotices(opts.root ?? dataDir(), session.id);
 
   try {
     for (;;) {
@@ -173,6 +176,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
       }
     }
   } finally {
+    stopNotices();
     reading = false;
     if (escTimer) clearTimeout(escTimer);
     if (detachTimer) clearTimeout(detachTimer);

@@ -9,7 +9,7 @@ export default defineTool({
   name: "codewire_get_session_status",
   title: "Get session status",
   description: [
-    "Get one session's details: status (running, completed, killed, lost), exit code, PID, start and end time, duration, output size, attached clients, and its last lines of output as plain text (what its terminal shows: cursor moves and overwrites applied).",
+    "Get one session's details: status (running, completed, killed, lost), exit code, PID, start and end time, duration, output size, attached clients, what its agent is doing (agent_state: working, needs-input = waiting for a person, idle = turn over, none), and its last lines of output as plain text (what its terminal shows: cursor moves and overwrites applied).",
     "Use it for a quick check on a session; for more output use codewire_read_session_output, to block until it ends use codewire_wait_for.",
     "Returns the session, its recent output and the path of its full output log.",
   ].join("\n"),

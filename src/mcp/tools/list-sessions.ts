@@ -9,7 +9,7 @@ export default defineTool({
   name: "codewire_list_sessions",
   title: "List sessions",
   description: [
-    "List the sessions on this node: running ones and those that completed, were killed or were lost, with id, name, command, status, exit code, tags, duration and output size.",
+    "List the sessions on this node: running ones and those that completed, were killed or were lost, with id, name, command, status, exit code, tags, duration and output size, and what each agent is doing (agent_state: working, needs-input, idle, or none for a plain program).",
     "Use it to find a session's id or name, to see which workers are still running, or to check exit codes after a wait. Filter by status and tags.",
     "Returns the newest `limit` sessions (oldest first) and the total that matched.",
   ].join("\n"),

@@ -9,7 +9,7 @@ export default defineTool({
   name: "codewire_subscribe",
   title: "Collect session events",
   description: [
-    "Collect session events as they happen, from the moment of the call, for up to timeout_s seconds or until max_events arrived: sessions created, status changes (completed, killed, with exit codes), output summaries, input, attach/detach, and messages (direct.message, message.request, message.reply).",
+    "Collect session events as they happen, from the moment of the call, for up to timeout_s seconds or until max_events arrived: sessions created, status changes (completed, killed, with exit codes), output summaries, input, attach/detach, agent state changes (session.state: working, needs-input, idle, none), and messages (direct.message, message.request, message.reply).",
     'Use it to react to whatever happens next across a group of sessions, e.g. {"tags":["worker"],"events":["session.status"],"max_events":1} returns at the first worker status change. To wait for sessions to finish, codewire_wait_for is simpler.',
     "Returns the events in order, each with seq, type, session_id, session_name, tags, time and data, and why collection stopped.",
   ].join("\n"),

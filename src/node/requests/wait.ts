@@ -1,4 +1,8 @@
-/** Wait: until all (or any) of the given sessions have ended, or the timeout. */
+/**
+ * Wait: until all (or any) of the given sessions have ended, or the timeout. With `state`: until
+ * their agents are in that state (needs-input, idle); a session that ends can no longer get
+ * there, so once that leaves the condition out of reach the wait ends, unmet.
+ */
 import { ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
@@ -29,9 +33,15 @@ export function wait(req: RequestOf<"Wait">, conn: Connection, ctx: NodeContext)
     conn.reply({ type: "WaitResult", sessions: targets.map((s) => s.info()), timed_out: timedOut });
     conn.end();
   };
-  const satisfied = () => (req.condition === "any" ? targets.some((s) => !s.running) : targets.every((s) => !s.running));
-  if (satisfied()) return finish(false);
-  for (const s of targets) cancels.push(s.onExit(() => satisfied() && finish(false)));
+  const state = req.state;
+  const done_ = (s: Session) => (state ? s.running && s.info().agent_state === state : !s.running);
+  const satisfied = () => (req.condition === "any" ? targets.some(done_) : targets.every(done_));
+  // Waiting for a state: nothing more can happen once every session (any) or one of them (all) has ended.
+  const hopeless = () => !!state && (req.condition === "any" ? targets.every((s) => !s.running) : targets.some((s) => !s.running));
+  const check = () => (satisfied() || hopeless()) && finish(false);
+  if (satisfied() || hopeless()) return finish(false);
+  for (const s of targets) cancels.push(s.onExit(check));
+  if (state) cancels.push(ctx.events.subscribe({ types: ["session.state"] }, (e) => set.has(e.session_id) && check()));
   if (req.timeout_s) timer = setTimeout(() => finish(true), req.timeout_s * 1000);
   conn.onClose(stop);
 }
