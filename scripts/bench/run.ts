@@ -457,7 +457,7 @@ function printReport(rs: Row[]) {
   console.log(
     `\n  bare PTY = \`cat\` on a PTY opened with openpty(3) via bun:ffi, master drained with blocking read(2); ` +
       `payload lines are 64 bytes (65 on the terminal, onlcr); sessions ${120}x${40}; ` +
-      `cw's terminals: ${process.env.BENCH_PTY === "bun" ? "Bun's own PTY (BENCH_PTY=bun)" : "bun-pty (BENCH_PTY=bun for Bun's own)"}.`,
+      `cw's terminals: ${process.env.BENCH_PTY === "bun-pty" ? "bun-pty (BENCH_PTY=bun-pty)" : process.env.BENCH_PTY === "bun" ? "Bun's own PTY (BENCH_PTY=bun)" : "the node's default (BENCH_PTY=bun or bun-pty to choose)"}.`,
   );
 }
 
