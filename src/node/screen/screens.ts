@@ -136,9 +136,12 @@ export class Screens {
           off += c.length;
         }
       }
+      const own = e.queued.length > 1;
       e.queued = [];
       e.queuedBytes = 0;
-      this.worker.postMessage({ type: "data", id, bytes, end: e.posted } satisfies ToScreen);
+      // Our own joined copy moves to the worker instead of being copied once more; a lone chunk
+      // may still be in use elsewhere (a viewer's queue) and is copied.
+      this.worker.postMessage({ type: "data", id, bytes, end: e.posted } satisfies ToScreen, own ? [bytes.buffer as ArrayBuffer] : []);
     }
   }
 
