@@ -371,9 +371,15 @@ function rows(): Row[] {
     cw: scale.cw?.perSession,
     tmux: scale.tmux?.perSession,
     unit: "bytes",
-    target: "cw <= tmux + 1 MiB",
-    pass: both(scale.cw?.perSession, scale.tmux?.perSession) ? scale.cw!.perSession <= scale.tmux!.perSession + MiB : undefined,
+    target: "cw <= 150 KiB",
+    pass: scale.cw ? scale.cw.perSession <= 150 * 1024 : undefined,
   });
+  out.push({ metric: "RSS of an idle node", cw: scale.cw?.rss0, tmux: scale.tmux?.rss0, unit: "bytes", target: "cw < 40 MiB", pass: scale.cw ? scale.cw.rss0 < 40 * MiB : undefined });
+  for (const k of ["detached", "attached"]) {
+    const c = throughput[`cw ${k}`]?.serverPeakRss;
+    const t = throughput[`tmux ${k}`]?.serverPeakRss;
+    out.push({ metric: `peak RSS, ${cfg.mib} MiB through, ${k}`, cw: c, tmux: t, unit: "bytes", target: "cw < 100 MiB", pass: c !== undefined ? c < 100 * MiB : undefined });
+  }
   return out;
 }
 
