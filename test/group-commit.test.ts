@@ -67,3 +67,19 @@ test("the store: eight messages stored at once are on disk after at most two flu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("settled() waits for every caller, including those of a flush still to come", async () => {
+  const f = manualFlush();
+  const gc = new GroupCommit(f.flush);
+  let heard = 0;
+  void gc.durable().then(() => heard++);
+  void gc.durable().then(() => heard++);
+  let settled = false;
+  const s = gc.settled().then(() => (settled = true));
+  f.started[0]!();
+  await Bun.sleep(0);
+  expect(settled).toBe(false);
+  f.started[1]!();
+  await s;
+  expect(heard).toBe(2);
+});

@@ -150,6 +150,8 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     ]);
     for (const s of sessions.running()) s.markLost();
     sessions.saveNow();
+    // Senders whose messages are stored but not yet flushed hear "sent" before the node goes.
+    await messaging.store.settled();
     messaging.store.close();
     kv.close();
     screens.terminate();

@@ -24,6 +24,13 @@ export class GroupCommit {
     });
   }
 
+  /** Resolves once no flush runs and none is wanted: every caller so far has heard back. */
+  async settled(): Promise<void> {
+    while (this.running || this.next.length) await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  private idle: (() => void)[] = [];
+
   private start(): void {
     const batch = this.next;
     this.next = [];
@@ -38,5 +45,6 @@ export class GroupCommit {
     this.running = false;
     for (const w of batch) error === undefined ? w.resolve() : w.reject(error);
     if (this.next.length) this.start();
+    else for (const r of this.idle.splice(0)) r();
   }
 }

@@ -145,6 +145,16 @@ export class MessageStore {
     return this.wal ? this.commits.durable() : Promise.resolve();
   }
 
+  /**
+   * Resolves once every sender waiting in durable() has heard back (a stopping node answers
+   * them before it closes the store).
+   */
+  async settled(): Promise<void> {
+    await this.commits.settled();
+    // Their answers are written in the turns that follow.
+    await new Promise<void>((r) => setImmediate(r));
+  }
+
   /** One flush of the WAL: every commit appended before it began is on disk when it ends. */
   private flush(): Promise<void> {
     return new Promise((resolve, reject) => {
