@@ -13,7 +13,8 @@ let cw: CwHome;
 let tmux: Tmux | undefined;
 let pty: BenchPty | undefined;
 beforeAll(() => {
-  cw = new CwHome();
+  // Lanes serve bun-pty's terminals (the default backend is Bun's own PTY).
+  cw = new CwHome({ CODEWIRE_PTY: "bun-pty" });
 });
 afterAll(async () => {
   await cw.cleanup();

@@ -24,6 +24,19 @@ afterEach(async () => {
 for (const mode of ["lane", "socket"] as const) {
 describe(`attach through tmux (${mode})`, () => {
   const env = () => (mode === "socket" ? { ...cw.env, CODEWIRE_LANES: "0" } : cw.env);
+  // Lanes serve bun-pty's terminals: that mode gets a node of its own on bun-pty (the default
+  // backend, Bun's PTY, serves every attach over the client's socket).
+  let outer: CwHome;
+  beforeAll(() => {
+    if (mode !== "lane") return;
+    outer = cw;
+    cw = new CwHome({ CODEWIRE_PTY: "bun-pty" });
+  });
+  afterAll(async () => {
+    if (mode !== "lane") return;
+    await cw.cleanup();
+    cw = outer;
+  });
   /** Names are unique among running sessions: one set per mode. */
   const n = (name: string) => `${name}-${mode}`;
 

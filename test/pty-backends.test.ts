@@ -1,5 +1,5 @@
 /**
- * Both terminal backends (bun-pty, the default, and Bun's own PTY, `CODEWIRE_PTY=bun`) behave
+ * Both terminal backends (Bun's own PTY, the default, and bun-pty, `CODEWIRE_PTY=bun-pty`) behave
  * the same to a user: every byte of output in order and the exit status, input, the session's
  * environment and directory, resize, signals to the whole process group, a clear error when the
  * command does not exist, and an end even when a background child keeps the terminal open.
@@ -111,6 +111,17 @@ test("an unknown CODEWIRE_PTY is refused with the values to use", async () => {
     const r = await cw.run(["node"], { timeoutMs: 10_000 });
     expect(r.code).not.toBe(0);
     expect(r.stderr + r.stdout).toContain("CODEWIRE_PTY=tmux: use bun-pty or bun");
+  } finally {
+    await cw.cleanup();
+  }
+});
+
+test("by default terminals come from Bun's own PTY where Bun has one (issue 14: no polling, no threads per session)", async () => {
+  const cw = new CwHome({ CODEWIRE_PTY: "" });
+  try {
+    expect((await cw.run(["start"])).code).toBe(0);
+    const log = readFileSync(cw.path("node.log"), "utf8");
+    expect(log).toContain(process.platform === "win32" ? "terminals: bun-pty" : "terminals: Bun's own PTY");
   } finally {
     await cw.cleanup();
   }

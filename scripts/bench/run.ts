@@ -6,23 +6,25 @@
  *      "bun floor", a bare-bones relay and client in Bun (floor-relay.ts, floor-attach.ts), the
  *      runtime's share; the "poll floor", one Bun process copying bytes in a blocking poll(2)
  *      loop (floor-poll.ts), what Bun can do on this path without its event loop
- *   3. listing 100 sessions (`cw list` vs `tmux ls`)
- *   4. resident memory per idle session (cw node vs tmux server)
+ *   3. CPU of ten sessions redrawing a spinner at 10 Hz, detached and attached (cpu.ts)
+ *   4. listing 100 sessions (`cw list` vs `tmux ls`)
+ *   5. resident memory per idle session, and CPU of the idle sessions (cw node vs tmux server)
  *
- * Prints a table with ratios and PASS/FAIL against the targets of issue 2, and writes
+ * Prints a table with ratios and PASS/FAIL against the targets of issues 2 and 14, and writes
  * .bench/results.json. Everything runs in a temp dir with its own CODEWIRE_HOME and its own tmux
  * socket, and is torn down at the end, also on failure or Ctrl+C.
  *
  * Knobs (environment): BENCH_MIB (payload, default 256), BENCH_RUNS (throughput repetitions,
  * default 1; the median is reported), BENCH_SAMPLES (echo samples per target, default 300), BENCH_SESSIONS
- * (default 100), BENCH_LIST_RUNS (default 30), BENCH_ONLY (comma list of throughput, latency,
- * scale), BENCH_TIMEOUT_S (whole run, default 300), BENCH_STRICT=1 (exit 2 when a target fails),
+ * (default 100), BENCH_LIST_RUNS (default 30), BENCH_CPU_S (each CPU window, default 10),
+ * BENCH_ONLY (comma list of throughput, latency, cpu, scale), BENCH_TIMEOUT_S (whole run, default 300), BENCH_STRICT=1 (exit 2 when a target fails),
  * BENCH_KEEP=1 (keep the temp dir, with the node's log, for a look afterwards), BENCH_CW (the cw
  * binary to measure, default dist/cw).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { type CpuResult, cwSpinners, tmuxSpinners } from "./cpu";
 import { ECHO_PROGRAM, type EchoTarget, type LatencyResult, measureEcho } from "./latency";
 import { cwScale, listBoth, type ScaleResult, tmuxScale } from "./scale";
 import { Cw, Tmux } from "./subjects";
@@ -42,7 +44,8 @@ const cfg = {
   sessions: intEnv("BENCH_SESSIONS", 100),
   listRuns: intEnv("BENCH_LIST_RUNS", 30),
   timeoutS: intEnv("BENCH_TIMEOUT_S", 300),
-  only: new Set((process.env.BENCH_ONLY ?? "throughput,latency,scale").split(",").map((s) => s.trim())),
+  cpuWindowS: intEnv("BENCH_CPU_S", 10),
+  only: new Set((process.env.BENCH_ONLY ?? "throughput,latency,cpu,scale").split(",").map((s) => s.trim())),
   strict: process.env.BENCH_STRICT === "1",
 };
 const deadline = performance.now() + cfg.timeoutS * 1000;
@@ -254,14 +257,41 @@ async function latencySuite() {
   }
 }
 
-// ---- 3 + 4. many sessions: list and memory ---------------------------------------------------
+// ---- 3. CPU of animated sessions ----------------------------------------------------------
+
+const SPINNERS = 10;
+const cpu: Record<string, CpuResult | undefined> = {};
+
+async function cpuSuite() {
+  const cw = newCw("cpu");
+  const tmux = new Tmux(`bench-${process.pid}-cpu`);
+  try {
+    const nodePid = cw.start();
+    const tmuxPid = tmux.startServer();
+    say(`cpu: ${SPINNERS} sessions redrawing a spinner at 10 Hz, ${cfg.cpuWindowS} s windows, detached then attached`);
+    const t = await step("cpu tmux", () => tmuxSpinners(tmux, tmuxPid, SPINNERS, cfg.cpuWindowS));
+    const c = await step("cpu cw", () => cwSpinners(cw, nodePid, SPINNERS, cfg.cpuWindowS));
+    cpu["tmux detached"] = t?.detached;
+    cpu["tmux attached"] = t?.attached;
+    cpu["cw detached"] = c?.detached;
+    cpu["cw attached"] = c?.attached;
+    for (const [k, v] of Object.entries(cpu)) if (v) say(`  ${k}: server ${pct(v.server)}${v.clients !== undefined ? `, clients ${pct(v.clients)}` : ""}`);
+  } finally {
+    tmux.cleanup();
+    cw.cleanup();
+  }
+}
+
+const pct = (share: number) => `${(share * 100).toFixed(2)}%`;
+
+// ---- 4 + 5. many sessions: list and memory ---------------------------------------------------
 
 const scale: { cw?: ScaleResult; tmux?: ScaleResult } = {};
 
 async function scaleSuite() {
   say(`scale: ${cfg.sessions} idle sessions (sleep 3600), fresh servers`);
-  const tmuxSide = await step("scale tmux", () => tmuxScale(tmuxB, cfg.sessions));
-  const cwSide = await step("scale cw", () => cwScale(cwB, cfg.sessions, cfg.listRuns, root));
+  const tmuxSide = await step("scale tmux", () => tmuxScale(tmuxB, cfg.sessions, cfg.cpuWindowS));
+  const cwSide = await step("scale cw", () => cwScale(cwB, cfg.sessions, cfg.listRuns, root, cfg.cpuWindowS));
   const lists = tmuxSide && cwSide ? await step("list cw and tmux", async () => listBoth(cwB, tmuxB, cfg.sessions, cfg.listRuns)) : undefined;
   if (tmuxSide && lists) scale.tmux = { ...tmuxSide, list: lists.tmux };
   if (cwSide && lists) scale.cw = { ...cwSide, list: lists.cw };
@@ -278,7 +308,7 @@ interface Row {
   cw?: number;
   tmux?: number;
   bare?: number;
-  unit: "MiB/s" | "ms" | "bytes";
+  unit: "MiB/s" | "ms" | "bytes" | "cpu";
   target: string;
   pass?: boolean;
 }
@@ -320,17 +350,36 @@ function rows(): Row[] {
     cw: scale.cw?.list.median,
     tmux: scale.tmux?.list.median,
     unit: "ms",
-    target: "cw <= 2x tmux",
-    pass: both(scale.cw?.list.median, scale.tmux?.list.median) ? scale.cw!.list.median <= 2 * scale.tmux!.list.median : undefined,
+    target: "cw <= 1.5x tmux",
+    pass: both(scale.cw?.list.median, scale.tmux?.list.median) ? scale.cw!.list.median <= 1.5 * scale.tmux!.list.median : undefined,
+  });
+  for (const k of ["detached", "attached"]) {
+    const c = cpu[`cw ${k}`]?.server;
+    const t = cpu[`tmux ${k}`]?.server;
+    out.push({ metric: `CPU, ${SPINNERS} spinners at 10 Hz, ${k}`, cw: c, tmux: t, unit: "cpu", target: "cw <= 3x tmux", pass: both(c, t) ? c! <= 3 * t! : undefined });
+  }
+  out.push({
+    metric: `CPU, ${cfg.sessions} idle sessions`,
+    cw: scale.cw?.idleCpu,
+    tmux: scale.tmux?.idleCpu,
+    unit: "cpu",
+    target: "cw < 0.5% of a core",
+    pass: scale.cw?.idleCpu !== undefined ? scale.cw.idleCpu < 0.005 : undefined,
   });
   out.push({
     metric: "RSS per idle session",
     cw: scale.cw?.perSession,
     tmux: scale.tmux?.perSession,
     unit: "bytes",
-    target: "cw <= tmux + 1 MiB",
-    pass: both(scale.cw?.perSession, scale.tmux?.perSession) ? scale.cw!.perSession <= scale.tmux!.perSession + MiB : undefined,
+    target: "cw <= 150 KiB",
+    pass: scale.cw ? scale.cw.perSession <= 150 * 1024 : undefined,
   });
+  out.push({ metric: "RSS of an idle node", cw: scale.cw?.rss0, tmux: scale.tmux?.rss0, unit: "bytes", target: "cw < 40 MiB", pass: scale.cw ? scale.cw.rss0 < 40 * MiB : undefined });
+  for (const k of ["detached", "attached"]) {
+    const c = throughput[`cw ${k}`]?.serverPeakRss;
+    const t = throughput[`tmux ${k}`]?.serverPeakRss;
+    out.push({ metric: `peak RSS, ${cfg.mib} MiB through, ${k}`, cw: c, tmux: t, unit: "bytes", target: "cw < 100 MiB", pass: c !== undefined ? c < 100 * MiB : undefined });
+  }
   return out;
 }
 
@@ -338,6 +387,7 @@ function fmt(v: number | undefined, unit: Row["unit"]): string {
   if (v === undefined || !Number.isFinite(v)) return "-";
   if (unit === "MiB/s") return `${v.toFixed(1)} MiB/s`;
   if (unit === "ms") return fmtMs(v);
+  if (unit === "cpu") return `${(v * 100).toFixed(2)}% core`;
   return fmtBytes(v);
 }
 
@@ -401,6 +451,10 @@ function printReport(rs: Row[]) {
     );
   if (scale.cw) notes.push(`cw node RSS: ${fmtBytes(scale.cw.rss0)} idle, ${fmtBytes(scale.cw.rssN)} with ${cfg.sessions} sessions`);
   if (scale.tmux) notes.push(`tmux server RSS: ${fmtBytes(scale.tmux.rss0)} idle, ${fmtBytes(scale.tmux.rssN)} with ${cfg.sessions} sessions`);
+  for (const k of ["tmux attached", "cw attached"]) {
+    const v = cpu[k];
+    if (v?.clients !== undefined) notes.push(`CPU of the ${SPINNERS} attach clients, ${k.split(" ")[0]}: ${pct(v.clients)} of a core together`);
+  }
   for (const [k, v] of Object.entries(latency)) if (v) notes.push(`echo typing ${k}: p90 ${fmtMs(v.p90)}, max ${fmtMs(v.max)}, mean ${fmtMs(v.mean)}, ${v.samples} samples${v.timeouts ? `, ${v.timeouts} lost` : ""}`);
   for (const [k, v] of Object.entries(burst)) if (v) notes.push(`echo burst ${k}: p50 ${fmtMs(v.p50)}, p99 ${fmtMs(v.p99)}, max ${fmtMs(v.max)}, ${v.samples} samples${v.timeouts ? `, ${v.timeouts} lost` : ""}`);
   for (const [k, v] of Object.entries(errors)) notes.push(`ERROR ${k}: ${v}`);
@@ -409,7 +463,7 @@ function printReport(rs: Row[]) {
   console.log(
     `\n  bare PTY = \`cat\` on a PTY opened with openpty(3) via bun:ffi, master drained with blocking read(2); ` +
       `payload lines are 64 bytes (65 on the terminal, onlcr); sessions ${120}x${40}; ` +
-      `cw's terminals: ${process.env.BENCH_PTY === "bun" ? "Bun's own PTY (BENCH_PTY=bun)" : "bun-pty (BENCH_PTY=bun for Bun's own)"}.`,
+      `cw's terminals: ${process.env.BENCH_PTY === "bun-pty" ? "bun-pty (BENCH_PTY=bun-pty)" : process.env.BENCH_PTY === "bun" ? "Bun's own PTY (BENCH_PTY=bun)" : "the node's default (BENCH_PTY=bun or bun-pty to choose)"}.`,
   );
 }
 
@@ -442,6 +496,7 @@ try {
   if (cfg.only.has("latency")) await step("latency", latencySuite);
   cwA.cleanup();
   tmuxA.cleanup();
+  if (cfg.only.has("cpu")) await step("cpu", cpuSuite);
   if (cfg.only.has("scale")) await step("scale", scaleSuite);
 } finally {
   cleanup();
@@ -466,6 +521,7 @@ writeFileSync(
       latency,
       latency_burst: burst,
       scale,
+      cpu,
       node_peak_rss: nodePeakRss,
       errors,
     },

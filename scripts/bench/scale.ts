@@ -10,6 +10,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, COLS, type Cw, ROWS, type Tmux } from "./subjects";
+import { cpuShare } from "./cpu";
 import { median, quantile, rssBytes, run, settledMedian } from "./util";
 
 export interface ScaleResult {
@@ -24,6 +25,8 @@ export interface ScaleResult {
   runtimeFloor?: { median: number; p90: number; runs: number };
   /** cw only: the ListSessions round trip over the socket from a client already running. */
   rpc?: { median: number; p90: number; runs: number };
+  /** The server's share of a core with the sessions idle (cpu.ts's window). */
+  idleCpu?: number;
 }
 
 function summary(xs: number[]) {
@@ -55,11 +58,12 @@ function helloWorld(dir: string): string | undefined {
 }
 
 /** cw's side: its node with `sessions` idle sessions, and the floors of a cw command. */
-export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: string): Promise<Omit<ScaleResult, "list">> {
+export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: string, cpuWindowS: number): Promise<Omit<ScaleResult, "list">> {
   const pid = cw.start();
   const rss0 = await settledMedian(() => rssBytes(pid), 1500);
   for (let i = 0; i < sessions; i++) await cw.launch(["sleep", "3600"]);
   const rssN = await settledMedian(() => rssBytes(pid), 2500);
+  const idleCpu = await cpuShare([pid], cpuWindowS);
   const env = cw.env();
   const floor = timeRuns([cw.bin, "--version"], env, runs);
   const hello = helloWorld(workDir);
@@ -82,11 +86,12 @@ export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: s
     startupFloor: summary(floor),
     ...(runtime ? { runtimeFloor: summary(runtime) } : {}),
     rpc: summary(rpc),
+    idleCpu,
   };
 }
 
 /** tmux's side: a server with `sessions` idle sessions. */
-export async function tmuxScale(tmux: Tmux, sessions: number): Promise<Omit<ScaleResult, "list">> {
+export async function tmuxScale(tmux: Tmux, sessions: number, cpuWindowS: number): Promise<Omit<ScaleResult, "list">> {
   const pid = tmux.startServer();
   const rss0 = await settledMedian(() => rssBytes(pid), 1500);
   // Ten sessions per tmux invocation keeps this quick.
@@ -99,7 +104,8 @@ export async function tmuxScale(tmux: Tmux, sessions: number): Promise<Omit<Scal
     tmux.cmd(args);
   }
   const rssN = await settledMedian(() => rssBytes(pid), 2500);
-  return { sessions, rss0, rssN, perSession: (rssN - rss0) / sessions };
+  const idleCpu = await cpuShare([pid], cpuWindowS);
+  return { sessions, rss0, rssN, perSession: (rssN - rss0) / sessions, idleCpu };
 }
 
 /** `cw list` and `tmux ls` against the servers set up above, timed in turns. */

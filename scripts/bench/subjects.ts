@@ -36,7 +36,7 @@ export class Cw {
     this.paths = pathsFor(home);
   }
 
-  /** BENCH_PTY picks the node's terminal backend (CODEWIRE_PTY): bun-pty or bun. */
+  /** BENCH_PTY picks the node's terminal backend (CODEWIRE_PTY): bun (the default) or bun-pty. */
   env(): Record<string, string> {
     return { ...baseEnv(), CODEWIRE_HOME: this.home, ...(process.env.BENCH_PTY ? { CODEWIRE_PTY: process.env.BENCH_PTY } : {}) };
   }

@@ -5,7 +5,7 @@ import { z } from "zod";
 
 const MiB = 1024 * 1024;
 
-/** Where sessions' terminals come from: bun-pty (default) or Bun's own (see node/pty/pty.ts). */
+/** Where sessions' terminals come from: Bun's own (default; bun-pty where it is missing) or bun-pty (see node/pty/pty.ts). */
 export const PTY_BACKENDS = ["bun-pty", "bun"] as const;
 export type PtyBackend = (typeof PTY_BACKENDS)[number];
 
@@ -82,7 +82,7 @@ export function loadConfig(path: string): NodeConfig {
     logMaxBytes: Math.max(64 * 1024, Math.floor((Number.isFinite(logMib) && logMib > 0 ? logMib : 64) * MiB)),
     historyLines: c.attach.history_lines,
     windowSize: c.attach.window_size,
-    pty: (ptyEnv as PtyBackend | undefined) || c.node.pty || "bun-pty",
+    pty: (ptyEnv as PtyBackend | undefined) || c.node.pty || "bun",
     notifyCommand: c.notify.command,
   };
 }

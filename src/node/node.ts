@@ -173,6 +173,8 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     relayAgent?.stop();
     sessions.saveNow();
     trust.stop();
+    // Senders whose messages are stored but not yet flushed hear "sent" before the node goes.
+    await messaging.store.settled();
     messaging.store.close();
     kv.close();
     screens.terminate();

@@ -73,7 +73,7 @@ export class Messaging {
     const target = this.liveTarget(to);
     const m = this.store.insert({ id: newId("msg"), kind: "direct", from: this.sender(from, remote), to: party(target), body });
     this.announce(target, "direct.message", m);
-    const typed = await this.deliver(target, m, delivery);
+    const [typed] = await Promise.all([this.deliver(target, m, delivery), this.store.durable()]);
     return { message: m, ...(typed !== undefined ? { typed } : {}) };
   }
 
@@ -82,7 +82,7 @@ export class Messaging {
     const targets = (tags?.length ? this.sessions.byTags(tags) : this.sessions.all()).filter((s) => s.running && s.id !== localId(sender));
     const stored = this.store.insertMany(targets.map((t) => ({ id: newId("msg"), kind: "direct" as const, from: sender, to: party(t), body })));
     stored.forEach((m, i) => this.announce(targets[i]!, "direct.message", m));
-    await Promise.all(stored.map((m, i) => this.deliver(targets[i]!, m, delivery)));
+    await Promise.all([...stored.map((m, i) => this.deliver(targets[i]!, m, delivery)), this.store.durable()]);
     return stored;
   }
 
@@ -101,6 +101,9 @@ export class Messaging {
       throw new ProtocolError("conflict", `${via}; a request back would deadlock`, `answer it first with codewire_reply or: cw reply ${blocking.id} "<answer>" — or use cw msg, which does not wait`);
     }
     const m = this.store.insert({ id: newId("req"), kind: "request", from: sender, to: party(target), body, status: "pending", expires_at: Date.now() + timeoutS * 1000 });
+    // On its way to the disk at once, without holding up the round trip: the requester hears
+    // no "sent", only the outcome, and a reply (durable before its sender hears so) may be quicker.
+    this.store.durable().catch(() => {});
     let settle!: (o: RequestOutcome) => void;
     const result = new Promise<RequestOutcome>((resolve) => (settle = resolve));
     let done = false;
@@ -152,7 +155,11 @@ export class Messaging {
     return undefined;
   }
 
-  reply(requestId: string, body: string, from: SessionRef | undefined): Message {
+  /**
+   * The requester hears the reply as soon as it is stored; the replier hears "sent" once it is on
+   * disk. (A crash in between costs the stored reply, and the replier, told nothing, answers again.)
+   */
+  async reply(requestId: string, body: string, from: SessionRef | undefined): Promise<Message> {
     const req = this.store.get(requestId);
     if (!req || req.kind !== "request") throw new ProtocolError("not_found", `no request ${requestId}`, "request ids look like req_… and come from `cw inbox` or a message.request event");
     // The request's state, not how `cw reply` was called: an error (exit 1), not bad usage.
@@ -172,6 +179,7 @@ export class Messaging {
     const source = requester ?? (req.to ? this.sessions.find(req.to.id) : undefined);
     if (source) this.announce(source, "message.reply", m);
     this.waiters.get(requestId)?.finish({ outcome: "replied", reply: m });
+    await this.store.durable();
     return m;
   }
 }

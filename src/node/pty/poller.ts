@@ -2,9 +2,15 @@
  * One poll loop for every PTY of the node.
  *
  * bun-pty's native side reads each PTY on its own thread into a channel; JS has to poll that
- * channel. Polling cadence adapts: right after input or output we poll on every event-loop turn
- * (so keystroke echo is not delayed by a timer), then back off step by step while a terminal is
- * quiet, so a hundred idle sessions cost next to nothing.
+ * channel. Polling cadence adapts: right after input we poll on every event-loop turn (so a
+ * keystroke's echo is not delayed by a timer); a turn that read output is followed at once by
+ * another (a flood is drained without pause); otherwise the poller sleeps on a timer, longer
+ * the longer the terminals were quiet.
+ *
+ * Why output alone never makes the loop spin: an agent redraws its spinner or status line
+ * several times a second for as long as it works, and spinning for HOT_MS after each redraw kept
+ * this thread busy most of the time (ten sessions with a 10 Hz spinner: 50% of a core, against
+ * 1.7% for tmux's server). A redraw seen a millisecond or two late is invisible; an echo is not.
  */
 import { yieldCpu } from "../../sys/libc";
 import { native, ptr, READ_EXITED, READ_NONE } from "./native";
@@ -21,6 +27,12 @@ const BUF_SIZE = 64 * 1024;
 /** Cap per terminal per turn, so one flooding session cannot starve the others or the sockets. */
 const MAX_PER_TURN = 1024 * 1024;
 const HOT_MS = 30;
+/** Timer steps while no keystroke is waiting for its echo: [quiet for less than ms, poll every ms]. */
+const BACKOFF: readonly (readonly [number, number])[] = [
+  [250, 2],
+  [2000, 8],
+  [Number.POSITIVE_INFINITY, 25],
+];
 
 /*
  * Why empty hot turns yield the CPU: right after input, the loop below spins on this thread
@@ -87,13 +99,14 @@ function turn(): void {
   const now = performance.now();
   if (any) lastActivity = now;
   if (members.size === 0) return;
-  const idle = now - lastActivity;
-  if (idle < HOT_MS) {
-    if (!any && now - lastInput < HOT_MS) yieldCpu();
+  const typing = now - lastInput < HOT_MS;
+  if (any || typing) {
+    // Waiting for an echo: hand the CPU to the threads that produce it (see above).
+    if (!any) yieldCpu();
     immediate = true;
     setImmediate(turn);
     return;
   }
-  const delay = idle < 250 ? 1 : idle < 2000 ? 4 : 10;
-  scheduled = setTimeout(turn, delay);
+  const idle = now - lastActivity;
+  scheduled = setTimeout(turn, BACKOFF.find(([quiet]) => idle < quiet)![1]);
 }

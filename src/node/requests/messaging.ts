@@ -32,8 +32,8 @@ export async function msgRequest(req: RequestOf<"MsgRequest">, conn: Connection,
   conn.end();
 }
 
-export function msgReply(req: RequestOf<"MsgReply">, conn: Connection, ctx: NodeContext) {
-  conn.reply({ type: "MsgReplySent", message: ctx.messaging.reply(req.request_id, req.body, req.from) });
+export async function msgReply(req: RequestOf<"MsgReply">, conn: Connection, ctx: NodeContext) {
+  conn.reply({ type: "MsgReplySent", message: await ctx.messaging.reply(req.request_id, req.body, req.from) });
   conn.end();
 }
 

@@ -10,7 +10,13 @@
 import { isCompiledBinary } from "../../sys/self";
 import type { FromScreen, ToScreen } from "./messages";
 
-const MAX_INFLIGHT = 8 * 1024 * 1024;
+/*
+ * 2 MiB, not more: output that floods faster than the emulator parses it piles up in the worker
+ * and in copies on its way there, and the node's peak memory follows this bound (128 MiB
+ * through a session: 134 MiB peak RSS at 8 MiB, 100 MiB at 2 MiB, 74 MiB with no screen at all).
+ * An agent's output is never this far ahead of the parser; a flood resynchronises from the log.
+ */
+const MAX_INFLIGHT = 2 * 1024 * 1024;
 /** A snapshot that takes longer than this is given up on: attach then starts with live output. */
 const SNAPSHOT_TIMEOUT_MS = 2000;
 
@@ -82,7 +88,7 @@ interface Entry {
 }
 
 export class Screens {
-  private worker: Worker;
+  private started?: Worker;
   private entries = new Map<number, Entry>();
   private pending = new Map<number, (m: FromScreen | undefined) => void>();
   private nextReq = 1;
@@ -92,13 +98,19 @@ export class Screens {
 
   constructor(
     private readonly scrollback: number,
-    log: (msg: string) => void,
-  ) {
-    this.worker = new Worker(workerUrl());
-    this.worker.onmessage = (ev: MessageEvent<FromScreen>) => this.receive(ev.data);
-    this.worker.onerror = (ev) => log(`screen worker: ${ev.message}`);
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  /** Started with the first session: a node without sessions does without its ~4 MiB. */
+  private get worker(): Worker {
+    if (this.started) return this.started;
+    const w = new Worker(workerUrl());
+    w.onmessage = (ev: MessageEvent<FromScreen>) => this.receive(ev.data);
+    w.onerror = (ev) => this.log(`screen worker: ${ev.message}`);
     // The worker must not keep the node alive on its own.
-    this.worker.unref();
+    w.unref();
+    this.started = w;
+    return w;
   }
 
   /** `pipes`: the program writes to pipes, where a bare LF is a whole newline (no terminal adds the CR). */
@@ -141,9 +153,12 @@ export class Screens {
           off += c.length;
         }
       }
+      const own = e.queued.length > 1;
       e.queued = [];
       e.queuedBytes = 0;
-      this.worker.postMessage({ type: "data", id, bytes, end: e.posted } satisfies ToScreen);
+      // Our own joined copy moves to the worker instead of being copied once more; a lone chunk
+      // may still be in use elsewhere (a viewer's queue) and is copied.
+      this.worker.postMessage({ type: "data", id, bytes, end: e.posted } satisfies ToScreen, own ? [bytes.buffer as ArrayBuffer] : []);
     }
   }
 
@@ -229,7 +244,7 @@ export class Screens {
   }
 
   terminate() {
-    this.worker.terminate();
+    this.started?.terminate();
   }
 
   private resync(id: number) {

@@ -25,7 +25,23 @@ interface Screen {
 }
 
 const screens = new Map<number, Screen>();
+/**
+ * Sessions whose emulator is not made yet: it is made for their first byte of output or the
+ * first question about them. An emulator costs ~120-180 KiB even for an empty screen (its
+ * lines' cell arrays), which a session that has printed nothing (a `sleep`, a program waiting
+ * on its input) does not need.
+ */
+const unmade = new Map<number, { cols: number; rows: number; scrollback: number; pipes: boolean }>();
 const post = (m: FromScreen) => self.postMessage(m);
+
+function screenOf(id: number): Screen | undefined {
+  const s = screens.get(id);
+  if (s) return s;
+  const u = unmade.get(id);
+  if (!u) return undefined;
+  unmade.delete(id);
+  return open(id, u.cols, u.rows, u.scrollback, u.pipes);
+}
 
 function open(id: number, cols: number, rows: number, scrollback: number, pipes: boolean): Screen {
   const term = new Terminal({ cols, rows, scrollback, allowProposedApi: true, convertEol: pipes });
@@ -61,14 +77,23 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
   if (handleText(m, (id) => screens.get(id), post)) return;
   switch (m.type) {
     case "open":
-      open(m.id, m.cols, m.rows, m.scrollback, m.pipes ?? false);
+      unmade.set(m.id, { cols: m.cols, rows: m.rows, scrollback: m.scrollback, pipes: m.pipes ?? false });
       return;
     case "close":
+      unmade.delete(m.id);
       screens.get(m.id)?.term.dispose();
       screens.delete(m.id);
       return;
+    case "resize": {
+      const u = unmade.get(m.id);
+      if (u) {
+        u.cols = m.cols;
+        u.rows = m.rows;
+        return;
+      }
+    }
   }
-  const s = screens.get(m.id);
+  const s = screenOf(m.id);
   if (!s) return;
   switch (m.type) {
     case "data":

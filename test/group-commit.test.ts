@@ -1,0 +1,85 @@
+/**
+ * Group commit (node/messaging/group-commit.ts): senders in flight share one flush of the disk,
+ * and nobody hears "on disk" from a flush that began before its own commit.
+ */
+import { expect, test } from "bun:test";
+import { GroupCommit } from "../src/node/messaging/group-commit";
+import { MessageStore } from "../src/node/messaging/store";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A flush that finishes when the test says so. */
+function manualFlush() {
+  const started: (() => void)[] = [];
+  return {
+    started,
+    flush: () => new Promise<void>((resolve) => started.push(resolve)),
+  };
+}
+
+test("eight callers while a flush runs share the next flush", async () => {
+  const f = manualFlush();
+  const gc = new GroupCommit(f.flush);
+  const done: number[] = [];
+  const first = gc.durable().then(() => done.push(0));
+  expect(f.started.length).toBe(1);
+  const rest = Array.from({ length: 8 }, (_, i) => gc.durable().then(() => done.push(i + 1)));
+  // Their commits came after the running flush began: it must not answer for them.
+  f.started[0]!();
+  await first;
+  expect(done).toEqual([0]);
+  expect(f.started.length).toBe(2);
+  f.started[1]!();
+  await Promise.all(rest);
+  expect(done.length).toBe(9);
+  expect(f.started.length).toBe(2);
+});
+
+test("a failed flush fails the callers it covered, and the next flush still runs", async () => {
+  let calls = 0;
+  const gc = new GroupCommit(() => (++calls === 1 ? Promise.reject(new Error("EIO")) : Promise.resolve()));
+  await expect(gc.durable()).rejects.toThrow("EIO");
+  await gc.durable();
+  expect(calls).toBe(2);
+});
+
+test("the store: eight messages stored at once are on disk after at most two flushes of its log", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "cw-gc-"));
+  const store = new MessageStore(join(dir, "messages.db"));
+  try {
+    const flush = (store as unknown as { flush: () => Promise<void> }).flush.bind(store);
+    let flushes = 0;
+    (store as unknown as { flush: () => Promise<void> }).flush = () => {
+      flushes++;
+      return flush();
+    };
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => {
+        store.insert({ id: `msg_${i}`, kind: "direct", from: null, to: { id: 1 }, body: `m${i}` });
+        return store.durable();
+      }),
+    );
+    expect(flushes).toBeLessThanOrEqual(2);
+    expect(store.inbox(1, 10, false, false).messages.map((m) => m.body)).toEqual(Array.from({ length: 8 }, (_, i) => `m${i}`));
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("settled() waits for every caller, including those of a flush still to come", async () => {
+  const f = manualFlush();
+  const gc = new GroupCommit(f.flush);
+  let heard = 0;
+  void gc.durable().then(() => heard++);
+  void gc.durable().then(() => heard++);
+  let settled = false;
+  const s = gc.settled().then(() => (settled = true));
+  f.started[0]!();
+  await Bun.sleep(0);
+  expect(settled).toBe(false);
+  f.started[1]!();
+  await s;
+  expect(heard).toBe(2);
+});
