@@ -83,6 +83,8 @@ let wakeFd = -1;
 let inflight: Int32Array;
 let lastActivity = 0;
 let lastInput = Number.NEGATIVE_INFINITY;
+/** Whether the last turn of the loop read output (then the next looks again at once). */
+let outputLastTurn = false;
 
 const post = (m: FromLane, transfer: ArrayBuffer[] = []) => self.postMessage(m, transfer);
 
@@ -267,8 +269,11 @@ function pollTimeout(now: number): number {
   if (owed > 0) return 1;
   let ms = -1;
   if (readers.size > 0) {
+    // Spin (a zero timeout) only for a keystroke's echo, never for output alone: a spinner
+    // redrawing at 10 Hz kept this thread busy half of a core. A turn that read output is
+    // followed at once, so a flood drains without pause.
     const idle = now - lastActivity;
-    ms = idle < HOT_MS ? 0 : idle < 250 ? 1 : idle < 2000 ? 4 : 10;
+    ms = now - lastInput < HOT_MS || outputLastTurn ? 0 : idle < 250 ? 1 : idle < 2000 ? 4 : 10;
   }
   for (const lane of lanes.values()) {
     if (!lane.keys.holding) continue;
@@ -308,6 +313,7 @@ function loop(): never {
     }
     if (t - lastInput >= HOT_MS) for (const lane of lanes.values()) reportInput(lane);
     const got = readOutput();
+    outputLastTurn = got;
     if (got) lastActivity = performance.now();
     // Right after a keystroke the echo is being produced by bun-pty's threads and the program:
     // an empty turn hands them this CPU rather than spinning on it (see pty/poller.ts).
