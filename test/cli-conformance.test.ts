@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { controlFrame } from "../src/protocol/frame";
 import { PROTOCOL_VERSION } from "../src/protocol/version";
-import { capture, CwHome, waitFor } from "./helpers";
+import { capture, CW, CwHome, Tmux, waitFor } from "./helpers";
 
 let cw: CwHome;
 beforeAll(() => {
@@ -178,6 +178,24 @@ describe("Ctrl+C and a node that stops", () => {
 });
 
 describe("output", () => {
+  test("cw list in an 80-column terminal: every row fits (COMMAND cut with …); piped, nothing is cut", async () => {
+    const long = `echo ${"a-long-argument-".repeat(8)}; sleep 60`;
+    await cw.launch(["bash", "-c", long], ["--tag", "wide-one"]);
+    const t = new Tmux();
+    try {
+      await t.start(`${CW} list`, cw.env, 80, 24);
+      const screen = await t.waitScreen((s) => s.includes("[exit 0]"), "cw list in the pane");
+      // -J joins what the terminal wrapped: a row wider than the pane would come back longer.
+      const rows = (await t.cmd("capture-pane", "-p", "-J", "-t", "t")).split("\n").filter((l) => l.includes("wide-one") || l.startsWith("ID"));
+      expect(rows.length).toBe(2);
+      for (const r of rows) expect(r.trimEnd().length).toBeLessThanOrEqual(80);
+      expect(screen).toContain("…");
+    } finally {
+      await t.kill();
+    }
+    expect(await cw.ok(["list"])).toContain(long);
+  });
+
   test("list --json and status --json carry every documented field, null when empty", async () => {
     const id = await cw.launch(["true"]);
     await cw.waitStatus(id, "completed");

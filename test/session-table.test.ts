@@ -65,3 +65,19 @@ test("STATE: what the agent does and for how long; - without one", () => {
   );
   expect(text.split("\n").slice(0, -1).map((l) => l.split(/\s{2,}/)[4])).toEqual(["STATE", "needs input 4m", "working 12s", "idle 3h", "-"]);
 });
+
+test("with the terminal's width, every row fits it: COMMAND is cut first, then TAGS, as ps does", () => {
+  const sessions = [
+    session({ id: 1, name: "planner", prompt: `claude -p "${"refactor the auth module ".repeat(4)}"`, tags: ["agents", "team-a"] }),
+    session({ id: 2, prompt: "sleep 600", status: "completed", exit_code: 0 }),
+  ];
+  for (const cols of [80, 100, 60]) {
+    const rows = sessionTable(sessions, { width: 10_000, colour: false, now, line_width: cols }).split("\n").slice(0, -1);
+    for (const r of rows) expect(r.length).toBeLessThanOrEqual(cols);
+    expect(rows[1]).toContain("…");
+    expect(rows[2]).toContain("sleep 600");
+  }
+  // Without a width (piped), nothing is cut.
+  const full = sessionTable(sessions, { width: 10_000, colour: false, now });
+  expect(full).toContain(sessions[0]!.prompt);
+});

@@ -25,7 +25,15 @@ export const ListSessions = z.object({
    * draws it faster than a client that starts cold decodes and lays out every session (as tmux's
    * server formats `ls`).
    */
-  table: z.object({ width: z.number().int().min(8).max(10_000), colour: z.boolean() }).optional(),
+  table: z
+    .object({
+      /** Longest COMMAND shown (nodes before line_width fit only this). */
+      width: z.number().int().min(8).max(10_000),
+      colour: z.boolean(),
+      /** The terminal's width: COMMAND (then TAGS) is cut so that a row fits it, as ps does. Absent: no limit. */
+      line_width: z.number().int().min(20).max(10_000).optional(),
+    })
+    .optional(),
 });
 
 export const Launch = z.object({

@@ -20,6 +20,11 @@ const SPACES = " ".repeat(1024);
 export interface SessionTableOptions {
   /** Longest COMMAND shown; longer ones are cut with "…". */
   width: number;
+  /**
+   * The terminal's width: COMMAND is cut further (to 12 characters, then TAGS, then COMMAND to
+   * 7) so that a row fits, as ps does; narrower still, rows wrap. Absent (not a terminal): no limit.
+   */
+  line_width?: number;
   /** Colour: a bold header, and STATUS green when running, red when failed or lost, yellow when killed. */
   colour: boolean;
   /** The time AGE counts from (ms since the epoch). */
@@ -30,7 +35,7 @@ export interface SessionTableOptions {
  * ID, NAME, COMMAND, STATUS, STATE, AGE and TAGS of each session, aligned, ending in a newline.
  * STATE is what its agent does and for how long ("needs input 4m"); "-" without an agent.
  */
-export function sessionTable(sessions: SessionInfo[], { width, colour, now }: SessionTableOptions): string {
+export function sessionTable(sessions: SessionInfo[], { width, colour, now, line_width }: SessionTableOptions): string {
   const n = sessions.length;
   const ids: string[] = [];
   const names: string[] = [];
@@ -41,6 +46,7 @@ export function sessionTable(sessions: SessionInfo[], { width, colour, now }: Se
   const ages: string[] = [];
   const tagLists: string[] = [];
   const w = [2, 4, 7, 6, 5, 3]; // ID NAME COMMAND STATUS STATE AGE
+  let tagsWidth = 4;
   for (let i = 0; i < n; i++) {
     const s = sessions[i]!;
     const status = describeStatus(s);
@@ -49,7 +55,7 @@ export function sessionTable(sessions: SessionInfo[], { width, colour, now }: Se
     const secs = Math.max(0, Math.round((now - Date.parse(s.created_at)) / 1000));
     const id = String(s.id);
     const name = s.name ?? "-";
-    const command = s.prompt.length <= width ? s.prompt : `${s.prompt.slice(0, width - 1)}…`;
+    const command = s.prompt;
     const st = s.agent_state ?? "none";
     const held = s.agent_state_since ? Math.max(0, Math.round((now - Date.parse(s.agent_state_since)) / 1000)) : 0;
     const state = st === "none" ? "-" : `${st === "needs-input" ? "needs input" : st} ${held < 60 ? `${held}s` : held < 3600 ? `${Math.floor(held / 60)}m` : held < 86400 ? `${Math.floor(held / 3600)}h` : `${Math.floor(held / 86400)}d`}`;
@@ -61,13 +67,33 @@ export function sessionTable(sessions: SessionInfo[], { width, colour, now }: Se
     colours.push(colour && code ? code : "");
     states.push(state);
     ages.push(age);
-    tagLists.push(s.tags.join(","));
+    const tagList = s.tags.join(",");
+    tagLists.push(tagList);
+    if (tagList.length > tagsWidth) tagsWidth = tagList.length;
     if (id.length > w[0]!) w[0] = id.length;
     if (name.length > w[1]!) w[1] = name.length;
     if (command.length > w[2]!) w[2] = command.length;
     if (status.length > w[3]!) w[3] = status.length;
     if (state.length > w[4]!) w[4] = state.length;
     if (age.length > w[5]!) w[5] = age.length;
+  }
+  // COMMAND gets what the other columns leave of the line (and never more than `width`); when
+  // even 12 characters do not fit, TAGS gives way too.
+  const others = w[0]! + w[1]! + w[3]! + w[4]! + w[5]! + 2 * 5;
+  let commandMax = width;
+  let tagsMax = Number.POSITIVE_INFINITY;
+  if (line_width !== undefined) {
+    commandMax = Math.min(width, Math.max(12, line_width - others - 2 - tagsWidth));
+    // Tags as narrow as their header, and still too wide: COMMAND down to its header's width.
+    if (others + 2 + commandMax + 4 > line_width) commandMax = Math.max(7, line_width - others - 2 - 4);
+    tagsMax = Math.max(4, line_width - others - 2 - commandMax);
+  }
+  if (w[2]! > commandMax) w[2] = Math.max(7, commandMax);
+  for (let i = 0; i < n; i++) {
+    const c = commands[i]!;
+    if (c.length > commandMax) commands[i] = `${c.slice(0, commandMax - 1)}…`;
+    const t = tagLists[i]!;
+    if (t.length > tagsMax) tagLists[i] = `${t.slice(0, tagsMax - 1)}…`;
   }
   const pad = (used: number, col: number) => SPACES.slice(0, w[col]! - used + 2);
   const bold = (h: string) => (colour ? `\x1b[1m${h}\x1b[0m` : h);

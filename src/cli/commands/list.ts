@@ -28,7 +28,9 @@ export default defineCwCommand({
     if (args.json) return printJson((await call({ type: "ListSessions", ...filter }, "SessionList", { blocking: true })).sessions.map(sessionJson));
     // The node draws the table: it is warm, where this process would decode and lay out every
     // session cold (with 100 sessions that is most of what `cw list` costs after start-up).
-    const table = { width: Math.max(30, termSize().cols - 60), colour: useColor() };
+    // On a terminal every row fits its width (COMMAND cut with …, as ps does); piped, nothing is cut.
+    const size = process.stdout.isTTY ? termSize() : undefined;
+    const table = size ? { width: Math.max(30, size.cols - 60), colour: useColor(), line_width: Math.max(20, size.cols) } : { width: 10_000, colour: useColor() };
     const reply = await call({ type: "ListSessions", ...filter, table }, ["SessionTable", "SessionList"], { blocking: true });
     // A node older than the table request sends the sessions: draw them here.
     const count = reply.type === "SessionTable" ? reply.count : reply.sessions.length;
