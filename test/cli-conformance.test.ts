@@ -114,6 +114,15 @@ describe("exit codes by the README's table", () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("already answered");
   });
+
+  test("a --file that cannot be read (send, kv set) is an error (1) with the reason, not bad usage", async () => {
+    const id = await cw.launch(["sleep", "30"]);
+    for (const args of [["send", String(id), "--file", cw.path("no-such-file")], ["kv", "set", "k", "--file", cw.path("no-such-file")]]) {
+      const r = await cw.run(args);
+      expect(`${args[0]} → ${r.code}`).toBe(`${args[0]} → 1`);
+      expect(r.stderr).toContain("no such file");
+    }
+  });
 });
 
 describe("a request given up", () => {

@@ -14,6 +14,16 @@ export class UsageError extends Error {
   }
 }
 
+/** A command that was called right but could not do its job (a file it cannot read): exit 1. */
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Ends the command with a given status, having already printed what it had to. */
 export class ExitWith extends Error {
   constructor(readonly status: number) {
@@ -90,7 +100,7 @@ export function report(e: unknown, cmd?: string): number {
     say(e.message, e.hint);
     return exitFor(e.code);
   }
-  if (e instanceof NodeUnavailableError) {
+  if (e instanceof NodeUnavailableError || e instanceof CommandError) {
     say(e.message, e.hint);
     return EXIT.error;
   }

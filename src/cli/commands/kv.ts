@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { call } from "../../client/node-client";
 import { KV_MAX_VALUE_BYTES } from "../../protocol";
 import { defineCwCommand } from "../define";
-import { EXIT, UsageError } from "../errors";
+import { CommandError, EXIT, UsageError } from "../errors";
 import { dim, err, out, printJson } from "../output";
 
 /** "60", "60s", "5m", "2h" → seconds. */
@@ -121,7 +121,7 @@ async function setValue(args: Record<string, unknown>): Promise<string | undefin
     try {
       value = readFileSync(String(args.file), "utf8");
     } catch (e) {
-      throw new UsageError(`cannot read ${String(args.file)}: ${(e as Error).message}`);
+      throw new CommandError(`cannot read ${String(args.file)}: ${(e as Error).message}`, "check the path; `--stdin` reads standard input instead");
     }
   } else value = args.value === undefined ? undefined : String(args.value);
   if (value !== undefined && Buffer.byteLength(value) > KV_MAX_VALUE_BYTES) {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { call } from "../../client/node-client";
 import { argBytes } from "../../sys/argv";
 import { defineCwCommand } from "../define";
-import { EXIT, UsageError } from "../errors";
+import { CommandError, EXIT, UsageError } from "../errors";
 import { err, printJson, yellow } from "../output";
 import { sessionRef } from "../target";
 
@@ -45,7 +45,7 @@ export default defineCwCommand({
       try {
         bytes = readFileSync(args.file as string);
       } catch (e) {
-        throw new UsageError(`cannot read ${args.file}: ${(e as Error).message}`);
+        throw new CommandError(`cannot read ${args.file}: ${(e as Error).message}`, "check the path; `--stdin` reads standard input instead");
       }
     } else bytes = argBytes(String(args.input));
     const raw = Boolean(args.raw);
