@@ -31,6 +31,8 @@ export const RELAY_ERROR_CODES = [
   "over_quota",
   "timeout",
   "internal",
+  /** The relay cannot reach its database just now (503); it recovers by itself. */
+  "unavailable",
 ] as const;
 export const RelayErrorCode = z.enum(RELAY_ERROR_CODES);
 export type RelayErrorCode = z.infer<typeof RelayErrorCode>;

@@ -44,15 +44,14 @@ import {
   RelayKvNamespace,
   normalizeUserCode,
 } from "../protocol/relay-api";
-import type { KvStore } from "../store/kv-store";
 import type { Identity, RelayAuth } from "./auth";
 import { registerDevicePage } from "./device";
 import { sourceAddress } from "./source";
-import type { RelayStore } from "./store";
+import { type RelayKv, type RelayStore, StoreUnavailableError } from "./store/interface";
 
 export interface RelayAppDeps {
   store: RelayStore;
-  kv: KvStore;
+  kv: RelayKv;
   auth: RelayAuth;
   hub: { isConnected(name: string): boolean; disconnect(name: string): void };
   version: string;
@@ -98,6 +97,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return fail(c, err);
+    if (err instanceof StoreUnavailableError) return fail(c, new ApiError(503, "unavailable", err.message, err.hint));
     return fail(c, new ApiError(500, "internal", `the relay failed: ${err.message}`, "try again; if it persists, the relay's log has the cause"));
   });
   app.notFound((c) => fail(c, new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`, "the API is under /api/v1 (nodes, invites, device, kv); GET /healthz shows the relay's version")));
@@ -108,7 +108,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   // is refused outright rather than treated as anonymous.
   app.use("/api/*", async (c, next) => {
     const header = c.req.header("authorization") ?? null;
-    const who = auth.identify(header);
+    const who = await auth.identify(header);
     if (header !== null && !who) {
       throw new ApiError(401, "unauthorized", "the token is not valid for this relay", "the node may have been deleted or its token rotated: register it again (with an invite or the admin token); the admin token is CW_AUTH_TOKEN on the relay");
     }
@@ -116,7 +116,8 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
       const last = touched.get(who.name) ?? 0;
       if (Date.now() - last >= TOUCH_EVERY_MS) {
         touched.set(who.name, Date.now());
-        store.touchNode(who.name);
+        // last_seen_at is a hint to the operator: a failed write is not the caller's problem.
+        store.touchNode(who.name).catch(() => {});
       }
     }
     c.set("who", who);
@@ -141,28 +142,28 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     const req = await parse(c, RegisterNodeRequest);
     if (who?.kind === "admin") {
       // The admin may rotate: the old token stops working, and a connection made with it ends.
-      const rotated = store.hasNode(req.name);
-      const token = store.registerNode(req.name);
+      const rotated = await store.hasNode(req.name);
+      const token = await store.registerNode(req.name);
       if (rotated) hub.disconnect(req.name);
       return c.json({ name: req.name, token, rotated } satisfies RegisterNodeResponse, 201);
     }
     if (!req.invite) throw new ApiError(401, "unauthorized", "registering a node needs the admin token or an invite", `${TOKEN_HINT}, or put an invite from the operator in the body's "invite" field`);
-    const r = store.redeemInvite(req.name, req.invite);
+    const r = await store.redeemInvite(req.name, req.invite);
     if ("error" in r && r.error === "name_taken") throw new ApiError(409, "name_taken", `a node named ${req.name} is already registered`, "pick another name; only the operator (admin token) can re-register a name, which rotates its token");
     if ("error" in r) throw new ApiError(401, "invalid_invite", "the invite is not valid: unknown, expired or used up", "ask the relay's operator for a new invite");
     return c.json({ name: req.name, token: r.token, rotated: false } satisfies RegisterNodeResponse, 201);
   });
 
-  app.get("/api/v1/nodes", (c) => {
+  app.get("/api/v1/nodes", async (c) => {
     requireAny(c);
-    const nodes = store.listNodes().map((n) => ({ name: n.name, connected: hub.isConnected(n.name), registered_at: n.registered_at, last_seen_at: n.last_seen_at }));
+    const nodes = (await store.listNodes()).map((n) => ({ name: n.name, connected: hub.isConnected(n.name), registered_at: n.registered_at, last_seen_at: n.last_seen_at }));
     return c.json({ nodes } satisfies ListNodesResponse);
   });
 
-  app.delete("/api/v1/nodes/:name", (c) => {
+  app.delete("/api/v1/nodes/:name", async (c) => {
     requireAdmin(c);
     const name = c.req.param("name");
-    if (!store.deleteNode(name)) throw new ApiError(404, "not_found", `no node named ${name}`, "list the registered nodes with GET /api/v1/nodes");
+    if (!(await store.deleteNode(name))) throw new ApiError(404, "not_found", `no node named ${name}`, "list the registered nodes with GET /api/v1/nodes");
     touched.delete(name);
     hub.disconnect(name);
     return c.json({ deleted: true } satisfies DeleteNodeResponse);
@@ -173,7 +174,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   app.post("/api/v1/invites", async (c) => {
     requireAdmin(c);
     const req = await parse(c, CreateInviteRequest);
-    const { invite, expiresAt } = store.createInvite(req.uses, req.ttl_s);
+    const { invite, expiresAt } = await store.createInvite(req.uses, req.ttl_s);
     return c.json({ invite, expires_at: expiresAt.toISOString() } satisfies CreateInviteResponse, 201);
   });
 
@@ -183,7 +184,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   app.post("/api/v1/device/authorize", async (c) => {
     const req = await parse(c, DeviceAuthorizeRequest);
     const source = sourceAddress(c.env?.ip, c.req.header("x-forwarded-for"));
-    const r = store.createDeviceRequest(req.name, expiresInS, { total: maxPending, perSource: maxPendingPerAddress }, source);
+    const r = await store.createDeviceRequest(req.name, expiresInS, { total: maxPending, perSource: maxPendingPerAddress }, source);
     if ("error" in r && r.error === "too_many_from_source") {
       throw new ApiError(429, "too_many", `${maxPendingPerAddress} device requests from your address are already waiting for approval`, "have the operator approve or deny those, or wait until they expire (10 minutes); or register with an invite or the admin token");
     }
@@ -202,7 +203,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   app.post("/api/v1/device/poll", async (c) => {
     const req = await parse(c, DevicePollRequest);
-    const r = store.pollDeviceRequest(req.device_code);
+    const r = await store.pollDeviceRequest(req.device_code);
     switch (r.status) {
       case "pending":
         return c.json({ status: "pending", interval: intervalS } satisfies DevicePollResponse, 202);
@@ -225,7 +226,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     requireAdmin(c);
     const req = await parse(c, DeviceApproveRequest);
     const code = normalizeUserCode(req.user_code);
-    const r = code === null ? null : store.decideDeviceRequest(code, req.approve);
+    const r = code === null ? null : await store.decideDeviceRequest(code, req.approve);
     if (!r) throw new ApiError(404, "not_found", `no pending device request has the code ${JSON.stringify(req.user_code)}`, "check the code the node shows (XXXX-XXXX); it may have expired or been approved or denied already");
     return c.json({ name: r.name, approved: req.approve, replaces: r.replaces } satisfies DeviceApproveResponse);
   });
@@ -242,18 +243,18 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   // A listing is a page (limit + cursor) of keys; values only when asked, and then a page stops
   // at about KV_LIST_PAGE_BYTES of them, so no listing makes the relay hold a namespace at once.
-  app.get("/api/v1/kv/:ns", (c) => {
+  app.get("/api/v1/kv/:ns", async (c) => {
     requireAny(c);
     const ns = param(c, "ns", RelayKvNamespace);
     const q = validated(KvListQuery, c.req.query(), "the query");
-    const page = kv.page(ns, q.prefix, { limit: q.limit, values: q.values, maxBytes: KV_LIST_PAGE_BYTES, ...(q.cursor !== undefined ? { after: q.cursor } : {}) });
+    const page = await kv.page(ns, q.prefix, { limit: q.limit, values: q.values, maxBytes: KV_LIST_PAGE_BYTES, ...(q.cursor !== undefined ? { after: q.cursor } : {}) });
     return c.json({ entries: page.entries, next_cursor: page.next } satisfies KvListResponse);
   });
 
-  app.get(KV_KEY, (c) => {
+  app.get(KV_KEY, async (c) => {
     requireAny(c);
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
-    const entry = kv.get(ns, key);
+    const entry = await kv.get(ns, key);
     if (!entry) throw new ApiError(404, "not_found", `no key ${JSON.stringify(key)} in namespace ${ns}`, "it may never have been set, or its TTL passed; list the namespace with GET /api/v1/kv/<ns>?prefix=");
     return c.json({ entry } satisfies KvGetResponse);
   });
@@ -263,7 +264,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
     const req = await kvPutBody(c);
     const ifAbsent = req.if_absent === true || c.req.header("if-none-match")?.trim() === "*";
-    const r = kv.set(ns, key, req.value, req.ttl_s, { ifAbsent });
+    const r = await kv.set(ns, key, req.value, req.ttl_s, { ifAbsent });
     if (!r.stored && r.reason === "exists") throw new ApiError(412, "precondition_failed", `key ${JSON.stringify(key)} in namespace ${ns} is already set`, "it was set only if absent; read it with GET, or wait for its TTL to pass");
     if (!r.stored) {
       const what = r.limit === "keys" ? `${r.quota.keys} keys` : `${r.quota.bytes} bytes of values`;
@@ -276,7 +277,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     requireAny(c);
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
     const req = await parse(c, KvDeleteRequest);
-    return c.json({ deleted: kv.delete(ns, key, req.if_value !== undefined ? { ifValue: req.if_value } : {}) } satisfies KvDeleteResponse);
+    return c.json({ deleted: await kv.delete(ns, key, req.if_value !== undefined ? { ifValue: req.if_value } : {}) } satisfies KvDeleteResponse);
   });
 
   return app;

@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { newToken, sameSecret, sha256 } from "../sys/secrets";
-import type { RelayStore } from "./store";
+import type { RelayStore } from "./store/interface";
 
 export type Identity = { kind: "admin" } | { kind: "node"; name: string };
 
@@ -13,10 +13,10 @@ export type Identity = { kind: "admin" } | { kind: "node"; name: string };
  * Makes sure the relay has an admin token. With neither CW_AUTH_TOKEN nor a stored hash, makes
  * one, stores only its hash and returns it so the command can print it this once.
  */
-export function ensureAdminToken(store: RelayStore, envToken?: string): { generated?: string } {
-  if (envToken || store.adminTokenHash()) return {};
+export async function ensureAdminToken(store: RelayStore, envToken?: string): Promise<{ generated?: string }> {
+  if (envToken || (await store.adminTokenHash())) return {};
   const token = newToken();
-  store.setAdminTokenHash(sha256(token));
+  await store.setAdminTokenHash(sha256(token));
   return { generated: token };
 }
 
@@ -28,20 +28,20 @@ export class RelayAuth {
   ) {}
 
   /** The caller behind an Authorization header; null when there is none or it is not known. */
-  identify(authorization: string | null): Identity | null {
+  async identify(authorization: string | null): Promise<Identity | null> {
     const token = bearer(authorization);
     if (!token) return null;
-    if (this.isAdmin(token)) return { kind: "admin" };
+    if (await this.isAdmin(token)) return { kind: "admin" };
     // Looked up by hash: timing can reveal at most something about a SHA-256 of a 256-bit
     // random token, which does not help guess the token.
-    const node = this.store.nodeByTokenHash(sha256(token));
+    const node = await this.store.nodeByTokenHash(sha256(token));
     return node ? { kind: "node", name: node.name } : null;
   }
 
-  private isAdmin(token: string): boolean {
+  private async isAdmin(token: string): Promise<boolean> {
     if (this.adminToken) return sameSecret(token, this.adminToken);
     // Read each time: ensureAdminToken may run after this object is made.
-    const stored = this.store.adminTokenHash();
+    const stored = await this.store.adminTokenHash();
     return stored !== null && stored.length === 32 && timingSafeEqual(sha256(token), stored);
   }
 }

@@ -10,10 +10,12 @@ import { createRelayApp } from "./app";
 import { ensureAdminToken, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
-import { RelayStore } from "./store";
+import { openRelayStore, redactUrl, type RelayStore } from "./store";
 
 /** The relay pings each node this often and marks one silent for three periods offline. */
 const NODE_PING_MS = 3_000;
+/** Expired KV keys are swept this often. */
+const KV_SWEEP_MS = 60_000;
 
 export interface RelayOptions {
   dataDir: string;
@@ -23,6 +25,8 @@ export interface RelayOptions {
   baseUrl?: string;
   /** CW_AUTH_TOKEN: the operator's admin token, kept in memory only. */
   authToken?: string;
+  /** A PostgreSQL URL (--database, CW_DATABASE_URL); without it, SQLite in the data directory. */
+  databaseUrl?: string;
   log: (msg: string) => void;
 }
 
@@ -32,9 +36,15 @@ export async function runRelay(opts: RelayOptions) {
   // stack where the operator looks, rather than a silent half-state or the relay gone for all.
   process.on("uncaughtException", (e) => log(`unexpected error (a bug; please report it): ${(e as Error)?.stack ?? String(e)}`));
   process.on("unhandledRejection", (e) => log(`unexpected error in a promise (a bug; please report it): ${(e as Error)?.stack ?? String(e)}`));
-  const store = new RelayStore(opts.dataDir);
+  const where = opts.databaseUrl ? `database ${redactUrl(opts.databaseUrl)}` : `data in ${opts.dataDir}`;
+  let store: RelayStore;
+  try {
+    store = await openRelayStore({ dataDir: opts.dataDir, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}), log });
+  } catch (e) {
+    throw new Error(`cannot open the relay's store (${where}): ${(e as Error).message}`);
+  }
   if (opts.authToken && opts.authToken.length < 24) log("warning: CW_AUTH_TOKEN is short enough to guess; make one with: openssl rand -hex 32");
-  const { generated } = ensureAdminToken(store, opts.authToken);
+  const { generated } = await ensureAdminToken(store, opts.authToken);
   const auth = new RelayAuth(store, opts.authToken);
   const hub = new NodeHub(log);
   hub.startPinging(periodFromEnv("CW_RELAY_NODE_PING_MS", NODE_PING_MS));
@@ -43,11 +53,11 @@ export async function runRelay(opts: RelayOptions) {
   try {
     http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req, ip) => app.fetch(req, { ip }) });
   } catch (e) {
-    store.close();
+    await store.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);
   }
   const base = opts.baseUrl ?? `http://${http.hostname}:${http.port}`;
-  log(`relay ${VERSION} listening on http://${http.hostname}:${http.port} (data in ${opts.dataDir})`);
+  log(`relay ${VERSION} listening on http://${http.hostname}:${http.port} (${where})`);
   let ssh: { close(): void; port: number } | undefined;
   if (opts.sshListen !== "off") {
     const { startSshGateway } = await import("./ssh-gateway");
@@ -60,11 +70,15 @@ export async function runRelay(opts: RelayOptions) {
     log(`admin token (shown once; only its hash is kept): ${generated}`);
     log(`register a node with: cw setup ${base} --token <admin token>`);
   }
-  const stop = () => {
+  // Expired keys are never returned; this only frees their space, through the expiry index.
+  const sweeper = setInterval(() => store.kv.sweep().catch((e) => log(`kv sweep failed: ${(e as Error).message}`)), KV_SWEEP_MS);
+  sweeper.unref();
+  const stop = async () => {
     log("relay stopping");
+    clearInterval(sweeper);
     http.stop(true);
     ssh?.close();
-    store.close();
+    await store.close().catch(() => {});
     process.exit(0);
   };
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, stop);

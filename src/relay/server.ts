@@ -4,6 +4,7 @@
  * WebSocket is piped to a stream on that node's agent (its messages become frames on the way in
  * and frames become messages on the way out; their content is not looked at).
  */
+import type { Server } from "bun";
 import { MAX_PAYLOAD } from "../protocol/frame";
 import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
 import { NODE_NAME_RE } from "../protocol/constants";
@@ -11,7 +12,7 @@ import type { ListenAddress } from "../node/websocket";
 import { listenerOptions, refusal } from "../sys/http";
 import type { RelayAuth } from "./auth";
 import type { NodeHub, Stream } from "./hub";
-import type { RelayStore } from "./store";
+import { type RelayStore, StoreUnavailableError } from "./store/interface";
 
 /** A client whose WebSocket holds more than this is paused at the node. */
 const CLIENT_HIGH_WATER = 1024 * 1024;
@@ -34,35 +35,49 @@ const CLIENT_PATH = /^\/api\/v1\/nodes\/([^/]+)\/connect$/;
 
 export function serveRelay(deps: RelayServerDeps) {
   const { auth, hub, store } = deps;
+  // last_seen_at is a hint to the operator: a failed write is not the node's problem.
+  const touch = (name: string) => store.touchNode(name).catch(() => {});
+
+  /**
+   * A node's agent or a client reaching a node: checked (which asks the store, so it is async:
+   * Bun lets a fetch handler upgrade after awaiting), then upgraded to a WebSocket.
+   */
+  async function connect(req: Request, url: URL, upgrade: boolean, server: Server<Socket>): Promise<Response | undefined> {
+    if (url.pathname === "/node/connect") {
+      const who = await auth.identify(req.headers.get("authorization"));
+      if (!who || who.kind !== "node") return refusal(401, "unauthorized", "a node connects with its own token", "register the node with `cw setup <relay-url>`");
+      if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "nodes connect here by themselves");
+      return server.upgrade(req, { data: { kind: "agent", name: who.name } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+    }
+    const m = CLIENT_PATH.exec(url.pathname)!;
+    if (!(await auth.identify(req.headers.get("authorization")))) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
+    let node: string;
+    try {
+      node = decodeURIComponent(m[1]!);
+    } catch {
+      node = m[1]!;
+    }
+    if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
+    if (!(await store.hasNode(node))) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
+    if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
+    if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
+    return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+  }
+
   return Bun.serve<Socket, never>({
     hostname: deps.address.hostname,
     port: deps.address.port,
     ...listenerOptions("the relay", "try again; if it persists, the relay's log has the cause"),
-    fetch(req, server) {
+    async fetch(req, server) {
       const url = new URL(req.url);
       const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
-      if (url.pathname === "/node/connect") {
-        const who = auth.identify(req.headers.get("authorization"));
-        if (!who || who.kind !== "node") return refusal(401, "unauthorized", "a node connects with its own token", "register the node with `cw setup <relay-url>`");
-        if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "nodes connect here by themselves");
-        return server.upgrade(req, { data: { kind: "agent", name: who.name } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+      if (url.pathname !== "/node/connect" && !CLIENT_PATH.test(url.pathname)) return deps.fetch(req, server.requestIP(req)?.address);
+      try {
+        return await connect(req, url, upgrade, server);
+      } catch (e) {
+        if (e instanceof StoreUnavailableError) return refusal(503, "unavailable", e.message, e.hint);
+        throw e;
       }
-      const m = CLIENT_PATH.exec(url.pathname);
-      if (m) {
-        if (!auth.identify(req.headers.get("authorization"))) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
-        let node: string;
-        try {
-          node = decodeURIComponent(m[1]!);
-        } catch {
-          node = m[1]!;
-        }
-        if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
-        if (!store.hasNode(node)) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
-        if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
-        if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
-        return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
-      }
-      return deps.fetch(req, server.requestIP(req)?.address);
     },
     websocket: {
       // An agent's message is a frame plus the mux header; a client's, a frame's payload.
@@ -72,7 +87,7 @@ export function serveRelay(deps: RelayServerDeps) {
         const d = ws.data;
         if (d.kind === "agent") {
           hub.connected(d.name, ws);
-          store.touchNode(d.name);
+          touch(d.name);
           return;
         }
         const stream = hub.open(d.node, {
@@ -129,7 +144,7 @@ export function serveRelay(deps: RelayServerDeps) {
         const d = ws.data;
         if (d.kind === "agent") {
           hub.disconnected(d.name, ws);
-          store.touchNode(d.name);
+          touch(d.name);
         } else d.stream?.close();
       },
     },

@@ -104,10 +104,11 @@ function handleClient(client: Connection, peer: string, deps: Deps, loggedIn: ()
   let user = "";
   client.on("error", (e) => log(`ssh ${peer}: ${describe(e)}`));
   let failures = 0;
-  client.on("authentication", (ctx) => {
-    let outcome: ReturnType<typeof authenticate> = "rejected";
+  // ssh2 waits for accept or reject, so a password can be checked against the store (async).
+  client.on("authentication", async (ctx) => {
+    let outcome: Awaited<ReturnType<typeof authenticate>> = "rejected";
     try {
-      outcome = authenticate(ctx, deps, peer, (who) => {
+      outcome = await authenticate(ctx, deps, peer, (who) => {
         user = ctx.username;
         log(`ssh ${peer}: ${JSON.stringify(user)} logged in (${who})`);
       });
@@ -152,10 +153,10 @@ function keepSessionClassName(session: object): void {
 }
 
 /** Judges one login attempt; `accepted` is told who got in. A signature-less key offer is a "query". */
-function authenticate(ctx: AuthContext, deps: Deps, peer: string, accepted: (who: string) => void): "accepted" | "query" | "rejected" {
+async function authenticate(ctx: AuthContext, deps: Deps, peer: string, accepted: (who: string) => void): Promise<"accepted" | "query" | "rejected"> {
   switch (ctx.method) {
     case "password": {
-      const who = deps.auth.identify(`Bearer ${ctx.password}`);
+      const who = await deps.auth.identify(`Bearer ${ctx.password}`);
       if (!who) {
         deps.log(`ssh ${peer}: wrong password for ${JSON.stringify(ctx.username)}`);
         return "rejected";
