@@ -40,6 +40,7 @@ import {
   type RelayError,
   type RelayErrorCode,
   type RelayHealth,
+  type RelayReady,
   RelayKvKey,
   RelayKvNamespace,
   normalizeUserCode,
@@ -100,9 +101,15 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     if (err instanceof StoreUnavailableError) return fail(c, new ApiError(503, "unavailable", err.message, err.hint));
     return fail(c, new ApiError(500, "internal", `the relay failed: ${err.message}`, "try again; if it persists, the relay's log has the cause"));
   });
-  app.notFound((c) => fail(c, new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`, "the API is under /api/v1 (nodes, invites, device, kv); GET /healthz shows the relay's version")));
+  app.notFound((c) => fail(c, new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`, "the API is under /api/v1 (nodes, invites, device, kv); GET /healthz shows the relay's version, GET /readyz whether it can serve")));
 
+  // Liveness: the process answers. Readiness: it can serve, i.e. its database can.
   app.get("/healthz", (c) => c.json({ ok: true, version: deps.version } satisfies RelayHealth));
+  app.get("/readyz", async (c) => {
+    const r = await store.readiness();
+    if (!r.ok) throw new ApiError(503, "unavailable", `not ready: ${r.reason}`, "the relay retries by itself; check the database (its address is in the relay's log)");
+    return c.json({ ok: true, version: deps.version, database: store.engine } satisfies RelayReady);
+  });
 
   // Who is calling. No header is fine here (a route decides); a header with an unknown token
   // is refused outright rather than treated as anonymous.

@@ -11,11 +11,14 @@ import { ensureAdminToken, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { openRelayStore, redactUrl, type RelayStore } from "./store";
+import { watchReadiness } from "./store/watch";
 
 /** The relay pings each node this often and marks one silent for three periods offline. */
 const NODE_PING_MS = 3_000;
 /** Expired KV keys are swept this often. */
 const KV_SWEEP_MS = 60_000;
+/** The database is checked this often, to log when it goes and comes back. */
+const DB_CHECK_MS = 5_000;
 
 export interface RelayOptions {
   dataDir: string;
@@ -73,9 +76,11 @@ export async function runRelay(opts: RelayOptions) {
   // Expired keys are never returned; this only frees their space, through the expiry index.
   const sweeper = setInterval(() => store.kv.sweep().catch((e) => log(`kv sweep failed: ${(e as Error).message}`)), KV_SWEEP_MS);
   sweeper.unref();
+  const unwatch = watchReadiness(store, log, periodFromEnv("CW_RELAY_DB_CHECK_MS", DB_CHECK_MS));
   const stop = async () => {
     log("relay stopping");
     clearInterval(sweeper);
+    unwatch();
     http.stop(true);
     ssh?.close();
     await store.close().catch(() => {});
