@@ -88,11 +88,15 @@ describe("auth", () => {
 });
 
 describe("nodes", () => {
-  test("a registered node's token lists nodes and uses the KV; listing shows connection and last seen", async () => {
+  test("a node's token uses the KV but cannot list nodes (403, saying what it may do); a user token lists, with connection and last seen", async () => {
     const token = await register("dev-1");
     await register("dev-2");
     relay.hub.connected.add("dev-2");
-    const r = await call("GET", "/api/v1/nodes", { token });
+    expect((await call("PUT", "/api/v1/kv/default/seen", { token, body: { value: "v" } })).status).toBe(200);
+    const refused = expectError(await call("GET", "/api/v1/nodes", { token }), 403, "forbidden");
+    expect(refused.hint).toContain("only connects that node and uses the key-value store");
+    const user = (await call("POST", "/api/v1/users", { token: relay.admin, body: { name: "alice" } })).json.token as string;
+    const r = await call("GET", "/api/v1/nodes", { token: user });
     expect(r.status).toBe(200);
     const nodes = ListNodesResponse.parse(r.json).nodes;
     expect(nodes.map((n) => [n.name, n.connected])).toEqual([
@@ -116,8 +120,10 @@ describe("nodes", () => {
     expect(fresh.rotated).toBe(true);
     expect(fresh.token).not.toBe(old);
     expectError(await call("GET", "/api/v1/nodes", { token: old }), 401, "unauthorized");
-    expect((await call("GET", "/api/v1/nodes", { token: fresh.token })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token: fresh.token })).status).toBe(200);
     expect(relay.hub.disconnects).toEqual(["dev-1"]);
+    // Closed as rotated (4003), not as removed.
+    expect(relay.hub.rotations).toEqual(["dev-1"]);
     expect((await relay.store.listNodes()).length).toBe(1);
   });
 
@@ -168,7 +174,7 @@ describe("invites", () => {
   test("an invite registers one node without a token, and only once", async () => {
     const inv = await invite();
     const token = await register("dev-1", { body: { invite: inv } });
-    expect((await call("GET", "/api/v1/nodes", { token })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token })).status).toBe(200);
     const e = expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-2", invite: inv } }), 401, "invalid_invite");
     expect(e.hint).toContain("new invite");
     expect((await relay.store.listNodes()).map((n) => n.name)).toEqual(["dev-1"]);
@@ -334,6 +340,15 @@ describe("kv", () => {
     expect((await put("other", "d", { value: "" })).status).toBe(200);
     await call("DELETE", relayKvPath("q", "a"), { token });
     expect((await put("q", "d", { value: "" })).status).toBe(200);
+    // An expired key makes room, though nothing swept it yet.
+    await call("DELETE", relayKvPath("q", "d"), { token });
+    expect((await put("q", "short", { value: "", ttl_s: 0.2 })).status).toBe(200);
+    expectError(await put("q", "e", { value: "" }), 429, "over_quota");
+    await waitFor(async () => (await put("q", "e", { value: "" })).status === 200, "the expired key to make room", 5000, 50);
+    // The usage survives a reopen (kept in the database, by triggers).
+    relay.store.close();
+    relay.open({ kvQuota: { keys: 3, bytes: 10 } });
+    expectError(await put("q", "f", { value: "" }), 429, "over_quota");
   });
 
   test("bad namespaces, keys and bodies are 400 with the problem named", async () => {

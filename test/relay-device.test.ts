@@ -70,7 +70,9 @@ describe("device flow over the API", () => {
     expect(r.status).toBe(200);
     const got = DevicePollAuthorized.parse(r.json);
     expect(got).toMatchObject({ status: "authorized", name: "dev-1", rotated: false });
-    const list = await call("GET", "/api/v1/nodes", { token: got.token });
+    // The node's token connects the node; the user token, for that machine's CLI, lists nodes.
+    expect((await call("GET", "/api/v1/kv/default", { token: got.token })).status).toBe(200);
+    const list = await call("GET", "/api/v1/nodes", { token: got.user_token! });
     expect(list.status).toBe(200);
     expect(ListNodesResponse.parse(list.json).nodes.map((n) => n.name)).toEqual(["dev-1"]);
     expect(relay.hub.disconnects).toEqual([]);
@@ -140,11 +142,11 @@ describe("device flow over the API", () => {
     const d = await authorize("dev-1");
     expect(DeviceApproveResponse.parse((await approve(d.user_code)).json).replaces).toBe(true);
     // Until the node collects its token, the old one still works.
-    expect((await call("GET", "/api/v1/nodes", { token: old })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token: old })).status).toBe(200);
     const got = DevicePollAuthorized.parse((await poll(d.device_code)).json);
     expect(got.rotated).toBe(true);
     expectError(await call("GET", "/api/v1/nodes", { token: old }), 401, "unauthorized");
-    expect((await call("GET", "/api/v1/nodes", { token: got.token })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token: got.token })).status).toBe(200);
     expect(relay.hub.disconnects).toEqual(["dev-1"]);
   });
 
@@ -274,7 +276,7 @@ describe("the /device page", () => {
     expect(r.text).toContain("<strong>dev-1</strong>");
     expect(r.text).not.toContain("already registered");
     const got = DevicePollAuthorized.parse((await poll(d.device_code)).json);
-    expect((await call("GET", "/api/v1/nodes", { token: got.token })).status).toBe(200);
+    expect((await call("GET", "/api/v1/kv/default", { token: got.token })).status).toBe(200);
     // Deciding again finds nothing.
     expect((await html("POST", "/device", { user_code: d.user_code, token: relay.admin, action: "deny" })).status).toBe(404);
   });

@@ -21,6 +21,12 @@ export class FakeHub {
     this.disconnects.push(name);
     this.connected.delete(name);
   }
+  /** Rotation ends the connection too (with its own close code), and is recorded as such. */
+  rotations: string[] = [];
+  rotated(name: string): void {
+    this.rotations.push(name);
+    this.disconnect(name);
+  }
 }
 
 export interface Call {

@@ -4,7 +4,7 @@
  * with a clear error instead of hanging for minutes. When it runs again it comes back by itself.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { CwHome, RelayProcess, waitFor } from "./helpers";
+import { CW, CwHome, RelayProcess, Tmux, waitFor } from "./helpers";
 
 const PING_MS = 500;
 
@@ -58,4 +58,22 @@ test("a stopped node is offline within seconds; a command waiting on it ends wit
   stopped = undefined;
   await waitFor(async () => (await connected("dev-2")) === true || undefined, "dev-2 back online", 20_000);
   expect((await dev1.ok(["list", "dev-2", "--json"])).trim()).toBe("[]");
+});
+
+test("attached through the relay to a session whose node stops: the same words and exit 0 as locally", async () => {
+  const dev3 = new CwHome();
+  const tmux = new Tmux();
+  try {
+    await dev3.ok(["setup", relay.url, "--token", relay.adminToken!, "--name", "dev-3"]);
+    const id = await dev3.launch(["bash", "--norc", "--noprofile"], ["--name", "stopping"]);
+    await tmux.start(`${CW} attach dev-3:stopping`, dev1.env);
+    await waitFor(async () => (await dev3.session(id)).attached_count === 1, "the attach through the relay");
+    expect(await dev3.ok(["stop"])).toContain("node stopped");
+    const screen = await tmux.waitScreen((s) => /\[exit \d+\]/.test(s), "attach to end");
+    expect(screen).toContain(`session ${id} (stopping) killed (the node stopped)`);
+    expect(screen).toContain("[exit 0]");
+  } finally {
+    await tmux.kill();
+    await dev3.cleanup();
+  }
 });

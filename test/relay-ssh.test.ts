@@ -270,6 +270,24 @@ describe("interactive", () => {
     expect((await node.session(id)).status).toBe("running");
     await node.ok(["kill", String(id)]);
   });
+
+  test("in ssh node:session@relay, Ctrl+B d detaches as in cw attach; the keys never reach the program", async () => {
+    const id = await node.launch(["sh", "-c", "echo started; while read l; do echo got-$l; done"], ["--name", "detachable"]);
+    tmux = new Tmux();
+    await tmux.start(`ssh -tt ${withKey(key).map(shq).join(" ")} ${shq(`dev-1:${id}`)}@127.0.0.1`, {}, 100, 30);
+    await tmux.waitScreen((s) => s.includes("started"), "the session's screen");
+    await waitFor(async () => (await node.session(id)).attached_count === 1, "the attachment");
+    await tmux.keys("C-b", "d");
+    const screen = await tmux.waitScreen((s) => s.includes("[exit "), "ssh to end");
+    expect(screen).toContain(`detached from session ${id} on dev-1`);
+    expect(screen).toContain("[exit 0]");
+    await waitFor(async () => (await node.session(id)).attached_count === 0, "the detach");
+    expect((await node.session(id)).status).toBe("running");
+    // Nothing of the chord was typed into the program.
+    const log = await node.ok(["logs", String(id), "--plain"]);
+    expect(log).not.toContain("got-");
+    await node.ok(["kill", String(id)]);
+  });
 });
 
 describe("errors a user sees", () => {

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openRelayStore, type RelayStore, StoreUnavailableError } from "../src/relay/store";
 import { PG_KV_SWEEP, PostgresRelayStore } from "../src/relay/store/postgres";
+import { MIGRATIONS } from "../src/relay/store/postgres-schema";
 import { SQLITE_KV_SWEEP, SqliteRelayStore } from "../src/relay/store/sqlite";
 import { sha256 } from "../src/sys/secrets";
 import { waitFor } from "./helpers";
@@ -119,14 +120,44 @@ for (const engine of ENGINES) {
       const authorized = polls.filter((p) => p.status === "authorized");
       expect(authorized.length).toBe(1);
       expect(polls.filter((p) => p.status === "unknown").length).toBe(3);
-      const token = (authorized[0] as { token: string }).token;
+      const { token, userToken } = authorized[0] as { token: string; userToken: string };
       expect((await store.nodeByTokenHash(sha256(token)))?.name).toBe("d0");
+      expect((await store.userByTokenHash(sha256(userToken)))?.name).toBe("d0");
       await store.decideDeviceRequest(b!.userCode, false);
       expect(await store.pollDeviceRequest(b!.deviceCode)).toEqual({ status: "denied", name: "d1" });
       clock += 601_000;
       expect(await store.pendingDeviceRequest(c!.userCode)).toBeNull();
       expect(await store.pollDeviceRequest(c!.deviceCode)).toEqual({ status: "expired", name: "d2" });
       expect(await store.pollDeviceRequest(c!.deviceCode)).toEqual({ status: "unknown" });
+    });
+
+    test("user tokens and grants; deleting a node drops the grants to and from it", async () => {
+      const { store } = await open();
+      const t1 = await store.issueUserToken("ana");
+      const t2 = await store.issueUserToken("ana");
+      await store.issueUserToken("bo");
+      expect(await store.userByTokenHash(sha256(t1))).toBeNull();
+      expect(await store.userByTokenHash(sha256(t2))).toEqual({ name: "ana" });
+      expect((await store.listUsers()).map((u) => u.name)).toEqual(["ana", "bo"]);
+      expect(await store.deleteUser("bo")).toBe(true);
+      expect(await store.deleteUser("bo")).toBe(false);
+      for (const n of ["a", "b", "c"]) await store.registerNode(n);
+      await store.grant("a", "b");
+      await store.grant("a", "b");
+      await store.grant("c", "*");
+      await store.grant("b", "a");
+      expect(await store.mayReach("a", "b")).toBe(true);
+      expect(await store.mayReach("a", "c")).toBe(false);
+      expect(await store.mayReach("c", "anything")).toBe(true);
+      expect([...(await store.grants())]).toEqual([
+        ["a", ["b"]],
+        ["b", ["a"]],
+        ["c", ["*"]],
+      ]);
+      expect(await store.revokeGrant("c", "*")).toBe(true);
+      expect(await store.revokeGrant("c", "*")).toBe(false);
+      await store.deleteNode("a");
+      expect([...(await store.grants())]).toEqual([]);
     });
 
     test("the admin token's hash", async () => {
@@ -256,7 +287,7 @@ describe("postgres only", () => {
     const sql = new SQL(url);
     try {
       const rows = await sql`SELECT version FROM cw_schema_migrations ORDER BY version`;
-      expect(rows.map((r: { version: number }) => r.version)).toEqual([1]);
+      expect(rows.map((r: { version: number }) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
       // What one replica writes, another reads.
       const token = await stores[0]!.registerNode("shared");
       expect((await stores[4]!.nodeByTokenHash(sha256(token)))?.name).toBe("shared");

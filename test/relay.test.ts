@@ -311,7 +311,7 @@ describe("bad input", () => {
       };
       return { w, got, isClosed: () => closed };
     };
-    const dev2Token = /token = "([^"]+)"/.exec(readFileSync(dev2.path("relay.toml"), "utf8"))![1]!;
+    const dev2Token = /user_token = "([^"]+)"/.exec(readFileSync(dev2.path("relay.toml"), "utf8"))![1]!;
     // A client sending text that is not JSON to dev-1 gets the node's error, and the stream ends.
     const client = ws("/api/v1/nodes/dev-1/connect", dev2Token);
     await waitFor(() => client.w.readyState === WebSocket.OPEN, "the client stream to open");
@@ -362,6 +362,11 @@ describe("when things go away", () => {
     const down = await dev1.run(["kv", "get", "anything"]);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain("cannot reach the relay");
+    // Reaching a node through it says the same, not to set `listen` (which is for --server).
+    const list = await dev1.run(["list", "dev-2"]);
+    expect(list.code).toBe(1);
+    expect(list.stderr).toContain("cannot reach the relay at");
+    expect(list.stderr).not.toContain("listen");
     await relay.start(port);
     await online(dev2, "dev-1", true);
     await online(dev2, "dev-2", true);

@@ -40,11 +40,13 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   server: { summary: "Save remote nodes for --server (add, remove, list)", load: () => import("./commands/server") },
   setup: { summary: "Register this node with a relay and connect it", load: () => import("./commands/setup") },
   nodes: { summary: "List the nodes of this machine's relay", load: () => import("./commands/nodes") },
+  tokens: { summary: "The relay's user tokens: list, create, revoke (admin)", load: () => import("./commands/tokens") },
+  grant: { summary: "Let one node's token reach another node (admin)", load: () => import("./commands/grant") },
   relay: { summary: "Run a relay: reach nodes behind NAT, shared KV, SSH gateway", load: () => import("./commands/relay") },
 };
 
 /** Commands about this machine itself: `--server` does not apply to them. */
-const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "completion", "server", "setup", "nodes", "relay"]);
+const LOCAL_ONLY = new Set(["node", "start", "stop", "service", "mcp", "completion", "server", "setup", "nodes", "tokens", "grant", "relay"]);
 
 function rootHelp(): string {
   const names = Object.keys(COMMANDS);

@@ -6,7 +6,11 @@
 import type { z } from "zod";
 import type { KVEntry } from "../protocol";
 import {
+  CreateUserResponse,
+  DeleteUserResponse,
   DeviceAuthorizeResponse,
+  GrantResponse,
+  ListUsersResponse,
   DevicePollResponse,
   KvDeleteResponse,
   KvGetResponse,
@@ -67,9 +71,31 @@ export class RelayClient {
     return parsed.data;
   }
 
-  /** Registers `name`; with an invite no admin token is needed. Returns the node's token. */
+  /**
+   * Registers `name`; with an invite no admin token is needed. Returns the node's token, and with
+   * the admin token a user token for this machine's CLI too.
+   */
   async register(name: string, invite?: string): Promise<z.infer<typeof RegisterNodeResponse>> {
-    return (await this.request("POST", "/api/v1/nodes", RegisterNodeResponse, { name, ...(invite ? { invite } : {}) }, invite ? { token: null } : {}))!;
+    return (await this.request("POST", "/api/v1/nodes", RegisterNodeResponse, { name, ...(invite ? { invite } : { user_token: true }) }, invite ? { token: null } : {}))!;
+  }
+
+  // The operator's (admin token): user tokens and grants.
+
+  async users() {
+    return (await this.request("GET", "/api/v1/users", ListUsersResponse))!.users;
+  }
+
+  async createUser(name: string) {
+    return (await this.request("POST", "/api/v1/users", CreateUserResponse, { name }))!;
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    await this.request("DELETE", `/api/v1/users/${encodeURIComponent(name)}`, DeleteUserResponse);
+  }
+
+  /** Lets node `from` reach node `to` ("*": every node), or with `allow` false takes that back. */
+  async grant(from: string, to: string, allow: boolean) {
+    return (await this.request(allow ? "PUT" : "DELETE", `/api/v1/nodes/${encodeURIComponent(from)}/grants/${encodeURIComponent(to)}`, GrantResponse))!;
   }
 
   /** Starts the device flow: the operator approves `name` in a browser (`verification_uri`). */

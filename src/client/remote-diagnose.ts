@@ -13,6 +13,12 @@ export async function diagnose(t: RemoteTarget): Promise<NodeUnavailableError> {
   const http = t.url.replace(/^ws/, "http");
   try {
     const res = await fetch(http, { headers: t.token ? { Authorization: `Bearer ${t.token}` } : {}, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    if (res.status === 401 && t.relay) {
+      return new NodeUnavailableError(
+        `the relay ${t.relay} refused this machine's token`,
+        "it was revoked or rotated, or the node removed: run `cw setup <relay-url>` again (with the admin token for a user token that reaches every node)",
+      );
+    }
     if (res.status === 401) {
       return new NodeUnavailableError(`${t.label} refused the token`, t.token ? "the token is wrong: copy it again from ~/.codewire/token on that machine (`cw server add` replaces a saved one)" : "no token was given: save one with `cw server add <name> <url> --token <token>` or set CODEWIRE_TOKEN");
     }
@@ -24,6 +30,7 @@ export async function diagnose(t: RemoteTarget): Promise<NodeUnavailableError> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = (e as Error).name === "TimeoutError" ? "no answer" : code === "ECONNREFUSED" ? "connection refused" : code === "ENOTFOUND" || code === "EAI_AGAIN" ? "unknown host" : (e as Error).message;
+    if (t.relay) return new NodeUnavailableError(`cannot reach the relay at ${t.relay}: ${why}`, "check that `cw relay` runs there and that its address is reachable from here; nodes reconnect by themselves when it is back");
     return new NodeUnavailableError(`cannot reach ${t.label} at ${t.url}: ${why}`, "check that the node runs with `listen` set in its config.toml (or CODEWIRE_LISTEN) and that the address is reachable from here");
   }
 }

@@ -13,6 +13,8 @@ export interface RemoteTarget {
   label: string;
   url: string;
   token?: string;
+  /** Set when the node is reached through this machine's relay: the relay's URL. */
+  relay?: string;
 }
 
 let target: RemoteTarget | undefined;
@@ -51,7 +53,7 @@ export async function useServer(nameOrUrl: string, root: string): Promise<Remote
  */
 export function relayTarget(node: string, root: string): RemoteTarget | null {
   // Loaded only here: the TOML parser and zod stay off the path of local commands.
-  const { readRelaySettings, relayWsUrl, ConfigFileError } = require("../config/relay") as typeof import("../config/relay");
+  const { readRelaySettings, relayWsUrl, personToken, ConfigFileError } = require("../config/relay") as typeof import("../config/relay");
   let settings: ReturnType<typeof readRelaySettings>;
   try {
     settings = readRelaySettings(pathsFor(root).relay);
@@ -61,7 +63,7 @@ export function relayTarget(node: string, root: string): RemoteTarget | null {
   }
   if (!settings) throw new NodeUnavailableError(`cannot reach node ${JSON.stringify(node)}: this machine has no relay`, "run `cw setup <relay-url>` first, or reach the node directly with --server");
   if (settings.node === node) return null;
-  return { label: `${node} (via ${settings.url})`, url: relayWsUrl(settings.url, `/api/v1/nodes/${encodeURIComponent(node)}/connect`), token: settings.token };
+  return { label: `${node} (via ${settings.url})`, url: relayWsUrl(settings.url, `/api/v1/nodes/${encodeURIComponent(node)}/connect`), token: personToken(settings), relay: settings.url };
 }
 
 /**

@@ -142,13 +142,14 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
     // hear why (AttachEnded node_stopping) instead of losing the connection.
     server.stop(false);
     remote?.stop(true);
-    relayAgent?.stop();
+    relayAgent?.drain();
     const running = sessions.running();
     await Promise.race([
       Promise.all(running.map((s) => new Promise<void>((r) => (s.onExit(r), s.kill("SIGTERM", STOP_GRACE_MS - 500))))),
       Bun.sleep(STOP_GRACE_MS),
     ]);
     for (const s of sessions.running()) s.markLost();
+    relayAgent?.stop();
     sessions.saveNow();
     messaging.store.close();
     kv.close();

@@ -18,6 +18,14 @@ const BACKOFF_MAX_MS = 30_000;
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
 
+/**
+ * A retry's wait: between half and all of the backoff, at random ("equal jitter"), so that the
+ * nodes a relay restart cut off come back spread over time instead of all in the same instant.
+ */
+export function jittered(backoffMs: number, random: () => number = Math.random): number {
+  return Math.round(backoffMs / 2 + random() * (backoffMs / 2));
+}
+
 interface Stream {
   st: ClientState;
   paused: boolean;
@@ -33,6 +41,7 @@ export class RelayAgent {
   private pump?: ReturnType<typeof setTimeout>;
   private heartbeat?: { stop(): void };
   private stopped = false;
+  private draining = false;
   status: RelayState;
 
   constructor(
@@ -44,6 +53,17 @@ export class RelayAgent {
 
   start(): void {
     this.connect();
+  }
+
+  /**
+   * The node is stopping: no reconnecting and no new streams, but the open ones stay, so that
+   * clients attached through the relay hear why their session ended (AttachEnded node_stopping),
+   * as local ones do, before stop() closes the connection.
+   */
+  drain(): void {
+    this.stopped = true;
+    this.draining = true;
+    if (this.retry) clearTimeout(this.retry);
   }
 
   stop(): void {
@@ -86,7 +106,9 @@ export class RelayAgent {
       const why =
         code === 4001
           ? "this node was removed from the relay; run `cw setup` again"
-          : code === 4000
+          : code === 4003
+            ? "this node's token was replaced (`cw setup` ran again); reconnecting with the token in relay.toml"
+            : code === 4000
             ? "another connection with this node's name replaced this one"
             : code === 4002
               ? `no answer from the relay for ${(3 * PING_EVERY_MS) / 1000}s`
@@ -114,7 +136,7 @@ export class RelayAgent {
 
   private scheduleRetry(): void {
     if (this.stopped) return;
-    const wait = this.backoff;
+    const wait = jittered(this.backoff);
     this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
     this.retry = setTimeout(() => this.connect(), wait);
   }
@@ -124,6 +146,10 @@ export class RelayAgent {
     if (!m) return;
     if (m.kind === MUX_OPEN) {
       const id = m.channel;
+      if (this.draining) {
+        ws.send(encodeMux(MUX_CLOSE, id));
+        return;
+      }
       const stream: Stream = {
         paused: false,
         st: clientState(

@@ -59,11 +59,15 @@ export type RelayReady = z.infer<typeof RelayReady>;
 
 // Nodes
 
-/** POST /api/v1/nodes, with the admin token, or with no token and an invite. */
-export const RegisterNodeRequest = z.object({ name: NodeName, invite: z.string().min(1).optional() });
+/**
+ * POST /api/v1/nodes, with the admin token, or with no token and an invite. With the admin token
+ * `user_token: true` also issues a user token named after the node, for that machine's CLI
+ * (`cw setup` by the owner); an invite gives a node token only.
+ */
+export const RegisterNodeRequest = z.object({ name: NodeName, invite: z.string().min(1).optional(), user_token: z.boolean().optional() });
 export type RegisterNodeRequest = z.input<typeof RegisterNodeRequest>;
-/** The token is shown this once; the relay keeps only its hash. */
-export const RegisterNodeResponse = z.object({ name: z.string(), token: z.string(), rotated: z.boolean() });
+/** The tokens are shown this once; the relay keeps only their hashes. */
+export const RegisterNodeResponse = z.object({ name: z.string(), token: z.string(), rotated: z.boolean(), user_token: z.string().optional() });
 export type RegisterNodeResponse = z.infer<typeof RegisterNodeResponse>;
 
 export const RelayNode = z.object({
@@ -72,6 +76,8 @@ export const RelayNode = z.object({
   /** When the node's current token was issued (ISO 8601). */
   registered_at: z.string(),
   last_seen_at: z.string().nullable(),
+  /** The nodes this node's token may reach besides itself ("*": all), by grant or relay setting. */
+  may_reach: z.array(z.string()).optional(),
 });
 export type RelayNode = z.infer<typeof RelayNode>;
 export const ListNodesResponse = z.object({ nodes: z.array(RelayNode) });
@@ -79,6 +85,23 @@ export type ListNodesResponse = z.infer<typeof ListNodesResponse>;
 
 export const DeleteNodeResponse = z.object({ deleted: z.literal(true) });
 export type DeleteNodeResponse = z.infer<typeof DeleteNodeResponse>;
+
+/** PUT/DELETE /api/v1/nodes/<from>/grants/<to>, admin: node `from` may reach node `to` ("*": every node). */
+export const GrantTarget = z.union([z.literal("*"), NodeName]);
+export const GrantResponse = z.object({ from: z.string(), to: z.string(), granted: z.boolean() });
+export type GrantResponse = z.infer<typeof GrantResponse>;
+
+// User tokens (admin): what people's CLIs act with. They reach every node, but cannot register
+// nodes, make invites, approve devices or manage tokens: that stays with the admin token.
+
+export const CreateUserRequest = z.object({ name: NodeName });
+export type CreateUserRequest = z.input<typeof CreateUserRequest>;
+export const CreateUserResponse = z.object({ name: z.string(), token: z.string() });
+export type CreateUserResponse = z.infer<typeof CreateUserResponse>;
+export const ListUsersResponse = z.object({ users: z.array(z.object({ name: z.string(), created_at: z.string() })) });
+export type ListUsersResponse = z.infer<typeof ListUsersResponse>;
+export const DeleteUserResponse = z.object({ deleted: z.literal(true) });
+export type DeleteUserResponse = z.infer<typeof DeleteUserResponse>;
 
 // Invites
 
@@ -155,7 +178,7 @@ export type DevicePollRequest = z.input<typeof DevicePollRequest>;
 export const DevicePollPending = z.object({ status: z.literal("pending"), interval: z.number().int().positive() });
 export type DevicePollPending = z.infer<typeof DevicePollPending>;
 /** Like RegisterNodeResponse: `rotated` when the name was registered and its old token is now void. */
-export const DevicePollAuthorized = z.object({ status: z.literal("authorized"), name: z.string(), token: z.string(), rotated: z.boolean() });
+export const DevicePollAuthorized = z.object({ status: z.literal("authorized"), name: z.string(), token: z.string(), rotated: z.boolean(), user_token: z.string().optional() });
 export type DevicePollAuthorized = z.infer<typeof DevicePollAuthorized>;
 export const DevicePollResponse = z.discriminatedUnion("status", [DevicePollPending, DevicePollAuthorized]);
 export type DevicePollResponse = z.infer<typeof DevicePollResponse>;

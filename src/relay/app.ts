@@ -11,7 +11,14 @@ import type { z } from "zod";
 import {
   CreateInviteRequest,
   type CreateInviteResponse,
+  CreateUserRequest,
+  type CreateUserResponse,
   type DeleteNodeResponse,
+  type DeleteUserResponse,
+  GrantTarget,
+  type GrantResponse,
+  type ListUsersResponse,
+  NodeName,
   DEVICE_EXPIRES_IN_S,
   DEVICE_INTERVAL_S,
   DEVICE_MAX_PENDING,
@@ -54,7 +61,7 @@ export interface RelayAppDeps {
   store: RelayStore;
   kv: RelayKv;
   auth: RelayAuth;
-  hub: { isConnected(name: string): boolean; disconnect(name: string): void };
+  hub: { isConnected(name: string): boolean; disconnect(name: string): void; rotated(name: string): void };
   version: string;
   /**
    * The relay's public URL (the operator's --base-url), for the links a device request gets;
@@ -81,8 +88,11 @@ class ApiError extends Error {
   }
 }
 
-const TOKEN_HINT = "send `Authorization: Bearer <token>` with a node's token (from registering it) or the relay's admin token";
-const ADMIN_HINT = "this needs the relay's admin token (CW_AUTH_TOKEN on the relay, or the one it printed on first start); a node's token can only list nodes and use the key-value store";
+const TOKEN_HINT = "send `Authorization: Bearer <token>` with a user token (`cw setup` with the admin token writes one), a node's token, or the relay's admin token";
+const ADMIN_HINT =
+  "this needs the relay's admin token (CW_AUTH_TOKEN on the relay, or the one it printed on first start); a user token lists and reaches nodes and uses the key-value store, a node's token only connects that node and uses the key-value store";
+const PERSON_HINT =
+  "a node's token only connects that node and uses the key-value store; listing and reaching nodes takes a user token (`cw setup <relay> --token <admin token>` writes one, or the operator's `cw tokens create`) or the admin token";
 
 /** A node's last_seen_at is written at most this often from API calls (each write is an fsync). */
 const TOUCH_EVERY_MS = 60_000;
@@ -145,14 +155,15 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   app.post("/api/v1/nodes", async (c) => {
     const who = c.get("who");
-    if (who?.kind === "node") throw new ApiError(403, "forbidden", "a node's token cannot register nodes", "register with the admin token, or with no token and an invite from the operator");
+    if (who && who.kind !== "admin") throw new ApiError(403, "forbidden", `a ${who.kind}'s token cannot register nodes`, "register with the admin token, or with no token and an invite from the operator");
     const req = await parse(c, RegisterNodeRequest);
     if (who?.kind === "admin") {
       // The admin may rotate: the old token stops working, and a connection made with it ends.
       const rotated = await store.hasNode(req.name);
       const token = await store.registerNode(req.name);
-      if (rotated) hub.disconnect(req.name);
-      return c.json({ name: req.name, token, rotated } satisfies RegisterNodeResponse, 201);
+      if (rotated) hub.rotated(req.name);
+      const userToken = req.user_token ? await store.issueUserToken(req.name) : undefined;
+      return c.json({ name: req.name, token, rotated, ...(userToken ? { user_token: userToken } : {}) } satisfies RegisterNodeResponse, 201);
     }
     if (!req.invite) throw new ApiError(401, "unauthorized", "registering a node needs the admin token or an invite", `${TOKEN_HINT}, or put an invite from the operator in the body's "invite" field`);
     const r = await store.redeemInvite(req.name, req.invite);
@@ -162,9 +173,55 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   });
 
   app.get("/api/v1/nodes", async (c) => {
-    requireAny(c);
-    const nodes = (await store.listNodes()).map((n) => ({ name: n.name, connected: hub.isConnected(n.name), registered_at: n.registered_at, last_seen_at: n.last_seen_at }));
+    requirePerson(c);
+    const grants = await store.grants();
+    const nodes = (await store.listNodes()).map((n) => ({
+      name: n.name,
+      connected: hub.isConnected(n.name),
+      registered_at: n.registered_at,
+      last_seen_at: n.last_seen_at,
+      may_reach: auth.nodeAccess === "all" ? ["*"] : (grants.get(n.name) ?? []),
+    }));
     return c.json({ nodes } satisfies ListNodesResponse);
+  });
+
+  // Grants: node `from` may reach node `to` (or "*", every node), for cross-node messages and
+  // `--node` from inside a node that holds no user token.
+  const grantRoute = "/api/v1/nodes/:from/grants/:to";
+  const grantParams = async (c: Context<Env>) => {
+    requireAdmin(c);
+    const from = param(c, "from", NodeName);
+    const to = param(c, "to", GrantTarget);
+    if (!(await store.hasNode(from))) throw new ApiError(404, "not_found", `no node named ${from}`, "`cw nodes` lists the registered nodes");
+    return { from, to };
+  };
+  app.put(grantRoute, async (c) => {
+    const { from, to } = await grantParams(c);
+    await store.grant(from, to);
+    return c.json({ from, to, granted: true } satisfies GrantResponse);
+  });
+  app.delete(grantRoute, async (c) => {
+    const { from, to } = await grantParams(c);
+    await store.revokeGrant(from, to);
+    return c.json({ from, to, granted: false } satisfies GrantResponse);
+  });
+
+  // User tokens
+
+  app.get("/api/v1/users", async (c) => {
+    requireAdmin(c);
+    return c.json({ users: await store.listUsers() } satisfies ListUsersResponse);
+  });
+  app.post("/api/v1/users", async (c) => {
+    requireAdmin(c);
+    const req = await parse(c, CreateUserRequest);
+    return c.json({ name: req.name, token: await store.issueUserToken(req.name) } satisfies CreateUserResponse, 201);
+  });
+  app.delete("/api/v1/users/:name", async (c) => {
+    requireAdmin(c);
+    const name = c.req.param("name");
+    if (!(await store.deleteUser(name))) throw new ApiError(404, "not_found", `no user token named ${name}`, "`cw tokens` lists them");
+    return c.json({ deleted: true } satisfies DeleteUserResponse);
   });
 
   app.delete("/api/v1/nodes/:name", async (c) => {
@@ -217,9 +274,9 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
       case "authorized":
         if (r.rotated) {
           touched.delete(r.name);
-          hub.disconnect(r.name);
+          hub.rotated(r.name);
         }
-        return c.json({ status: "authorized", name: r.name, token: r.token, rotated: r.rotated } satisfies DevicePollResponse);
+        return c.json({ status: "authorized", name: r.name, token: r.token, rotated: r.rotated, user_token: r.userToken } satisfies DevicePollResponse);
       case "denied":
         throw new ApiError(403, "denied", `the relay's operator denied node ${r.name}`, "ask the operator; to try again, start over with `cw setup <relay-url>`");
       case "expired":
@@ -318,6 +375,11 @@ function requireAny(c: Context<Env>): Identity {
   const who = c.get("who");
   if (!who) throw new ApiError(401, "unauthorized", "this needs a token", TOKEN_HINT);
   return who;
+}
+
+/** A person: the admin or a user token; a node's token is refused with what it may do. */
+function requirePerson(c: Context<Env>): void {
+  if (requireAny(c).kind === "node") throw new ApiError(403, "forbidden", "a node's token cannot list or reach other nodes", PERSON_HINT);
 }
 
 function requireAdmin(c: Context<Env>): void {

@@ -1,5 +1,6 @@
 /**
- * Who is calling the relay: the operator (the admin token) or a registered node (its token).
+ * Who is calling the relay: the operator (the admin token), a person (a user token), or a
+ * registered node (its token), and what each may do (`mayReach`).
  * The admin token comes from CW_AUTH_TOKEN (kept in memory only) or, without it, from the hash
  * made the first time the relay started; node tokens are looked up by their hash.
  */
@@ -7,7 +8,13 @@ import { timingSafeEqual } from "node:crypto";
 import { newToken, sameSecret, sha256 } from "../sys/secrets";
 import type { RelayStore } from "./store/interface";
 
-export type Identity = { kind: "admin" } | { kind: "node"; name: string };
+export type Identity = { kind: "admin" } | { kind: "user"; name: string } | { kind: "node"; name: string };
+
+/**
+ * Whether nodes may reach each other without a grant: "none" (the default: a node's token is
+ * that node and no other), or "all" (every node trusts every other, as relays before this did).
+ */
+export type NodeAccess = "none" | "all";
 
 /**
  * Makes sure the relay has an admin token. With neither CW_AUTH_TOKEN nor a stored hash, makes
@@ -25,6 +32,7 @@ export class RelayAuth {
   constructor(
     private readonly store: RelayStore,
     private readonly adminToken?: string,
+    readonly nodeAccess: NodeAccess = "none",
   ) {}
 
   /** The caller behind an Authorization header; null when there is none or it is not known. */
@@ -34,8 +42,20 @@ export class RelayAuth {
     if (await this.isAdmin(token)) return { kind: "admin" };
     // Looked up by hash: timing can reveal at most something about a SHA-256 of a 256-bit
     // random token, which does not help guess the token.
-    const node = await this.store.nodeByTokenHash(sha256(token));
-    return node ? { kind: "node", name: node.name } : null;
+    const hash = sha256(token);
+    const node = await this.store.nodeByTokenHash(hash);
+    if (node) return { kind: "node", name: node.name };
+    const user = await this.store.userByTokenHash(hash);
+    return user ? { kind: "user", name: user.name } : null;
+  }
+
+  /**
+   * Whether `who` may reach node `target` (its sessions, through the relay or over SSH). People
+   * may reach every node; a node only itself, what it was granted, or all under "all".
+   */
+  async mayReach(who: Identity, target: string): Promise<boolean> {
+    if (who.kind !== "node") return true;
+    return who.name === target || this.nodeAccess === "all" || (await this.store.mayReach(who.name, target));
   }
 
   private async isAdmin(token: string): Promise<boolean> {

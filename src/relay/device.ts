@@ -43,7 +43,7 @@ export function registerDevicePage<E extends Env>(app: Hono<E>, deps: DevicePage
       return page(c, 200, "Approve a node", `<p class="warn">No request is waiting with the code <code>${esc(typed)}</code>: it may be mistyped, expired, or decided already.</p>`, form(typed));
     }
     const minutes = Math.max(1, Math.ceil(pending.secondsLeft / 60));
-    return page(c, 200, "Approve a node", `${describe(pending)}<p>The request expires in about ${minutes} minute${minutes === 1 ? "" : "s"}. Approve it only if you started <code>cw setup</code> on that machine.</p>`, form(formatUserCode(code!)));
+    return page(c, 200, "Approve a node", `${describe(pending)}<p>The request expires in about ${minutes} minute${minutes === 1 ? "" : "s"}. Approve it only if you started <code>cw setup</code> on that machine: approving registers the node and gives that machine a user token, which reaches every node of this relay (revoke it with <code>cw tokens revoke</code>).</p>`, form(formatUserCode(code!)));
   });
 
   app.post(

@@ -57,8 +57,12 @@ export class NodeHub {
    */
   startPinging(periodMs: number): void {
     this.stopPinging();
+    let tick = Date.now();
     this.pinger = setInterval(() => {
       const now = Date.now();
+      // Woken late (the relay itself was stopped or starved): the silence was ours, not theirs.
+      if (now - tick > 2 * periodMs) for (const a of this.agents.values()) a.heard = now;
+      tick = now;
       for (const [name, a] of [...this.agents]) {
         if (now - a.heard > 3 * periodMs) {
           const silent = Math.round((now - a.heard) / 1000);
@@ -128,12 +132,21 @@ export class NodeHub {
     return this.agents.has(name);
   }
 
-  /** Ends a node's connection (e.g. it was removed from the relay). */
+  /** Ends a node's connection: it was removed from the relay. */
   disconnect(name: string): void {
+    this.end(name, 4001, "removed from the relay");
+  }
+
+  /** Ends a node's connection made with a token that was just replaced (4003: not "removed"). */
+  rotated(name: string): void {
+    this.end(name, 4003, "token rotated");
+  }
+
+  private end(name: string, code: number, reason: string): void {
     const a = this.agents.get(name);
     if (!a) return;
     this.drop(name, a);
-    a.socket.close(4001, "removed from the relay");
+    a.socket.close(code, reason);
   }
 
   /** Opens a stream to `name`, or undefined when that node is not connected. */

@@ -7,7 +7,7 @@ import { parseListenAddress } from "../node/websocket";
 import { periodFromEnv } from "../sys/keep-alive";
 import { VERSION } from "../version";
 import { createRelayApp } from "./app";
-import { ensureAdminToken, RelayAuth } from "./auth";
+import { ensureAdminToken, type NodeAccess, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { openRelayStore, redactUrl, type RelayStore } from "./store";
@@ -30,6 +30,8 @@ export interface RelayOptions {
   authToken?: string;
   /** A PostgreSQL URL (--database, CW_DATABASE_URL); without it, SQLite in the data directory. */
   databaseUrl?: string;
+  /** Whether node tokens reach other nodes without a grant (auth.ts). */
+  nodeAccess?: NodeAccess;
   log: (msg: string) => void;
 }
 
@@ -48,7 +50,7 @@ export async function runRelay(opts: RelayOptions) {
   }
   if (opts.authToken && opts.authToken.length < 24) log("warning: CW_AUTH_TOKEN is short enough to guess; make one with: openssl rand -hex 32");
   const { generated } = await ensureAdminToken(store, opts.authToken);
-  const auth = new RelayAuth(store, opts.authToken);
+  const auth = new RelayAuth(store, opts.authToken, opts.nodeAccess ?? "none");
   const hub = new NodeHub(log);
   hub.startPinging(periodFromEnv("CW_RELAY_NODE_PING_MS", NODE_PING_MS));
   const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });

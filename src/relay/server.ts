@@ -50,7 +50,8 @@ export function serveRelay(deps: RelayServerDeps) {
       return server.upgrade(req, { data: { kind: "agent", name: who.name } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
     }
     const m = CLIENT_PATH.exec(url.pathname)!;
-    if (!(await auth.identify(req.headers.get("authorization")))) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
+    const who = await auth.identify(req.headers.get("authorization"));
+    if (!who) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
     let node: string;
     try {
       node = decodeURIComponent(m[1]!);
@@ -58,6 +59,15 @@ export function serveRelay(deps: RelayServerDeps) {
       node = m[1]!;
     }
     if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
+    // Before saying whether the node exists: a node's token learns nothing of others.
+    if (!(await auth.mayReach(who, node))) {
+      return refusal(
+        403,
+        "forbidden",
+        `node ${who.kind === "node" ? who.name : "?"}'s token may not reach node ${node}`,
+        `a node's token only connects that node; reach other nodes with a user token (\`cw setup <relay> --token <admin token>\` writes one), or have the operator grant it: cw grant ${who.kind === "node" ? who.name : "<node>"} ${node}`,
+      );
+    }
     if (!(await store.hasNode(node))) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
     if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
     if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);

@@ -8,9 +8,10 @@
  * This file is the server: connections, logins, and handing each session channel to
  * ssh-session.ts.
  *
- * Who may log in: a password that is a relay token (the admin token or any node's), or a public
- * key listed in `authorized_keys` next to the host key (see ssh-keys.ts). Every authenticated
- * caller may reach every node, as the HTTP API allows any token to reach any node.
+ * Who may log in: a password that is a relay token (the admin token, a user token, or a node's
+ * token for the nodes it may reach: itself, or by grant), or a public key listed in
+ * `authorized_keys` next to the host key (see ssh-keys.ts), which the operator keeps and which
+ * reaches every node.
  *
  * Nothing a connection does may take the relay down: every handler catches and logs its own
  * failures.
@@ -24,7 +25,7 @@ import type { NodeHub } from "./hub";
 import { describe } from "./ssh-errors";
 import { SshGate } from "./ssh-gate";
 import { AuthorizedKeys, loadOrCreateHostKey } from "./ssh-keys";
-import { handleSession } from "./ssh-session";
+import { handleSession, parseSshUser } from "./ssh-session";
 
 export interface SshGatewayOptions {
   address: { hostname: string; port: number };
@@ -161,7 +162,13 @@ async function authenticate(ctx: AuthContext, deps: Deps, peer: string, accepted
         deps.log(`ssh ${peer}: wrong password for ${JSON.stringify(ctx.username)}`);
         return "rejected";
       }
-      accepted(who.kind === "admin" ? "password: admin token" : `password: token of node ${who.name}`);
+      // A node's token logs in only to the nodes it may reach (itself, or by grant).
+      const target = parseSshUser(ctx.username);
+      if (!("error" in target) && !(await deps.auth.mayReach(who, target.node))) {
+        deps.log(`ssh ${peer}: the token of node ${who.kind === "node" ? who.name : "?"} may not reach ${target.node}; refused`);
+        return "rejected";
+      }
+      accepted(who.kind === "admin" ? "password: admin token" : `password: token of ${who.kind} ${who.name}`);
       return "accepted";
     }
     case "publickey": {

@@ -11,6 +11,7 @@ import type { ServerChannel, Session } from "ssh2";
 import { NodeError } from "../client/errors";
 import type { SessionRef } from "../protocol";
 import { EOT, NODE_NAME_RE, SESSION_NAME_RE } from "../protocol/constants";
+import { DetachKeys } from "../protocol/detach-keys";
 import { ChannelIO } from "./ssh-channel";
 import { describe, userMessage } from "./ssh-errors";
 import type { SshGatewayOptions } from "./ssh-gateway";
@@ -20,6 +21,8 @@ import { ask, exitCodeOf, expect, lost, pump } from "./ssh-node";
 const ACCEPT_ENV = /^(LANG|LC_[A-Z_]+)$/;
 /** A detached attachment whose node does not confirm is closed after this. */
 const DETACH_GRACE_MS = 2_000;
+/** Bytes held after Ctrl+B (an unfinished escape sequence) go to the program after this pause. */
+const PENDING_KEYS_MS = 50;
 const DEFAULT_TERM = "xterm-256color";
 const LOGIN_SHELL = ["sh", "-c", 'exec "${SHELL:-/bin/sh}" -l'];
 
@@ -221,7 +224,24 @@ async function attachExisting(io: ChannelIO, node: string, ref: SessionRef, term
     const first = expect((await conn.nextReply()) ?? lost(node), "Attached");
     const id = first.session.id;
     log(`ssh ${peer}: attached to session ${id} on ${node}`);
-    io.input((b) => conn.sendData(b));
+    // At a terminal, Ctrl+B d detaches, as in `cw attach`; without one, bytes pass as they are.
+    const keys = term.pty ? new DetachKeys() : undefined;
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    let byKeys = false;
+    io.input((b) => {
+      if (!keys) return conn.sendData(b);
+      clearTimeout(quiet);
+      const r = keys.feed(b);
+      if (r.forward.length) conn.sendData(r.forward);
+      if (r.detach && !detaching) {
+        detaching = byKeys = true;
+        conn.sendControl({ type: "Detach" });
+        setTimeout(() => conn.close(), DETACH_GRACE_MS).unref?.();
+      } else if (keys.holding) {
+        // A lone Escape after Ctrl+B: not a detach; give it to the program once input pauses.
+        quiet = setTimeout(() => conn.sendData(keys.flushPending()), PENDING_KEYS_MS);
+      }
+    });
     io.onResize = (cols, rows) => conn.sendControl({ type: "Resize", cols, rows });
     io.onClose(() => {
       detaching = true;
@@ -231,12 +251,16 @@ async function attachExisting(io: ChannelIO, node: string, ref: SessionRef, term
     if (term.pty && (term.cols !== size.cols || term.rows !== size.rows)) conn.sendControl({ type: "Resize", cols: term.cols, rows: term.rows });
     const end = await pump(conn, (b) => io.write(b));
     if (!end) {
-      if (!detaching) io.fail(`the connection to node ${node} was lost`);
+      if (byKeys) io.exit(0);
+      else if (!detaching) io.fail(`the connection to node ${node} was lost`);
       return;
     }
     const m = expect(end, "AttachEnded");
     log(`ssh ${peer}: ${detaching ? "client left; detached from" : "attachment ended for"} session ${id} on ${node} (${m.reason})`);
-    if (m.reason === "detached") io.exit(0);
+    if (m.reason === "detached") {
+      if (byKeys) await io.write(new TextEncoder().encode(`\r\n[cw] detached from session ${id} on ${node}\r\n`));
+      io.exit(0);
+    }
     else if (m.reason === "node_stopping") io.fail(`node ${node} is stopping; session ${id} ended with it`);
     else io.exit(exitCodeOf(m.session));
   } finally {

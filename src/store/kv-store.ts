@@ -52,6 +52,35 @@ export class KvStore {
     chmodSync(path, 0o600);
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     this.db.exec("CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER, PRIMARY KEY (ns, key))");
+    if (quota) this.keepUsage();
+  }
+
+  /**
+   * Each namespace's keys and bytes, kept by triggers, so that checking a quota reads one row
+   * instead of scanning the namespace on every set. Rows expired but not yet swept count until
+   * they are; a set that finds its namespace full sweeps it first.
+   */
+  private keepUsage(): void {
+    this.db
+      .transaction(() => {
+        const fresh = this.db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv_usage'").get() === null;
+        this.db.exec(`
+          CREATE TABLE IF NOT EXISTS kv_usage (ns TEXT PRIMARY KEY, keys INTEGER NOT NULL, bytes INTEGER NOT NULL);
+          CREATE TRIGGER IF NOT EXISTS kv_usage_insert AFTER INSERT ON kv BEGIN
+            INSERT INTO kv_usage (ns, keys, bytes) VALUES (new.ns, 1, octet_length(new.value))
+              ON CONFLICT (ns) DO UPDATE SET keys = keys + 1, bytes = bytes + octet_length(new.value);
+          END;
+          CREATE TRIGGER IF NOT EXISTS kv_usage_delete AFTER DELETE ON kv BEGIN
+            UPDATE kv_usage SET keys = keys - 1, bytes = bytes - octet_length(old.value) WHERE ns = old.ns;
+          END;
+          CREATE TRIGGER IF NOT EXISTS kv_usage_update AFTER UPDATE OF value ON kv BEGIN
+            UPDATE kv_usage SET bytes = bytes - octet_length(old.value) + octet_length(new.value) WHERE ns = new.ns;
+          END;
+        `);
+        // A database from before the quota: count what it holds, once.
+        if (fresh) this.db.exec("INSERT INTO kv_usage (ns, keys, bytes) SELECT ns, count(*), coalesce(sum(octet_length(value)), 0) FROM kv GROUP BY ns");
+      })
+      .immediate();
   }
 
   private live = "(expires_at IS NULL OR expires_at > $now)";
@@ -79,16 +108,22 @@ export class KvStore {
 
   /** Whether storing `value` under `key` would take the namespace past its quota. */
   private overQuota(ns: string, key: string, value: string, now: number): KvSetResult | null {
-    if (!this.quota) return null;
-    // octet_length reads a value's size from its record header, not the value itself.
-    const r = this.db
-      .query(`SELECT count(*) AS n, coalesce(sum(octet_length(value)), 0) AS bytes, coalesce(sum(CASE WHEN key = $key THEN octet_length(value) END), -1) AS mine FROM kv WHERE ns = $ns AND ${this.live}`)
-      .get({ ns, key, now }) as { n: number; bytes: number; mine: number };
-    const replaces = r.mine >= 0;
-    const keys = r.n + (replaces ? 0 : 1);
-    const bytes = r.bytes - (replaces ? r.mine : 0) + Buffer.byteLength(value);
-    if (keys > this.quota.keys) return { stored: false, reason: "quota", limit: "keys", quota: this.quota };
-    if (bytes > this.quota.bytes) return { stored: false, reason: "quota", limit: "bytes", quota: this.quota };
+    const quota = this.quota;
+    if (!quota) return null;
+    const after = () => {
+      const u = (this.db.query("SELECT keys, bytes FROM kv_usage WHERE ns = ?").get(ns) as { keys: number; bytes: number } | null) ?? { keys: 0, bytes: 0 };
+      // octet_length reads a value's size from its record header, not the value itself.
+      const mine = this.db.query("SELECT octet_length(value) AS n FROM kv WHERE ns = ? AND key = ?").get(ns, key) as { n: number } | null;
+      return { keys: u.keys + (mine ? 0 : 1), bytes: u.bytes - (mine?.n ?? 0) + Buffer.byteLength(value) };
+    };
+    let u = after();
+    if (u.keys > quota.keys || u.bytes > quota.bytes) {
+      // Expired rows still count until swept: sweep this namespace's, then judge.
+      this.db.query("DELETE FROM kv WHERE ns = ? AND expires_at IS NOT NULL AND expires_at <= ?").run(ns, now);
+      u = after();
+    }
+    if (u.keys > quota.keys) return { stored: false, reason: "quota", limit: "keys", quota };
+    if (u.bytes > quota.bytes) return { stored: false, reason: "quota", limit: "bytes", quota };
     return null;
   }
 

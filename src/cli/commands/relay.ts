@@ -13,11 +13,18 @@ export default defineCwCommand({
     "base-url": { type: "string", description: "The URL nodes and clients use to reach this relay (shown in setup instructions; CW_BASE_URL)", valueHint: "url" },
     "data-dir": { type: "string", description: "Where the relay keeps its database and SSH host key (default: $CODEWIRE_HOME/relay)", valueHint: "dir" },
     database: { type: "string", description: "PostgreSQL URL (postgres://user:pass@host/db) for the relay's state, shared by replicas; default SQLite in the data dir (CW_DATABASE_URL)", valueHint: "url" },
+    "node-access": {
+      type: "string",
+      description: "Whether a node's token reaches other nodes: none (the default: only grants, `cw grant`) or all (every node trusts every other; CW_NODE_ACCESS)",
+      valueHint: "none|all",
+    },
     "auth-mode": { type: "string", description: "How clients and nodes authenticate: token (bearer tokens; the only mode this build has; CW_AUTH_MODE)", valueHint: "mode" },
   },
   async run({ args }) {
     const mode = (args["auth-mode"] as string | undefined) || process.env.CW_AUTH_MODE || "token";
     if (mode !== "token") throw new UsageError(`auth mode ${JSON.stringify(mode)} is not available: this build authenticates with tokens only`, "leave --auth-mode out, or pass --auth-mode token; OIDC sign-in is not built");
+    const access = (args["node-access"] as string | undefined) || process.env.CW_NODE_ACCESS || "none";
+    if (access !== "none" && access !== "all") throw new UsageError(`--node-access takes none or all; got ${JSON.stringify(access)}`);
     const { runRelay } = await import("../../relay/relay");
     const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
     await runRelay({
@@ -27,6 +34,7 @@ export default defineCwCommand({
       baseUrl: (args["base-url"] as string | undefined) ?? (process.env.CW_BASE_URL || undefined),
       authToken: process.env.CW_AUTH_TOKEN || undefined,
       databaseUrl: (args.database as string | undefined) || process.env.CW_DATABASE_URL || undefined,
+      nodeAccess: access,
       log,
     });
   },

@@ -75,7 +75,9 @@ export default defineCwCommand({
     const registered = invite || token ? await relay.register(name, invite) : await approvedByOperator(relay, name);
     const { mkdirSync } = require("node:fs") as typeof import("node:fs");
     mkdirSync(paths.root, { recursive: true, mode: 0o700 });
-    writeRelaySettings(paths.relay, { url, node: registered.name, token: registered.token });
+    // The owner's setup (admin token, or an approved device) also gets a user token, which this
+    // machine's commands use to reach other nodes; an invite's node reaches only itself.
+    writeRelaySettings(paths.relay, { url, node: registered.name, token: registered.token, ...(registered.user_token ? { user_token: registered.user_token } : {}) });
 
     // Tell the node (starting it if needed) and wait, briefly, to see it connected.
     const bar = progress();

@@ -3,7 +3,7 @@ import { RelayClient } from "../../client/relay-client";
 import { remoteTarget } from "../../client/remote-target";
 import { loadConfig } from "../../config/config";
 import { pathsFor } from "../../config/paths";
-import { readRelaySettings } from "../../config/relay";
+import { personToken, readRelaySettings } from "../../config/relay";
 import { call } from "../node";
 import { defineTool } from "../tool";
 
@@ -68,7 +68,7 @@ export default defineTool({
     let note = remote ? `The local entry is the node at ${remote.url}, which this server was started for.` : "The local entry is this machine's node.";
     if (relay) {
       try {
-        for (const n of await new RelayClient(relay.url, relay.token).nodes()) {
+        for (const n of await new RelayClient(relay.url, personToken(relay)).nodes()) {
           if (n.name === here.name) continue;
           const mine = !remote && n.name === relay.node;
           nodes.push({ name: n.name, local: mine, current: false, connected: n.connected, version: null, data_dir: null, pid: null, sessions_running: null, sessions_total: null, last_seen_at: n.last_seen_at });

@@ -16,6 +16,11 @@ export interface NodeRow {
   last_seen_at: string | null;
 }
 
+export interface UserRow {
+  name: string;
+  created_at: string;
+}
+
 export type RedeemResult = { token: string } | { error: "name_taken" | "invalid_invite" };
 
 export type DeviceCreateResult = { deviceCode: string; userCode: string; expiresAt: number } | { error: "too_many" | "too_many_from_source" };
@@ -23,7 +28,7 @@ export type DeviceCreateResult = { deviceCode: string; userCode: string; expires
 /** What a poll finds. Every outcome but `pending` ends the request (a later poll finds `unknown`). */
 export type DevicePollResult =
   | { status: "pending" }
-  | { status: "authorized"; name: string; token: string; rotated: boolean }
+  | { status: "authorized"; name: string; token: string; rotated: boolean; userToken: string }
   | { status: "denied"; name: string }
   | { status: "expired"; name: string }
   | { status: "unknown" };
@@ -72,8 +77,26 @@ export interface RelayStore {
   hasNode(name: string): Promise<boolean>;
   nodeByTokenHash(hash: Uint8Array): Promise<NodeRow | null>;
   listNodes(): Promise<NodeRow[]>;
+  /** Removes a node, and the grants to and from it (a later node of that name starts with none). */
   deleteNode(name: string): Promise<boolean>;
   touchNode(name: string): Promise<void>;
+
+  // User tokens: what people and their CLIs act with (the admin token aside). A node's token
+  // lets it be that node; a user token reaches every node.
+
+  /** A new token for user `name` (replacing any it had), returned this once. */
+  issueUserToken(name: string): Promise<string>;
+  userByTokenHash(hash: Uint8Array): Promise<{ name: string } | null>;
+  listUsers(): Promise<UserRow[]>;
+  deleteUser(name: string): Promise<boolean>;
+
+  // Grants: node `from` (its token) may reach node `to`; "*" is every node.
+
+  grant(from: string, to: string): Promise<void>;
+  revokeGrant(from: string, to: string): Promise<boolean>;
+  /** What each node may reach, by node name. */
+  grants(): Promise<Map<string, string[]>>;
+  mayReach(from: string, to: string): Promise<boolean>;
 
   /** A new invite good for `uses` registrations within `ttlS` seconds; the plaintext is returned once. */
   createInvite(uses: number, ttlS: number): Promise<{ invite: string; expiresAt: Date }>;
@@ -90,8 +113,8 @@ export interface RelayStore {
   /** The operator's decision on an unexpired, undecided request; null when there is none. Final. */
   decideDeviceRequest(userCode: string, approve: boolean): Promise<DevicePending | null>;
   /**
-   * A node's poll. Once approved, registers the node (rotating the token of an existing one) and
-   * forgets the request, atomically: the token is given to one poll only.
+   * A node's poll. Once approved, registers the node (rotating the token of an existing one),
+   * issues its user's token, and forgets the request, atomically: the tokens go to one poll only.
    */
   pollDeviceRequest(deviceCode: string): Promise<DevicePollResult>;
 

@@ -32,6 +32,31 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX kv_expires ON kv (expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: "user tokens, grants, kv usage kept by triggers",
+    // kv_usage: each namespace's keys and bytes, so a quota check reads one row instead of the
+    // namespace (as KvStore does in SQLite). Expired rows count until swept.
+    sql: `
+      CREATE TABLE users (name text PRIMARY KEY, token_hash bytea NOT NULL UNIQUE, created_at text NOT NULL);
+      CREATE TABLE grants (from_node text NOT NULL, to_node text NOT NULL, created_at text NOT NULL, PRIMARY KEY (from_node, to_node));
+      CREATE TABLE kv_usage (ns text PRIMARY KEY, keys bigint NOT NULL, bytes bigint NOT NULL);
+      CREATE FUNCTION cw_kv_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          INSERT INTO kv_usage (ns, keys, bytes) VALUES (NEW.ns, 1, octet_length(NEW.value))
+            ON CONFLICT (ns) DO UPDATE SET keys = kv_usage.keys + 1, bytes = kv_usage.bytes + octet_length(NEW.value);
+        ELSIF TG_OP = 'DELETE' THEN
+          UPDATE kv_usage SET keys = keys - 1, bytes = bytes - octet_length(OLD.value) WHERE ns = OLD.ns;
+        ELSE
+          UPDATE kv_usage SET bytes = bytes - octet_length(OLD.value) + octet_length(NEW.value) WHERE ns = NEW.ns;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER kv_usage_change AFTER INSERT OR DELETE OR UPDATE OF value ON kv FOR EACH ROW EXECUTE FUNCTION cw_kv_usage();
+      INSERT INTO kv_usage (ns, keys, bytes) SELECT ns, count(*), coalesce(sum(octet_length(value)), 0) FROM kv GROUP BY ns;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -26,6 +26,7 @@ import {
   type RelayStore,
   type RelayStoreOptions,
   StoreUnavailableError,
+  type UserRow,
 } from "./interface";
 import { migrate, PG_SCHEMA_VERSION } from "./postgres-schema";
 
@@ -115,7 +116,50 @@ export class PostgresRelayStore implements RelayStore {
   }
 
   async deleteNode(name: string): Promise<boolean> {
-    return (await guard(this.sql`DELETE FROM nodes WHERE name = ${name}`)).count > 0;
+    return guard(
+      this.sql.begin(async (tx) => {
+        await tx`DELETE FROM grants WHERE from_node = ${name} OR to_node = ${name}`;
+        return (await tx`DELETE FROM nodes WHERE name = ${name}`).count > 0;
+      }),
+    );
+  }
+
+  async issueUserToken(name: string): Promise<string> {
+    return guard(issueUser(this.sql, name, this.iso()));
+  }
+
+  async userByTokenHash(hash: Uint8Array): Promise<{ name: string } | null> {
+    const [row] = await guard(this.sql`SELECT name FROM users WHERE token_hash = ${hash}`);
+    return row ? { name: row.name } : null;
+  }
+
+  async listUsers(): Promise<UserRow[]> {
+    const rows = await guard(this.sql`SELECT name, created_at FROM users ORDER BY name COLLATE "C"`);
+    return rows.map((r: UserRow) => ({ name: r.name, created_at: r.created_at }));
+  }
+
+  async deleteUser(name: string): Promise<boolean> {
+    return (await guard(this.sql`DELETE FROM users WHERE name = ${name}`)).count > 0;
+  }
+
+  async grant(from: string, to: string): Promise<void> {
+    await guard(this.sql`INSERT INTO grants (from_node, to_node, created_at) VALUES (${from}, ${to}, ${this.iso()}) ON CONFLICT DO NOTHING`);
+  }
+
+  async revokeGrant(from: string, to: string): Promise<boolean> {
+    return (await guard(this.sql`DELETE FROM grants WHERE from_node = ${from} AND to_node = ${to}`)).count > 0;
+  }
+
+  async grants(): Promise<Map<string, string[]>> {
+    const m = new Map<string, string[]>();
+    for (const r of await guard(this.sql`SELECT from_node, to_node FROM grants ORDER BY from_node COLLATE "C", to_node COLLATE "C"`)) {
+      m.set(r.from_node, [...(m.get(r.from_node) ?? []), r.to_node]);
+    }
+    return m;
+  }
+
+  async mayReach(from: string, to: string): Promise<boolean> {
+    return (await guard(this.sql`SELECT 1 FROM grants WHERE from_node = ${from} AND (to_node = ${to} OR to_node = '*')`)).length > 0;
   }
 
   async touchNode(name: string): Promise<void> {
@@ -199,7 +243,9 @@ export class PostgresRelayStore implements RelayStore {
         await tx`DELETE FROM device_requests WHERE device_hash = ${hash}`;
         if (row.status === "denied") return { status: "denied", name: row.name };
         const rotated = await hasNode(tx, row.name);
-        return { status: "authorized", name: row.name, token: await register(tx, row.name, this.iso()), rotated };
+        // The operator approved a machine of theirs: its node, and its user's CLI.
+        const token = await register(tx, row.name, this.iso());
+        return { status: "authorized", name: row.name, token, rotated, userToken: await issueUser(tx, row.name, this.iso()) };
       }),
     );
   }
@@ -243,6 +289,13 @@ async function register(q: Q, name: string, at: string): Promise<string> {
   return token;
 }
 
+async function issueUser(q: Q, name: string, at: string): Promise<string> {
+  const token = newToken();
+  await q`INSERT INTO users (name, token_hash, created_at) VALUES (${name}, ${sha256(token)}, ${at})
+    ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at`;
+  return token;
+}
+
 async function hasNode(q: Q, name: string): Promise<boolean> {
   return (await q`SELECT 1 FROM nodes WHERE name = ${name}`).length > 0;
 }
@@ -274,14 +327,22 @@ class PostgresKv implements RelayKv {
     const [k, v] = [utf8(key), utf8(value)];
     return guard(
       this.sql.begin(async (tx): Promise<KvSetResult> => {
-        // The quota is a count and a sum: writers of one namespace take turns, on every replica.
+        // The quota is judged from the namespace's usage: its writers take turns, on every replica.
         await tx`SELECT pg_advisory_xact_lock(hashtext(${`cw-kv:${ns}`}))`;
-        const [r] = await tx`SELECT count(*)::float8 AS n, coalesce(sum(octet_length(value)), 0)::float8 AS bytes,
-            coalesce(sum(CASE WHEN key = ${k} THEN octet_length(value) END), -1)::float8 AS mine
-          FROM kv WHERE ns = ${ns} AND (expires_at IS NULL OR expires_at > ${now})`;
-        const replaces = r.mine >= 0;
-        if (r.n + (replaces ? 0 : 1) > this.quota.keys) return { stored: false, reason: "quota", limit: "keys", quota: this.quota };
-        if (r.bytes - (replaces ? r.mine : 0) + v.length > this.quota.bytes) return { stored: false, reason: "quota", limit: "bytes", quota: this.quota };
+        // One usage row (kept by a trigger) and this key's row, not a scan of the namespace.
+        const after = async () => {
+          const [u] = await tx`SELECT keys::float8 AS keys, bytes::float8 AS bytes FROM kv_usage WHERE ns = ${ns}`;
+          const [mine] = await tx`SELECT octet_length(value) AS n FROM kv WHERE ns = ${ns} AND key = ${k}`;
+          return { keys: (u?.keys ?? 0) + (mine ? 0 : 1), bytes: (u?.bytes ?? 0) - (mine?.n ?? 0) + v.length };
+        };
+        let u = await after();
+        if (u.keys > this.quota.keys || u.bytes > this.quota.bytes) {
+          // Expired rows still count until swept: sweep this namespace's, then judge.
+          await tx`DELETE FROM kv WHERE ns = ${ns} AND expires_at IS NOT NULL AND expires_at <= ${now}`;
+          u = await after();
+        }
+        if (u.keys > this.quota.keys) return { stored: false, reason: "quota", limit: "keys", quota: this.quota };
+        if (u.bytes > this.quota.bytes) return { stored: false, reason: "quota", limit: "bytes", quota: this.quota };
         // Set-if-absent is one INSERT whose conflict clause overwrites only an expired row.
         const w = opts.ifAbsent
           ? await tx`INSERT INTO kv (ns, key, value, expires_at) VALUES (${ns}, ${k}, ${v}, ${expires})

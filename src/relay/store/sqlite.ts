@@ -14,7 +14,7 @@ import { KV_NS_MAX_BYTES, KV_NS_MAX_KEYS } from "../../protocol/relay-api";
 import { type KvListOptions, type KvPage, KvStore, type KvSetResult } from "../../store/kv-store";
 import { newToken, sha256 } from "../../sys/secrets";
 import { DEVICE_KEEP_EXPIRED_MS, newUserCode } from "./common";
-import type { DeviceCreateResult, DevicePending, DevicePollResult, NodeRow, Readiness, RedeemResult, RelayKv, RelayStore, RelayStoreOptions } from "./interface";
+import type { DeviceCreateResult, DevicePending, DevicePollResult, NodeRow, Readiness, RedeemResult, RelayKv, RelayStore, RelayStoreOptions, UserRow } from "./interface";
 
 /**
  * relay.db's schema, one step per version (PRAGMA user_version says which are done). Step 1 is
@@ -42,6 +42,12 @@ const MIGRATIONS: ((db: Database) => void)[] = [
   },
   // Sweeping expired requests reads the index, not the table.
   (db) => db.exec("CREATE INDEX IF NOT EXISTS device_requests_expires ON device_requests (expires_at)"),
+  // User tokens and grants between nodes.
+  (db) =>
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, created_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS grants (from_node TEXT NOT NULL, to_node TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (from_node, to_node));
+    `),
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -128,8 +134,62 @@ class SqliteCore {
     return this.db.query("SELECT name, registered_at, last_seen_at FROM nodes ORDER BY name").all() as NodeRow[];
   }
 
+  /** Removes a node, and the grants to and from it (a later node of that name starts with none). */
   deleteNode(name: string): boolean {
-    return this.db.query("DELETE FROM nodes WHERE name = ?").run(name).changes > 0;
+    return this.db
+      .transaction(() => {
+        this.db.query("DELETE FROM grants WHERE from_node = ? OR to_node = ?").run(name, name);
+        return this.db.query("DELETE FROM nodes WHERE name = ?").run(name).changes > 0;
+      })
+      .immediate();
+  }
+
+  // User tokens: what people and their CLIs act with (the admin token aside). A node's token
+  // lets it be that node; a user token reaches every node. Issued by `cw setup` with the admin
+  // token, by an approved device request, or by the operator (`cw tokens create`).
+
+  /** A new token for user `name` (replacing any it had), returned this once. */
+  issueUserToken(name: string): string {
+    const token = newToken();
+    this.db
+      .query("INSERT INTO users (name, token_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at")
+      .run(name, sha256(token), this.iso());
+    return token;
+  }
+
+  userByTokenHash(hash: Uint8Array): { name: string } | null {
+    return this.db.query("SELECT name FROM users WHERE token_hash = ?").get(hash) as { name: string } | null;
+  }
+
+  listUsers(): { name: string; created_at: string }[] {
+    return this.db.query("SELECT name, created_at FROM users ORDER BY name").all() as { name: string; created_at: string }[];
+  }
+
+  deleteUser(name: string): boolean {
+    return this.db.query("DELETE FROM users WHERE name = ?").run(name).changes > 0;
+  }
+
+  // Grants: node `from` (its token) may reach node `to`; "*" is every node.
+
+  grant(from: string, to: string): void {
+    this.db.query("INSERT INTO grants (from_node, to_node, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").run(from, to, this.iso());
+  }
+
+  revokeGrant(from: string, to: string): boolean {
+    return this.db.query("DELETE FROM grants WHERE from_node = ? AND to_node = ?").run(from, to).changes > 0;
+  }
+
+  /** What each node may reach, by node name. */
+  grants(): Map<string, string[]> {
+    const m = new Map<string, string[]>();
+    for (const r of this.db.query("SELECT from_node, to_node FROM grants ORDER BY from_node, to_node").all() as { from_node: string; to_node: string }[]) {
+      m.set(r.from_node, [...(m.get(r.from_node) ?? []), r.to_node]);
+    }
+    return m;
+  }
+
+  mayReach(from: string, to: string): boolean {
+    return this.db.query("SELECT 1 FROM grants WHERE from_node = ? AND (to_node = ? OR to_node = '*')").get(from, to) !== null;
   }
 
   touchNode(name: string): void {
@@ -238,7 +298,8 @@ class SqliteCore {
         this.db.query("DELETE FROM device_requests WHERE device_hash = ?").run(hash);
         if (row.status === "denied") return { status: "denied", name: row.name };
         const rotated = this.hasNode(row.name);
-        return { status: "authorized", name: row.name, token: this.registerNode(row.name), rotated };
+        // The operator approved a machine of theirs: its node, and its user's CLI.
+        return { status: "authorized", name: row.name, token: this.registerNode(row.name), rotated, userToken: this.issueUserToken(row.name) };
       })
       .immediate();
   }
@@ -324,6 +385,30 @@ export class SqliteRelayStore implements RelayStore {
   }
   async touchNode(name: string): Promise<void> {
     this.core.touchNode(name);
+  }
+  async issueUserToken(name: string): Promise<string> {
+    return this.core.issueUserToken(name);
+  }
+  async userByTokenHash(hash: Uint8Array): Promise<{ name: string } | null> {
+    return this.core.userByTokenHash(hash);
+  }
+  async listUsers(): Promise<UserRow[]> {
+    return this.core.listUsers();
+  }
+  async deleteUser(name: string): Promise<boolean> {
+    return this.core.deleteUser(name);
+  }
+  async grant(from: string, to: string): Promise<void> {
+    this.core.grant(from, to);
+  }
+  async revokeGrant(from: string, to: string): Promise<boolean> {
+    return this.core.revokeGrant(from, to);
+  }
+  async grants(): Promise<Map<string, string[]>> {
+    return this.core.grants();
+  }
+  async mayReach(from: string, to: string): Promise<boolean> {
+    return this.core.mayReach(from, to);
   }
   async createInvite(uses: number, ttlS: number): Promise<{ invite: string; expiresAt: Date }> {
     return this.core.createInvite(uses, ttlS);
