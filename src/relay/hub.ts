@@ -142,6 +142,11 @@ export class NodeHub {
     this.end(name, 4003, "token rotated");
   }
 
+  /** Ends a node's connection because it connected again elsewhere (another relay replica). */
+  replaced(name: string): void {
+    this.end(name, 4000, "replaced by a newer connection");
+  }
+
   private end(name: string, code: number, reason: string): void {
     const a = this.agents.get(name);
     if (!a) return;

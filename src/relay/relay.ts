@@ -11,6 +11,8 @@ import { ensureAdminToken, type NodeAccess, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { openRelayStore, redactUrl, type RelayStore } from "./store";
+import { REPLICA_SECRET_MIN, Replicas } from "./replicas";
+import { PostgresRelayStore } from "./store/postgres";
 import { watchReadiness } from "./store/watch";
 
 /** The relay pings each node this often and marks one silent for three periods offline. */
@@ -19,6 +21,8 @@ const NODE_PING_MS = 3_000;
 const KV_SWEEP_MS = 60_000;
 /** The database is checked this often, to log when it goes and comes back. */
 const DB_CHECK_MS = 5_000;
+/** Replicas beat this often; one silent for three beats is taken for dead. */
+const REPLICA_HEARTBEAT_MS = 2_000;
 
 export interface RelayOptions {
   dataDir: string;
@@ -30,6 +34,13 @@ export interface RelayOptions {
   authToken?: string;
   /** A PostgreSQL URL (--database, CW_DATABASE_URL); without it, SQLite in the data directory. */
   databaseUrl?: string;
+  /**
+   * CW_REPLICA_SECRET: shared by the replicas of one relay on one PostgreSQL database; with it,
+   * this relay joins them (replicas.ts).
+   */
+  replicaSecret?: string;
+  /** The URL the other replicas reach this one at (--replica-url, CW_REPLICA_URL); default: the listen address. */
+  replicaUrl?: string;
   /** Whether node tokens reach other nodes without a grant (auth.ts). */
   nodeAccess?: NodeAccess;
   log: (msg: string) => void;
@@ -53,21 +64,30 @@ export async function runRelay(opts: RelayOptions) {
   const auth = new RelayAuth(store, opts.authToken, opts.nodeAccess ?? "none");
   const hub = new NodeHub(log);
   hub.startPinging(periodFromEnv("CW_RELAY_NODE_PING_MS", NODE_PING_MS));
-  const app = createRelayApp({ store, kv: store.kv, auth, hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  const replicas = await joinReplicas(opts, store, hub);
+  // With replicas, "connected" and "disconnect" mean anywhere in the set.
+  const app = createRelayApp({ store, kv: store.kv, auth, hub: replicas ?? hub, version: VERSION, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
-    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, fetch: (req, ip) => app.fetch(req, { ip }) });
+    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, ...(replicas ? { replicas } : {}), fetch: (req, ip) => app.fetch(req, { ip }) });
   } catch (e) {
     await store.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);
   }
   const base = opts.baseUrl ?? `http://${http.hostname}:${http.port}`;
   log(`relay ${VERSION} listening on http://${http.hostname}:${http.port} (${where})`);
+  if (replicas) {
+    const host = http.hostname ?? "";
+    if (!opts.replicaUrl && (host === "0.0.0.0" || host === "::" || host === "")) throw new Error("with several replicas, each needs the URL the others reach it at: set CW_REPLICA_URL (e.g. http://<pod IP>:8080), or listen on a specific address");
+    await replicas.start(opts.replicaUrl ?? `http://${host.includes(":") ? `[${host}]` : host}:${http.port}`);
+  } else if (store.engine === "postgres") log("running as the only replica: set the same CW_REPLICA_SECRET on every replica to run several on this database");
   let ssh: { close(): void; port: number } | undefined;
   if (opts.sshListen !== "off") {
     const { startSshGateway } = await import("./ssh-gateway");
     const address = parseListenAddress(opts.sshListen);
-    const gateway = await startSshGateway({ address, hostKeyPath: join(opts.dataDir, "ssh_host_ed25519_key"), auth, hub, log });
+    const { newHostKey } = await import("./ssh-keys");
+    const hostKey = store instanceof PostgresRelayStore ? await store.sharedHostKey(newHostKey) : undefined;
+    const gateway = await startSshGateway({ address, hostKeyPath: join(opts.dataDir, "ssh_host_ed25519_key"), ...(hostKey ? { hostKey } : {}), auth, hub: replicas ?? hub, log });
     ssh = gateway;
     log(`SSH gateway listening on ${address.hostname}:${gateway.port} (ssh <node>@host -p ${gateway.port})`);
   }
@@ -83,6 +103,7 @@ export async function runRelay(opts: RelayOptions) {
     log("relay stopping");
     clearInterval(sweeper);
     unwatch();
+    await replicas?.stop();
     http.stop(true);
     ssh?.close();
     await store.close().catch(() => {});
@@ -90,4 +111,15 @@ export async function runRelay(opts: RelayOptions) {
   };
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(sig, stop);
   await new Promise(() => {});
+}
+
+/**
+ * A relay on PostgreSQL with CW_REPLICA_SECRET joins the replica set on that database; one
+ * without it runs alone (on SQLite it has to).
+ */
+async function joinReplicas(opts: RelayOptions, store: RelayStore, hub: NodeHub): Promise<Replicas | undefined> {
+  if (!opts.replicaSecret) return undefined;
+  if (!(store instanceof PostgresRelayStore)) throw new Error("CW_REPLICA_SECRET is set, but replicas share a PostgreSQL database: give --database postgres://… (or CW_DATABASE_URL) too");
+  if (opts.replicaSecret.length < REPLICA_SECRET_MIN) throw new Error(`CW_REPLICA_SECRET is shorter than ${REPLICA_SECRET_MIN} characters; make one with: openssl rand -hex 32`);
+  return new Replicas({ sql: store.client, hub, secret: opts.replicaSecret, heartbeatMs: periodFromEnv("CW_REPLICA_HEARTBEAT_MS", REPLICA_HEARTBEAT_MS), log: opts.log });
 }

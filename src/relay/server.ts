@@ -12,6 +12,7 @@ import type { ListenAddress } from "../node/websocket";
 import { listenerOptions, refusal } from "../sys/http";
 import type { RelayAuth } from "./auth";
 import type { NodeHub, Stream } from "./hub";
+import { pipeToReplica, type ReplicaPipe, type Replicas } from "./replicas";
 import { type RelayStore, StoreUnavailableError } from "./store/interface";
 
 /** A client whose WebSocket holds more than this is paused at the node. */
@@ -20,21 +21,26 @@ const CLIENT_LOW_WATER = 256 * 1024;
 
 type Socket =
   | { kind: "agent"; name: string }
-  | { kind: "client"; node: string; stream?: Stream; paused: boolean; out: FramesToMessages };
+  | { kind: "client"; node: string; stream?: Stream; paused: boolean; out: FramesToMessages }
+  | { kind: "proxy"; node: string; url: string; pipe?: ReplicaPipe };
 
 export interface RelayServerDeps {
   address: ListenAddress;
   auth: RelayAuth;
   store: RelayStore;
   hub: NodeHub;
+  /** With several replicas: where the nodes held elsewhere are, and the way to them. */
+  replicas?: Replicas;
   /** The HTTP API; `ip` is the peer's address. */
   fetch: (req: Request, ip: string | undefined) => Response | Promise<Response>;
 }
 
 const CLIENT_PATH = /^\/api\/v1\/nodes\/([^/]+)\/connect$/;
+/** Another replica piping a client to a node held here (replicas.ts). */
+const INTERNAL_PATH = /^\/internal\/v1\/nodes\/([^/]+)\/connect$/;
 
 export function serveRelay(deps: RelayServerDeps) {
-  const { auth, hub, store } = deps;
+  const { auth, hub, store, replicas } = deps;
   // last_seen_at is a hint to the operator: a failed write is not the node's problem.
   const touch = (name: string) => store.touchNode(name).catch(() => {});
 
@@ -48,6 +54,16 @@ export function serveRelay(deps: RelayServerDeps) {
       if (!who || who.kind !== "node") return refusal(401, "unauthorized", "a node connects with its own token", "register the node with `cw setup <relay-url>`");
       if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "nodes connect here by themselves");
       return server.upgrade(req, { data: { kind: "agent", name: who.name } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+    }
+    const internal = INTERNAL_PATH.exec(url.pathname);
+    if (internal) {
+      // The replica the client reached checked its token and access; this checks the replica.
+      if (!replicas) return refusal(404, "not_found", "this relay runs alone", "no other replica should call it");
+      if (!replicas.admits(req.headers.get("authorization"))) return refusal(401, "unauthorized", "not a replica of this relay", "replicas share CW_REPLICA_SECRET");
+      const node = decodeURIComponent(internal[1]!);
+      // Never piped on again: a node that moved meanwhile is simply not here.
+      if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to this replica`, "it may have moved to another replica; try again");
+      return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
     }
     const m = CLIENT_PATH.exec(url.pathname)!;
     const who = await auth.identify(req.headers.get("authorization"));
@@ -69,6 +85,11 @@ export function serveRelay(deps: RelayServerDeps) {
       );
     }
     if (!(await store.hasNode(node))) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
+    const elsewhere = replicas?.locate(node);
+    if (elsewhere) {
+      if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
+      return server.upgrade(req, { data: { kind: "proxy", node, url: elsewhere } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+    }
     if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
     if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
     return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
@@ -81,7 +102,7 @@ export function serveRelay(deps: RelayServerDeps) {
     async fetch(req, server) {
       const url = new URL(req.url);
       const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
-      if (url.pathname !== "/node/connect" && !CLIENT_PATH.test(url.pathname)) return deps.fetch(req, server.requestIP(req)?.address);
+      if (url.pathname !== "/node/connect" && !CLIENT_PATH.test(url.pathname) && !INTERNAL_PATH.test(url.pathname)) return deps.fetch(req, server.requestIP(req)?.address);
       try {
         return await connect(req, url, upgrade, server);
       } catch (e) {
@@ -97,7 +118,12 @@ export function serveRelay(deps: RelayServerDeps) {
         const d = ws.data;
         if (d.kind === "agent") {
           hub.connected(d.name, ws);
+          replicas?.nodeConnected(d.name);
           touch(d.name);
+          return;
+        }
+        if (d.kind === "proxy") {
+          d.pipe = pipeToReplica(d.url, d.node, replicas!.authorization, { send: (m) => ws.send(m), close: (code, reason) => ws.close(code, reason) });
           return;
         }
         const stream = hub.open(d.node, {
@@ -131,6 +157,11 @@ export function serveRelay(deps: RelayServerDeps) {
           else hub.message(d.name, ws, msg as Uint8Array);
           return;
         }
+        if (d.kind === "proxy") {
+          // Passed on as it came: the replica holding the node checks it.
+          d.pipe?.send(typeof msg === "string" ? msg : new Uint8Array(msg as Uint8Array));
+          return;
+        }
         let frame: Uint8Array;
         try {
           frame = messageToFrame(typeof msg === "string" ? msg : (msg as Uint8Array));
@@ -154,8 +185,11 @@ export function serveRelay(deps: RelayServerDeps) {
         const d = ws.data;
         if (d.kind === "agent") {
           hub.disconnected(d.name, ws);
+          // Unless a newer connection of the node replaced this one here.
+          if (!hub.isConnected(d.name)) replicas?.nodeDisconnected(d.name);
           touch(d.name);
-        } else d.stream?.close();
+        } else if (d.kind === "proxy") d.pipe?.close();
+        else d.stream?.close();
       },
     },
   });

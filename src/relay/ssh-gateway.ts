@@ -31,8 +31,11 @@ export interface SshGatewayOptions {
   address: { hostname: string; port: number };
   /** The ed25519 host key (OpenSSH format); made on first start, mode 0600. */
   hostKeyPath: string;
+  /** The host key itself (OpenSSH format), when it is kept elsewhere than hostKeyPath. */
+  hostKey?: string;
   auth: RelayAuth;
-  hub: NodeHub;
+  /** Connections to nodes: the hub, or with replicas the set (a node may be held by another). */
+  hub: Pick<NodeHub, "dial">;
   log: (msg: string) => void;
   /** Public keys that may log in; default `authorized_keys` next to the host key. */
   authorizedKeysPath?: string;
@@ -55,7 +58,9 @@ const METHODS: AuthenticationType[] = ["publickey", "password"];
 
 export async function startSshGateway(opts: SshGatewayOptions): Promise<{ close(): void; port: number }> {
   const { log } = opts;
-  const hostKey = loadOrCreateHostKey(opts.hostKeyPath, log);
+  // Replicas share one host key (from the database), or ssh clients behind a load balancer
+  // would see the key change from one connection to the next.
+  const hostKey = opts.hostKey ?? loadOrCreateHostKey(opts.hostKeyPath, log);
   const keys = new AuthorizedKeys(opts.authorizedKeysPath ?? join(dirname(opts.hostKeyPath), "authorized_keys"), log);
   const clients = new Set<Connection>();
 

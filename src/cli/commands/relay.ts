@@ -13,6 +13,7 @@ export default defineCwCommand({
     "base-url": { type: "string", description: "The URL nodes and clients use to reach this relay (shown in setup instructions; CW_BASE_URL)", valueHint: "url" },
     "data-dir": { type: "string", description: "Where the relay keeps its database and SSH host key (default: $CODEWIRE_HOME/relay)", valueHint: "dir" },
     database: { type: "string", description: "PostgreSQL URL (postgres://user:pass@host/db) for the relay's state, shared by replicas; default SQLite in the data dir (CW_DATABASE_URL)", valueHint: "url" },
+    "replica-url": { type: "string", description: "With several replicas (CW_REPLICA_SECRET): the URL the other replicas reach this one at, e.g. http://<pod IP>:8080 (CW_REPLICA_URL)", valueHint: "url" },
     "node-access": {
       type: "string",
       description: "Whether a node's token reaches other nodes: none (the default: only grants, `cw grant`) or all (every node trusts every other; CW_NODE_ACCESS)",
@@ -34,6 +35,8 @@ export default defineCwCommand({
       baseUrl: (args["base-url"] as string | undefined) ?? (process.env.CW_BASE_URL || undefined),
       authToken: process.env.CW_AUTH_TOKEN || undefined,
       databaseUrl: (args.database as string | undefined) || process.env.CW_DATABASE_URL || undefined,
+      replicaSecret: process.env.CW_REPLICA_SECRET || undefined,
+      replicaUrl: (args["replica-url"] as string | undefined) || process.env.CW_REPLICA_URL || undefined,
       nodeAccess: access,
       log,
     });

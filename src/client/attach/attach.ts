@@ -18,7 +18,12 @@ import { NodeError } from "../errors";
 import { DetachKeys } from "../../protocol/detach-keys";
 import { enterRaw, terminalSize } from "./terminal";
 
-export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
+export type AttachOutcome = {
+  reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected";
+  session?: ReplyOf<"Attached">["session"];
+  /** For "disconnected": why the link failed, when it said (e.g. the relay replica went away). */
+  why?: string;
+};
 
 const ESC_TIMEOUT_MS = 50;
 /** How long Ctrl+B d waits for the node to confirm before detaching anyway. */
@@ -157,7 +162,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     restore();
     conn.close();
   }
-  return outcome ?? { reason: "disconnected", session };
+  return outcome ?? { reason: "disconnected", session, ...(conn.failedWith ? { why: conn.failedWith.message } : {}) };
 }
 
 /**

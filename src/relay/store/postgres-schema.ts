@@ -57,6 +57,16 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       INSERT INTO kv_usage (ns, keys, bytes) SELECT ns, count(*), coalesce(sum(octet_length(value)), 0) FROM kv GROUP BY ns;
     `,
   },
+  {
+    version: 3,
+    name: "replicas and where each node is connected",
+    // Heartbeats use the database's clock, so replicas' clocks need not agree.
+    sql: `
+      CREATE TABLE replicas (id text PRIMARY KEY, url text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(), heartbeat_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE node_locations (node text PRIMARY KEY, replica_id text NOT NULL, since timestamptz NOT NULL DEFAULT now());
+      CREATE INDEX node_locations_replica ON node_locations (replica_id);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -68,6 +68,11 @@ export class PostgresRelayStore implements RelayStore {
     return new PostgresRelayStore(sql, opts);
   }
 
+  /** The connection pool, for the replica set (replicas.ts), which shares this database. */
+  get client(): SQL {
+    return this.sql;
+  }
+
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
@@ -253,6 +258,16 @@ export class PostgresRelayStore implements RelayStore {
   async adminTokenHash(): Promise<Buffer | null> {
     const [row] = await guard(this.sql`SELECT value FROM meta WHERE key = 'admin_token_hash'`);
     return row ? Buffer.from(row.value) : null;
+  }
+
+  /**
+   * The SSH host key all replicas present: the stored one, or `make()`'s, stored by whichever
+   * replica gets there first (the others read that one).
+   */
+  async sharedHostKey(make: () => string): Promise<string> {
+    await guard(this.sql`INSERT INTO meta (key, value) VALUES ('ssh_host_key', ${Buffer.from(make())}) ON CONFLICT (key) DO NOTHING`);
+    const [row] = await guard(this.sql`SELECT value FROM meta WHERE key = 'ssh_host_key'`);
+    return Buffer.from(row.value).toString("utf8");
   }
 
   async setAdminTokenHash(hash: Uint8Array): Promise<void> {
