@@ -199,6 +199,16 @@ describe("two replicas on one database", () => {
     expect(hostKeys[0]).toBe(hostKeys[1]!);
   });
 
+  test("cw kv set --if-absent raced by 16 processes through both replicas: exactly one wins", async () => {
+    const runs = Array.from({ length: 16 }, (_, i) => (i % 2 ? dev1 : dev2).run(["kv", "set", "--if-absent", "--ttl", "60s", "replica-lock", `owner-${i}`]));
+    const results = await Promise.all(runs);
+    const winners = results.flatMap((r, i) => (r.code === 0 ? [`owner-${i}`] : []));
+    expect(winners.length).toBe(1);
+    for (const r of results) if (r.code !== 0) expect(r.stderr).toContain("already set");
+    expect((await dev1.ok(["kv", "get", "replica-lock"])).trim()).toBe(winners[0]!);
+    expect((await dev2.ok(["kv", "get", "replica-lock"])).trim()).toBe(winners[0]!);
+  });
+
   test("the internal endpoint admits only the shared secret", async () => {
     const path = "/internal/v1/nodes/dev-1/connect";
     for (const authorization of [undefined, `Bearer ${ADMIN}`, "Replica wrong-secret-wrong-secret-wrong", `Replica ${SECRET}x`]) {
@@ -224,6 +234,28 @@ describe("two replicas on one database", () => {
       await dev3.cleanup();
     }
   });
+
+  test("a node that leaves while the database is away is offline everywhere once it is back", async () => {
+    const dev5 = new CwHome();
+    try {
+      await dev5.ok(["setup", a.url, "--token", ADMIN, "--name", "dev-5"]);
+      await online(dev2, "dev-5");
+      await pg.halt();
+      try {
+        // A cannot record that dev-5 left: its write fails, and is redone at a later heartbeat.
+        await dev5.ok(["stop"]);
+        await waitFor(() => a.stderr.includes("cannot record node dev-5 as gone"), "replica A to fail to record dev-5 gone", 15_000, 100);
+      } finally {
+        await pg.start();
+      }
+      await waitFor(async () => (await a.api("GET", "/readyz")).status === 200 && (await b.api("GET", "/readyz")).status === 200, "both replicas ready again", 30_000, 200);
+      await online(dev2, "dev-5", false, 20_000);
+      await online(dev1, "dev-1", true);
+      await online(dev2, "dev-1", true);
+    } finally {
+      await dev5.cleanup();
+    }
+  }, 90_000);
 
   test("kill -9 a replica: its nodes come back through the load balancer, an attach piped through the survivor ends saying why", async () => {
     const dev4 = new CwHome();

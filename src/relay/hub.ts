@@ -128,6 +128,11 @@ export class NodeHub {
     }
   }
 
+  /** The nodes connected here. */
+  names(): string[] {
+    return [...this.agents.keys()];
+  }
+
   isConnected(name: string): boolean {
     return this.agents.has(name);
   }

@@ -29,7 +29,9 @@ const FORGET_AFTER_S = 300;
 type Event =
   | { op: "connected"; node: string; replica: string; url: string }
   | { op: "gone"; node: string; replica: string }
-  | { op: "disconnect" | "rotated"; node: string };
+  | { op: "disconnect" | "rotated"; node: string }
+  /** Re-read node_locations (a replica rewrote its part of it). */
+  | { op: "refresh" };
 
 export interface ReplicaOptions {
   sql: SQL;
@@ -50,6 +52,8 @@ export class Replicas {
   private timer?: ReturnType<typeof setInterval>;
   private unlisten?: () => Promise<void>;
   private writes: Promise<void> = Promise.resolve();
+  /** A location write failed: resync at the next heartbeat. */
+  private lost = false;
   /** The URL the other replicas reach this one at (CW_REPLICA_URL), e.g. http://10.0.0.7:8080. */
   private url = "";
 
@@ -155,7 +159,26 @@ export class Replicas {
    * drops and comes straight back must not have its "gone" land after its "connected".
    */
   private record(name: string, what: string, write: () => Promise<void>): void {
-    this.writes = this.writes.then(write).catch((e) => this.o.log(`cannot record node ${name} as ${what}: ${(e as Error).message}`));
+    this.writes = this.writes.then(write).catch((e) => {
+      this.o.log(`cannot record node ${name} as ${what}: ${(e as Error).message}; recording every node here again at the next heartbeat`);
+      this.lost = true;
+    });
+  }
+
+  /**
+   * After a write was lost (the database was away), node_locations is made to say exactly which
+   * nodes this replica holds, in one transaction, and the others are told to re-read it.
+   */
+  private async resync(): Promise<void> {
+    const here = this.o.hub.names();
+    await this.o.sql.begin(async (tx) => {
+      await tx`DELETE FROM node_locations WHERE replica_id = ${this.id} AND NOT (node = ANY(${here}::text[]))`;
+      if (here.length) {
+        await tx`INSERT INTO node_locations (node, replica_id) SELECT unnest(${here}::text[]), ${this.id}
+          ON CONFLICT (node) DO UPDATE SET replica_id = excluded.replica_id, since = now()`;
+      }
+    });
+    this.notify({ op: "refresh" });
   }
 
   /** Leaves the set: the others stop routing to this replica at once. */
@@ -171,6 +194,14 @@ export class Replicas {
   private async beat(): Promise<void> {
     await this.o.sql`INSERT INTO replicas (id, url) VALUES (${this.id}, ${this.url})
         ON CONFLICT (id) DO UPDATE SET url = excluded.url, heartbeat_at = now()`;
+    if (this.lost) {
+      this.lost = false;
+      // In the write queue, so it lands after any write still pending.
+      this.writes = this.writes.then(() => this.resync()).catch((e) => {
+        this.lost = true;
+        this.o.log(`cannot record the nodes connected here: ${(e as Error).message}`);
+      });
+    }
     // Long-dead replicas (killed, never stopped) are forgotten by whoever notices.
     await this.o.sql`DELETE FROM node_locations WHERE replica_id IN (SELECT id FROM replicas WHERE heartbeat_at < now() - make_interval(secs => ${FORGET_AFTER_S}))`;
     await this.o.sql`DELETE FROM replicas WHERE heartbeat_at < now() - make_interval(secs => ${FORGET_AFTER_S})`;
@@ -186,7 +217,7 @@ export class Replicas {
   }
 
   private notify(e: Event): void {
-    this.o.sql`SELECT pg_notify(${CHANNEL}, ${JSON.stringify(e)})`.catch((err) => this.o.log(`cannot tell the other replicas (${e.op} ${e.node}): ${(err as Error).message}`));
+    this.o.sql`SELECT pg_notify(${CHANNEL}, ${JSON.stringify(e)})`.catch((err) => this.o.log(`cannot tell the other replicas (${e.op}${"node" in e ? ` ${e.node}` : ""}): ${(err as Error).message}`));
   }
 
   private heard(payload: string): void {
@@ -211,6 +242,9 @@ export class Replicas {
         return;
       case "rotated":
         this.o.hub.rotated(e.node);
+        return;
+      case "refresh":
+        void this.refresh().catch(() => {});
         return;
     }
   }
