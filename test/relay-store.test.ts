@@ -321,6 +321,25 @@ describe("postgres only", () => {
     await expect(openRelayStore({ dataDir: "/nonexistent", databaseUrl: "mysql://u:hunter2@h/db" })).rejects.not.toThrow(/hunter2/);
   });
 
+  test("connections cut by the server (an administrator, a failover) fail as unavailable, then work again", async () => {
+    const url = await pg.database();
+    const store = await PostgresRelayStore.open(url);
+    opened.push(store);
+    await store.registerNode("n");
+    const admin = new SQL(pg.url());
+    try {
+      await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${new URL(url).pathname.slice(1)}`;
+    } finally {
+      await admin.close();
+    }
+    const outcome = await store.listNodes().then(
+      () => "answered",
+      (e) => (e instanceof StoreUnavailableError ? "unavailable" : `raw: ${(e as Error).message}`),
+    );
+    expect(["answered", "unavailable"]).toContain(outcome);
+    await waitFor(async () => (await store.listNodes()).length === 1, "the store to answer again", 10_000, 100);
+  });
+
   // Last: it stops the cluster under the store.
   test("when the database goes away: not ready, calls fail as unavailable; when it is back, both recover", async () => {
     const url = await pg.database();

@@ -447,8 +447,11 @@ async function guard<T>(p: Promise<T>): Promise<T> {
 }
 
 function unreachable(e: unknown): boolean {
-  const code = String((e as { code?: unknown; errno?: unknown })?.code ?? "");
-  // ERR_POSTGRES_CONNECTION_CLOSED, _TIMEOUT, ...: Bun's own; ECONNREFUSED and the like from the
-  // socket; SQLSTATE class 08 (connection exception) and 57P0x (shutdown, cannot connect now).
-  return code.startsWith("ERR_POSTGRES_CONNECTION") || /^E[A-Z]+$/.test(code) || code.startsWith("08") || /^57P0[1-3]$/.test(code);
+  const code = String((e as { code?: unknown })?.code ?? "");
+  // Bun's PostgresError: `code` is Bun's (ERR_POSTGRES_CONNECTION_REFUSED, _CLOSED, _TIMEOUT...),
+  // `errno` the server's SQLSTATE for a server error: class 08 (connection exception) and 57P0x
+  // (terminated by the administrator, shutting down, cannot connect now). ECONNREFUSED and the
+  // like come from the socket.
+  const state = String((e as { errno?: unknown })?.errno ?? "");
+  return code.startsWith("ERR_POSTGRES_CONNECTION") || /^E[A-Z]+$/.test(code) || state.startsWith("08") || /^57P0[1-3]$/.test(state);
 }
