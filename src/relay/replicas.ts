@@ -70,8 +70,14 @@ export class Replicas {
       () => void this.refresh().catch(() => {}),
     );
     this.unlisten = () => sub.unlisten();
+    let beating = false;
     this.timer = setInterval(() => {
-      this.beat().catch((e) => this.o.log(`replica heartbeat failed: ${(e as Error).message}`));
+      // One at a time: with the database away a beat waits out its connection timeout.
+      if (beating) return;
+      beating = true;
+      this.beat()
+        .catch((e) => this.o.log(`replica heartbeat failed: ${(e as Error).message}`))
+        .finally(() => (beating = false));
     }, this.o.heartbeatMs);
     this.timer.unref();
     this.o.log(`replica ${this.id} reachable by the others at ${this.url}`);
