@@ -209,6 +209,16 @@ describe("two replicas on one database", () => {
     expect((await dev2.ok(["kv", "get", "replica-lock"])).trim()).toBe(winners[0]!);
   });
 
+  test("settings that cannot make a replica are refused with a hint (exit 2)", async () => {
+    const run = (extra: Record<string, string>, listen = "127.0.0.1:0") => dev1.run(["relay", "--listen", listen, "--ssh-listen", "off"], { env: { CW_DATABASE_URL: "", ...extra } });
+    const sqlite = await run({ CW_REPLICA_SECRET: SECRET });
+    expect([sqlite.code, sqlite.stderr]).toEqual([2, expect.stringContaining("hint: replicas share one PostgreSQL database")]);
+    const short = await run({ CW_REPLICA_SECRET: "short", CW_DATABASE_URL: env.CW_DATABASE_URL! });
+    expect([short.code, short.stderr]).toEqual([2, expect.stringContaining("CW_REPLICA_SECRET is shorter than 24 characters")]);
+    const anywhere = await run({ CW_REPLICA_SECRET: SECRET, CW_DATABASE_URL: env.CW_DATABASE_URL! }, "0.0.0.0:0");
+    expect([anywhere.code, anywhere.stderr]).toEqual([2, expect.stringContaining("hint: set CW_REPLICA_URL")]);
+  });
+
   test("the internal endpoint admits only the shared secret", async () => {
     const path = "/internal/v1/nodes/dev-1/connect";
     for (const authorization of [undefined, `Bearer ${ADMIN}`, "Replica wrong-secret-wrong-secret-wrong", `Replica ${SECRET}x`]) {

@@ -82,9 +82,17 @@ describe("cw relay on PostgreSQL", () => {
 
   test("--database with a URL that is not PostgreSQL is refused with a hint and without the password", async () => {
     const r = await dev.run(["relay", "--listen", "127.0.0.1:0", "--ssh-listen", "off", "--database", "mysql://u:hunter2@db/x"]);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain("is not a PostgreSQL URL");
-    expect(r.stderr).toContain("postgres://");
+    expect(r.stderr).toContain("hint: give postgres://");
+    expect(r.stderr).not.toContain("hunter2");
+  });
+
+  test("a database that does not answer: exit 1 with the cause and a hint, the password hidden", async () => {
+    const r = await dev.run(["relay", "--listen", "127.0.0.1:0", "--ssh-listen", "off"], { env: { CW_DATABASE_URL: "postgres://cw:hunter2@127.0.0.1:1/x" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cannot open the relay's store (database postgres://cw:***@127.0.0.1:1/x)");
+    expect(r.stderr).toContain("hint: check the URL, that PostgreSQL runs");
     expect(r.stderr).not.toContain("hunter2");
   });
 });

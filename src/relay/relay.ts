@@ -11,6 +11,7 @@ import { ensureAdminToken, type NodeAccess, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { openRelayStore, redactUrl, type RelayStore } from "./store";
+import { RelayStartError } from "./errors";
 import { REPLICA_SECRET_MIN, Replicas } from "./replicas";
 import { PostgresRelayStore } from "./store/postgres";
 import { watchReadiness } from "./store/watch";
@@ -57,7 +58,11 @@ export async function runRelay(opts: RelayOptions) {
   try {
     store = await openRelayStore({ dataDir: opts.dataDir, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}), log });
   } catch (e) {
-    throw new Error(`cannot open the relay's store (${where}): ${(e as Error).message}`);
+    if (e instanceof RelayStartError) throw e;
+    throw new RelayStartError(
+      `cannot open the relay's store (${where}): ${(e as Error).message}`,
+      opts.databaseUrl ? "check the URL, that PostgreSQL runs and answers there (pg_isready), and that the user may create tables in that database" : "check that the data dir is writable by this user and the disk is not full",
+    );
   }
   if (opts.authToken && opts.authToken.length < 24) log("warning: CW_AUTH_TOKEN is short enough to guess; make one with: openssl rand -hex 32");
   const { generated } = await ensureAdminToken(store, opts.authToken);
@@ -78,7 +83,9 @@ export async function runRelay(opts: RelayOptions) {
   log(`relay ${VERSION} listening on http://${http.hostname}:${http.port} (${where})`);
   if (replicas) {
     const host = http.hostname ?? "";
-    if (!opts.replicaUrl && (host === "0.0.0.0" || host === "::" || host === "")) throw new Error("with several replicas, each needs the URL the others reach it at: set CW_REPLICA_URL (e.g. http://<pod IP>:8080), or listen on a specific address");
+    if (!opts.replicaUrl && (host === "0.0.0.0" || host === "::" || host === "")) {
+      throw new RelayStartError(`listening on ${host || "every address"}, this replica does not know the URL the others reach it at`, "set CW_REPLICA_URL (or --replica-url), e.g. http://<pod IP>:8080, or listen on a specific address", true);
+    }
     await replicas.start(opts.replicaUrl ?? `http://${host.includes(":") ? `[${host}]` : host}:${http.port}`);
   } else if (store.engine === "postgres") log("running as the only replica: set the same CW_REPLICA_SECRET on every replica to run several on this database");
   let ssh: { close(): void; port: number } | undefined;
@@ -119,7 +126,7 @@ export async function runRelay(opts: RelayOptions) {
  */
 async function joinReplicas(opts: RelayOptions, store: RelayStore, hub: NodeHub): Promise<Replicas | undefined> {
   if (!opts.replicaSecret) return undefined;
-  if (!(store instanceof PostgresRelayStore)) throw new Error("CW_REPLICA_SECRET is set, but replicas share a PostgreSQL database: give --database postgres://… (or CW_DATABASE_URL) too");
-  if (opts.replicaSecret.length < REPLICA_SECRET_MIN) throw new Error(`CW_REPLICA_SECRET is shorter than ${REPLICA_SECRET_MIN} characters; make one with: openssl rand -hex 32`);
+  if (!(store instanceof PostgresRelayStore)) throw new RelayStartError("CW_REPLICA_SECRET is set, but this relay keeps its state in SQLite", "replicas share one PostgreSQL database: give --database postgres://… (or CW_DATABASE_URL) too, or unset CW_REPLICA_SECRET", true);
+  if (opts.replicaSecret.length < REPLICA_SECRET_MIN) throw new RelayStartError(`CW_REPLICA_SECRET is shorter than ${REPLICA_SECRET_MIN} characters`, "make one with: openssl rand -hex 32, and give every replica the same", true);
   return new Replicas({ sql: store.client, hub, secret: opts.replicaSecret, heartbeatMs: periodFromEnv("CW_REPLICA_HEARTBEAT_MS", REPLICA_HEARTBEAT_MS), log: opts.log });
 }

@@ -27,18 +27,25 @@ export default defineCwCommand({
     const access = (args["node-access"] as string | undefined) || process.env.CW_NODE_ACCESS || "none";
     if (access !== "none" && access !== "all") throw new UsageError(`--node-access takes none or all; got ${JSON.stringify(access)}`);
     const { runRelay } = await import("../../relay/relay");
+    const { RelayStartError } = await import("../../relay/errors");
     const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
-    await runRelay({
-      dataDir: (args["data-dir"] as string | undefined) ?? `${dataDir()}/relay`,
-      listen: args.listen as string,
-      sshListen: args["ssh-listen"] as string,
-      baseUrl: (args["base-url"] as string | undefined) ?? (process.env.CW_BASE_URL || undefined),
-      authToken: process.env.CW_AUTH_TOKEN || undefined,
-      databaseUrl: (args.database as string | undefined) || process.env.CW_DATABASE_URL || undefined,
-      replicaSecret: process.env.CW_REPLICA_SECRET || undefined,
-      replicaUrl: (args["replica-url"] as string | undefined) || process.env.CW_REPLICA_URL || undefined,
-      nodeAccess: access,
-      log,
-    });
+    try {
+      await runRelay({
+        dataDir: (args["data-dir"] as string | undefined) ?? `${dataDir()}/relay`,
+        listen: args.listen as string,
+        sshListen: args["ssh-listen"] as string,
+        baseUrl: (args["base-url"] as string | undefined) ?? (process.env.CW_BASE_URL || undefined),
+        authToken: process.env.CW_AUTH_TOKEN || undefined,
+        databaseUrl: (args.database as string | undefined) || process.env.CW_DATABASE_URL || undefined,
+        replicaSecret: process.env.CW_REPLICA_SECRET || undefined,
+        replicaUrl: (args["replica-url"] as string | undefined) || process.env.CW_REPLICA_URL || undefined,
+        nodeAccess: access,
+        log,
+      });
+    } catch (e) {
+      // A setting that does not fit is a usage error (exit 2); either way the hint is shown.
+      if (e instanceof RelayStartError && e.usage) throw new UsageError(e.message, e.hint);
+      throw e;
+    }
   },
 });

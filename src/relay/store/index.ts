@@ -2,6 +2,7 @@
  * The relay's store: PostgreSQL when given a database URL (`cw relay --database`, or
  * CW_DATABASE_URL), else SQLite in the data directory. Migrations are applied before this returns.
  */
+import { RelayStartError } from "../errors";
 import type { RelayStore, RelayStoreOptions } from "./interface";
 import { SqliteRelayStore } from "./sqlite";
 
@@ -10,7 +11,9 @@ export * from "./interface";
 export async function openRelayStore(opts: RelayStoreOptions & { dataDir: string; databaseUrl?: string; log?: (msg: string) => void }): Promise<RelayStore> {
   const { dataDir, databaseUrl, log, ...rest } = opts;
   if (!databaseUrl) return new SqliteRelayStore(dataDir, rest);
-  if (!/^postgres(ql)?:\/\//i.test(databaseUrl)) throw new Error(`${redactUrl(databaseUrl)} is not a PostgreSQL URL; give postgres://user:password@host:5432/dbname, or leave --database out for SQLite in the data directory`);
+  if (!/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    throw new RelayStartError(`${redactUrl(databaseUrl)} is not a PostgreSQL URL`, "give postgres://user:password@host:5432/dbname, or leave --database (and CW_DATABASE_URL) out for SQLite in the data directory", true);
+  }
   const { PostgresRelayStore } = await import("./postgres");
   return PostgresRelayStore.open(databaseUrl, { ...rest, ...(log ? { log } : {}) });
 }
