@@ -228,6 +228,10 @@ describe("two replicas on one database", () => {
     // With the secret it is a WebSocket endpoint (here asked without upgrading).
     const ok = await fetch(`${a.url}${path}`, { headers: { authorization: `Replica ${SECRET}`, upgrade: "websocket", connection: "upgrade", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" } });
     expect(ok.status).toBe(101);
+    // A malformed name, even from a replica, is an answer, not a failure of the relay.
+    const bad = await fetch(`${a.url}/internal/v1/nodes/%E0%A4%A/connect`, { headers: { authorization: `Replica ${SECRET}` } });
+    expect(bad.status).toBe(503);
+    expect(((await bad.json()) as { error: string }).error).toBe("node_offline");
   });
 
   test("a token rotated on B ends the node's connection on A", async () => {

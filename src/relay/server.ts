@@ -60,7 +60,7 @@ export function serveRelay(deps: RelayServerDeps) {
       // The replica the client reached checked its token and access; this checks the replica.
       if (!replicas) return refusal(404, "not_found", "this relay runs alone", "no other replica should call it");
       if (!replicas.admits(req.headers.get("authorization"))) return refusal(401, "unauthorized", "not a replica of this relay", "replicas share CW_REPLICA_SECRET");
-      const node = decodeURIComponent(internal[1]!);
+      const node = decodeName(internal[1]!);
       // Never piped on again: a node that moved meanwhile is simply not here.
       if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to this replica`, "it may have moved to another replica; try again");
       return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
@@ -68,12 +68,7 @@ export function serveRelay(deps: RelayServerDeps) {
     const m = CLIENT_PATH.exec(url.pathname)!;
     const who = await auth.identify(req.headers.get("authorization"));
     if (!who) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
-    let node: string;
-    try {
-      node = decodeURIComponent(m[1]!);
-    } catch {
-      node = m[1]!;
-    }
+    const node = decodeName(m[1]!);
     if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
     // Before saying whether the node exists: a node's token learns nothing of others.
     if (!(await auth.mayReach(who, node))) {
@@ -193,4 +188,13 @@ export function serveRelay(deps: RelayServerDeps) {
       },
     },
   });
+}
+
+/** A node name from a path segment; a malformed escape is left as it is (and is no name). */
+function decodeName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
