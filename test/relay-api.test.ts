@@ -50,7 +50,7 @@ describe("auth", () => {
       expectError(await call(method, path, { body, headers: { authorization: `Basic ${relay.admin}` } }), 401, "unauthorized");
     }
     // Nothing happened on the way.
-    expect(relay.store.listNodes()).toEqual([]);
+    expect((await relay.store.listNodes())).toEqual([]);
   });
 
   test("the admin token is accepted with any case of 'Bearer'", async () => {
@@ -65,12 +65,12 @@ describe("auth", () => {
       expect(e.hint).toContain("admin token");
     }
     // The node was neither deleted nor joined by another.
-    expect(relay.store.listNodes().map((n) => n.name)).toEqual(["dev-1"]);
+    expect((await relay.store.listNodes()).map((n) => n.name)).toEqual(["dev-1"]);
   });
 
   test("ensureAdminToken makes a token once and stores only its hash; it survives a restart", async () => {
-    expect(ensureAdminToken(relay.store)).toEqual({});
-    expect(relay.store.adminTokenHash()).toEqual(sha256(relay.admin));
+    expect(await ensureAdminToken(relay.store)).toEqual({});
+    expect(await relay.store.adminTokenHash()).toEqual(sha256(relay.admin));
     relay.store.close();
     relay.open();
     expect((await call("GET", "/api/v1/nodes", { token: relay.admin })).status).toBe(200);
@@ -80,8 +80,8 @@ describe("auth", () => {
     relay.store.close();
     rmSync(relay.dir, { recursive: true, force: true });
     relay.open({ envToken: "env-admin-secret-123456" });
-    expect(ensureAdminToken(relay.store, "env-admin-secret-123456")).toEqual({});
-    expect(relay.store.adminTokenHash()).toBeNull();
+    expect(await ensureAdminToken(relay.store, "env-admin-secret-123456")).toEqual({});
+    expect(await relay.store.adminTokenHash()).toBeNull();
     expect((await call("GET", "/api/v1/nodes", { token: "env-admin-secret-123456" })).status).toBe(200);
     expectError(await call("GET", "/api/v1/nodes", { token: "env-admin-secret-12345" }), 401, "unauthorized");
   });
@@ -124,7 +124,7 @@ describe("nodes", () => {
     expect(relay.hub.disconnects).toEqual(["dev-1"]);
     // Closed as rotated (4003), not as removed.
     expect(relay.hub.rotations).toEqual(["dev-1"]);
-    expect(relay.store.listNodes().length).toBe(1);
+    expect((await relay.store.listNodes()).length).toBe(1);
   });
 
   test("deleting a node drops its token and connection; deleting again is 404", async () => {
@@ -142,7 +142,7 @@ describe("nodes", () => {
       const e = expectError(await call("POST", "/api/v1/nodes", { token: relay.admin, body: { name } }), 400, "bad_request");
       expect(e.issues?.[0]?.path).toBe("name");
     }
-    expect(relay.store.listNodes()).toEqual([]);
+    expect((await relay.store.listNodes())).toEqual([]);
     await register("a".repeat(63));
     await register("Dev-2-x");
   });
@@ -177,7 +177,7 @@ describe("invites", () => {
     expect((await call("GET", "/api/v1/kv/default", { token })).status).toBe(200);
     const e = expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-2", invite: inv } }), 401, "invalid_invite");
     expect(e.hint).toContain("new invite");
-    expect(relay.store.listNodes().map((n) => n.name)).toEqual(["dev-1"]);
+    expect((await relay.store.listNodes()).map((n) => n.name)).toEqual(["dev-1"]);
   });
 
   test("an invite with uses=2 registers two nodes, then no more", async () => {
@@ -193,7 +193,7 @@ describe("invites", () => {
     expect(Date.parse(expires_at)).toBe(relay.clock + 60_000);
     relay.advance(60_000);
     expectError(await call("POST", "/api/v1/nodes", { body: { name: "dev-1", invite: inv } }), 401, "invalid_invite");
-    expect(relay.store.listNodes()).toEqual([]);
+    expect((await relay.store.listNodes())).toEqual([]);
   });
 
   test("an unexpired invite still works just before its ttl; defaults are one use and 24 h", async () => {

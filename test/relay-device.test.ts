@@ -44,7 +44,7 @@ async function html(method: "GET" | "POST", path: string, form?: Record<string, 
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
-const nodeNames = () => relay.store.listNodes().map((n) => n.name);
+const nodeNames = async () => (await relay.store.listNodes()).map((n) => n.name);
 const CODE_RE = /^[BCDFGHJKMNPQRSTVWXZ2-9]{4}-[BCDFGHJKMNPQRSTVWXZ2-9]{4}$/;
 
 describe("device flow over the API", () => {
@@ -58,13 +58,13 @@ describe("device flow over the API", () => {
 
     await expectPending(d.device_code);
     await expectPending(d.device_code);
-    expect(nodeNames()).toEqual([]);
+    expect(await nodeNames()).toEqual([]);
 
     const a = await approve(d.user_code);
     expect(a.status).toBe(200);
     expect(DeviceApproveResponse.parse(a.json)).toEqual({ name: "dev-1", approved: true, replaces: false });
     // Registered only when the node collects its token.
-    expect(nodeNames()).toEqual([]);
+    expect(await nodeNames()).toEqual([]);
 
     const r = await poll(d.device_code);
     expect(r.status).toBe(200);
@@ -112,7 +112,7 @@ describe("device flow over the API", () => {
     const e = expectError(await poll(d.device_code), 403, "denied");
     expect(e.message).toContain("dev-1");
     expectError(await poll(d.device_code), 404, "not_found");
-    expect(nodeNames()).toEqual([]);
+    expect(await nodeNames()).toEqual([]);
   });
 
   test("a request expires after 600 s: the poll is 410 expired and it can no longer be approved", async () => {
@@ -124,7 +124,7 @@ describe("device flow over the API", () => {
     expect((await html("POST", "/device", { user_code: d.user_code, token: relay.admin, action: "approve" })).status).toBe(404);
     expectError(await poll(d.device_code), 410, "expired");
     expectError(await poll(d.device_code), 404, "not_found");
-    expect(nodeNames()).toEqual([]);
+    expect(await nodeNames()).toEqual([]);
   });
 
   test("approved but collected after expiry is 410, and no token is made", async () => {
@@ -132,7 +132,7 @@ describe("device flow over the API", () => {
     await approve(d.user_code);
     relay.advance(600_000);
     expectError(await poll(d.device_code), 410, "expired");
-    expect(nodeNames()).toEqual([]);
+    expect(await nodeNames()).toEqual([]);
   });
 
   test("an existing name is rotated at the poll: the old token stops working and its connection is dropped", async () => {
@@ -210,7 +210,7 @@ describe("device flow over the API", () => {
     // Long-expired requests are swept from the table.
     relay.advance(3_600_000);
     await authorize("later");
-    expect(relay.store.pendingDeviceRequest(normalizeUserCode(d.user_code)!)).toBeNull();
+    expect(await relay.store.pendingDeviceRequest(normalizeUserCode(d.user_code)!)).toBeNull();
     expectError(await poll(d.device_code), 404, "not_found");
   });
 
@@ -297,7 +297,7 @@ describe("the /device page", () => {
     expect(r.text).toContain("<h1>Denied</h1>");
     expect(r.text).toContain("<strong>dev-1</strong>");
     expectError(await poll(d.device_code), 403, "denied");
-    expect(nodeNames()).toEqual([]);
+    expect(await nodeNames()).toEqual([]);
   });
 
   test("a wrong token, a node's token or none is 401 and nothing is decided", async () => {
@@ -312,7 +312,7 @@ describe("the /device page", () => {
       }
     }
     await expectPending(d.device_code);
-    expect(nodeNames()).toEqual(["other"]);
+    expect(await nodeNames()).toEqual(["other"]);
   });
 
   test("an unknown code is a 404 page; a bad form is 400; a huge one is 413", async () => {

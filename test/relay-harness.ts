@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { RelayError } from "../src/protocol/relay-api";
 import { createRelayApp, type RelayAppDeps } from "../src/relay/app";
 import { ensureAdminToken, RelayAuth } from "../src/relay/auth";
-import { RelayStore } from "../src/relay/store";
+import type { RelayStore } from "../src/relay/store";
+import { SqliteRelayStore } from "../src/relay/store/sqlite";
 import type { KvQuota } from "../src/store/kv-store";
 
 /** Stands in for the WebSocket hub, so tests can set who is connected and see who was dropped. */
@@ -68,10 +69,10 @@ export class RelayHarness {
     this.#now += ms;
   }
 
-  /** Opens the store in `dir` and builds the app on it; to reopen, close the store first. */
+  /** Opens the store in `dir` and builds the app on it; to reopen, close the store first (SQLite closes at once). */
   open(opts: OpenOptions = {}): void {
     const { envToken, kvQuota, ...extra } = opts;
-    const store = new RelayStore(this.dir, { now: () => this.#now, ...(kvQuota ? { kvQuota } : {}) });
+    const store = new SqliteRelayStore(this.dir, { now: () => this.#now, ...(kvQuota ? { kvQuota } : {}) });
     this.store = store;
     this.app = createRelayApp({ store, kv: store.kv, auth: new RelayAuth(store, envToken), hub: this.hub, version: "9.9.9-test", ...extra });
   }
@@ -94,15 +95,15 @@ export class RelayHarness {
   /** Before each test: a fresh temp dir, store, hub and admin token; after it, all removed. */
   static use(prefix: string): RelayHarness {
     const h = new RelayHarness();
-    beforeEach(() => {
+    beforeEach(async () => {
       h.dir = mkdtempSync(join(tmpdir(), prefix));
       h.#now = Date.now();
       h.hub = new FakeHub();
       h.open();
-      h.admin = ensureAdminToken(h.store).generated!;
+      h.admin = (await ensureAdminToken(h.store)).generated!;
     });
-    afterEach(() => {
-      h.store.close();
+    afterEach(async () => {
+      await h.store.close();
       rmSync(h.dir, { recursive: true, force: true });
     });
     return h;

@@ -104,7 +104,9 @@ export function report(e: unknown, cmd?: string): number {
     say(e.message, e.hint);
     return EXIT.error;
   }
-  const err = e as Error;
-  say(err?.message ?? String(e), process.env.CW_DEBUG ? err?.stack : "set CW_DEBUG=1 for details");
+  const err = e as Error & { hint?: unknown };
+  // Another typed error that carries advice (e.g. the relay's RelayStartError) shows it.
+  const hint = typeof err?.hint === "string" ? err.hint : undefined;
+  say(err?.message ?? String(e), process.env.CW_DEBUG ? err?.stack : (hint ?? "set CW_DEBUG=1 for details"));
   return EXIT.error;
 }

@@ -141,6 +141,11 @@ export class NodeConnection {
     }
   }
 
+  /** Why the link failed, once it has (a relay's close reason, a silence); undefined otherwise. */
+  get failedWith(): Error | undefined {
+    return this.failure;
+  }
+
   /** The link closed (with `err` when it failed). */
   closed(err?: Error) {
     if (this.ended) return;

@@ -31,6 +31,8 @@ export const RELAY_ERROR_CODES = [
   "over_quota",
   "timeout",
   "internal",
+  /** The relay cannot reach its database just now (503); it recovers by itself. */
+  "unavailable",
 ] as const;
 export const RelayErrorCode = z.enum(RELAY_ERROR_CODES);
 export type RelayErrorCode = z.infer<typeof RelayErrorCode>;
@@ -47,6 +49,13 @@ export type RelayError = z.infer<typeof RelayError>;
 
 export const RelayHealth = z.object({ ok: z.literal(true), version: z.string() });
 export type RelayHealth = z.infer<typeof RelayHealth>;
+/**
+ * GET /readyz, 200 when the relay can serve: its database answers and its schema is migrated
+ * (for load balancers and Kubernetes readiness probes). Otherwise 503 with a RelayError
+ * (`unavailable`) saying why; /healthz (liveness) stays 200 meanwhile.
+ */
+export const RelayReady = z.object({ ok: z.literal(true), version: z.string(), database: z.enum(["sqlite", "postgres"]) });
+export type RelayReady = z.infer<typeof RelayReady>;
 
 // Nodes
 

@@ -47,11 +47,11 @@ import {
   type RelayError,
   type RelayErrorCode,
   type RelayHealth,
+  type RelayReady,
   RelayKvKey,
   RelayKvNamespace,
   normalizeUserCode,
 } from "../protocol/relay-api";
-import type { KvStore } from "../store/kv-store";
 import type { NodeConnection } from "../client/connection";
 import { relayWeb } from "../web/relay-backend";
 import { registerWebRoutes } from "../web/routes";
@@ -59,11 +59,11 @@ import type { SignIns } from "../web/signins";
 import type { Identity, RelayAuth } from "./auth";
 import { registerDevicePage } from "./device";
 import { sourceAddress } from "./source";
-import type { RelayStore } from "./store";
+import { type RelayKv, type RelayStore, StoreUnavailableError } from "./store/interface";
 
 export interface RelayAppDeps {
   store: RelayStore;
-  kv: KvStore;
+  kv: RelayKv;
   auth: RelayAuth;
   hub: { isConnected(name: string): boolean; disconnect(name: string): void; rotated(name: string): void; dial?(name: string): NodeConnection };
   version: string;
@@ -114,17 +114,24 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return fail(c, err);
+    if (err instanceof StoreUnavailableError) return fail(c, new ApiError(503, "unavailable", err.message, err.hint));
     return fail(c, new ApiError(500, "internal", `the relay failed: ${err.message}`, "try again; if it persists, the relay's log has the cause"));
   });
-  app.notFound((c) => fail(c, new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`, "the API is under /api/v1 (nodes, invites, device, kv); GET /healthz shows the relay's version")));
+  app.notFound((c) => fail(c, new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`, "the API is under /api/v1 (nodes, invites, device, kv); GET /healthz shows the relay's version, GET /readyz whether it can serve")));
 
+  // Liveness: the process answers. Readiness: it can serve, i.e. its database can.
   app.get("/healthz", (c) => c.json({ ok: true, version: deps.version } satisfies RelayHealth));
+  app.get("/readyz", async (c) => {
+    const r = await store.readiness();
+    if (!r.ok) throw new ApiError(503, "unavailable", `not ready: ${r.reason}`, "the relay retries by itself; check the database (its address is in the relay's log)");
+    return c.json({ ok: true, version: deps.version, database: store.engine } satisfies RelayReady);
+  });
 
   // Who is calling. No header is fine here (a route decides); a header with an unknown token
   // is refused outright rather than treated as anonymous.
   app.use("/api/*", async (c, next) => {
     const header = c.req.header("authorization") ?? null;
-    const who = auth.identify(header);
+    const who = await auth.identify(header);
     if (header !== null && !who) {
       throw new ApiError(401, "unauthorized", "the token is not valid for this relay", "the node may have been deleted or its token rotated: register it again (with an invite or the admin token); the admin token is CW_AUTH_TOKEN on the relay");
     }
@@ -132,7 +139,8 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
       const last = touched.get(who.name) ?? 0;
       if (Date.now() - last >= TOUCH_EVERY_MS) {
         touched.set(who.name, Date.now());
-        store.touchNode(who.name);
+        // last_seen_at is a hint to the operator: a failed write is not the caller's problem.
+        store.touchNode(who.name).catch(() => {});
       }
     }
     c.set("who", who);
@@ -157,23 +165,23 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     const req = await parse(c, RegisterNodeRequest);
     if (who?.kind === "admin") {
       // The admin may rotate: the old token stops working, and a connection made with it ends.
-      const rotated = store.hasNode(req.name);
-      const token = store.registerNode(req.name);
+      const rotated = await store.hasNode(req.name);
+      const token = await store.registerNode(req.name);
       if (rotated) hub.rotated(req.name);
-      const userToken = req.user_token ? store.issueUserToken(req.name) : undefined;
+      const userToken = req.user_token ? await store.issueUserToken(req.name) : undefined;
       return c.json({ name: req.name, token, rotated, ...(userToken ? { user_token: userToken } : {}) } satisfies RegisterNodeResponse, 201);
     }
     if (!req.invite) throw new ApiError(401, "unauthorized", "registering a node needs the admin token or an invite", `${TOKEN_HINT}, or put an invite from the operator in the body's "invite" field`);
-    const r = store.redeemInvite(req.name, req.invite);
+    const r = await store.redeemInvite(req.name, req.invite);
     if ("error" in r && r.error === "name_taken") throw new ApiError(409, "name_taken", `a node named ${req.name} is already registered`, "pick another name; only the operator (admin token) can re-register a name, which rotates its token");
     if ("error" in r) throw new ApiError(401, "invalid_invite", "the invite is not valid: unknown, expired or used up", "ask the relay's operator for a new invite");
     return c.json({ name: req.name, token: r.token, rotated: false } satisfies RegisterNodeResponse, 201);
   });
 
-  app.get("/api/v1/nodes", (c) => {
+  app.get("/api/v1/nodes", async (c) => {
     requirePerson(c);
-    const grants = store.grants();
-    const nodes = store.listNodes().map((n) => ({
+    const grants = await store.grants();
+    const nodes = (await store.listNodes()).map((n) => ({
       name: n.name,
       connected: hub.isConnected(n.name),
       registered_at: n.registered_at,
@@ -186,46 +194,46 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   // Grants: node `from` may reach node `to` (or "*", every node), for cross-node messages and
   // `--node` from inside a node that holds no user token.
   const grantRoute = "/api/v1/nodes/:from/grants/:to";
-  const grantParams = (c: Context<Env>) => {
+  const grantParams = async (c: Context<Env>) => {
     requireAdmin(c);
     const from = param(c, "from", NodeName);
     const to = param(c, "to", GrantTarget);
-    if (!store.hasNode(from)) throw new ApiError(404, "not_found", `no node named ${from}`, "`cw nodes` lists the registered nodes");
+    if (!(await store.hasNode(from))) throw new ApiError(404, "not_found", `no node named ${from}`, "`cw nodes` lists the registered nodes");
     return { from, to };
   };
-  app.put(grantRoute, (c) => {
-    const { from, to } = grantParams(c);
-    store.grant(from, to);
+  app.put(grantRoute, async (c) => {
+    const { from, to } = await grantParams(c);
+    await store.grant(from, to);
     return c.json({ from, to, granted: true } satisfies GrantResponse);
   });
-  app.delete(grantRoute, (c) => {
-    const { from, to } = grantParams(c);
-    store.revokeGrant(from, to);
+  app.delete(grantRoute, async (c) => {
+    const { from, to } = await grantParams(c);
+    await store.revokeGrant(from, to);
     return c.json({ from, to, granted: false } satisfies GrantResponse);
   });
 
   // User tokens
 
-  app.get("/api/v1/users", (c) => {
+  app.get("/api/v1/users", async (c) => {
     requireAdmin(c);
-    return c.json({ users: store.listUsers() } satisfies ListUsersResponse);
+    return c.json({ users: await store.listUsers() } satisfies ListUsersResponse);
   });
   app.post("/api/v1/users", async (c) => {
     requireAdmin(c);
     const req = await parse(c, CreateUserRequest);
-    return c.json({ name: req.name, token: store.issueUserToken(req.name) } satisfies CreateUserResponse, 201);
+    return c.json({ name: req.name, token: await store.issueUserToken(req.name) } satisfies CreateUserResponse, 201);
   });
-  app.delete("/api/v1/users/:name", (c) => {
+  app.delete("/api/v1/users/:name", async (c) => {
     requireAdmin(c);
     const name = c.req.param("name");
-    if (!store.deleteUser(name)) throw new ApiError(404, "not_found", `no user token named ${name}`, "`cw tokens` lists them");
+    if (!(await store.deleteUser(name))) throw new ApiError(404, "not_found", `no user token named ${name}`, "`cw tokens` lists them");
     return c.json({ deleted: true } satisfies DeleteUserResponse);
   });
 
-  app.delete("/api/v1/nodes/:name", (c) => {
+  app.delete("/api/v1/nodes/:name", async (c) => {
     requireAdmin(c);
     const name = c.req.param("name");
-    if (!store.deleteNode(name)) throw new ApiError(404, "not_found", `no node named ${name}`, "list the registered nodes with GET /api/v1/nodes");
+    if (!(await store.deleteNode(name))) throw new ApiError(404, "not_found", `no node named ${name}`, "list the registered nodes with GET /api/v1/nodes");
     touched.delete(name);
     hub.disconnect(name);
     return c.json({ deleted: true } satisfies DeleteNodeResponse);
@@ -236,7 +244,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   app.post("/api/v1/invites", async (c) => {
     requireAdmin(c);
     const req = await parse(c, CreateInviteRequest);
-    const { invite, expiresAt } = store.createInvite(req.uses, req.ttl_s);
+    const { invite, expiresAt } = await store.createInvite(req.uses, req.ttl_s);
     return c.json({ invite, expires_at: expiresAt.toISOString() } satisfies CreateInviteResponse, 201);
   });
 
@@ -246,7 +254,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
   app.post("/api/v1/device/authorize", async (c) => {
     const req = await parse(c, DeviceAuthorizeRequest);
     const source = sourceAddress(c.env?.ip, c.req.header("x-forwarded-for"));
-    const r = store.createDeviceRequest(req.name, expiresInS, { total: maxPending, perSource: maxPendingPerAddress }, source);
+    const r = await store.createDeviceRequest(req.name, expiresInS, { total: maxPending, perSource: maxPendingPerAddress }, source);
     if ("error" in r && r.error === "too_many_from_source") {
       throw new ApiError(429, "too_many", `${maxPendingPerAddress} device requests from your address are already waiting for approval`, "have the operator approve or deny those, or wait until they expire (10 minutes); or register with an invite or the admin token");
     }
@@ -265,7 +273,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   app.post("/api/v1/device/poll", async (c) => {
     const req = await parse(c, DevicePollRequest);
-    const r = store.pollDeviceRequest(req.device_code);
+    const r = await store.pollDeviceRequest(req.device_code);
     switch (r.status) {
       case "pending":
         return c.json({ status: "pending", interval: intervalS } satisfies DevicePollResponse, 202);
@@ -288,7 +296,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     requireAdmin(c);
     const req = await parse(c, DeviceApproveRequest);
     const code = normalizeUserCode(req.user_code);
-    const r = code === null ? null : store.decideDeviceRequest(code, req.approve);
+    const r = code === null ? null : await store.decideDeviceRequest(code, req.approve);
     if (!r) throw new ApiError(404, "not_found", `no pending device request has the code ${JSON.stringify(req.user_code)}`, "check the code the node shows (XXXX-XXXX); it may have expired or been approved or denied already");
     return c.json({ name: r.name, approved: req.approve, replaces: r.replaces } satisfies DeviceApproveResponse);
   });
@@ -305,18 +313,18 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   // A listing is a page (limit + cursor) of keys; values only when asked, and then a page stops
   // at about KV_LIST_PAGE_BYTES of them, so no listing makes the relay hold a namespace at once.
-  app.get("/api/v1/kv/:ns", (c) => {
+  app.get("/api/v1/kv/:ns", async (c) => {
     requireAny(c);
     const ns = param(c, "ns", RelayKvNamespace);
     const q = validated(KvListQuery, c.req.query(), "the query");
-    const page = kv.page(ns, q.prefix, { limit: q.limit, values: q.values, maxBytes: KV_LIST_PAGE_BYTES, ...(q.cursor !== undefined ? { after: q.cursor } : {}) });
+    const page = await kv.page(ns, q.prefix, { limit: q.limit, values: q.values, maxBytes: KV_LIST_PAGE_BYTES, ...(q.cursor !== undefined ? { after: q.cursor } : {}) });
     return c.json({ entries: page.entries, next_cursor: page.next } satisfies KvListResponse);
   });
 
-  app.get(KV_KEY, (c) => {
+  app.get(KV_KEY, async (c) => {
     requireAny(c);
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
-    const entry = kv.get(ns, key);
+    const entry = await kv.get(ns, key);
     if (!entry) throw new ApiError(404, "not_found", `no key ${JSON.stringify(key)} in namespace ${ns}`, "it may never have been set, or its TTL passed; list the namespace with GET /api/v1/kv/<ns>?prefix=");
     return c.json({ entry } satisfies KvGetResponse);
   });
@@ -326,7 +334,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
     const req = await kvPutBody(c);
     const ifAbsent = req.if_absent === true || c.req.header("if-none-match")?.trim() === "*";
-    const r = kv.set(ns, key, req.value, req.ttl_s, { ifAbsent });
+    const r = await kv.set(ns, key, req.value, req.ttl_s, { ifAbsent });
     if (!r.stored && r.reason === "exists") throw new ApiError(412, "precondition_failed", `key ${JSON.stringify(key)} in namespace ${ns} is already set`, "it was set only if absent; read it with GET, or wait for its TTL to pass");
     if (!r.stored) {
       const what = r.limit === "keys" ? `${r.quota.keys} keys` : `${r.quota.bytes} bytes of values`;
@@ -339,7 +347,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
     requireAny(c);
     const [ns, key] = [param(c, "ns", RelayKvNamespace), param(c, "key", RelayKvKey)];
     const req = await parse(c, KvDeleteRequest);
-    return c.json({ deleted: kv.delete(ns, key, req.if_value !== undefined ? { ifValue: req.if_value } : {}) } satisfies KvDeleteResponse);
+    return c.json({ deleted: await kv.delete(ns, key, req.if_value !== undefined ? { ifValue: req.if_value } : {}) } satisfies KvDeleteResponse);
   });
 
   // The web app (src/web): the page, sign-in with a person's token, the nodes, their sessions.

@@ -6,7 +6,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { newToken, sameSecret, sha256 } from "../sys/secrets";
-import type { RelayStore } from "./store";
+import type { RelayStore } from "./store/interface";
 
 export type Identity = { kind: "admin" } | { kind: "user"; name: string } | { kind: "node"; name: string };
 
@@ -20,10 +20,10 @@ export type NodeAccess = "none" | "all";
  * Makes sure the relay has an admin token. With neither CW_AUTH_TOKEN nor a stored hash, makes
  * one, stores only its hash and returns it so the command can print it this once.
  */
-export function ensureAdminToken(store: RelayStore, envToken?: string): { generated?: string } {
-  if (envToken || store.adminTokenHash()) return {};
+export async function ensureAdminToken(store: RelayStore, envToken?: string): Promise<{ generated?: string }> {
+  if (envToken || (await store.adminTokenHash())) return {};
   const token = newToken();
-  store.setAdminTokenHash(sha256(token));
+  await store.setAdminTokenHash(sha256(token));
   return { generated: token };
 }
 
@@ -36,16 +36,16 @@ export class RelayAuth {
   ) {}
 
   /** The caller behind an Authorization header; null when there is none or it is not known. */
-  identify(authorization: string | null): Identity | null {
+  async identify(authorization: string | null): Promise<Identity | null> {
     const token = bearer(authorization);
     if (!token) return null;
-    if (this.isAdmin(token)) return { kind: "admin" };
+    if (await this.isAdmin(token)) return { kind: "admin" };
     // Looked up by hash: timing can reveal at most something about a SHA-256 of a 256-bit
     // random token, which does not help guess the token.
     const hash = sha256(token);
-    const node = this.store.nodeByTokenHash(hash);
+    const node = await this.store.nodeByTokenHash(hash);
     if (node) return { kind: "node", name: node.name };
-    const user = this.store.userByTokenHash(hash);
+    const user = await this.store.userByTokenHash(hash);
     return user ? { kind: "user", name: user.name } : null;
   }
 
@@ -53,15 +53,15 @@ export class RelayAuth {
    * Whether `who` may reach node `target` (its sessions, through the relay or over SSH). People
    * may reach every node; a node only itself, what it was granted, or all under "all".
    */
-  mayReach(who: Identity, target: string): boolean {
+  async mayReach(who: Identity, target: string): Promise<boolean> {
     if (who.kind !== "node") return true;
-    return who.name === target || this.nodeAccess === "all" || this.store.mayReach(who.name, target);
+    return who.name === target || this.nodeAccess === "all" || (await this.store.mayReach(who.name, target));
   }
 
-  private isAdmin(token: string): boolean {
+  private async isAdmin(token: string): Promise<boolean> {
     if (this.adminToken) return sameSecret(token, this.adminToken);
     // Read each time: ensureAdminToken may run after this object is made.
-    const stored = this.store.adminTokenHash();
+    const stored = await this.store.adminTokenHash();
     return stored !== null && stored.length === 32 && timingSafeEqual(sha256(token), stored);
   }
 }

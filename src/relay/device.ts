@@ -11,7 +11,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DeviceFormRequest, formatUserCode, normalizeUserCode } from "../protocol/relay-api";
 import type { RelayAuth } from "./auth";
-import type { DevicePending, RelayStore } from "./store";
+import type { DevicePending, RelayStore } from "./store/interface";
 
 export interface DevicePageDeps {
   store: RelayStore;
@@ -34,11 +34,11 @@ const HEADERS: Record<string, string> = {
 export function registerDevicePage<E extends Env>(app: Hono<E>, deps: DevicePageDeps): void {
   const { store, auth } = deps;
 
-  app.get("/device", (c) => {
+  app.get("/device", async (c) => {
     const typed = c.req.query("code") ?? "";
     if (typed === "") return page(c, 200, "Approve a node", "", form(""));
     const code = normalizeUserCode(typed);
-    const pending = code === null ? null : store.pendingDeviceRequest(code);
+    const pending = code === null ? null : await store.pendingDeviceRequest(code);
     if (!pending) {
       return page(c, 200, "Approve a node", `<p class="warn">No request is waiting with the code <code>${esc(typed)}</code>: it may be mistyped, expired, or decided already.</p>`, form(typed));
     }
@@ -60,12 +60,12 @@ export function registerDevicePage<E extends Env>(app: Hono<E>, deps: DevicePage
       const r = DeviceFormRequest.safeParse(strings);
       if (!r.success) return page(c, 400, "Bad request", "<p>Send the form with a user code, the admin token, and Approve or Deny.</p>", form(typeof strings.user_code === "string" ? strings.user_code : ""));
       const { user_code: typed, token, action } = r.data;
-      const who = token.trim() === "" ? null : auth.identify(`Bearer ${token.trim()}`);
+      const who = token.trim() === "" ? null : await auth.identify(`Bearer ${token.trim()}`);
       if (who?.kind !== "admin") {
         return page(c, 401, "Not the admin token", "<p class=\"warn\">That is not this relay's admin token, so nothing was approved or denied. It is CW_AUTH_TOKEN on the relay, or the token the relay printed when it first started; a node's token cannot approve.</p>", form(typed));
       }
       const code = normalizeUserCode(typed);
-      const decided = code === null ? null : store.decideDeviceRequest(code, action === "approve");
+      const decided = code === null ? null : await store.decideDeviceRequest(code, action === "approve");
       if (!decided) {
         return page(c, 404, "No such request", `<p class="warn">No request is waiting with the code <code>${esc(typed)}</code>: it may be mistyped, expired, or decided already. Nothing was approved or denied.</p>`, form(typed));
       }

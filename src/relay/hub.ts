@@ -128,6 +128,11 @@ export class NodeHub {
     }
   }
 
+  /** The nodes connected here. */
+  names(): string[] {
+    return [...this.agents.keys()];
+  }
+
   isConnected(name: string): boolean {
     return this.agents.has(name);
   }
@@ -140,6 +145,11 @@ export class NodeHub {
   /** Ends a node's connection made with a token that was just replaced (4003: not "removed"). */
   rotated(name: string): void {
     this.end(name, 4003, "token rotated");
+  }
+
+  /** Ends a node's connection because it connected again elsewhere (another relay replica). */
+  replaced(name: string): void {
+    this.end(name, 4000, "replaced by a newer connection");
   }
 
   private end(name: string, code: number, reason: string): void {

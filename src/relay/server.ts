@@ -4,6 +4,7 @@
  * WebSocket is piped to a stream on that node's agent (its messages become frames on the way in
  * and frames become messages on the way out; their content is not looked at).
  */
+import type { Server } from "bun";
 import { MAX_PAYLOAD } from "../protocol/frame";
 import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
 import { NODE_NAME_RE } from "../protocol/constants";
@@ -11,23 +12,25 @@ import type { ListenAddress } from "../node/websocket";
 import { listenerOptions, refusal } from "../sys/http";
 import type { Identity, RelayAuth } from "./auth";
 import type { NodeHub, Stream } from "./hub";
-import type { RelayStore } from "./store";
+import { pipeToReplica, type ReplicaPipe, type Replicas } from "./replicas";
+import { type RelayStore, StoreUnavailableError } from "./store/interface";
 
 /** A client whose WebSocket holds more than this is paused at the node. */
 const CLIENT_HIGH_WATER = 1024 * 1024;
 const CLIENT_LOW_WATER = 256 * 1024;
-/** How often a node's traffic (besides its pings) updates its last_seen_at. */
-const TOUCH_TRAFFIC_MS = 30_000;
 
 type Socket =
   | { kind: "agent"; name: string; touched?: number }
-  | { kind: "client"; node: string; stream?: Stream; paused: boolean; out: FramesToMessages };
+  | { kind: "client"; node: string; stream?: Stream; paused: boolean; out: FramesToMessages }
+  | { kind: "proxy"; node: string; url: string; pipe?: ReplicaPipe };
 
 export interface RelayServerDeps {
   address: ListenAddress;
   auth: RelayAuth;
   store: RelayStore;
   hub: NodeHub;
+  /** With several replicas: where the nodes held elsewhere are, and the way to them. */
+  replicas?: Replicas;
   /** The HTTP API; `ip` is the peer's address. */
   fetch: (req: Request, ip: string | undefined) => Response | Promise<Response>;
   /** A browser signed in to the web app (its cookie, from the app's origin) may connect as a client. */
@@ -37,50 +40,79 @@ export interface RelayServerDeps {
 /** Who a browser signed in to the web app is: its sign-in took the admin token or a user's. */
 const WEB_PERSON: Identity = { kind: "user", name: "web" };
 
+/** How often a node's traffic may move its last_seen_at (its heartbeat always does). */
+const TOUCH_TRAFFIC_MS = 30_000;
+
 const CLIENT_PATH = /^\/api\/v1\/nodes\/([^/]+)\/connect$/;
+/** Another replica piping a client to a node held here (replicas.ts). */
+const INTERNAL_PATH = /^\/internal\/v1\/nodes\/([^/]+)\/connect$/;
 
 export function serveRelay(deps: RelayServerDeps) {
-  const { auth, hub, store } = deps;
+  const { auth, hub, store, replicas } = deps;
+  // last_seen_at is a hint to the operator: a failed write is not the node's problem.
+  const touch = (name: string) => store.touchNode(name).catch(() => {});
+
+  /**
+   * A node's agent or a client reaching a node: checked (which asks the store, so it is async:
+   * Bun lets a fetch handler upgrade after awaiting), then upgraded to a WebSocket.
+   */
+  async function connect(req: Request, url: URL, upgrade: boolean, server: Server<Socket>): Promise<Response | undefined> {
+    if (url.pathname === "/node/connect") {
+      const who = await auth.identify(req.headers.get("authorization"));
+      if (!who || who.kind !== "node") return refusal(401, "unauthorized", "a node connects with its own token", "register the node with `cw setup <relay-url>`");
+      if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "nodes connect here by themselves");
+      return server.upgrade(req, { data: { kind: "agent", name: who.name } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+    }
+    const internal = INTERNAL_PATH.exec(url.pathname);
+    if (internal) {
+      // The replica the client reached checked its token and access; this checks the replica.
+      if (!replicas) return refusal(404, "not_found", "this relay runs alone", "no other replica should call it");
+      if (!replicas.admits(req.headers.get("authorization"))) return refusal(401, "unauthorized", "not a replica of this relay", "replicas share CW_REPLICA_SECRET");
+      const node = decodeName(internal[1]!);
+      // Never piped on again: a node that moved meanwhile is simply not here.
+      if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to this replica`, "it may have moved to another replica; try again");
+      return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+    }
+    const m = CLIENT_PATH.exec(url.pathname)!;
+    // A browser signed in to the web app acts as a person (its sign-in took a person's token).
+    const who = (await auth.identify(req.headers.get("authorization"))) ?? (deps.webSocketAllowed?.(req) ? WEB_PERSON : null);
+    if (!who) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
+    const node = decodeName(m[1]!);
+    if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
+    // Before saying whether the node exists: a node's token learns nothing of others.
+    if (!(await auth.mayReach(who, node))) {
+      return refusal(
+        403,
+        "forbidden",
+        `node ${who.kind === "node" ? who.name : "?"}'s token may not reach node ${node}`,
+        `a node's token only connects that node; reach other nodes with a user token (\`cw setup <relay> --token <admin token>\` writes one), or have the operator grant it: cw grant ${who.kind === "node" ? who.name : "<node>"} ${node}`,
+      );
+    }
+    if (!(await store.hasNode(node))) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
+    const elsewhere = replicas?.locate(node);
+    if (elsewhere) {
+      if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
+      return server.upgrade(req, { data: { kind: "proxy", node, url: elsewhere } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+    }
+    if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
+    if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
+    return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+  }
+
   return Bun.serve<Socket, never>({
     hostname: deps.address.hostname,
     port: deps.address.port,
     ...listenerOptions("the relay", "try again; if it persists, the relay's log has the cause"),
-    fetch(req, server) {
+    async fetch(req, server) {
       const url = new URL(req.url);
       const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
-      if (url.pathname === "/node/connect") {
-        const who = auth.identify(req.headers.get("authorization"));
-        if (!who || who.kind !== "node") return refusal(401, "unauthorized", "a node connects with its own token", "register the node with `cw setup <relay-url>`");
-        if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "nodes connect here by themselves");
-        return server.upgrade(req, { data: { kind: "agent", name: who.name } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+      if (url.pathname !== "/node/connect" && !CLIENT_PATH.test(url.pathname) && !INTERNAL_PATH.test(url.pathname)) return deps.fetch(req, server.requestIP(req)?.address);
+      try {
+        return await connect(req, url, upgrade, server);
+      } catch (e) {
+        if (e instanceof StoreUnavailableError) return refusal(503, "unavailable", e.message, e.hint);
+        throw e;
       }
-      const m = CLIENT_PATH.exec(url.pathname);
-      if (m) {
-        // A browser signed in to the web app acts as a person (its sign-in took a person's token).
-        const who = auth.identify(req.headers.get("authorization")) ?? (deps.webSocketAllowed?.(req) ? WEB_PERSON : null);
-        if (!who) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
-        let node: string;
-        try {
-          node = decodeURIComponent(m[1]!);
-        } catch {
-          node = m[1]!;
-        }
-        if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
-        // Before saying whether the node exists: a node's token learns nothing of others.
-        if (!auth.mayReach(who, node)) {
-          return refusal(
-            403,
-            "forbidden",
-            `node ${who.kind === "node" ? who.name : "?"}'s token may not reach node ${node}`,
-            `a node's token only connects that node; reach other nodes with a user token (\`cw setup <relay> --token <admin token>\` writes one), or have the operator grant it: cw grant ${who.kind === "node" ? who.name : "<node>"} ${node}`,
-          );
-        }
-        if (!store.hasNode(node)) return refusal(404, "not_found", `no node named ${node} is registered with this relay`, "`cw nodes` lists the registered nodes");
-        if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
-        if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
-        return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
-      }
-      return deps.fetch(req, server.requestIP(req)?.address);
     },
     websocket: {
       // An agent's message is a frame plus the mux header; a client's, a frame's payload.
@@ -90,7 +122,12 @@ export function serveRelay(deps: RelayServerDeps) {
         const d = ws.data;
         if (d.kind === "agent") {
           hub.connected(d.name, ws);
-          store.touchNode(d.name);
+          replicas?.nodeConnected(d.name);
+          touch(d.name);
+          return;
+        }
+        if (d.kind === "proxy") {
+          d.pipe = pipeToReplica(d.url, d.node, replicas!.authorization, { send: (m) => ws.send(m), close: (code, reason) => ws.close(code, reason) });
           return;
         }
         const stream = hub.open(d.node, {
@@ -119,22 +156,27 @@ export function serveRelay(deps: RelayServerDeps) {
       },
       // A node's last_seen_at is its last heartbeat (the agent pings every 30 s), so `cw nodes`
       // shows a healthy node as just seen, not as seen when it connected. Its traffic counts too,
-      // written at most once per TOUCH_TRAFFIC_MS (each write is an fsync).
+      // written at most once per TOUCH_TRAFFIC_MS (each write reaches the database).
       ping(ws) {
         const d = ws.data;
         if (d.kind !== "agent") return;
         d.touched = Date.now();
-        store.touchNode(d.name);
+        touch(d.name);
       },
       message(ws, msg) {
         const d = ws.data;
         if (d.kind === "agent") {
           if (Date.now() - (d.touched ?? 0) >= TOUCH_TRAFFIC_MS) {
             d.touched = Date.now();
-            store.touchNode(d.name);
+            touch(d.name);
           }
           if (typeof msg === "string") ws.close(1003, "binary messages only");
           else hub.message(d.name, ws, msg as Uint8Array);
+          return;
+        }
+        if (d.kind === "proxy") {
+          // Passed on as it came: the replica holding the node checks it.
+          d.pipe?.send(typeof msg === "string" ? msg : new Uint8Array(msg as Uint8Array));
           return;
         }
         let frame: Uint8Array;
@@ -160,9 +202,21 @@ export function serveRelay(deps: RelayServerDeps) {
         const d = ws.data;
         if (d.kind === "agent") {
           hub.disconnected(d.name, ws);
-          store.touchNode(d.name);
-        } else d.stream?.close();
+          // Unless a newer connection of the node replaced this one here.
+          if (!hub.isConnected(d.name)) replicas?.nodeDisconnected(d.name);
+          touch(d.name);
+        } else if (d.kind === "proxy") d.pipe?.close();
+        else d.stream?.close();
       },
     },
   });
+}
+
+/** A node name from a path segment; a malformed escape is left as it is (and is no name). */
+function decodeName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

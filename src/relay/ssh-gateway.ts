@@ -31,8 +31,11 @@ export interface SshGatewayOptions {
   address: { hostname: string; port: number };
   /** The ed25519 host key (OpenSSH format); made on first start, mode 0600. */
   hostKeyPath: string;
+  /** The host key itself (OpenSSH format), when it is kept elsewhere than hostKeyPath. */
+  hostKey?: string;
   auth: RelayAuth;
-  hub: NodeHub;
+  /** Connections to nodes: the hub, or with replicas the set (a node may be held by another). */
+  hub: Pick<NodeHub, "dial">;
   log: (msg: string) => void;
   /** Public keys that may log in; default `authorized_keys` next to the host key. */
   authorizedKeysPath?: string;
@@ -55,7 +58,9 @@ const METHODS: AuthenticationType[] = ["publickey", "password"];
 
 export async function startSshGateway(opts: SshGatewayOptions): Promise<{ close(): void; port: number }> {
   const { log } = opts;
-  const hostKey = loadOrCreateHostKey(opts.hostKeyPath, log);
+  // Replicas share one host key (from the database), or ssh clients behind a load balancer
+  // would see the key change from one connection to the next.
+  const hostKey = opts.hostKey ?? loadOrCreateHostKey(opts.hostKeyPath, log);
   const keys = new AuthorizedKeys(opts.authorizedKeysPath ?? join(dirname(opts.hostKeyPath), "authorized_keys"), log);
   const clients = new Set<Connection>();
 
@@ -105,10 +110,11 @@ function handleClient(client: Connection, peer: string, deps: Deps, loggedIn: ()
   let user = "";
   client.on("error", (e) => log(`ssh ${peer}: ${describe(e)}`));
   let failures = 0;
-  client.on("authentication", (ctx) => {
-    let outcome: ReturnType<typeof authenticate> = "rejected";
+  // ssh2 waits for accept or reject, so a password can be checked against the store (async).
+  client.on("authentication", async (ctx) => {
+    let outcome: Awaited<ReturnType<typeof authenticate>> = "rejected";
     try {
-      outcome = authenticate(ctx, deps, peer, (who) => {
+      outcome = await authenticate(ctx, deps, peer, (who) => {
         user = ctx.username;
         log(`ssh ${peer}: ${JSON.stringify(user)} logged in (${who})`);
       });
@@ -153,17 +159,17 @@ function keepSessionClassName(session: object): void {
 }
 
 /** Judges one login attempt; `accepted` is told who got in. A signature-less key offer is a "query". */
-function authenticate(ctx: AuthContext, deps: Deps, peer: string, accepted: (who: string) => void): "accepted" | "query" | "rejected" {
+async function authenticate(ctx: AuthContext, deps: Deps, peer: string, accepted: (who: string) => void): Promise<"accepted" | "query" | "rejected"> {
   switch (ctx.method) {
     case "password": {
-      const who = deps.auth.identify(`Bearer ${ctx.password}`);
+      const who = await deps.auth.identify(`Bearer ${ctx.password}`);
       if (!who) {
         deps.log(`ssh ${peer}: wrong password for ${JSON.stringify(ctx.username)}`);
         return "rejected";
       }
       // A node's token logs in only to the nodes it may reach (itself, or by grant).
       const target = parseSshUser(ctx.username);
-      if (!("error" in target) && !deps.auth.mayReach(who, target.node)) {
+      if (!("error" in target) && !(await deps.auth.mayReach(who, target.node))) {
         deps.log(`ssh ${peer}: the token of node ${who.kind === "node" ? who.name : "?"} may not reach ${target.node}; refused`);
         return "rejected";
       }

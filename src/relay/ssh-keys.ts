@@ -34,7 +34,7 @@ export function loadOrCreateHostKey(path: string, log: (msg: string) => void): s
  * writes a key its own parser calls malformed, which made the gateway refuse to start; such a key
  * is simply made again.
  */
-function newHostKey(): string {
+export function newHostKey(): string {
   for (let i = 0; ; i++) {
     const key = utils.generateKeyPairSync("ed25519").private;
     if (!(utils.parseKey(key) instanceof Error) || i >= 20) return key;

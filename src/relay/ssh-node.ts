@@ -8,7 +8,7 @@ import type { NodeHub } from "./hub";
 const REQUEST_TIMEOUT_MS = 15_000;
 
 /** Sends one request on its own connection and returns the reply. */
-export async function ask(hub: NodeHub, node: string, req: { type: string; [k: string]: unknown }, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Reply> {
+export async function ask(hub: Pick<NodeHub, "dial">, node: string, req: { type: string; [k: string]: unknown }, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Reply> {
   const conn = hub.dial(node);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

@@ -27,13 +27,13 @@ export function relayWeb(d: RelayWebDeps): WebDeps {
     secure: d.baseUrl?.startsWith("https:") ?? false,
     backend: {
       mode: "relay",
-      nodes: () => d.store.listNodes().map((n) => ({ name: n.name, online: d.hub.isConnected(n.name), last_seen_at: n.last_seen_at })),
-      dial: (name) => {
-        if (!d.store.hasNode(name)) throw new NodeError("not_found", `no node named ${name} is registered with this relay`, "the dashboard lists the registered nodes");
+      nodes: async () => (await d.store.listNodes()).map((n) => ({ name: n.name, online: d.hub.isConnected(n.name), last_seen_at: n.last_seen_at })),
+      dial: async (name) => {
+        if (!(await d.store.hasNode(name))) throw new NodeError("not_found", `no node named ${name} is registered with this relay`, "the dashboard lists the registered nodes");
         return d.hub.dial(name);
       },
-      checkCredential: (token) => {
-        const who = d.auth.identify(`Bearer ${token}`);
+      checkCredential: async (token) => {
+        const who = await d.auth.identify(`Bearer ${token}`);
         return who !== null && who.kind !== "node";
       },
     },

@@ -28,7 +28,7 @@ export interface WebBackend {
   /** A client connection to `node`; throws NodeUnavailableError when it cannot be reached. */
   dial(node: string): Promise<NodeConnection> | NodeConnection;
   /** Relay: whether a typed credential may sign in (today the admin token). */
-  checkCredential?(token: string): boolean;
+  checkCredential?(token: string): Promise<boolean> | boolean;
 }
 
 export interface WebDeps {
@@ -91,7 +91,7 @@ export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps
   web.post("/web/signin", async (c) => {
     if (!backend.checkCredential) fail(404, "not_found", "signing in with a token is for a relay", "open the link `cw web` printed (it holds a one-time token)");
     const { token } = await body(c, SignIn);
-    if (!backend.checkCredential(token.trim())) fail(401, "unauthorized", "that token does not sign in to this relay", "use the relay's admin token (CW_AUTH_TOKEN on the relay, or the one it printed on first start)");
+    if (!(await backend.checkCredential(token.trim()))) fail(401, "unauthorized", "that token does not sign in to this relay", "use the relay's admin token (CW_AUTH_TOKEN on the relay, or the one it printed on first start)");
     return startSignIn(c, deps).json({ ok: true });
   });
 
@@ -167,8 +167,8 @@ export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps
   app.route("/", web);
 
   /** The link `cw web` printed: its token becomes a sign-in, once; the URL loses the token. */
-  function exchangeOneTime(c: Context, token: string): Response {
-    if (!backend.checkCredential?.(token)) {
+  async function exchangeOneTime(c: Context, token: string): Promise<Response> {
+    if (!(await backend.checkCredential?.(token))) {
       const nonce = newNonce();
       return c.html(indexHtml(nonce, "codewire: link used or wrong"), 401, securityHeaders(nonce));
     }

@@ -26,7 +26,7 @@ export default defineCwCommand({
     const out = await attach(ref, { history: args.history !== false });
     const s = out.session;
     const label = s ? `session ${s.id}${s.name ? ` (${s.name})` : ""}` : "session";
-    const what = out.reason === "detached" ? `detached from ${label}` : out.reason === "disconnected" ? `lost the connection to the node (${label})` : `${label} ${s ? describeStatus(s) : out.reason}${out.reason === "node_stopping" ? " (the node stopped)" : ""}`;
+    const what = out.reason === "detached" ? `detached from ${label}` : out.reason === "disconnected" ? `lost the connection to the node (${label})${out.why ? `: ${out.why}` : ""}` : `${label} ${s ? describeStatus(s) : out.reason}${out.reason === "node_stopping" ? " (the node stopped)" : ""}`;
     err(`[cw] ${what}\n`);
     return out.reason === "disconnected" ? 1 : 0;
   },

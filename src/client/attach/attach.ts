@@ -20,7 +20,12 @@ import { startNotices } from "./notices";
 import { enterRaw, SAVE_TITLE, terminalSize } from "./terminal";
 import { terminalId } from "./terminal-id";
 
-export type AttachOutcome = { reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected"; session?: ReplyOf<"Attached">["session"] };
+export type AttachOutcome = {
+  reason: "detached" | "exited" | "killed" | "node_stopping" | "disconnected";
+  session?: ReplyOf<"Attached">["session"];
+  /** For "disconnected": why the link failed, when it said (e.g. the relay replica went away). */
+  why?: string;
+};
 
 const ESC_TIMEOUT_MS = 50;
 /** How long Ctrl+B d waits for the node to confirm before detaching anyway. */
@@ -187,7 +192,7 @@ export async function attach(id: SessionRef, opts: { history: boolean; root?: st
     restore(restoreFromNode);
     conn.close();
   }
-  return outcome ?? { reason: "disconnected", session };
+  return outcome ?? { reason: "disconnected", session, ...(conn.failedWith ? { why: conn.failedWith.message } : {}) };
 }
 
 /**

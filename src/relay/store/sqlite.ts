@@ -1,60 +1,73 @@
 /**
- * The relay's state in SQLite (`<data dir>/relay.db`): registered nodes, invites, device
- * authorization requests and the admin token. Tokens are stored only as SHA-256 hashes: a copy of the database (a backup, a stolen
- * disk) lets nobody act as a node or as the operator. The shared key-value store lives next to
- * it in kv.db (the same KvStore a node uses for `cw kv`).
+ * The relay's state in SQLite (`<data dir>/relay.db`), the engine for a single relay: registered
+ * nodes, invites, device authorization requests and the admin token. Tokens are stored only as
+ * SHA-256 hashes: a copy of the database (a backup, a stolen disk) lets nobody act as a node or
+ * as the operator. The shared key-value store lives next to it in kv.db (the same KvStore a node
+ * uses for `cw kv`). The methods are async only to share the interface with PostgreSQL: each
+ * runs to its end at once, and its transaction with it.
  */
 import { Database } from "bun:sqlite";
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type KvQuota, KvStore } from "../store/kv-store";
-import { randomInt } from "node:crypto";
-import { KV_NS_MAX_BYTES, KV_NS_MAX_KEYS, USER_CODE_ALPHABET, USER_CODE_LENGTH } from "../protocol/relay-api";
-import { newToken, sha256 } from "../sys/secrets";
-
-export interface NodeRow {
-  name: string;
-  registered_at: string;
-  last_seen_at: string | null;
-}
-
-export type RedeemResult = { token: string } | { error: "name_taken" | "invalid_invite" };
-
-export type DeviceCreateResult = { deviceCode: string; userCode: string; expiresAt: number } | { error: "too_many" | "too_many_from_source" };
-
-/** What a poll finds. Every outcome but `pending` ends the request (a later poll finds `unknown`). */
-export type DevicePollResult =
-  | { status: "pending" }
-  | { status: "authorized"; name: string; token: string; rotated: boolean; userToken: string }
-  | { status: "denied"; name: string }
-  | { status: "expired"; name: string }
-  | { status: "unknown" };
-
-/** A request still waiting for the operator, found by its user code. */
-export interface DevicePending {
-  name: string;
-  expiresAt: number;
-  /** Until it expires, by the store's clock. */
-  secondsLeft: number;
-  /** A node of that name is registered: approving rotates its token. */
-  replaces: boolean;
-}
+import type { KVEntry } from "../../protocol";
+import { KV_NS_MAX_BYTES, KV_NS_MAX_KEYS } from "../../protocol/relay-api";
+import { type KvListOptions, type KvPage, KvStore, type KvSetResult } from "../../store/kv-store";
+import { newToken, sha256 } from "../../sys/secrets";
+import { DEVICE_KEEP_EXPIRED_MS, newUserCode } from "./common";
+import type { DeviceCreateResult, DevicePending, DevicePollResult, NodeRow, Readiness, RedeemResult, RelayKv, RelayStore, RelayStoreOptions, UserRow } from "./interface";
 
 /**
- * An expired device request is kept this long after it expires, so that its poller is told
- * "expired" rather than "unknown"; then it is swept.
+ * relay.db's schema, one step per version (PRAGMA user_version says which are done). Step 1 is
+ * the schema relays had before versions, written so that it also brings any of their databases
+ * up to date. Only one process opens a SQLite relay, so no lock is needed beyond the transaction.
  */
-const DEVICE_KEEP_EXPIRED_MS = 10 * 60_000;
+const MIGRATIONS: ((db: Database) => void)[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+      CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, registered_at TEXT, last_seen_at TEXT NULL);
+      CREATE TABLE IF NOT EXISTS invites (token_hash BLOB PRIMARY KEY, created_at TEXT, expires_at INTEGER, uses_left INTEGER);
+      CREATE TABLE IF NOT EXISTS device_requests (
+        device_hash BLOB PRIMARY KEY,
+        user_code TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied'))
+      );
+    `);
+    // Older relays' tables lack the requester's address: add it (NULL for requests made before).
+    const cols = db.query("SELECT name FROM pragma_table_info('device_requests')").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "source")) db.exec("ALTER TABLE device_requests ADD COLUMN source TEXT NULL");
+  },
+  // Sweeping expired requests reads the index, not the table.
+  (db) => db.exec("CREATE INDEX IF NOT EXISTS device_requests_expires ON device_requests (expires_at)"),
+  // User tokens and grants between nodes.
+  (db) =>
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, created_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS grants (from_node TEXT NOT NULL, to_node TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (from_node, to_node));
+    `),
+];
 
-export interface RelayStoreOptions {
-  /** The clock, in ms since the epoch; tests move it to expire invites without waiting. */
-  now?: () => number;
-  /** Each KV namespace's quota; the default is KV_NS_MAX_KEYS and KV_NS_MAX_BYTES. */
-  kvQuota?: KvQuota;
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The sweep of expired keys (KvStore's own before a listing is the same statement): through kv_expires. */
+export const SQLITE_KV_SWEEP = "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?";
+
+function migrate(db: Database): void {
+  db.transaction(() => {
+    const { user_version: done } = db.query("PRAGMA user_version").get() as { user_version: number };
+    if (done > MIGRATIONS.length) throw new Error(`relay.db has schema version ${done}, newer than this cw knows (${MIGRATIONS.length}); run the newer cw, or restore a backup`);
+    for (let v = done; v < MIGRATIONS.length; v++) MIGRATIONS[v]!(db);
+    db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+  }).immediate();
 }
 
-export class RelayStore {
+/** The synchronous engine: each method one SQLite transaction. SqliteRelayStore wraps it. */
+class SqliteCore {
   readonly kv: KvStore;
+  private kvDb: Database;
   private db: Database;
   private now: () => number;
 
@@ -67,25 +80,13 @@ export class RelayStore {
     chmodSync(join(dataDir, "relay.db"), 0o600);
     // FULL: a node told "registered" must still be registered after a power cut.
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
-      CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, registered_at TEXT, last_seen_at TEXT NULL);
-      CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, created_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS grants (from_node TEXT NOT NULL, to_node TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (from_node, to_node));
-      CREATE TABLE IF NOT EXISTS invites (token_hash BLOB PRIMARY KEY, created_at TEXT, expires_at INTEGER, uses_left INTEGER);
-      CREATE TABLE IF NOT EXISTS device_requests (
-        device_hash BLOB PRIMARY KEY,
-        user_code TEXT NOT NULL UNIQUE,
-        name TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        expires_at INTEGER NOT NULL,
-        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied'))
-      );
-    `);
-    // Older relays' tables lack the requester's address: add it (NULL for requests made before).
-    const cols = this.db.query("SELECT name FROM pragma_table_info('device_requests')").all() as { name: string }[];
-    if (!cols.some((c) => c.name === "source")) this.db.exec("ALTER TABLE device_requests ADD COLUMN source TEXT NULL");
+    migrate(this.db);
     this.kv = new KvStore(join(dataDir, "kv.db"), opts.kvQuota ?? { keys: KV_NS_MAX_KEYS, bytes: KV_NS_MAX_BYTES });
+    // kv.db is the node's KvStore, whose table the relay indexes by expiry with a handle of its
+    // own, so that sweeping (KvStore does it before each listing, sweepKv on a timer) reads only
+    // the expired rows.
+    this.kvDb = new Database(join(dataDir, "kv.db"), { strict: true });
+    this.kvDb.exec("CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires_at) WHERE expires_at IS NOT NULL");
   }
 
   private iso(): string {
@@ -318,13 +319,130 @@ export class RelayStore {
 
   close(): void {
     this.kv.close();
+    this.kvDb.close();
     this.db.close();
+  }
+
+  /** Removes expired keys through kv.db's expiry index; how many. */
+  sweepKv(now: number): number {
+    return this.kvDb.query(SQLITE_KV_SWEEP).run(now).changes;
+  }
+
+  /** A cheap query: the file is still there and readable. */
+  ping(): void {
+    this.db.query("SELECT 1").get();
   }
 }
 
-/** A random user code, uniform over the alphabet. */
-function newUserCode(): string {
-  let code = "";
-  for (let i = 0; i < USER_CODE_LENGTH; i++) code += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)];
-  return code;
+/** KvStore (synchronous) behind the async interface. */
+class SqliteKv implements RelayKv {
+  constructor(private readonly core: SqliteCore) {}
+  async set(ns: string, key: string, value: string, ttlS?: number, opts?: { ifAbsent?: boolean }): Promise<KvSetResult> {
+    return this.core.kv.set(ns, key, value, ttlS, opts);
+  }
+  async get(ns: string, key: string): Promise<KVEntry | null> {
+    return this.core.kv.get(ns, key);
+  }
+  async delete(ns: string, key: string, opts?: { ifValue?: string }): Promise<boolean> {
+    return this.core.kv.delete(ns, key, opts);
+  }
+  async page(ns: string, prefix: string, opts: KvListOptions): Promise<KvPage> {
+    return this.core.kv.page(ns, prefix, opts);
+  }
+  async sweep(): Promise<number> {
+    return this.core.sweepKv(Date.now());
+  }
+}
+
+/** The SQLite engine behind the store interface. */
+export class SqliteRelayStore implements RelayStore {
+  readonly engine = "sqlite" as const;
+  readonly kv: RelayKv;
+  private core: SqliteCore;
+
+  constructor(dataDir: string, opts: RelayStoreOptions = {}) {
+    this.core = new SqliteCore(dataDir, opts);
+    this.kv = new SqliteKv(this.core);
+  }
+
+  async registerNode(name: string): Promise<string> {
+    return this.core.registerNode(name);
+  }
+  async redeemInvite(name: string, invite: string): Promise<RedeemResult> {
+    return this.core.redeemInvite(name, invite);
+  }
+  async hasNode(name: string): Promise<boolean> {
+    return this.core.hasNode(name);
+  }
+  async nodeByTokenHash(hash: Uint8Array): Promise<NodeRow | null> {
+    return this.core.nodeByTokenHash(hash);
+  }
+  async listNodes(): Promise<NodeRow[]> {
+    return this.core.listNodes();
+  }
+  async deleteNode(name: string): Promise<boolean> {
+    return this.core.deleteNode(name);
+  }
+  async touchNode(name: string): Promise<void> {
+    this.core.touchNode(name);
+  }
+  async issueUserToken(name: string): Promise<string> {
+    return this.core.issueUserToken(name);
+  }
+  async userByTokenHash(hash: Uint8Array): Promise<{ name: string } | null> {
+    return this.core.userByTokenHash(hash);
+  }
+  async listUsers(): Promise<UserRow[]> {
+    return this.core.listUsers();
+  }
+  async deleteUser(name: string): Promise<boolean> {
+    return this.core.deleteUser(name);
+  }
+  async grant(from: string, to: string): Promise<void> {
+    this.core.grant(from, to);
+  }
+  async revokeGrant(from: string, to: string): Promise<boolean> {
+    return this.core.revokeGrant(from, to);
+  }
+  async grants(): Promise<Map<string, string[]>> {
+    return this.core.grants();
+  }
+  async mayReach(from: string, to: string): Promise<boolean> {
+    return this.core.mayReach(from, to);
+  }
+  async createInvite(uses: number, ttlS: number): Promise<{ invite: string; expiresAt: Date }> {
+    return this.core.createInvite(uses, ttlS);
+  }
+  async consumeInvite(invite: string): Promise<boolean> {
+    return this.core.consumeInvite(invite);
+  }
+  async createDeviceRequest(name: string, ttlS: number, limits: { total: number; perSource: number }, source: string): Promise<DeviceCreateResult> {
+    return this.core.createDeviceRequest(name, ttlS, limits, source);
+  }
+  async pendingDeviceRequest(userCode: string): Promise<DevicePending | null> {
+    return this.core.pendingDeviceRequest(userCode);
+  }
+  async decideDeviceRequest(userCode: string, approve: boolean): Promise<DevicePending | null> {
+    return this.core.decideDeviceRequest(userCode, approve);
+  }
+  async pollDeviceRequest(deviceCode: string): Promise<DevicePollResult> {
+    return this.core.pollDeviceRequest(deviceCode);
+  }
+  async adminTokenHash(): Promise<Buffer | null> {
+    return this.core.adminTokenHash();
+  }
+  async setAdminTokenHash(hash: Uint8Array): Promise<void> {
+    this.core.setAdminTokenHash(hash);
+  }
+  async readiness(): Promise<Readiness> {
+    try {
+      this.core.ping();
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, reason: `relay.db cannot be read: ${(e as Error).message}` };
+    }
+  }
+  async close(): Promise<void> {
+    this.core.close();
+  }
 }

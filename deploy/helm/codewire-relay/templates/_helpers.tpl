@@ -1,0 +1,28 @@
+{{/* The name every object of a release carries. */}}
+{{- define "codewire-relay.fullname" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "codewire-relay.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "codewire-relay.selector" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* PostgreSQL is configured: a URL in values or an existing Secret. */}}
+{{- define "codewire-relay.postgres" -}}
+{{- if or .Values.database.url .Values.database.existingSecret -}}true{{- end -}}
+{{- end -}}
+
+{{/* Several replicas share one PostgreSQL database: refuse to render otherwise. */}}
+{{- define "codewire-relay.check" -}}
+{{- if and (gt (int .Values.replicaCount) 1) (not (include "codewire-relay.postgres" .)) -}}
+{{- fail "replicaCount > 1 needs PostgreSQL: set database.url or database.existingSecret (SQLite serves one replica only)" -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,97 @@
+/**
+ * The relay's PostgreSQL schema, one step per version, applied at start by whichever replica
+ * gets there first: under a transaction-scoped advisory lock, so replicas starting together wait
+ * for each other, and a step is applied exactly once (DDL is transactional in PostgreSQL: a step
+ * that fails leaves nothing behind). Steps are only ever appended.
+ *
+ * Times are ms since the epoch (bigint), as in SQLite. KV keys and values are bytea, not text:
+ * PostgreSQL's text cannot hold U+0000, which SQLite and the protocol allow, and bytea orders
+ * byte by byte like SQLite's text, so pages come out in the same order on both engines.
+ */
+import type { SQL } from "bun";
+
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: "nodes, invites, device requests, meta, kv",
+    sql: `
+      CREATE TABLE meta (key text PRIMARY KEY, value bytea NOT NULL);
+      CREATE TABLE nodes (name text PRIMARY KEY, token_hash bytea NOT NULL UNIQUE, registered_at text NOT NULL, last_seen_at text NULL);
+      CREATE TABLE invites (token_hash bytea PRIMARY KEY, created_at text NOT NULL, expires_at bigint NOT NULL, uses_left integer NOT NULL);
+      CREATE TABLE device_requests (
+        device_hash bytea PRIMARY KEY,
+        user_code text NOT NULL UNIQUE,
+        name text NOT NULL,
+        created_at text NOT NULL,
+        expires_at bigint NOT NULL,
+        status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),
+        source text NULL
+      );
+      CREATE INDEX device_requests_expires ON device_requests (expires_at);
+      CREATE TABLE kv (ns text NOT NULL, key bytea NOT NULL, value bytea NOT NULL, expires_at bigint NULL, PRIMARY KEY (ns, key));
+      CREATE INDEX kv_expires ON kv (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
+  {
+    version: 2,
+    name: "user tokens, grants, kv usage kept by triggers",
+    // kv_usage: each namespace's keys and bytes, so a quota check reads one row instead of the
+    // namespace (as KvStore does in SQLite). Expired rows count until swept.
+    sql: `
+      CREATE TABLE users (name text PRIMARY KEY, token_hash bytea NOT NULL UNIQUE, created_at text NOT NULL);
+      CREATE TABLE grants (from_node text NOT NULL, to_node text NOT NULL, created_at text NOT NULL, PRIMARY KEY (from_node, to_node));
+      CREATE TABLE kv_usage (ns text PRIMARY KEY, keys bigint NOT NULL, bytes bigint NOT NULL);
+      CREATE FUNCTION cw_kv_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          INSERT INTO kv_usage (ns, keys, bytes) VALUES (NEW.ns, 1, octet_length(NEW.value))
+            ON CONFLICT (ns) DO UPDATE SET keys = kv_usage.keys + 1, bytes = kv_usage.bytes + octet_length(NEW.value);
+        ELSIF TG_OP = 'DELETE' THEN
+          UPDATE kv_usage SET keys = keys - 1, bytes = bytes - octet_length(OLD.value) WHERE ns = OLD.ns;
+        ELSE
+          UPDATE kv_usage SET bytes = bytes - octet_length(OLD.value) + octet_length(NEW.value) WHERE ns = NEW.ns;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER kv_usage_change AFTER INSERT OR DELETE OR UPDATE OF value ON kv FOR EACH ROW EXECUTE FUNCTION cw_kv_usage();
+      INSERT INTO kv_usage (ns, keys, bytes) SELECT ns, count(*), coalesce(sum(octet_length(value)), 0) FROM kv GROUP BY ns;
+    `,
+  },
+  {
+    version: 3,
+    name: "replicas and where each node is connected",
+    // Heartbeats use the database's clock, so replicas' clocks need not agree.
+    sql: `
+      CREATE TABLE replicas (id text PRIMARY KEY, url text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(), heartbeat_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE node_locations (node text PRIMARY KEY, replica_id text NOT NULL, since timestamptz NOT NULL DEFAULT now());
+      CREATE INDEX node_locations_replica ON node_locations (replica_id);
+    `,
+  },
+];
+
+export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Any constant will do, as long as it is ours: it names the lock migrations take. */
+const MIGRATION_LOCK = 0x63770001;
+
+/**
+ * Applies the steps this database lacks; returns the version it is at. A database newer than
+ * this cw (a rolling upgrade under way) is left alone: steps only add, so an older replica still
+ * finds what it uses.
+ */
+export async function migrate(sql: SQL, log: (msg: string) => void): Promise<number> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    await tx`CREATE TABLE IF NOT EXISTS cw_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
+    const done = new Set<number>((await tx`SELECT version FROM cw_schema_migrations`).map((r: { version: number }) => r.version));
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await tx.unsafe(m.sql);
+      await tx`INSERT INTO cw_schema_migrations (version, name) VALUES (${m.version}, ${m.name})`;
+      log(`database: applied migration ${m.version} (${m.name})`);
+    }
+    const newest = Math.max(0, ...done, PG_SCHEMA_VERSION);
+    if (newest > PG_SCHEMA_VERSION) log(`database: schema version ${newest} is newer than this cw's (${PG_SCHEMA_VERSION}); carrying on, as steps only add`);
+    return newest;
+  });
+}
