@@ -144,6 +144,11 @@ afterEach(async () => {
   tmux = undefined;
 });
 
+/** The id out of what a launch on a named node prints: node:id. */
+function nodeId(out: string): number {
+  return Number(out.trim().split(":").pop());
+}
+
 describe("two replicas on one database", () => {
   test("each replica joined the set; cw nodes is right on both", async () => {
     expect(a.stderr).toMatch(/replica \S+ reachable by the others at http:\/\/127\.0\.0\.1:\d+/);
@@ -155,13 +160,13 @@ describe("two replicas on one database", () => {
   });
 
   test("from replica B: launch, list, logs, send and kill on a node held by A", async () => {
-    const id = Number((await dev2.ok(["launch", "--node", "dev-1", "--name", "greeter", "--", "bash", "-c", 'echo "hello from $CW_SESSION_NAME"; read l; echo "got $l"'])).trim());
+    const id = nodeId((await dev2.ok(["launch", "--node", "dev-1", "--name", "greeter", "--", "bash", "-c", 'echo "hello from $CW_SESSION_NAME"; read l; echo "got $l"'])).trim());
     expect((JSON.parse(await dev2.ok(["list", "dev-1", "--json"])) as { id: number }[]).map((s) => s.id)).toContain(id);
     await waitFor(async () => (await dev2.ok(["logs", `dev-1:${id}`])).includes("hello from greeter"), "the greeting through B");
     await dev2.ok(["send", "dev-1:greeter", "across replicas"]);
     expect((await dev2.run(["wait", `dev-1:${id}`, "--timeout", "10"])).code).toBe(0);
     expect(await dev2.ok(["logs", "dev-1:greeter"])).toContain("got across replicas");
-    const sleeper = Number((await dev2.ok(["launch", "dev-1:sleeper", "--", "sleep", "60"])).trim());
+    const sleeper = nodeId(await dev2.ok(["launch", "dev-1:sleeper", "--", "sleep", "60"]));
     await dev2.ok(["kill", `dev-1:${sleeper}`]);
     await dev1.waitStatus(sleeper, "killed");
   });

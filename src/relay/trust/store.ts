@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 /**
  * Handles and mailboxes in SQLite (`<data dir>/trust.db`, beside relay.db): who claimed which
  * handle with which key and card, and the envelopes waiting for each handle's node. An
@@ -18,6 +19,9 @@ export class TrustStore {
   private db: Database;
 
   constructor(dataDir: string) {
+    // On PostgreSQL the relay keeps nothing else here, so the directory may not exist yet. (Handles
+    // and mail stay in this replica's own file: replicas do not share them yet.)
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     this.db = new Database(join(dataDir, "trust.db"), { create: true, strict: true });
     // FULL: a sender told "stored" must find its envelope still there after a power cut.
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 2000;");
