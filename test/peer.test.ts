@@ -45,8 +45,8 @@ function waitPeer(home: CwHome, handle: string, pred: (p: any) => boolean, what:
   }, what, 15_000);
 }
 
-async function inbox(home: CwHome, session: string): Promise<any[]> {
-  return JSON.parse(await home.ok(["inbox", session, "--json", "--peek"])).messages;
+async function inbox(home: CwHome, session: string, tail = 50): Promise<any[]> {
+  return JSON.parse(await home.ok(["inbox", session, "--json", "--peek", "--tail", String(tail)])).messages;
 }
 
 /** A node's relay token (relay.toml): the test is each machine's owner. */
@@ -236,6 +236,17 @@ describe("consent", () => {
     const [out, code] = await Promise.all([new Response(asking.stdout).text(), asking.exited]);
     expect(code).toBe(0);
     expect(out).toContain(`[reply from ${h("bob")}:coder] yes, PR 42`);
+  });
+
+  test("twenty messages sent at once all arrive (one peer's envelopes leave in order)", async () => {
+    const many = Array.from({ length: 20 }, (_, i) => `burst message ${i}`);
+    bodies.push(...many);
+    const sent = await Promise.all(many.map((b) => send(alice, `${h("bob")}:coder`, b)));
+    expect(sent.map((r) => r.code)).toEqual(many.map(() => 0));
+    await waitFor(async () => {
+      const got = new Set((await inbox(bob, "coder", 200)).map((m) => m.body));
+      return many.every((b) => got.has(b));
+    }, "all twenty in coder's inbox", 30_000);
   });
 });
 

@@ -46,6 +46,8 @@ export class PeerService {
   readonly waiting = new Map<string, { fp: string; done: (o: ReplyOutcome) => void }>();
   /** Wakes the mailbox loop (after a claim, or `cw setup`). */
   kick: () => void = () => {};
+  /** Per peer (by fingerprint): the last send in line, so that envelopes leave in order. */
+  private readonly outbox = new Map<string, Promise<void>>();
 
   constructor(
     readonly me: Identity,
@@ -142,8 +144,30 @@ export class PeerService {
     return peerInfo(this.store.get(row.fp)!);
   }
 
-  /** Seals `payload` to the peer and hands it to the relay; returns the envelope once stored there. */
-  async send(row: PeerRow, payload: Payload): Promise<Envelope> {
+  /**
+   * Seals `payload` to the peer and hands it to the relay; returns the envelope once stored there.
+   * One peer's envelopes leave one at a time, in the order of their numbers: the recipient refuses
+   * a number lower than one it accepted (a replay), so two sends racing to the relay lost the
+   * slower one (6 of 80 sent at once, each sender told "sent").
+   */
+  send(row: PeerRow, payload: Payload): Promise<Envelope> {
+    const prev = this.outbox.get(row.fp) ?? Promise.resolve();
+    const next = prev.then(
+      () => this.sendNow(row, payload),
+      () => this.sendNow(row, payload),
+    );
+    const settled = next.then(
+      () => {},
+      () => {},
+    );
+    this.outbox.set(row.fp, settled);
+    void settled.then(() => {
+      if (this.outbox.get(row.fp) === settled) this.outbox.delete(row.fp);
+    });
+    return next;
+  }
+
+  private async sendNow(row: PeerRow, payload: Payload): Promise<Envelope> {
     const v = verifyCard(JSON.parse(row.card));
     if ("error" in v) throw new ProtocolError("internal", `the stored card of ${row.handle} no longer verifies: ${v.error}`);
     const env = seal(this.me, this.ownHandle(), { handle: row.handle, fp: row.fp, x25519: v.keys.x25519 }, payload, { id: `env_${randomBytes(12).toString("hex")}`, seq: this.store.nextSeq(row.fp) });
