@@ -38,6 +38,9 @@ export class CwHome {
   constructor(extraEnv: Record<string, string> = {}) {
     this.dir = mkdtempSync(join(tmpdir(), "cw-test-"));
     this.env = { ...(process.env as Record<string, string>), CODEWIRE_HOME: this.dir, NO_COLOR: "1", ...extraEnv };
+    // The CI runner's CI=true is not a user's: under it Gemini CLI turns non-interactive and
+    // never draws its TUI, so sessions here start without it.
+    if (!("CI" in extraEnv)) delete this.env.CI;
   }
 
   path(...parts: string[]): string {
