@@ -50,6 +50,39 @@ describe("lanes", () => {
     expect((await cw.session(id)).status).toBe("running");
   });
 
+  test("a second lane opened while output flows gets every byte of it, in order", async () => {
+    // While one lane is open its thread reads the PTY, and what it read reaches the node's log
+    // a moment later: a second terminal painted meanwhile lost those bytes (attach.test's "two
+    // clients" missed an echo about 1 run in 40).
+    const id = await cw.launch(["bash", "-c", "read go; for i in $(seq 1 30000); do echo tick-$i; done; echo ticks-done; sleep 60"], ["lane-two"]);
+    pty = new BenchPty({ cmd: [CW, "attach", "lane-two"], env: cw.env, cols: 80, rows: 24 });
+    expect(pty.waitOutput(10_000)).toBe(true);
+    await waitFor(async () => (await cw.session(id)).attached_count === 1, "the first attach");
+    await cw.ok(["send", "lane-two", "go"]);
+    await waitFor(async () => (await cw.ok(["logs", "lane-two", "--tail", "1"])).includes("tick-"), "the output to flow");
+    const second = new BenchPty({ cmd: [CW, "attach", "lane-two"], env: cw.env, cols: 80, rows: 24 });
+    try {
+      let text = "";
+      const until = Date.now() + 30_000;
+      while (!text.includes("ticks-done") && Date.now() < until) {
+        const r = second.read(200);
+        if (r.kind === "eof") break;
+        if (r.kind === "data") text += new TextDecoder().decode(second.buf.subarray(0, r.n));
+        pty.drainQuiet(0, 5);
+      }
+      expect(text).toContain("ticks-done");
+      // The paint's rows, then live output: escape sequences aside, one tick after another.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal output
+      const ticks = [...text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "").matchAll(/tick-(\d+)/g)].map((m) => Number(m[1]));
+      const gaps = ticks.flatMap((n, i) => (i > 0 && n !== ticks[i - 1]! + 1 ? [`${ticks[i - 1]} then ${n}`] : []));
+      expect(gaps).toEqual([]);
+      expect(ticks.at(-1)).toBe(30000);
+    } finally {
+      second.close();
+      await cw.ok(["kill", "lane-two"]);
+    }
+  });
+
   test("a terminal that stops reading: the session never waits for it, and the client catches up over its socket", async () => {
     // ~7 MiB of output, more than a lane holds for a terminal (4 MiB) before handing it back.
     const id = await cw.launch(["bash", "-c", "read go; seq 1 500000 | sed 's/^/flood-line-/'; echo flood-done; sleep 60"], ["lane-flood"]);

@@ -98,7 +98,7 @@ describe(`attach through tmux (${mode})`, () => {
     expect(lines[1]).toBe("second line while detached");
     expect(lines[2]).toMatch(/^~/);
 
-    await tmux.cmd("resize-window", "-t", "t", "-x", "72", "-y", "20");
+    await tmux.cmd("resize-window", "-t", tmux.target, "-x", "72", "-y", "20");
     // The new size travels to the program (SIGWINCH, cw attach, the node, the PTY): ask vim once it is there.
     await waitFor(async () => (await cw.session(id)).cols === 72, "the session's new size");
     await tmux.type(":set columns? lines?");
@@ -136,7 +136,7 @@ describe(`attach through tmux (${mode})`, () => {
 describe("attach ends cleanly when its terminal or process goes", () => {
   /** The pid of the `cw attach` running in the tmux pane. */
   async function attachPid(): Promise<number> {
-    const pane = Number((await tmux.cmd("display", "-p", "-t", "t", "#{pane_pid}")).trim());
+    const pane = Number((await tmux.cmd("display", "-p", "-t", tmux.target, "#{pane_pid}")).trim());
     return waitFor(() => {
       const p = Bun.spawnSync(["pgrep", "-P", String(pane), "-f", "attach"]);
       const pid = Number(p.stdout.toString().trim().split("\n")[0]);

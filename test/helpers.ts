@@ -147,6 +147,12 @@ export function processesWithEnv(entry: string): number[] {
 /** A private tmux server for looking at what a person sees. */
 export class Tmux {
   readonly socket = `cwtest-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  /**
+   * The session's current window, named exactly: a bare "t" is first read as a window whose
+   * name starts with "t", and a window just made by new-window is called "tmux" until
+   * automatic-rename catches up (keys meant for window 0 went to window 1).
+   */
+  readonly target = "=t:";
 
   async cmd(...args: string[]): Promise<string> {
     const p = Bun.spawn(["tmux", "-L", this.socket, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -165,16 +171,16 @@ export class Tmux {
   }
 
   capture(): Promise<string> {
-    return this.cmd("capture-pane", "-p", "-t", "t");
+    return this.cmd("capture-pane", "-p", "-t", this.target);
   }
 
   async keys(...keys: string[]) {
-    await this.cmd("send-keys", "-t", "t", ...keys);
+    await this.cmd("send-keys", "-t", this.target, ...keys);
   }
 
   /** Sends literal text (no key-name lookup). */
   async type(text: string) {
-    await this.cmd("send-keys", "-t", "t", "-l", text);
+    await this.cmd("send-keys", "-t", this.target, "-l", text);
   }
 
   async waitScreen(pred: (screen: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {

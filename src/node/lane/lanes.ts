@@ -28,6 +28,8 @@ export interface LaneEvents {
   hangup(): void;
   /** The terminal fell too far behind: serve the client over its socket from now on. */
   lagged(): void;
+  /** The session's logged output in [from, to) (a lane opened behind the lane thread: see catchup). */
+  output(from: number, to: number): Uint8Array;
 }
 
 export interface Lane {
@@ -103,12 +105,16 @@ export class Lanes {
     closeSync(fd);
   }
 
-  /** Serves the terminal `fd` for `pty`: paints `paint`, then live output; keys go to the program. */
-  open(pty: BunPty, fd: number, paint: Uint8Array, events: LaneEvents): Lane {
+  /**
+   * Serves the terminal `fd` for `pty`: paints `paint` (the session up to log offset `offset`),
+   * then live output; keys go to the program.
+   */
+  open(pty: BunPty, fd: number, paint: Uint8Array, offset: number, events: LaneEvents): Lane {
     this.start();
     const lane = this.nextLane++;
     this.lanes.set(lane, { events, handle: pty.handle, fd });
     let own = this.owned.get(pty.handle);
+    const fresh = !own;
     if (!own) {
       // From here on the lane thread alone reads this PTY (two readers would split its output).
       removePollable(pty);
@@ -116,7 +122,7 @@ export class Lanes {
     }
     own.lanes++;
     // Copied, not transferred: `paint` may be a view into a buffer shared with other Buffers.
-    this.send({ type: "open", lane, handle: pty.handle, fd, paint });
+    this.send({ type: "open", lane, handle: pty.handle, fd, paint, offset, fresh });
     return {
       write: (bytes) => {
         if (this.lanes.has(lane)) this.send({ type: "write", lane, bytes });
@@ -202,6 +208,11 @@ export class Lanes {
       case "input":
         this.lanes.get(m.lane)?.events.input(m.bytes, m.at);
         return;
+      case "catchup": {
+        const open = this.lanes.get(m.lane);
+        if (open) this.send({ type: "caught-up", lane: m.lane, bytes: open.events.output(m.from, m.to) });
+        return;
+      }
       default: {
         // detach, hangup, lagged: the lane thread has closed the lane itself.
         const ev = this.lanes.get(m.lane)?.events;

@@ -12,9 +12,13 @@ export type ToLane =
   /**
    * Serve the terminal on `fd` (opened by the main thread, non-blocking) for the session whose
    * bun-pty handle is `handle`: write `paint` first, then live output. The main thread stopped
-   * reading `handle` before sending this; from now on only the lane thread reads it.
+   * reading `handle` before sending this; from now on only the lane thread reads it. `paint` ends
+   * at the session's log offset `offset`; `fresh` says the main thread read the PTY itself until
+   * now (so `offset` is where the lane thread's reading starts).
    */
-  | { type: "open"; lane: number; handle: number; fd: number; paint: Uint8Array }
+  | { type: "open"; lane: number; handle: number; fd: number; paint: Uint8Array; offset: number; fresh: boolean }
+  /** The output from `catchup` (FromLane) for a lane opened behind the lane thread's reading. */
+  | { type: "caught-up"; lane: number; bytes: Uint8Array }
   /** Write `bytes` to the lane's terminal (after the output queued for it). */
   | { type: "write"; lane: number; bytes: Uint8Array }
   /** Stop serving the lane (its client went away, or the session ended): close its terminal. */
@@ -36,6 +40,12 @@ export type FromLane =
   | { type: "detach"; lane: number }
   /** The lane's terminal is gone (hung up, closed) or refused writes. */
   | { type: "hangup"; lane: number }
+  /**
+   * A lane was opened while output the lane thread had already read, [from, to) in the session's
+   * log, was still on its way to the main thread, so not in its paint: the main thread sends it
+   * (caught-up) once it has logged it, which is before it reads this message.
+   */
+  | { type: "catchup"; lane: number; from: number; to: number }
   /** The lane's terminal fell too far behind: the main thread serves that client over its socket. */
   | { type: "lagged"; lane: number };
 

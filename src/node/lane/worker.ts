@@ -61,6 +61,8 @@ interface Lane {
   typed: number;
   /** When the last of them was typed (epoch ms, comparable across threads). */
   typedAt: number;
+  /** Live output held back until the main thread sends what came before it (see "catchup"). */
+  behind?: Uint8Array[];
 }
 
 // The same library the main thread opened (dlopen of one path is one instance, also for the
@@ -74,6 +76,12 @@ const relist = () => {
 };
 /** The PTYs this thread reads, and the lanes each one serves. */
 const readers = new Map<number, Set<Lane>>();
+/**
+ * Per PTY, the session's log offset of the next byte this thread reads from it. Its output
+ * reaches the main thread's log a moment later: a lane opened meanwhile is painted up to an
+ * earlier offset, and is owed the difference.
+ */
+const readTo = new Map<number, number>();
 const outBuf = new Uint8Array(64 * 1024);
 const inBuf = new Uint8Array(16 * 1024);
 const wakeBuf = new Uint8Array(256);
@@ -104,6 +112,10 @@ function writeTerminal(fd: number, bytes: Uint8Array): number {
 
 /** Sends output to a lane's terminal: at once when nothing is queued, else after the queue. */
 function deliver(lane: Lane, bytes: Uint8Array): void {
+  if (lane.behind) {
+    lane.behind.push(bytes.slice());
+    return;
+  }
   if (lane.queued === 0) {
     const n = writeTerminal(lane.fd, bytes);
     if (n === -2) return hangup(lane);
@@ -173,7 +185,22 @@ function command(m: ToLane): void {
     if (!set) readers.set(m.handle, (set = new Set()));
     set.add(lane);
     if (m.paint.length) deliver(lane, m.paint);
+    // Output read before this lane opened but not yet logged by the main thread is in no paint:
+    // ask for it, and hold live output back until it is here (the main thread logs in order).
+    const at = m.fresh ? m.offset : Math.max(readTo.get(m.handle) ?? m.offset, m.offset);
+    readTo.set(m.handle, at);
+    if (at > m.offset) {
+      lane.behind = [];
+      post({ type: "catchup", lane: lane.id, from: m.offset, to: at });
+    }
     lastActivity = performance.now();
+  } else if (m.type === "caught-up") {
+    const lane = lanes.get(m.lane);
+    if (!lane?.behind) return;
+    const held = lane.behind;
+    lane.behind = undefined;
+    deliver(lane, m.bytes);
+    for (const bytes of held) if (lanes.has(lane.id)) deliver(lane, bytes);
   } else if (m.type === "write") {
     const lane = lanes.get(m.lane);
     if (lane) deliver(lane, m.bytes);
@@ -243,6 +270,7 @@ function readOutput(): boolean {
       const n = pty.bun_pty_read(handle, ptr(outBuf), outBuf.length);
       if (n > 0) {
         const chunk = outBuf.slice(0, n);
+        readTo.set(handle, (readTo.get(handle) ?? 0) + n);
         for (const lane of set) deliver(lane, chunk);
         got += n;
         Atomics.add(inflight, INFLIGHT_BYTES, n);
@@ -255,6 +283,7 @@ function readOutput(): boolean {
       if (n === READ_EXITED || (n < 0 && n !== READ_NONE)) {
         // The main thread ends the session and closes its lanes; nothing more to read here.
         readers.delete(handle);
+        readTo.delete(handle);
         post({ type: "ended", handle });
       }
       break;

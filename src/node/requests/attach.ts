@@ -141,9 +141,12 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   if (laneFd === undefined) return overSocket(from, paint);
 
   // The lane thread paints the screen, then what the program printed since the snapshot (this
-  // thread has those bytes; from now on that thread reads the PTY itself), then live output.
-  const lane = ctx.lanes.open(s.pty as BunPty, laneFd, Buffer.concat([Buffer.from(paint, "utf8"), s.log.read(from, s.offset)]), {
+  // thread has those bytes; from now on that thread reads the PTY itself), then live output. When
+  // another lane already reads this PTY, bytes it read are still on their way to the log: it asks
+  // for them (output) before this lane's live output.
+  const lane = ctx.lanes.open(s.pty as BunPty, laneFd, Buffer.concat([Buffer.from(paint, "utf8"), s.log.read(from, s.offset)]), s.offset, {
     input: countInput,
+    output: (start, end) => s.log.read(start, end),
     detach: () => end("detached"),
     // The client's terminal is gone: so is the client, or it will notice on its own.
     hangup: () => {
