@@ -3,7 +3,8 @@ import { SESSION_STATUSES, type SessionStatusName } from "../../protocol/constan
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { onNode } from "../target";
-import { dim, out, printJson, termSize, useColor } from "../output";
+import { dim, out, printJson, useColor } from "../output";
+import { windowSize } from "../../sys/libc";
 import { sessionTable } from "../../protocol/session-table";
 import { sessionJson } from "../session-json";
 
@@ -29,7 +30,8 @@ export default defineCwCommand({
     // The node draws the table: it is warm, where this process would decode and lay out every
     // session cold (with 100 sessions that is most of what `cw list` costs after start-up).
     // On a terminal every row fits its width (COMMAND cut with …, as ps does); piped, nothing is cut.
-    const size = process.stdout.isTTY ? termSize() : undefined;
+    // (windowSize through libc, not process.stdout.isTTY: making Bun's stdout stream costs ms.)
+    const size = windowSize(1);
     const table = size ? { width: Math.max(30, size.cols - 60), colour: useColor(), line_width: Math.max(20, size.cols) } : { width: 10_000, colour: useColor() };
     const reply = await call({ type: "ListSessions", ...filter, table }, ["SessionTable", "SessionList"], { blocking: true });
     // A node older than the table request sends the sessions: draw them here.
