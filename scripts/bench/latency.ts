@@ -18,6 +18,11 @@ import { COLS, ROWS } from "./subjects";
 import { mean, prng, quantile } from "./util";
 
 export const ECHO_PROGRAM = ["sh", "-c", "stty raw -echo; exec cat"];
+/**
+ * The same in canonical mode, where the kernel's line discipline echoes each key as plain `cat`,
+ * `read` or a shell prompt have it: the program itself sees nothing until Enter.
+ */
+export const CANONICAL_ECHO_PROGRAM = ["sh", "-c", "stty sane; exec cat"];
 
 export interface LatencyResult {
   samples: number;

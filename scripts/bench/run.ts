@@ -25,7 +25,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type CpuResult, cwSpinners, tmuxSpinners } from "./cpu";
-import { ECHO_PROGRAM, type EchoTarget, type LatencyResult, measureEcho } from "./latency";
+import { CANONICAL_ECHO_PROGRAM, ECHO_PROGRAM, type EchoTarget, type LatencyResult, measureEcho } from "./latency";
 import { cwScale, listBoth, type ScaleResult, tmuxScale } from "./scale";
 import { Cw, Tmux } from "./subjects";
 import * as tp from "./throughput";
@@ -202,6 +202,8 @@ async function throughputSuite() {
 const latency: Record<string, LatencyResult | undefined> = {};
 /** Burst (5-30 ms between keys, one target at a time): for information. */
 const burst: Record<string, LatencyResult | undefined> = {};
+/** Typing into a program in canonical mode (the kernel echoes): bare, tmux and cw. */
+const canonical: Record<string, LatencyResult | undefined> = {};
 
 /** The "bun floor" target: floor-relay.ts and floor-attach.ts, a bare-bones relay and client in Bun. */
 const FLOOR = "bun floor";
@@ -253,6 +255,29 @@ async function latencySuite() {
   } finally {
     floor.proc.kill("SIGKILL");
     tmuxA.cmd(["kill-session", "-t", "echo"]);
+    if (alive(nodePidA)) cwA.cli(["kill", String(s.id)]);
+  }
+  await canonicalSuite(report);
+}
+
+/** Typing, as above, into `cat` in canonical mode: the echo comes from the session's line discipline. */
+async function canonicalSuite(report: (name: string, r: LatencyResult) => void) {
+  tmuxA.cmd(["new-session", "-d", "-s", "canon", CANONICAL_ECHO_PROGRAM.map((a) => `'${a}'`).join(" ")]);
+  const s = await cwA.launch(CANONICAL_ECHO_PROGRAM);
+  const targets: EchoTarget[] = [
+    { name: "bare", cmd: CANONICAL_ECHO_PROGRAM, env: {}, paints: false },
+    { name: "tmux", cmd: [...tmuxA.base(), "attach", "-t", "canon"], env: {}, paints: true },
+    { name: "cw", cmd: [cwA.bin, "attach", String(s.id)], env: cwA.env(), paints: true },
+  ];
+  try {
+    say(`latency, canonical mode: ${cfg.samples} keystrokes per target, targets taking turns`);
+    const r = await step("latency canonical", () => measureEcho(targets, { warmup: cfg.warmup, samples: cfg.samples, gapMin: 35, gapMax: 85 }), recoverCwA);
+    for (const [k, v] of Object.entries(r ?? {})) {
+      canonical[k] = v;
+      report(k, v);
+    }
+  } finally {
+    tmuxA.cmd(["kill-session", "-t", "canon"]);
     if (alive(nodePidA)) cwA.cli(["kill", String(s.id)]);
   }
 }
@@ -344,6 +369,24 @@ function rows(): Row[] {
     unit: "ms",
     target: "cw <= bare + 1 ms",
     pass: both(latency.cw?.p99, latency.bare?.p99) ? latency.cw!.p99 <= latency.bare!.p99 + 1 : undefined,
+  });
+  out.push({
+    metric: "echo latency p50 (canonical)",
+    cw: canonical.cw?.p50,
+    tmux: canonical.tmux?.p50,
+    bare: canonical.bare?.p50,
+    unit: "ms",
+    target: "cw <= tmux",
+    pass: both(canonical.cw?.p50, canonical.tmux?.p50) ? canonical.cw!.p50 <= canonical.tmux!.p50 : undefined,
+  });
+  out.push({
+    metric: "echo latency p99 (canonical)",
+    cw: canonical.cw?.p99,
+    tmux: canonical.tmux?.p99,
+    bare: canonical.bare?.p99,
+    unit: "ms",
+    target: "cw <= bare + 1 ms",
+    pass: both(canonical.cw?.p99, canonical.bare?.p99) ? canonical.cw!.p99 <= canonical.bare!.p99 + 1 : undefined,
   });
   out.push({
     metric: `list, ${cfg.sessions} sessions (median)`,
@@ -520,6 +563,7 @@ writeFileSync(
       throughput,
       latency,
       latency_burst: burst,
+      latency_canonical: canonical,
       scale,
       cpu,
       node_peak_rss: nodePeakRss,
