@@ -7,6 +7,7 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { HttpError } from "../sys/http";
 import type { z } from "zod";
 import {
   CreateInviteRequest,
@@ -82,15 +83,15 @@ export interface RelayAppDeps {
 type Env = { Bindings: { ip?: string }; Variables: { who: Identity | null } };
 
 /** Thrown anywhere in a handler; onError turns it into the JSON error body. */
-class ApiError extends Error {
+class ApiError extends HttpError<RelayErrorCode> {
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: RelayErrorCode,
+    status: ContentfulStatusCode,
+    code: RelayErrorCode,
     message: string,
-    readonly hint: string,
+    hint: string,
     readonly issues?: RelayError["issues"],
   ) {
-    super(message);
+    super(status, code, message, hint);
   }
 }
 

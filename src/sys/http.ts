@@ -1,3 +1,4 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 /** What every HTTP listener of ours shares (the node's WebSocket listener, the relay). */
 
 /** A refusal as JSON: a code to branch on, what happened, and what to do next. */
@@ -17,4 +18,19 @@ export function listenerOptions(who: string, hint: string) {
     reusePort: false,
     error: (err: Error) => refusal(500, "internal", `${who} failed: ${err.message}`, hint),
   };
+}
+
+/**
+ * An HTTP failure thrown anywhere in a handler, for the listener's error handler to answer as
+ * `{ error, message, hint }` (the relay's API, its handle and mail routes, the web app).
+ */
+export class HttpError<Code extends string = string> extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: Code,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
 }

@@ -6,6 +6,7 @@
  * that changes something needs the app's origin and the sign-in's CSRF token. Errors are
  * `{ error, message, hint }`.
  */
+import { HttpError as WebFailure } from "../sys/http";
 import { type Context, type Env as HonoEnv, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -41,16 +42,8 @@ export interface WebDeps {
 
 type Env = { Variables: { signIn: SignInRecord } };
 
-export class WebFailure extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
+/** The web app's failure: an HttpError its error handler answers as JSON. */
+export { WebFailure };
 
 const BODY_MAX = 64 * 1024;
 

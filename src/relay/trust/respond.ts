@@ -1,19 +1,11 @@
 /** What the handle and mail routes share: who is calling, this relay's host, JSON errors and bodies. */
+import { HttpError as TrustApiError } from "../../sys/http";
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import type { Identity } from "../auth";
 
-export class TrustApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
+/** The handle and mail routes' failure: an HttpError that answer() turns into JSON. */
+export { TrustApiError };
 
 /** Runs a handler, answering a TrustApiError as `{ error, message, hint }`. */
 export function answer(handler: (c: Context) => Promise<Response> | Response) {
