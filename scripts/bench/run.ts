@@ -17,7 +17,7 @@
  * Knobs (environment): BENCH_MIB (payload, default 256), BENCH_RUNS (throughput repetitions,
  * default 1; the median is reported), BENCH_SAMPLES (echo samples per target, default 300), BENCH_SESSIONS
  * (default 100), BENCH_LIST_RUNS (default 30), BENCH_CPU_S (each CPU window, default 10),
- * BENCH_ONLY (comma list of throughput, latency, cpu, scale), BENCH_TIMEOUT_S (whole run, default 300), BENCH_STRICT=1 (exit 2 when a target fails),
+ * BENCH_ONLY (comma list of throughput, latency, cpu, scale), BENCH_TIMEOUT_S (whole run, default 420), BENCH_STRICT=1 (exit 2 when a target fails),
  * BENCH_KEEP=1 (keep the temp dir, with the node's log, for a look afterwards), BENCH_CW (the cw
  * binary to measure, default dist/cw).
  */
@@ -43,7 +43,7 @@ const cfg = {
   samples: intEnv("BENCH_SAMPLES", 300),
   sessions: intEnv("BENCH_SESSIONS", 100),
   listRuns: intEnv("BENCH_LIST_RUNS", 30),
-  timeoutS: intEnv("BENCH_TIMEOUT_S", 300),
+  timeoutS: intEnv("BENCH_TIMEOUT_S", 420),
   cpuWindowS: intEnv("BENCH_CPU_S", 10),
   only: new Set((process.env.BENCH_ONLY ?? "throughput,latency,cpu,scale").split(",").map((s) => s.trim())),
   strict: process.env.BENCH_STRICT === "1",
