@@ -10,9 +10,15 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/*
+The relay's pods. The component keeps the `helm test` pod (component: test) out of the
+Service's endpoints and away from the ReplicaSet, which would adopt a bare pod its selector
+matches and count it as a replica.
+*/}}
 {{- define "codewire-relay.selector" -}}
 app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: relay
 {{- end -}}
 
 {{/* PostgreSQL is configured: a URL in values or an existing Secret. */}}
