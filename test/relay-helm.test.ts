@@ -1,7 +1,8 @@
 /**
  * The Helm chart (deploy/helm/codewire-relay) with a real helm 3: scripts/test-helm.sh brings it
  * from a pinned npm package and .ci/run exports its path as CW_TEST_HELM (without it these tests
- * skip outside CI and fail under CI). `helm lint --strict`; `helm template` for the default values,
+ * skip outside CI and fail under CI). `helm lint --strict`; values.schema.json's refusals;
+ * `helm template` for the default values,
  * for ci/ha-values.yaml (PostgreSQL, 3 replicas, an Ingress), for existing Secrets and for the
  * README's install lines, every rendered manifest validated against Kubernetes' schemas
  * (test/fixtures/k8s-schema.ts); replicaCount > 1 without a database refused with the reason; and
@@ -183,6 +184,21 @@ describe.skipIf(!helm)("the Helm chart, rendered by a real helm", () => {
     const r = template("--set", "replicaCount=3");
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("replicaCount > 1 needs PostgreSQL: set database.url or database.existingSecret (SQLite serves one replica only)");
+  });
+
+  test("values.schema.json turns a misspelt key or a value cw relay would refuse into a render error that names it", () => {
+    const cases: [string, string][] = [
+      ["relay.baseUrl=https://relay.example.com", "relay: Additional property baseUrl is not allowed"],
+      ["relay.nodeAccess=some", 'relay.nodeAccess must be one of the following: "none", "all"'],
+      ["replicaCount=0", "replicaCount: Must be greater than or equal to 1"],
+      ["database.url=mysql://cw@db/cw", "database.url: Does not match pattern"],
+      ["service.httpPort=70000", "service.httpPort: Must be less than or equal to 65535"],
+      ["image.tag=1", "image.tag: Invalid type. Expected: string, given: integer"],
+    ];
+    for (const [set, message] of cases) {
+      const r = template("--set", set);
+      expect([set, r.code, r.stderr]).toEqual([set, 1, expect.stringContaining(message)]);
+    }
   });
 
   test("existing Secrets for the database, the admin token and the replica secret: the chart makes none", async () => {
