@@ -130,6 +130,7 @@ describe.skipIf(!helm)("the Helm chart, rendered by a real helm", () => {
     expect(deployment.spec.strategy).toEqual({ type: "Recreate" });
     const pod = deployment.spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
+    expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.volumes.find((v: any) => v.name === "data")).toEqual({ name: "data", persistentVolumeClaim: { claimName: "my-relay-codewire-relay" } });
     const c = container(r.docs);
     expect(c.startupProbe.httpGet).toEqual({ path: "/healthz", port: "http" });
@@ -159,12 +160,15 @@ describe.skipIf(!helm)("the Helm chart, rendered by a real helm", () => {
   test("ci/ha-values.yaml: 3 replicas on PostgreSQL behind an Ingress, rolling, no volume claim; all valid", async () => {
     const r = template("-f", "deploy/helm/codewire-relay/ci/ha-values.yaml");
     expect([r.code, r.stderr]).toEqual([0, ""]);
-    expect(r.docs.map((d) => d.kind).sort()).toEqual(["Deployment", "Ingress", "Pod", "Secret", "Service"]);
+    expect(r.docs.map((d) => d.kind).sort()).toEqual(["Deployment", "Ingress", "Pod", "PodDisruptionBudget", "Secret", "Service"]);
     expect(await problems(r.docs)).toEqual([]);
 
     const deployment = one(r.docs, "Deployment");
     expect(deployment.spec.replicas).toBe(3);
     expect(deployment.spec.strategy).toBeUndefined();
+    // A drain takes the replicas down one at a time.
+    const pdb = one(r.docs, "PodDisruptionBudget");
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
     expect(deployment.spec.template.spec.volumes.find((v: any) => v.name === "data")).toEqual({ name: "data", emptyDir: {} });
     const env = envOf(r.docs);
     expect(Object.keys(env).sort()).toEqual(["CW_AUTH_TOKEN", "CW_BASE_URL", "CW_DATABASE_URL", "CW_NODE_ACCESS", "CW_REPLICA_SECRET", "CW_REPLICA_URL", "POD_IP"]);
@@ -207,7 +211,7 @@ describe.skipIf(!helm)("the Helm chart, rendered by a real helm", () => {
       ...["--set", "adminToken.existingSecret=admin", "--set", "replicaSecret.existingSecret=replicas", "--set", "relay.ssh=false"],
     );
     expect([r.code, r.stderr]).toEqual([0, ""]);
-    expect(r.docs.map((d) => d.kind).sort()).toEqual(["Deployment", "Pod", "Service"]);
+    expect(r.docs.map((d) => d.kind).sort()).toEqual(["Deployment", "Pod", "PodDisruptionBudget", "Service"]);
     expect(await problems(r.docs)).toEqual([]);
     const env = envOf(r.docs);
     expect(env.CW_DATABASE_URL.valueFrom.secretKeyRef).toEqual({ name: "pg", key: "url" });
