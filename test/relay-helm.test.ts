@@ -2,12 +2,12 @@
  * The Helm chart (deploy/helm/codewire-relay) with a real helm 3: scripts/test-helm.sh brings it
  * from a pinned npm package and .ci/run exports its path as CW_TEST_HELM (without it these tests
  * skip outside CI and fail under CI). `helm lint --strict`; values.schema.json's refusals;
- * `helm template` for the default values,
- * for ci/ha-values.yaml (PostgreSQL, 3 replicas, an Ingress), for existing Secrets and for the
- * README's install lines, every rendered manifest validated against Kubernetes' schemas
- * (test/fixtures/k8s-schema.ts); replicaCount > 1 without a database refused with the reason; and
- * what the chart runs, run for real: the compiled cw with the Deployment's args and env (Secrets
- * resolved as the kubelet would), then the `helm test` hook's own command against it.
+ * `helm template` for the default values, for ci/ha-values.yaml (PostgreSQL, 3 replicas, an
+ * Ingress), for existing Secrets and for the README's install lines, every rendered manifest
+ * validated against Kubernetes' schemas (test/fixtures/k8s-schema.ts); replicaCount > 1 without
+ * a database refused with the reason; and what the chart runs, run for real: the compiled cw with
+ * the Deployment's args and env (Secrets resolved as the kubelet would) on SQLite and as two
+ * replicas on a private PostgreSQL, then the `helm test` hook's own command against them.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
