@@ -10,7 +10,7 @@
  * replicas on a private PostgreSQL, then the `helm test` hook's own command against them.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Manifest, validateManifest } from "./fixtures/k8s-schema";
@@ -305,7 +305,8 @@ function startPod(docs: Manifest[], ip: string, data: string): Pod {
     else throw new Error(`the test does not know how to fill ${e.name} from ${JSON.stringify(from)}`);
   }
   const args = (c.args as string[]).map((a) => a.replace(/^0\.0\.0\.0:/, `${ip}:`).replace(/^\/data\//, `${data}/`));
-  const proc = Bun.spawn([CW, ...args], { env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  mkdirSync(data, { recursive: true });
+  const proc = Bun.spawn([...readOnlyRoot(c.securityContext?.readOnlyRootFilesystem === true, data), CW, ...args], { env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   const log = capture(proc.stderr as ReadableStream<Uint8Array>);
   return {
     env,
@@ -323,6 +324,18 @@ function startPod(docs: Manifest[], ip: string, data: string): Pod {
       clearTimeout(stuck);
     },
   };
+}
+
+/**
+ * The container's readOnlyRootFilesystem, where this machine allows it (root, util-linux's
+ * unshare; CI runs as root): the command runs in a mount namespace of its own whose root is
+ * read-only but for the pod's volumes, `data` (/data) and /tmp (an emptyDir in the pod), so a
+ * write anywhere else fails as it would in the pod. The probe write proves the root is read-only.
+ */
+function readOnlyRoot(wanted: boolean, data: string): string[] {
+  if (!wanted || process.getuid?.() !== 0 || !Bun.which("unshare")) return [];
+  const setup = 'mount --bind "$0" "$0" && mount --bind /tmp /tmp && mount -o remount,bind,ro / && ! touch /cw-read-only-probe 2>/dev/null && exec "$@"';
+  return ["unshare", "--mount", "--propagation", "private", "sh", "-c", setup, data];
 }
 
 /** Whether the `helm test` hook's own command passes, its Service's name resolved to `ip`. */
