@@ -10,7 +10,7 @@
  * replicas on a private PostgreSQL, then the `helm test` hook's own command against them.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Manifest, validateManifest } from "./fixtures/k8s-schema";
@@ -247,6 +247,8 @@ describe.skipIf(!helm)("the Helm chart, rendered by a real helm", () => {
       // The admin token the chart made is the relay's.
       const nodes = await fetch(`http://127.0.0.1:${ports[0]}/api/v1/nodes`, { headers: { Authorization: `Bearer ${pod.env.CW_AUTH_TOKEN}` } });
       expect(nodes.status).toBe(200);
+      // Its files are the pod user's: it ran as runAsUser (where asThePodRuns could).
+      if (process.getuid?.() === 0 && Bun.which("setpriv")) expect(statSync(join(tmp("sqlite"), "relay", "relay.db")).uid).toBe(10001);
       await waitFor(() => hookPasses(r.docs, "127.0.0.1"), "the helm test hook to pass");
     } finally {
       await pod.stop();
@@ -306,7 +308,7 @@ function startPod(docs: Manifest[], ip: string, data: string): Pod {
   }
   const args = (c.args as string[]).map((a) => a.replace(/^0\.0\.0\.0:/, `${ip}:`).replace(/^\/data\//, `${data}/`));
   mkdirSync(data, { recursive: true });
-  const proc = Bun.spawn([...readOnlyRoot(c.securityContext?.readOnlyRootFilesystem === true, data), CW, ...args], { env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn([...asThePodRuns(one(docs, "Deployment").spec.template.spec, c, data), CW, ...args], { env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   const log = capture(proc.stderr as ReadableStream<Uint8Array>);
   return {
     env,
@@ -327,15 +329,28 @@ function startPod(docs: Manifest[], ip: string, data: string): Pod {
 }
 
 /**
- * The container's readOnlyRootFilesystem, where this machine allows it (root, util-linux's
- * unshare; CI runs as root): the command runs in a mount namespace of its own whose root is
- * read-only but for the pod's volumes, `data` (/data) and /tmp (an emptyDir in the pod), so a
- * write anywhere else fails as it would in the pod. The probe write proves the root is read-only.
+ * The pod's security context, where this machine allows it (root, util-linux's unshare and
+ * setpriv; CI runs as root). readOnlyRootFilesystem: the command runs in a mount namespace of its
+ * own whose root is read-only but for the pod's volumes, `data` (/data) and /tmp (an emptyDir),
+ * so a write anywhere else fails as in the pod (a probe write to / must fail first). runAsUser,
+ * runAsGroup and fsGroup: it runs as that user, with the volume owned by that group. Elsewhere it
+ * runs as whoever runs the test.
  */
-function readOnlyRoot(wanted: boolean, data: string): string[] {
-  if (!wanted || process.getuid?.() !== 0 || !Bun.which("unshare")) return [];
-  const setup = 'mount --bind "$0" "$0" && mount --bind /tmp /tmp && mount -o remount,bind,ro / && ! touch /cw-read-only-probe 2>/dev/null && exec "$@"';
-  return ["unshare", "--mount", "--propagation", "private", "sh", "-c", setup, data];
+function asThePodRuns(pod: any, c: any, data: string): string[] {
+  if (process.getuid?.() !== 0 || !Bun.which("unshare") || !Bun.which("setpriv")) return [];
+  const context = { ...pod.securityContext, ...c.securityContext };
+  const prefix: string[] = [];
+  if (context.readOnlyRootFilesystem === true) {
+    const setup = 'mount --bind "$0" "$0" && mount --bind /tmp /tmp && mount -o remount,bind,ro / && ! touch /cw-read-only-probe 2>/dev/null && exec "$@"';
+    prefix.push("unshare", "--mount", "--propagation", "private", "sh", "-c", setup, data);
+  }
+  if (context.runAsUser !== undefined) {
+    const group = context.runAsGroup ?? context.runAsUser;
+    chmodSync(scratch, 0o711); // mkdtemp's 0700 would keep that user out of the volume
+    chownSync(data, context.runAsUser, context.fsGroup ?? group);
+    prefix.push("setpriv", `--reuid=${context.runAsUser}`, `--regid=${group}`, ...(context.fsGroup !== undefined ? [`--groups=${context.fsGroup}`] : ["--clear-groups"]));
+  }
+  return prefix;
 }
 
 /** Whether the `helm test` hook's own command passes, its Service's name resolved to `ip`. */
