@@ -222,6 +222,14 @@ describe.skipIf(!helm)("the Helm chart, rendered by a real helm", () => {
     expect(container(r.docs).args).toEqual(["relay", "--listen", "0.0.0.0:8080", "--ssh-listen", "off", "--data-dir", "/data/relay"]);
   });
 
+  test("relay.baseURL, when empty, is the Ingress's URL (https with TLS), and unset without an Ingress", () => {
+    const baseURL = (...args: string[]) => envOf(template(...args).docs).CW_BASE_URL?.value;
+    expect(baseURL()).toBeUndefined();
+    expect(baseURL("--set", "ingress.enabled=true", "--set", "ingress.host=relay.example.com")).toBe("http://relay.example.com");
+    expect(baseURL("--set", "ingress.enabled=true", "--set", "ingress.host=relay.example.com", "--set", "ingress.tls[0].hosts[0]=relay.example.com")).toBe("https://relay.example.com");
+    expect(baseURL("--set", "ingress.enabled=true", "--set", "relay.baseURL=https://cw.example.org")).toBe("https://cw.example.org");
+  });
+
   test("the README's helm install lines render (as helm template) to valid manifests", async () => {
     expect(readmeLines.length).toBeGreaterThan(1);
     for (const line of readmeLines) {

@@ -32,3 +32,16 @@ app.kubernetes.io/component: relay
 {{- fail "replicaCount > 1 needs PostgreSQL: set database.url or database.existingSecret (SQLite serves one replica only)" -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The URL nodes and people reach the relay at: relay.baseURL, or else the Ingress's host (https
+when the Ingress has TLS), so that an install with only ingress.host set still tells its users
+a URL they can reach rather than the pod's listen address.
+*/}}
+{{- define "codewire-relay.baseURL" -}}
+{{- if .Values.relay.baseURL -}}
+{{- .Values.relay.baseURL -}}
+{{- else if .Values.ingress.enabled -}}
+{{- printf "%s://%s" (ternary "https" "http" (not (empty .Values.ingress.tls))) .Values.ingress.host -}}
+{{- end -}}
+{{- end -}}
