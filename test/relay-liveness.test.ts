@@ -77,3 +77,23 @@ test("attached through the relay to a session whose node stops: the same words a
     await dev3.cleanup();
   }
 });
+
+test("a probe speaking HTTP/1.0 without a Host header (HAProxy's default httpchk) gets its answer, not a 500", async () => {
+  const port = Number(new URL(relay.url).port);
+  for (const path of ["/healthz", "/readyz"]) {
+    const reply = await new Promise<string>((resolve, reject) => {
+      let got = "";
+      Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          open: (s) => void s.write(`GET ${path} HTTP/1.0\r\n\r\n`),
+          data: (_s, d) => void (got += d.toString()),
+          close: () => resolve(got),
+          error: (_s, e) => reject(e),
+        },
+      }).catch(reject);
+    });
+    expect(reply).toStartWith("HTTP/1.1 200");
+  }
+});

@@ -104,6 +104,9 @@ export function serveRelay(deps: RelayServerDeps) {
     port: deps.address.port,
     ...listenerOptions("the relay", "try again; if it persists, the relay's log has the cause"),
     async fetch(req, server) {
+      // HTTP/1.0 without a Host header (HAProxy's default `option httpchk`, some probes) gives a
+      // bare path as the URL, which every URL parser below would refuse: give it this listener's.
+      if (req.url.startsWith("/")) req = new Request(new URL(req.url, `http://${deps.address.hostname}:${server.port}`), req);
       const url = new URL(req.url);
       const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
       if (url.pathname !== "/node/connect" && !CLIENT_PATH.test(url.pathname) && !INTERNAL_PATH.test(url.pathname)) return deps.fetch(req, server.requestIP(req)?.address);
