@@ -106,7 +106,7 @@ export function serveRelay(deps: RelayServerDeps) {
     async fetch(req, server) {
       // HTTP/1.0 without a Host header (HAProxy's default `option httpchk`, some probes) gives a
       // bare path as the URL, which every URL parser below would refuse: give it this listener's.
-      if (req.url.startsWith("/")) req = new Request(new URL(req.url, `http://${deps.address.hostname}:${server.port}`), req);
+      if (req.url.startsWith("/")) req = new Request(new URL(req.url, `http://${deps.address.hostname}:${server.port}`).href, { method: req.method, headers: req.headers, body: req.body });
       const url = new URL(req.url);
       const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
       if (url.pathname !== "/node/connect" && !CLIENT_PATH.test(url.pathname) && !INTERNAL_PATH.test(url.pathname)) return deps.fetch(req, server.requestIP(req)?.address);
