@@ -99,6 +99,16 @@ export class Identity implements PublicIdentity {
   }
 
   /**
+   * The key this node uses among its owner's other nodes on its relay (own-nodes.ts), derived
+   * like a session's: apart from the handle's key, so that a node that is both a peer (by its
+   * handle) and one of the owner's nodes (by its name) is two rows in the other's peers, each
+   * with its own sequence numbers and state.
+   */
+  ownNodes(): Identity {
+    return new Identity(derive(this.seed, "codewire/own-nodes/v1"));
+  }
+
+  /**
    * A certificate that `child` (a session's key) was issued by this node's key: the node signs
    * the child's fingerprint and session id, so a peer who trusts the node can trust the session.
    */

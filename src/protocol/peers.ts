@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { Handle, HandleName } from "./agent-card";
-import { Message } from "./messages";
+import { Delivery, Message } from "./messages";
 import { SessionRef, Tag } from "./session";
 
 const base = { protocol: z.number().int().optional() };
@@ -21,10 +21,13 @@ export const PeerRemove = z.object({ type: z.literal("PeerRemove"), ...base, han
 export const PeerMsg = z.object({
   type: z.literal("PeerMsg"),
   ...base,
-  to: Handle,
+  /** A paired peer's handle, or `node:<name>`: another node of this node's relay (the same owner), end to end without pairing. */
+  to: z.union([Handle, z.string().regex(/^node:[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, { message: "a node of this relay is node:<name>" })]),
   session: SessionRef,
   body: Body,
   from: SessionRef.optional(),
+  /** Only to the owner's own nodes: a peer's sessions get messages in their inbox only. */
+  delivery: Delivery.optional(),
   kind: z.enum(["msg", "request"]).default("msg"),
   timeout_s: z.number().positive().max(86_400).default(60),
 });

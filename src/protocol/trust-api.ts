@@ -4,9 +4,9 @@
  * open: it sees who writes to whom and when, never what.
  */
 import { z } from "zod";
-import { AgentCard, Handle } from "./agent-card";
+import { Address, AgentCard, Handle } from "./agent-card";
 
-const Party = z.object({ handle: Handle, fp: z.string().regex(/^[0-9a-f]{64}$/) });
+const Party = z.object({ handle: Address, fp: z.string().regex(/^[0-9a-f]{64}$/) });
 const B64u = z.string().regex(/^[A-Za-z0-9_-]*$/);
 
 /** A sealed, signed envelope (src/identity/seal.ts) as it travels. */
@@ -28,6 +28,12 @@ export const ClaimRequest = z.object({
   card: z.unknown(),
   claim: z.object({ handle: Handle, node: z.string(), ts: z.number().int(), signature: B64u }),
 });
+/** A node's own card (its handle a node address), which says it takes envelopes from its owner's other nodes. */
+export const NodeCardRequest = z.object({
+  card: z.unknown(),
+  claim: z.object({ handle: Address, node: z.string(), ts: z.number().int(), signature: B64u }),
+});
+export const NodeCardResponse = z.object({ node: z.string(), card: AgentCard });
 export const ClaimResponse = z.object({ handle: Handle, reclaimed: z.boolean() });
 export const CardResponse = z.object({ card: AgentCard });
 

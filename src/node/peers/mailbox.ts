@@ -6,6 +6,7 @@
  */
 import { MAIL_WAIT_MAX_S } from "../../protocol/trust-api";
 import { receive } from "./inbound";
+import { publishNodeCard } from "./own-nodes";
 import type { PeerService } from "./service";
 
 const IDLE_CHECK_MS = 5_000;
@@ -27,7 +28,15 @@ export function runMailbox(svc: PeerService): { stop(): void } {
     let backoff = 1000;
     let lastError = "";
     while (!stopped) {
-      if (!svc.handle()) {
+      // Whether this node's card is on its relay (then its owner's nodes write to it, handle or
+      // not). Asked each round, as `cw setup` may move it; a card published once is not sent again.
+      let published = false;
+      try {
+        published = svc.deps.relay() ? await publishNodeCard(svc) : false;
+      } catch (e) {
+        svc.deps.log(`peer: could not publish this node's card: ${(e as Error).message}; trying again`);
+      }
+      if (!svc.handle() && !published) {
         await pause(IDLE_CHECK_MS);
         continue;
       }

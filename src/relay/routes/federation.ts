@@ -15,6 +15,7 @@ export function registerFederationRoutes(app: Hono<any>, baseUrl: string | undef
     answer(async (c) => {
       const { envelope } = await body(c, PostMailRequest);
       const mine = relayHost(c, baseUrl);
+      if (!HANDLE_RE.test(envelope.from.handle) || !HANDLE_RE.test(envelope.to.handle)) throw new TrustApiError(400, "bad_request", "relays carry envelopes between handles only", "envelopes between one owner's nodes stay on their relay");
       const [, , fromHost] = HANDLE_RE.exec(envelope.from.handle)!;
       const [, toName, toHost] = HANDLE_RE.exec(envelope.to.handle)!;
       if (toHost !== mine) throw new TrustApiError(400, "wrong_host", `${envelope.to.handle} is not a handle of this relay (${mine})`, "send it to the relay of its host");

@@ -21,6 +21,7 @@ export function registerHandleRoutes(app: Hono<any>, store: TrustStore, baseUrl:
       const card = verifyCard(req.card);
       if ("error" in card) throw new TrustApiError(400, "bad_card", card.error, "make the card with this cw (cw id claim <name>), signed by the key it names");
       const handle = card.identity.handle;
+      if (!HANDLE_RE.test(handle)) throw new TrustApiError(400, "bad_card", `${handle} is not a handle`, "a node publishes its own card at /api/v1/node-cards");
       const [, name, host] = HANDLE_RE.exec(handle)!;
       const mine = relayHost(c, baseUrl);
       if (host !== mine) throw new TrustApiError(400, "wrong_host", `${handle} is not a handle of this relay (${mine})`, `claim name@${mine}`);

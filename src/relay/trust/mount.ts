@@ -6,11 +6,14 @@ import type { Hono } from "hono";
 import { registerHandleRoutes } from "../routes/handles";
 import { registerFederationRoutes } from "../routes/federation";
 import { registerMailRoutes } from "../routes/mail";
+import { registerNodeCardRoutes } from "../routes/node-cards";
+import type { RelayAuth } from "../auth";
 import { TrustStore } from "./store";
 
-export function mountTrust(app: Hono<any>, opts: { dataDir: string; baseUrl?: string }): TrustStore {
+export function mountTrust(app: Hono<any>, opts: { dataDir: string; baseUrl?: string; auth?: RelayAuth }): TrustStore {
   const store = new TrustStore(opts.dataDir);
   registerHandleRoutes(app, store, opts.baseUrl);
-  registerFederationRoutes(app, opts.baseUrl, registerMailRoutes(app, store, opts.baseUrl));
+  registerNodeCardRoutes(app, store, opts.baseUrl);
+  registerFederationRoutes(app, opts.baseUrl, registerMailRoutes(app, store, opts.baseUrl, opts.auth));
   return store;
 }

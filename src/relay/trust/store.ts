@@ -15,6 +15,14 @@ export interface HandleRow {
   claimed_at: string;
 }
 
+/**
+ * The mailbox of a node's own envelopes (from its owner's other nodes) is kept under this name
+ * beside the handles' ones: a handle's name has no colon, so the two cannot collide.
+ */
+export function nodeMailbox(node: string): string {
+  return `node:${node}`;
+}
+
 export class TrustStore {
   private db: Database;
 
@@ -29,6 +37,7 @@ export class TrustStore {
       CREATE TABLE IF NOT EXISTS handles (name TEXT PRIMARY KEY, node TEXT NOT NULL, fingerprint TEXT NOT NULL, card TEXT NOT NULL, claimed_at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS mail (seq INTEGER PRIMARY KEY AUTOINCREMENT, handle TEXT NOT NULL, envelope TEXT NOT NULL, created_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS mail_handle ON mail(handle, seq);
+      CREATE TABLE IF NOT EXISTS node_cards (node TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, card TEXT NOT NULL, updated_at TEXT NOT NULL);
     `);
   }
 
@@ -53,6 +62,21 @@ export class TrustStore {
       .immediate();
   }
 
+  /**
+   * A node's own card: its key, and that it takes sealed envelopes from its owner's other nodes.
+   * Only the node itself (its token) sets it; a new key replaces the old (the node's data dir was
+   * made again), and the other nodes that pinned the old one refuse the new until told to forget.
+   */
+  setNodeCard(node: string, fingerprint: string, card: string): void {
+    this.db
+      .query("INSERT INTO node_cards (node, fingerprint, card, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (node) DO UPDATE SET fingerprint = excluded.fingerprint, card = excluded.card, updated_at = excluded.updated_at")
+      .run(node, fingerprint, card, new Date().toISOString());
+  }
+
+  nodeCard(node: string): { node: string; fingerprint: string; card: string } | null {
+    return this.db.query("SELECT node, fingerprint, card FROM node_cards WHERE node = ?").get(node) as { node: string; fingerprint: string; card: string } | null;
+  }
+
   /** Handles a node holds. */
   handlesOf(node: string): string[] {
     return (this.db.query("SELECT name FROM handles WHERE node = ?").all(node) as { name: string }[]).map((r) => r.name);
@@ -69,16 +93,16 @@ export class TrustStore {
   /** The oldest waiting envelopes of a node's handles, in the order they arrived. */
   mailFor(node: string, limit = 100): { seq: number; envelope: string }[] {
     return this.db
-      .query("SELECT seq, envelope FROM mail WHERE handle IN (SELECT name FROM handles WHERE node = ?) ORDER BY seq LIMIT ?")
-      .all(node, limit) as { seq: number; envelope: string }[];
+      .query("SELECT seq, envelope FROM mail WHERE handle IN (SELECT name FROM handles WHERE node = ?) OR handle = ? ORDER BY seq LIMIT ?")
+      .all(node, nodeMailbox(node), limit) as { seq: number; envelope: string }[];
   }
 
   /** Deletes envelopes the node has taken (only its own). */
   ack(node: string, seqs: number[]): number {
     if (!seqs.length) return 0;
     return this.db
-      .query(`DELETE FROM mail WHERE seq IN (${seqs.map(() => "?").join(",")}) AND handle IN (SELECT name FROM handles WHERE node = ?)`)
-      .run(...seqs, node).changes;
+      .query(`DELETE FROM mail WHERE seq IN (${seqs.map(() => "?").join(",")}) AND (handle IN (SELECT name FROM handles WHERE node = ?) OR handle = ?)`)
+      .run(...seqs, node, nodeMailbox(node)).changes;
   }
 
   /** Forgets envelopes older than `ms` (their recipients' nodes would refuse them as stale). */
