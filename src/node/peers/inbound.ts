@@ -5,10 +5,10 @@
  * a paired peer unless it is a pairing step. Anything else is refused, logged and counted (per
  * peer, or as a stranger's); the relay's copy is taken either way.
  */
-import { checkFresh, checkOrder, type Envelope, EnvelopeError, open, shortFingerprint, signedBy, verifyCard } from "../../identity";
+import { checkFresh, checkOrder, type Envelope, EnvelopeError, open, sessionProofError, shortFingerprint, signedBy, verifyCard } from "../../identity";
 import { EnvelopeWire } from "../../protocol/trust-api";
 import { ProtocolError } from "../../protocol";
-import { Payload } from "./payload";
+import { Payload, signedPart } from "./payload";
 import type { PeerService } from "./service";
 import type { PeerRow } from "./store";
 import { isOwnNode, pinSender, senderNode } from "./own-nodes";
@@ -89,6 +89,14 @@ async function fromKnown(svc: PeerService, row: PeerRow, env: Envelope): Promise
     if (p.kind === "pair_request") await svc.send(row, { kind: "pair_accept" });
     svc.deps.log(`peer: paired with ${row.handle} (${shortFingerprint(row.fp)})`);
     return;
+  }
+  // A message that names its sending session carries that session's signature, under a
+  // certificate from the node's key pinned here: the inbox shows a sender the chain proves.
+  const part = signedPart(env.id, p);
+  const from = "from" in p ? p.from : null;
+  if (part && from) {
+    const why = sessionProofError("proof" in p ? p.proof : undefined, keysOf(row).ed25519, from, part);
+    if (why) throw new EnvelopeError("tampered", why);
   }
   svc.store.accepted(row.fp, env.seq);
   await deliver(svc, row, env, p);

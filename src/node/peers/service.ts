@@ -7,13 +7,13 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RelaySettings } from "../../config/relay";
-import { type Envelope, type Identity, makeCard, seal, shortFingerprint, signClaim, type VerifiedCard, verifyCard } from "../../identity";
+import { type Envelope, type Identity, makeCard, proveSession, seal, type SessionSigner, sessionSigner, shortFingerprint, signClaim, type VerifiedCard, verifyCard } from "../../identity";
 import { HANDLE_RE, nodeAddress } from "../../protocol/agent-card";
 import { isOwnNode, ownNodeRow, senderNode } from "./own-nodes";
 import { type Message, type PeerInfo, ProtocolError, type RequestOf, type SessionRef } from "../../protocol";
 import type { Messaging } from "../messaging/service";
 import type { Sessions } from "../sessions";
-import type { Payload } from "./payload";
+import { type Payload, signedPart } from "./payload";
 import { RelayLink } from "./relay-link";
 import type { PeerRow, PeerStore } from "./store";
 
@@ -50,6 +50,8 @@ export class PeerService {
   /** Per peer (by fingerprint): the last send in line, so that envelopes leave in order. */
   private readonly outbox = new Map<string, Promise<void>>();
 
+  /** Each session's key and certificate, by signing node key and session (deriving costs ~100 µs). */
+  private readonly signers = new Map<string, SessionSigner>();
   /** This node's key among its owner's nodes (keys.ts ownNodes()). */
   readonly nodeKey: Identity;
 
@@ -189,7 +191,9 @@ export class PeerService {
     const v = verifyCard(JSON.parse(row.card));
     if ("error" in v) throw new ProtocolError("internal", `the stored card of ${row.handle} no longer verifies: ${v.error}`);
     const own = isOwnNode(row);
-    const env = seal(own ? this.nodeKey : this.me, own ? this.nodeAddress() : this.ownHandle(), { handle: row.handle, fp: row.fp, x25519: v.keys.x25519 }, payload, { id: `env_${randomBytes(12).toString("hex")}`, seq: this.store.nextSeq(row.fp) });
+    const key = own ? this.nodeKey : this.me;
+    const id = `env_${randomBytes(12).toString("hex")}`;
+    const env = seal(key, own ? this.nodeAddress() : this.ownHandle(), { handle: row.handle, fp: row.fp, x25519: v.keys.x25519 }, this.signed(key, id, payload), { id, seq: this.store.nextSeq(row.fp) });
     await this.link().post(env, own);
     this.store.countSent(row.fp);
     return env;
@@ -199,6 +203,17 @@ export class PeerService {
   private async target(to: string): Promise<PeerRow> {
     const node = /^node:([^@]+)$/.exec(to)?.[1];
     return node ? ownNodeRow(this, node) : this.paired(to);
+  }
+
+  /** The payload with its sending session's signature, when it names one (session-proof.ts). */
+  private signed(key: Identity, envelopeId: string, payload: Payload): Payload {
+    const from = "from" in payload ? payload.from : null;
+    const part = signedPart(envelopeId, payload);
+    if (!from || !part) return payload;
+    const k = `${key.fingerprint}/${from.id}/${from.name ?? ""}`;
+    let signer = this.signers.get(k);
+    if (!signer) this.signers.set(k, (signer = sessionSigner(key, from.id, from.name)));
+    return { ...payload, proof: proveSession(signer, part) } as Payload;
   }
 
   private paired(handle: string): PeerRow {

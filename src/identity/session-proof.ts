@@ -1,0 +1,62 @@
+/**
+ * A session signs what it sends. The node derives each session's key (keys.ts session()) and
+ * certifies it (issue(): the node key signs the session's id, name and key); the session's key
+ * signs the message: the envelope's id, its kind, the target and the body. The proof travels
+ * inside the sealed payload (relays see neither it nor which session wrote), and the recipient
+ * checks the chain: the certificate against the key it pinned for the node, the signature
+ * against the certificate's key, and that the session the message claims is the one certified.
+ */
+import { b64u, unb64u } from "./encoding";
+import { type Identity, type SessionCertificate, verifyCertificate, verifySignature } from "./keys";
+
+export interface SessionProof {
+  cert: SessionCertificate;
+  sig: string;
+}
+
+/** What a session's signature covers: bound to one envelope (its id), so it cannot be moved to another. */
+export interface SignedMessage {
+  envelopeId: string;
+  kind: string;
+  to?: string | number | null;
+  requestId?: string | null;
+  body?: string | null;
+}
+
+function bytes(m: SignedMessage): Buffer {
+  return Buffer.from(`codewire/session-msg/v1\n${m.envelopeId}\n${m.kind}\n${JSON.stringify([m.to ?? null, m.requestId ?? null, m.body ?? null])}`);
+}
+
+/** A session's signing key and its certificate, made once per session and kept by the caller. */
+export interface SessionSigner {
+  key: Identity;
+  cert: SessionCertificate;
+}
+
+export function sessionSigner(node: Identity, id: number, name?: string): SessionSigner {
+  const key = node.session(id);
+  return { key, cert: node.issue(key, id, name) };
+}
+
+export function proveSession(signer: SessionSigner, m: SignedMessage): SessionProof {
+  return { cert: signer.cert, sig: b64u(signer.key.sign(bytes(m))) };
+}
+
+/**
+ * Why `proof` does not show that session `from` of the node with key `nodeKey` sent `m`, or null
+ * when it does.
+ */
+export function sessionProofError(proof: SessionProof | undefined, nodeKey: Uint8Array, from: { id: number; name?: string }, m: SignedMessage): string | null {
+  if (!proof) return `it claims session ${from.id} without that session's signature`;
+  if (!verifyCertificate(proof.cert, nodeKey)) return "its session certificate is not signed by the sending node's key";
+  if (proof.cert.session !== from.id || (proof.cert.name ?? undefined) !== (from.name ?? undefined)) {
+    return `it claims session ${from.id}${from.name ? ` (${from.name})` : ""}, but its certificate is for session ${proof.cert.session}${proof.cert.name ? ` (${proof.cert.name})` : ""}`;
+  }
+  let ok = false;
+  try {
+    ok = verifySignature(unb64u(proof.cert.ed25519), bytes(m), unb64u(proof.sig));
+  } catch {
+    ok = false;
+  }
+  return ok ? null : "the session's signature does not verify: the message was changed, or signed by another key";
+}
