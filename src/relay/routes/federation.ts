@@ -5,11 +5,11 @@
  */
 import type { Hono } from "hono";
 import { HANDLE_RE } from "../../protocol/agent-card";
-import { PostMailRequest } from "../../protocol/trust-api";
+import { type EnvelopeWire, PostMailRequest } from "../../protocol/trust-api";
 import { checkSender } from "../trust/federation";
 import { answer, body, relayHost, TrustApiError } from "../trust/respond";
 
-export function registerFederationRoutes(app: Hono<any>, baseUrl: string | undefined, deliver: (toName: string, envelope: unknown) => number): void {
+export function registerFederationRoutes(app: Hono<any>, baseUrl: string | undefined, deliver: (toName: string, envelope: EnvelopeWire) => number): void {
   app.post(
     "/api/v1/federation/mail",
     answer(async (c) => {

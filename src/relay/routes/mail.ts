@@ -14,6 +14,7 @@ import type { Identity, RelayAuth } from "../auth";
 import { AckMailRequest, MAIL_WAIT_MAX_S, MAILBOX_MAX, PostMailRequest } from "../../protocol/trust-api";
 import { nodeMailbox, type TrustStore } from "../trust/store";
 import { forward } from "../trust/federation";
+import { MailLimits } from "../trust/mail-limits";
 import { answer, body, callingNode, relayHost, TrustApiError } from "../trust/respond";
 
 /** A relay keeps an envelope this long for a node that does not come for it. */
@@ -41,7 +42,7 @@ class Doorbells {
 }
 
 /** Adds the mail routes; returns how to put an envelope into one of this relay's mailboxes. */
-export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: string | undefined, auth?: RelayAuth): (toName: string, envelope: unknown) => number {
+export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: string | undefined, auth?: RelayAuth, limits = new MailLimits()): (toName: string, envelope: EnvelopeWire) => number {
   const bells = new Doorbells();
   store.expire(KEEP_MS);
   // Without the relay's policy (tests of these routes alone) a node's token reaches only itself.
@@ -67,14 +68,16 @@ export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: s
     }
     if (!store.nodeCard(toNode)) throw new TrustApiError(404, "not_found", `node ${toNode} has published no card`, "it runs an older cw: reach it through the relay's tunnel");
     const box = nodeMailbox(toNode);
+    limits.check(box, envelope.from.fp, envelope.from.handle);
     if (store.mailCount(box) >= MAILBOX_MAX) throw new TrustApiError(429, "mailbox_full", `node ${toNode} has ${MAILBOX_MAX} envelopes waiting`, "its node has not fetched its mail; try again later");
     const seq = store.putMail(box, JSON.stringify(envelope));
     bells.ring(toNode);
     return seq;
   };
-  const deliver = (toName: string, envelope: unknown): number => {
+  const deliver = (toName: string, envelope: EnvelopeWire): number => {
     const to = store.handle(toName);
     if (!to) throw new TrustApiError(404, "not_found", `no handle ${toName} on this relay`, "the peer's handle may have been mistyped");
+    limits.check(toName, envelope.from.fp, envelope.from.handle);
     if (store.mailCount(toName) >= MAILBOX_MAX) throw new TrustApiError(429, "mailbox_full", `${toName} has ${MAILBOX_MAX} envelopes waiting`, "its node has not fetched its mail; try again later");
     const seq = store.putMail(toName, JSON.stringify(envelope));
     bells.ring(to.node);

@@ -27,7 +27,7 @@ export async function forward(envelope: EnvelopeWire, host: string): Promise<voi
   const r = await request(`${relayBaseFor(host)}/api/v1/federation/mail`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ envelope }) });
   if (PostMailResponse.safeParse(r.json).success) return;
   const e = TrustError.safeParse(r.json);
-  if (e.success) throw new TrustApiError(r.status === 404 ? 404 : 502, e.data.error, `${host}: ${e.data.message}`, e.data.hint);
+  if (e.success) throw new TrustApiError(r.status === 404 ? 404 : r.status === 429 ? 429 : 502, e.data.error, `${host}: ${e.data.message}`, e.data.hint);
   throw new TrustApiError(502, "relay_refused", `${host} answered HTTP ${r.status}, not as a codewire relay`, "check the handle's host");
 }
 

@@ -8,12 +8,13 @@ import { registerFederationRoutes } from "../routes/federation";
 import { registerMailRoutes } from "../routes/mail";
 import { registerNodeCardRoutes } from "../routes/node-cards";
 import type { RelayAuth } from "../auth";
+import { MailLimits } from "./mail-limits";
 import { TrustStore } from "./store";
 
-export function mountTrust(app: Hono<any>, opts: { dataDir: string; baseUrl?: string; auth?: RelayAuth }): TrustStore {
+export function mountTrust(app: Hono<any>, opts: { dataDir: string; baseUrl?: string; auth?: RelayAuth; mailLimits?: MailLimits }): TrustStore {
   const store = new TrustStore(opts.dataDir);
   registerHandleRoutes(app, store, opts.baseUrl);
   registerNodeCardRoutes(app, store, opts.baseUrl);
-  registerFederationRoutes(app, opts.baseUrl, registerMailRoutes(app, store, opts.baseUrl, opts.auth));
+  registerFederationRoutes(app, opts.baseUrl, registerMailRoutes(app, store, opts.baseUrl, opts.auth, opts.mailLimits ?? new MailLimits()));
   return store;
 }
