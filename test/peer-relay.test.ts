@@ -11,6 +11,7 @@ import { type Identity, loadOrCreateIdentity, makeCard, seal, signClaim } from "
 import { MAILBOX_MAX } from "../src/protocol/trust-api";
 import { mountTrust } from "../src/relay/trust/mount";
 import { MailLimits } from "../src/relay/trust/mail-limits";
+import { backoff } from "../src/relay/trust/outbound";
 import type { TrustStore } from "../src/relay/trust/store";
 import { RelayHarness } from "./relay-harness";
 
@@ -118,4 +119,13 @@ describe("mail", () => {
     for (let i = 0; i < MAILBOX_MAX; i++) trust.putMail("bob", one);
     refused(await h.call("POST", "/api/v1/mail", { token: tokens["alice-box"], body: { envelope: envelope(keys.alice!, "alice", keys.bob!, "bob") } }), 429, "mailbox_full");
   });
+});
+
+test("federation retries: the wait doubles from the first up to the longest, its second half random", () => {
+  const t = { retryMs: 1000, retryMaxMs: 60_000, keepMs: 86_400_000 };
+  expect([0, 1, 2, 3].map((n) => backoff(n, t, () => 0))).toEqual([500, 1000, 2000, 4000]);
+  expect([0, 1, 2, 3].map((n) => backoff(n, t, () => 1))).toEqual([1000, 2000, 4000, 8000]);
+  expect(backoff(40, t, () => 1)).toBe(60_000);
+  const spread = new Set(Array.from({ length: 50 }, () => backoff(3, t)));
+  expect(spread.size).toBeGreaterThan(10);
 });

@@ -3,7 +3,7 @@
  * `cw peer …`, and messages to `handle:session`. Shared by node, CLI and MCP.
  */
 import { z } from "zod";
-import { Handle, HandleName } from "./agent-card";
+import { Address, Handle, HandleName } from "./agent-card";
 import { Delivery, Message } from "./messages";
 import { SessionRef, Tag } from "./session";
 
@@ -16,7 +16,8 @@ export const PeerAdd = z.object({ type: z.literal("PeerAdd"), ...base, handle: H
 export const PeerList = z.object({ type: z.literal("PeerList"), ...base, pending: z.boolean().default(false) });
 export const PeerAccept = z.object({ type: z.literal("PeerAccept"), ...base, handle: Handle });
 export const PeerReject = z.object({ type: z.literal("PeerReject"), ...base, handle: Handle });
-export const PeerRemove = z.object({ type: z.literal("PeerRemove"), ...base, handle: Handle });
+/** A peer's handle, or one of the owner's nodes (node:<name>@<relay host>) to forget its pinned key. */
+export const PeerRemove = z.object({ type: z.literal("PeerRemove"), ...base, handle: Address });
 /** A message or request to a session of a paired peer: signed, sealed, through the relays. */
 export const PeerMsg = z.object({
   type: z.literal("PeerMsg"),
@@ -52,7 +53,8 @@ export const IdInfo = z.object({
 
 export const PeerState = z.enum(["pending_in", "pending_out", "paired", "rejected", "removed"]);
 export const PeerInfo = z.object({
-  handle: Handle,
+  /** A peer's handle, or node:<name>@<relay host> for one of the owner's nodes (no pairing, its key pinned). */
+  handle: Address,
   fingerprint: z.string(),
   short: z.string(),
   nickname: z.string(),
@@ -62,6 +64,8 @@ export const PeerInfo = z.object({
   received: z.number().int(),
   /** Envelopes from this peer refused, by why (changed on the way, replayed or reordered, too old, not paired). */
   refused: z.object({ tampered: z.number().int(), replayed: z.number().int(), stale: z.number().int(), unpaired: z.number().int() }),
+  /** Envelopes to this peer a relay gave up on (its relay unreachable until they expired, or it refused them later). */
+  undelivered: z.number().int().optional(),
 });
 export type PeerInfo = z.infer<typeof PeerInfo>;
 export const PeerListResult = z.object({

@@ -38,9 +38,17 @@ export const ClaimResponse = z.object({ handle: Handle, reclaimed: z.boolean() }
 export const CardResponse = z.object({ card: AgentCard });
 
 export const PostMailRequest = z.object({ envelope: EnvelopeWire });
-export const PostMailResponse = z.object({ stored: z.literal(true), seq: z.number().int() });
-export const FetchMailResponse = z.object({ mail: z.array(z.object({ seq: z.number().int(), envelope: z.unknown() })) });
-export const AckMailRequest = z.object({ seqs: z.array(z.number().int()).max(1000) });
+/** queued: kept by this relay for another that is down, handed over when it is back (seq 0). */
+export const PostMailResponse = z.object({ stored: z.literal(true), seq: z.number().int(), queued: z.boolean().optional() });
+/** An envelope this node sent that a relay gave up on (its recipient's relay down until it expired, or refusing it later). */
+export const MailNotice = z.object({ kind: z.literal("undeliverable"), envelope_id: z.string(), to: z.string(), reason: z.string() });
+export type MailNotice = z.infer<typeof MailNotice>;
+export const FetchMailResponse = z.object({
+  mail: z.array(z.object({ seq: z.number().int(), envelope: z.unknown() })),
+  /** Relays from before notices leave it out. */
+  notices: z.array(z.object({ seq: z.number().int(), notice: z.unknown() })).optional(),
+});
+export const AckMailRequest = z.object({ seqs: z.array(z.number().int()).max(1000), notices: z.array(z.number().int()).max(1000).optional() });
 export const AckMailResponse = z.object({ deleted: z.number().int() });
 
 export const TrustError = z.object({ error: z.string(), message: z.string(), hint: z.string() });

@@ -76,7 +76,7 @@ export async function runRelay(opts: RelayOptions) {
   const webSignIns = new SignIns();
   // With replicas, "connected" and "disconnect" mean anywhere in the set.
   const app = createRelayApp({ store, kv: store.kv, auth, hub: replicas ?? hub, version: VERSION, webSignIns, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
-  mountTrust(app, { dataDir: opts.dataDir, auth, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  mountTrust(app, { dataDir: opts.dataDir, auth, log, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
     http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, ...(replicas ? { replicas } : {}), fetch: (req, ip) => app.fetch(req, { ip }), webSocketAllowed: (req) => webSocketAllowed(req, webSignIns) });

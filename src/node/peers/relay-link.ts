@@ -81,7 +81,7 @@ export class RelayLink {
     return this.call("GET", `/api/v1/mail?wait=${waitS}`, FetchMailResponse, undefined, { timeoutMs: (waitS + 10) * 1000 });
   }
 
-  ack(seqs: number[]) {
-    return this.call("POST", "/api/v1/mail/ack", AckMailResponse, { seqs });
+  ack(seqs: number[], notices: number[] = []) {
+    return this.call("POST", "/api/v1/mail/ack", AckMailResponse, { seqs, ...(notices.length ? { notices } : {}) });
   }
 }

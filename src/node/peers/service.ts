@@ -39,6 +39,7 @@ export function peerInfo(r: PeerRow): PeerInfo {
     sent: r.sent,
     received: r.received,
     refused: { tampered: r.r_tampered, replayed: r.r_replayed, stale: r.r_stale, unpaired: r.r_unpaired },
+    undelivered: r.undelivered ?? 0,
   };
 }
 
@@ -157,7 +158,8 @@ export class PeerService {
   async remove(handle: string): Promise<PeerInfo> {
     const row = this.row(handle, ["paired", "pending_out", "pending_in", "rejected"], "no peer");
     this.store.setState(row.fp, "removed");
-    if (row.state === "paired" || row.state === "pending_out") {
+    // One of the owner's nodes: only the pin is forgotten (its next card is pinned anew).
+    if (!isOwnNode(row) && (row.state === "paired" || row.state === "pending_out")) {
       await this.send(row, { kind: "unpair" }).catch((e) => this.deps.log(`peer: could not tell ${handle} it was removed: ${(e as Error).message}`));
     }
     this.deps.log(`peer: removed ${handle}`);
@@ -194,7 +196,10 @@ export class PeerService {
     const key = own ? this.nodeKey : this.me;
     const id = `env_${randomBytes(12).toString("hex")}`;
     const env = seal(key, own ? this.nodeAddress() : this.ownHandle(), { handle: row.handle, fp: row.fp, x25519: v.keys.x25519 }, this.signed(key, id, payload), { id, seq: this.store.nextSeq(row.fp) });
-    await this.link().post(env, own);
+    const r = await this.link().post(env, own);
+    // The relay answers: a mail loop waiting out its backoff after an outage may ask it now.
+    this.kick();
+    if (r.queued) this.deps.log(`peer: ${row.handle}'s relay cannot be reached; this relay keeps envelope ${env.id} and hands it over when it can`);
     this.store.countSent(row.fp);
     return env;
   }

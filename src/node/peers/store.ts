@@ -24,6 +24,7 @@ export interface PeerRow {
   r_replayed: number;
   r_stale: number;
   r_unpaired: number;
+  undelivered: number;
 }
 
 export class PeerStore implements SeenStore {
@@ -42,6 +43,9 @@ export class PeerStore implements SeenStore {
       CREATE INDEX IF NOT EXISTS peers_handle ON peers(handle);
       CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, ts INTEGER NOT NULL);
     `);
+    // Added with relays' outbound queues: databases from before get the column.
+    const cols = this.db.query("PRAGMA table_info(peers)").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "undelivered")) this.db.exec("ALTER TABLE peers ADD COLUMN undelivered INTEGER NOT NULL DEFAULT 0");
   }
 
   meta(key: string): string | null {
@@ -83,6 +87,10 @@ export class PeerStore implements SeenStore {
   /** The next sequence number to send to this peer (stored before the envelope leaves). */
   nextSeq(fp: string): number {
     return (this.db.query("UPDATE peers SET seq_out = seq_out + 1 WHERE fp = ? RETURNING seq_out").get(fp) as { seq_out: number }).seq_out;
+  }
+
+  undelivered(fp: string): void {
+    this.db.query("UPDATE peers SET undelivered = undelivered + 1 WHERE fp = ?").run(fp);
   }
 
   countSent(fp: string): void {

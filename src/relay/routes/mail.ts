@@ -13,7 +13,7 @@ import type { EnvelopeWire } from "../../protocol/trust-api";
 import type { Identity, RelayAuth } from "../auth";
 import { AckMailRequest, MAIL_WAIT_MAX_S, MAILBOX_MAX, PostMailRequest } from "../../protocol/trust-api";
 import { nodeMailbox, type TrustStore } from "../trust/store";
-import { forward } from "../trust/federation";
+import type { FederationQueue } from "../trust/outbound";
 import { MailLimits } from "../trust/mail-limits";
 import { answer, body, callingNode, relayHost, TrustApiError } from "../trust/respond";
 
@@ -42,9 +42,13 @@ class Doorbells {
 }
 
 /** Adds the mail routes; returns how to put an envelope into one of this relay's mailboxes. */
-export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: string | undefined, auth?: RelayAuth, limits = new MailLimits()): (toName: string, envelope: EnvelopeWire) => number {
+export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: string | undefined, auth: RelayAuth | undefined, limits: MailLimits, queue: FederationQueue): (toName: string, envelope: EnvelopeWire) => number {
   const bells = new Doorbells();
   store.expire(KEEP_MS);
+  queue.onNotice = (name) => {
+    const h = store.handle(name);
+    if (h) bells.ring(h.node);
+  };
   // Without the relay's policy (tests of these routes alone) a node's token reaches only itself.
   const mayReach = (who: Identity, node: string) => (auth ? auth.mayReach(who, node) : Promise.resolve(who.kind !== "node" || who.name === node));
 
@@ -97,8 +101,8 @@ export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: s
       if (!from || from.node !== node || from.fingerprint !== envelope.from.fp) throw new TrustApiError(403, "not_your_handle", `this node does not hold ${envelope.from.handle} with that key`, "claim a handle first: cw id claim <name>");
       const [, toName, toHost] = HANDLE_RE.exec(envelope.to.handle)!;
       if (toHost !== mine) {
-        await forward(envelope, toHost!);
-        return c.json({ stored: true, seq: 0 }, 201);
+        const { queued } = await queue.send(envelope, toHost!, fromName!);
+        return c.json({ stored: true, seq: 0, queued }, queued ? 202 : 201);
       }
       const seq = deliver(toName!, envelope);
       return c.json({ stored: true, seq }, 201);
@@ -113,8 +117,9 @@ export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: s
       const mail = store.mailFor(node);
       // Nothing yet: wait for the doorbell, then answer empty and let the node ask again. Mail is
       // handed out only in answer to a request made after it arrived.
-      if (!mail.length && wait > 0) await bells.wait(node, wait * 1000);
-      return c.json({ mail: mail.map((m) => ({ seq: m.seq, envelope: JSON.parse(m.envelope) as unknown })) });
+      const notices = store.noticesFor(node);
+      if (!mail.length && !notices.length && wait > 0) await bells.wait(node, wait * 1000);
+      return c.json({ mail: mail.map((m) => ({ seq: m.seq, envelope: JSON.parse(m.envelope) as unknown })), notices: notices.map((n) => ({ seq: n.seq, notice: JSON.parse(n.notice) as unknown })) });
     }),
   );
 
@@ -122,7 +127,8 @@ export function registerMailRoutes(app: Hono<any>, store: TrustStore, baseUrl: s
     "/api/v1/mail/ack",
     answer(async (c) => {
       const node = callingNode(c);
-      const { seqs } = await body(c, AckMailRequest);
+      const { seqs, notices } = await body(c, AckMailRequest);
+      if (notices?.length) store.ackNotices(node, notices);
       return c.json({ deleted: store.ack(node, seqs) });
     }),
   );

@@ -22,13 +22,37 @@ async function request(url: string, init: RequestInit): Promise<{ status: number
   }
 }
 
-/** Hands an envelope to the relay of its recipient's host; its refusal is passed back as is. */
+/**
+ * A failed hand-over, and whether to try it again later: the other relay could not be reached,
+ * failed (5xx) or asked us to slow down (429); or it refused the envelope itself (4xx), which
+ * trying again does not change.
+ */
+export class ForwardError extends TrustApiError {
+  constructor(
+    status: 404 | 429 | 502,
+    code: string,
+    message: string,
+    hint: string,
+    readonly retry: boolean,
+  ) {
+    super(status, code, message, hint);
+  }
+}
+
+/** Hands an envelope to the relay of its recipient's host; throws ForwardError (its refusal passed back as is). */
 export async function forward(envelope: EnvelopeWire, host: string): Promise<void> {
-  const r = await request(`${relayBaseFor(host)}/api/v1/federation/mail`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ envelope }) });
+  let r: { status: number; json: unknown };
+  try {
+    r = await request(`${relayBaseFor(host)}/api/v1/federation/mail`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ envelope }) });
+  } catch (e) {
+    const t = e as TrustApiError;
+    throw new ForwardError(502, t.code, t.message, t.hint, true);
+  }
   if (PostMailResponse.safeParse(r.json).success) return;
+  const retry = r.status >= 500 || r.status === 429;
   const e = TrustError.safeParse(r.json);
-  if (e.success) throw new TrustApiError(r.status === 404 ? 404 : r.status === 429 ? 429 : 502, e.data.error, `${host}: ${e.data.message}`, e.data.hint);
-  throw new TrustApiError(502, "relay_refused", `${host} answered HTTP ${r.status}, not as a codewire relay`, "check the handle's host");
+  if (e.success) throw new ForwardError(r.status === 404 ? 404 : r.status === 429 ? 429 : 502, e.data.error, `${host}: ${e.data.message}`, e.data.hint, retry);
+  throw new ForwardError(502, "relay_refused", `${host} answered HTTP ${r.status}, not as a codewire relay`, "check the handle's host", retry);
 }
 
 /** Throws unless the sender's relay publishes, for the sender's handle, the key that signed `envelope`. */

@@ -23,6 +23,18 @@ export function nodeMailbox(node: string): string {
   return `node:${node}`;
 }
 
+export interface OutboundRow {
+  seq: number;
+  host: string;
+  /** The sending handle's name on this relay (whom a notice goes to). */
+  sender: string;
+  envelope: string;
+  created_at: number;
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+}
+
 export class TrustStore {
   private db: Database;
 
@@ -37,6 +49,9 @@ export class TrustStore {
       CREATE TABLE IF NOT EXISTS handles (name TEXT PRIMARY KEY, node TEXT NOT NULL, fingerprint TEXT NOT NULL, card TEXT NOT NULL, claimed_at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS mail (seq INTEGER PRIMARY KEY AUTOINCREMENT, handle TEXT NOT NULL, envelope TEXT NOT NULL, created_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS mail_handle ON mail(handle, seq);
+      CREATE TABLE IF NOT EXISTS outbound (seq INTEGER PRIMARY KEY AUTOINCREMENT, host TEXT NOT NULL, sender TEXT NOT NULL, envelope TEXT NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT);
+      CREATE INDEX IF NOT EXISTS outbound_host ON outbound(host, seq);
+      CREATE TABLE IF NOT EXISTS notices (seq INTEGER PRIMARY KEY AUTOINCREMENT, handle TEXT NOT NULL, notice TEXT NOT NULL, created_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS node_cards (node TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, card TEXT NOT NULL, updated_at TEXT NOT NULL);
     `);
   }
@@ -103,6 +118,45 @@ export class TrustStore {
     return this.db
       .query(`DELETE FROM mail WHERE seq IN (${seqs.map(() => "?").join(",")}) AND (handle IN (SELECT name FROM handles WHERE node = ?) OR handle = ?)`)
       .run(...seqs, node, nodeMailbox(node)).changes;
+  }
+
+  // Envelopes for other relays that could not be handed over yet (trust/outbound.ts), oldest first
+  // per host: a host's envelopes leave in the order they came, or its recipients refuse the
+  // overtaken ones as replays.
+
+  queueOutbound(host: string, sender: string, envelope: string, now = Date.now()): number {
+    return Number(this.db.query("INSERT INTO outbound (host, sender, envelope, created_at, next_at) VALUES (?, ?, ?, ?, ?)").run(host, sender, envelope, now, now).lastInsertRowid);
+  }
+
+  hasOutbound(host: string): boolean {
+    return this.db.query("SELECT 1 FROM outbound WHERE host = ? LIMIT 1").get(host) !== null;
+  }
+
+  /** Each host's oldest waiting envelope. */
+  outboundHeads(): OutboundRow[] {
+    return this.db.query("SELECT * FROM outbound WHERE seq IN (SELECT min(seq) FROM outbound GROUP BY host) ORDER BY next_at").all() as OutboundRow[];
+  }
+
+  deferOutbound(seq: number, nextAt: number, error: string): void {
+    this.db.query("UPDATE outbound SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE seq = ?").run(nextAt, error, seq);
+  }
+
+  dropOutbound(seq: number): void {
+    this.db.query("DELETE FROM outbound WHERE seq = ?").run(seq);
+  }
+
+  /** A notice for the node of handle `name` (an envelope it sent that was given up on). */
+  putNotice(name: string, notice: string): void {
+    this.db.query("INSERT INTO notices (handle, notice, created_at) VALUES (?, ?, ?)").run(name, notice, Date.now());
+  }
+
+  noticesFor(node: string, limit = 100): { seq: number; notice: string }[] {
+    return this.db.query("SELECT seq, notice FROM notices WHERE handle IN (SELECT name FROM handles WHERE node = ?) ORDER BY seq LIMIT ?").all(node, limit) as { seq: number; notice: string }[];
+  }
+
+  ackNotices(node: string, seqs: number[]): number {
+    if (!seqs.length) return 0;
+    return this.db.query(`DELETE FROM notices WHERE seq IN (${seqs.map(() => "?").join(",")}) AND handle IN (SELECT name FROM handles WHERE node = ?)`).run(...seqs, node).changes;
   }
 
   /** Forgets envelopes older than `ms` (their recipients' nodes would refuse them as stale). */
