@@ -12,11 +12,11 @@ import { MAILBOX_MAX } from "../src/protocol/trust-api";
 import { mountTrust } from "../src/relay/trust/mount";
 import { MailLimits } from "../src/relay/trust/mail-limits";
 import { backoff } from "../src/relay/trust/outbound";
-import type { TrustStore } from "../src/relay/trust/store";
+import type { RelayTrust } from "../src/relay/store/trust";
 import { RelayHarness } from "./relay-harness";
 
 const h = RelayHarness.use("cw-peer-relay-");
-let trust: TrustStore;
+let trust: RelayTrust;
 let keys: Record<string, Identity>;
 let keyDir: string;
 const tokens: Record<string, string> = {};
@@ -32,8 +32,8 @@ beforeEach(async () => {
   for (const n of ["alice-box", "bob-box", "eve-box"]) tokens[n] = (await h.call("POST", "/api/v1/nodes", { token: h.admin, body: { name: n } })).json.token;
 });
 
-afterEach(() => {
-  trust.close();
+afterEach(async () => {
+  await trust.close();
   rmSync(keyDir, { recursive: true, force: true });
 });
 
@@ -116,7 +116,7 @@ describe("mail", () => {
 
   test("a full mailbox refuses more until its node takes some", async () => {
     const one = JSON.stringify(envelope(keys.alice!, "alice", keys.bob!, "bob"));
-    for (let i = 0; i < MAILBOX_MAX; i++) trust.putMail("bob", one);
+    for (let i = 0; i < MAILBOX_MAX; i++) await trust.putMail("bob", one);
     refused(await h.call("POST", "/api/v1/mail", { token: tokens["alice-box"], body: { envelope: envelope(keys.alice!, "alice", keys.bob!, "bob") } }), 429, "mailbox_full");
   });
 });

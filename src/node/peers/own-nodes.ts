@@ -41,7 +41,8 @@ async function nodeCard(svc: PeerService, node: string): Promise<VerifiedCard | 
   if (raw === null) return null;
   const v = verifyCard(raw);
   if ("error" in v) throw new ProtocolError("relay_refused", `the card of node ${node} is not trustworthy: ${v.error}`, "the relay may have changed it");
-  if (v.identity.handle !== nodeAddress(node, link.host)) throw new ProtocolError("relay_refused", `the relay answered for node ${node} with the card of ${v.identity.handle}`, "the relay is misbehaving");
+  // By name: the host is the one that node calls the relay by (replicas without --base-url differ).
+  if (nodeOfAddress(v.identity.handle) !== node) throw new ProtocolError("relay_refused", `the relay answered for node ${node} with the card of ${v.identity.handle}`, "the relay is misbehaving");
   return v;
 }
 
@@ -55,14 +56,12 @@ function keyChanged(address: string, pinned: PeerRow, fp: string): string {
  * `no_end_to_end` when that node published no card (it is older: the caller uses the tunnel).
  */
 export async function ownNodeRow(svc: PeerService, node: string): Promise<PeerRow> {
-  const link = svc.link();
-  const address = nodeAddress(node, link.host);
-  const pinned = svc.store.byHandle(address);
+  const pinned = svc.store.byNodeName(node);
   if (pinned?.state === "paired") return pinned;
   const v = await nodeCard(svc, node);
   if (!v) throw new ProtocolError("no_end_to_end", `node ${node} has published no card: it runs an older cw`, "it is reached through the relay's tunnel instead");
   svc.deps.log(`peer: pinned node ${node}'s key ${shortFingerprint(v.keys.fingerprint)} (${v.identity.nickname})`);
-  return svc.store.upsert(v.keys.fingerprint, address, JSON.stringify(v.card), "paired");
+  return svc.store.upsert(v.keys.fingerprint, v.identity.handle, JSON.stringify(v.card), "paired");
 }
 
 /**
@@ -71,13 +70,12 @@ export async function ownNodeRow(svc: PeerService, node: string): Promise<PeerRo
  * no other key is pinned for that node. Returns the pinned row.
  */
 export async function pinSender(svc: PeerService, env: Envelope): Promise<PeerRow> {
-  const link = svc.link();
   const node = nodeOfAddress(env.from.handle);
-  if (!node || env.from.handle !== nodeAddress(node, link.host)) throw new EnvelopeError("unpaired", `${env.from.handle} is not a node of this node's relay`);
-  const pinned = svc.store.byHandle(env.from.handle);
+  if (!node) throw new EnvelopeError("unpaired", `${env.from.handle} is not a node of this node's relay`);
+  const pinned = svc.store.byNodeName(node);
   if (pinned && pinned.fp !== env.from.fp && pinned.state !== "removed") throw new EnvelopeError("tampered", keyChanged(env.from.handle, pinned, env.from.fp));
   const v = await nodeCard(svc, node).catch(() => null);
-  if (!v || v.keys.fingerprint !== env.from.fp || !signedBy(env, v.keys.ed25519)) throw new EnvelopeError("tampered", `not signed by the key the relay publishes for node ${node}`);
+  if (!v || v.identity.handle !== env.from.handle || v.keys.fingerprint !== env.from.fp || !signedBy(env, v.keys.ed25519)) throw new EnvelopeError("tampered", `not signed by the key the relay publishes for node ${node}`);
   svc.deps.log(`peer: pinned node ${node}'s key ${shortFingerprint(v.keys.fingerprint)} (${v.identity.nickname})`);
   return svc.store.upsert(v.keys.fingerprint, env.from.handle, JSON.stringify(v.card), "paired");
 }

@@ -65,6 +65,11 @@ export class PeerStore implements SeenStore {
     return this.db.query("SELECT * FROM peers WHERE handle = ? ORDER BY updated_at DESC LIMIT 1").get(handle) as PeerRow | null;
   }
 
+  /** The latest row of one of the owner's nodes, by its name (whatever host it was reached at). */
+  byNodeName(node: string): PeerRow | null {
+    return this.db.query("SELECT * FROM peers WHERE substr(handle, 1, ?) = ? ORDER BY updated_at DESC LIMIT 1").get(node.length + 6, `node:${node}@`) as PeerRow | null;
+  }
+
   all(): PeerRow[] {
     return this.db.query("SELECT * FROM peers ORDER BY handle").all() as PeerRow[];
   }

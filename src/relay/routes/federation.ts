@@ -9,7 +9,7 @@ import { type EnvelopeWire, PostMailRequest } from "../../protocol/trust-api";
 import { checkSender } from "../trust/federation";
 import { answer, body, relayHost, TrustApiError } from "../trust/respond";
 
-export function registerFederationRoutes(app: Hono<any>, baseUrl: string | undefined, deliver: (toName: string, envelope: EnvelopeWire) => number): void {
+export function registerFederationRoutes(app: Hono<any>, baseUrl: string | undefined, deliver: (toName: string, envelope: EnvelopeWire) => Promise<number>): void {
   app.post(
     "/api/v1/federation/mail",
     answer(async (c) => {
@@ -21,7 +21,7 @@ export function registerFederationRoutes(app: Hono<any>, baseUrl: string | undef
       if (toHost !== mine) throw new TrustApiError(400, "wrong_host", `${envelope.to.handle} is not a handle of this relay (${mine})`, "send it to the relay of its host");
       if (fromHost === mine) throw new TrustApiError(400, "wrong_host", `${envelope.from.handle} is a handle of this relay`, "its node posts to /api/v1/mail with its own token");
       await checkSender(envelope);
-      return c.json({ stored: true, seq: deliver(toName!, envelope) }, 201);
+      return c.json({ stored: true, seq: await deliver(toName!, envelope) }, 201);
     }),
   );
 }

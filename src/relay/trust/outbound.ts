@@ -11,7 +11,10 @@
  */
 import type { EnvelopeWire } from "../../protocol/trust-api";
 import { ForwardError, forward } from "./federation";
-import type { OutboundRow, TrustStore } from "./store";
+import type { OutboundRow, RelayTrust } from "../store/trust";
+
+/** How long a replica's turn at a head lasts (a forward times out after 10 s; a replica that dies mid-turn is taken over after this). */
+const LEASE_MS = 30_000;
 
 export interface QueueTiming {
   retryMs: number;
@@ -47,7 +50,7 @@ export class FederationQueue {
   onNotice: (name: string) => void = () => {};
 
   constructor(
-    private readonly store: TrustStore,
+    private readonly store: RelayTrust,
     private readonly timing: QueueTiming,
     private readonly log: (msg: string) => void = () => {},
   ) {}
@@ -57,7 +60,7 @@ export class FederationQueue {
    * queues it. Returns whether it was queued; throws the other relay's refusal.
    */
   async send(envelope: EnvelopeWire, host: string, sender: string): Promise<{ queued: boolean }> {
-    if (!this.store.hasOutbound(host)) {
+    if (!(await this.store.hasOutbound(host))) {
       try {
         await forward(envelope, host);
         return { queued: false };
@@ -66,7 +69,7 @@ export class FederationQueue {
         this.log(`federation: ${host}: ${e.message}; keeping envelope ${envelope.id} to try again`);
       }
     }
-    this.store.queueOutbound(host, sender, JSON.stringify(envelope));
+    await this.store.queueOutbound(host, sender, JSON.stringify(envelope));
     this.schedule(0);
     return { queued: true };
   }
@@ -97,10 +100,11 @@ export class FederationQueue {
     let next = Infinity;
     try {
       for (;;) {
-        const heads = this.store.outboundHeads();
+        const heads = await this.store.outboundHeads();
         if (!heads.length) break;
         const now = Date.now();
-        const due = heads.filter((h) => h.next_at <= now || h.created_at + this.timing.keepMs <= now);
+        // An expired head is dropped at its turn (attempt()), at most retryMaxMs after its time.
+        const due = heads.filter((h) => h.next_at <= now);
         next = Math.min(...heads.filter((h) => !due.includes(h)).map((h) => h.next_at), Infinity);
         if (!due.length) break;
         await Promise.all(due.map((h) => this.attempt(h)));
@@ -119,25 +123,27 @@ export class FederationQueue {
   }
 
   private async attempt(row: OutboundRow): Promise<void> {
+    // Replicas share the queue: whoever moves the head's time first has its turn, for LEASE_MS.
+    if (!(await this.store.claimOutbound(row.seq, row.next_at, Date.now() + LEASE_MS))) return;
     const envelope = JSON.parse(row.envelope) as EnvelopeWire;
     if (row.created_at + this.timing.keepMs <= Date.now()) {
       return this.giveUp(row, envelope, `${row.host} could not be reached for ${Math.round(this.timing.keepMs / 1000)} s (last: ${row.last_error ?? "no answer"})`);
     }
     try {
       await forward(envelope, row.host);
-      this.store.dropOutbound(row.seq);
+      await this.store.dropOutbound(row.seq);
       if (row.attempts > 0) this.log(`federation: ${row.host} took envelope ${envelope.id} after ${row.attempts + 1} attempts`);
     } catch (e) {
       if (e instanceof ForwardError && !e.retry) return this.giveUp(row, envelope, e.message);
       const wait = backoff(row.attempts, this.timing);
-      this.store.deferOutbound(row.seq, Date.now() + wait, (e as Error).message);
+      await this.store.deferOutbound(row.seq, Date.now() + wait, (e as Error).message);
     }
   }
 
-  private giveUp(row: OutboundRow, envelope: EnvelopeWire, reason: string): void {
-    this.store.dropOutbound(row.seq);
+  private async giveUp(row: OutboundRow, envelope: EnvelopeWire, reason: string): Promise<void> {
+    await this.store.dropOutbound(row.seq);
     const notice: Notice = { kind: "undeliverable", envelope_id: envelope.id, to: envelope.to.handle, reason };
-    this.store.putNotice(row.sender, JSON.stringify(notice));
+    await this.store.putNotice(row.sender, JSON.stringify(notice));
     this.onNotice(row.sender);
     this.log(`federation: gave up on envelope ${envelope.id} from ${envelope.from.handle} to ${envelope.to.handle}: ${reason}`);
   }
