@@ -44,9 +44,28 @@ class Doorbells {
   }
 }
 
+/**
+ * Cards verified once, by their exact text: a node sends many envelopes under one card, and
+ * verifying it each time (JSON, schema, an Ed25519 signature) was a third of the relay's work
+ * per envelope between nodes. A new card is new text, verified again. Bounded.
+ */
+class VerifiedCards {
+  private cards = new Map<string, ReturnType<typeof verifyCard>>();
+  verify(text: string): ReturnType<typeof verifyCard> {
+    let v = this.cards.get(text);
+    if (!v) {
+      v = verifyCard(JSON.parse(text));
+      if (this.cards.size >= 1024) this.cards.clear();
+      this.cards.set(text, v);
+    }
+    return v;
+  }
+}
+
 /** Adds the mail routes; returns how to put an envelope into one of this relay's mailboxes. */
 export function registerMailRoutes(app: Hono<any>, store: RelayTrust, baseUrl: string | undefined, auth: RelayAuth | undefined, limits: MailLimits, queue: FederationQueue): (toName: string, envelope: EnvelopeWire) => Promise<number> {
   const bells = new Doorbells();
+  const cards = new VerifiedCards();
   void store.expire(KEEP_MS).catch(() => {});
   queue.onNotice = (name) => {
     void store.handle(name).then((h) => h && bells.ring(h.node), () => {});
@@ -69,7 +88,7 @@ export function registerMailRoutes(app: Hono<any>, store: RelayTrust, baseUrl: s
     if (who.kind === "node" && who.name !== fromNode) throw new TrustApiError(403, "not_your_handle", `this token is node ${who.name}'s, not ${fromNode}'s`, "a node posts only as itself");
     if (who.kind === "node" && !(await mayReach(who, toNode))) throw new TrustApiError(403, "forbidden", `node ${who.name} may not reach node ${toNode}`, "grant it on the relay (cw relay grant), or send with a person's token");
     const published = await store.nodeCard(fromNode);
-    const card = published ? verifyCard(JSON.parse(published.card)) : null;
+    const card = published ? cards.verify(published.card) : null;
     if (!card || "error" in card || card.keys.fingerprint !== envelope.from.fp || !signedBy(envelope as Envelope, card.keys.ed25519)) {
       throw new TrustApiError(403, "bad_signature", `the envelope is not signed by the key node ${fromNode} published`, "the node publishes its card when it starts with this relay; restart it if its key changed");
     }
