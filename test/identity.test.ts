@@ -16,7 +16,10 @@ import {
   makeCard,
   MemorySeen,
   open,
+  proveSession,
   seal,
+  sessionProofError,
+  sessionSigner,
   signClaim,
   signedBy,
   unb64u,
@@ -72,6 +75,19 @@ describe("keys", () => {
     expect(verifyCertificate(cert, alice.ed25519)).toBe(true);
     expect(verifyCertificate(cert, bob.ed25519)).toBe(false);
     expect(verifyCertificate({ ...cert, session: 4 }, alice.ed25519)).toBe(false);
+  });
+
+  test("a session signs a message; the chain (node key, certificate, session key) verifies only the session it certifies", () => {
+    const m = { envelopeId: "env_0123456789", kind: "msg", to: "coder", body: "hi" };
+    const proof = proveSession(sessionSigner(alice, 3, "planner"), m);
+    expect(sessionProofError(proof, alice.ed25519, { id: 3, name: "planner" }, m)).toBeNull();
+    expect(sessionProofError(proof, bob.ed25519, { id: 3, name: "planner" }, m)).toContain("not signed by the sending node's key");
+    expect(sessionProofError(proof, alice.ed25519, { id: 4, name: "planner" }, m)).toContain("certificate is for session 3");
+    expect(sessionProofError(proof, alice.ed25519, { id: 3, name: "coder" }, m)).toContain("certificate is for session 3 (planner)");
+    expect(sessionProofError({ ...proof, cert: { ...proof.cert, name: "coder" } }, alice.ed25519, { id: 3, name: "coder" }, m)).toContain("not signed by the sending node's key");
+    expect(sessionProofError(proof, alice.ed25519, { id: 3, name: "planner" }, { ...m, body: "hI" })).toContain("does not verify");
+    expect(sessionProofError(proof, alice.ed25519, { id: 3, name: "planner" }, { ...m, envelopeId: "env_other00000" })).toContain("does not verify");
+    expect(sessionProofError(undefined, alice.ed25519, { id: 3 }, m)).toContain("without that session's signature");
   });
 });
 

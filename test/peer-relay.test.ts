@@ -10,25 +10,30 @@ import { join } from "node:path";
 import { type Identity, loadOrCreateIdentity, makeCard, seal, signClaim } from "../src/identity";
 import { MAILBOX_MAX } from "../src/protocol/trust-api";
 import { mountTrust } from "../src/relay/trust/mount";
-import type { TrustStore } from "../src/relay/trust/store";
+import { MailLimits } from "../src/relay/trust/mail-limits";
+import { backoff } from "../src/relay/trust/outbound";
+import type { RelayTrust } from "../src/relay/store/trust";
 import { RelayHarness } from "./relay-harness";
 
 const h = RelayHarness.use("cw-peer-relay-");
-let trust: TrustStore;
+let trust: RelayTrust;
 let keys: Record<string, Identity>;
 let keyDir: string;
 const tokens: Record<string, string> = {};
 const HOST = "localhost";
+/** The mail limits' clock: still unless a test moves it, so buckets refill only when told. */
+let clock = Date.now();
 
 beforeEach(async () => {
-  trust = mountTrust(h.app, { dataDir: h.dir });
+  clock = Date.now();
+  trust = mountTrust(h.app, { dataDir: h.dir, mailLimits: new MailLimits({ CW_MAIL_RATE_SENDER: "10/4", CW_MAIL_RATE_RECIPIENT: "10/6" }, () => clock) });
   keyDir = mkdtempSync(join(tmpdir(), "cw-peer-keys-"));
   keys = { alice: loadOrCreateIdentity(join(keyDir, "a.pem")), bob: loadOrCreateIdentity(join(keyDir, "b.pem")), eve: loadOrCreateIdentity(join(keyDir, "e.pem")) };
   for (const n of ["alice-box", "bob-box", "eve-box"]) tokens[n] = (await h.call("POST", "/api/v1/nodes", { token: h.admin, body: { name: n } })).json.token;
 });
 
-afterEach(() => {
-  trust.close();
+afterEach(async () => {
+  await trust.close();
   rmSync(keyDir, { recursive: true, force: true });
 });
 
@@ -89,9 +94,38 @@ describe("mail", () => {
     expect((await h.call("GET", "/api/v1/mail", { token: tokens["bob-box"] })).json.mail).toEqual([]);
   });
 
+  test("rate limits: per sender and per recipient mailbox, 429 with Retry-After and a hint; they refill with time", async () => {
+    const post = (from: string, node: string) => h.app.request("/api/v1/mail", { method: "POST", headers: { authorization: `Bearer ${tokens[node]}`, "content-type": "application/json" }, body: JSON.stringify({ envelope: envelope(keys[from]!, from, keys.bob!, "bob") }) });
+    for (let i = 0; i < 4; i++) expect((await post("alice", "alice-box")).status).toBe(201);
+    const tooFast = await post("alice", "alice-box");
+    expect(tooFast.status).toBe(429);
+    expect(tooFast.headers.get("retry-after")).toBe("1");
+    const body = (await tooFast.json()) as { error: string; message: string; hint: string };
+    expect(body.error).toBe("rate_limited");
+    expect(body.message).toContain(`alice@${HOST} is sending faster`);
+    expect(body.hint).toContain("try again in 1 s");
+    // Another sender still gets through, until bob's mailbox has had its burst (6).
+    expect((await post("eve", "eve-box")).status).toBe(201);
+    expect((await post("eve", "eve-box")).status).toBe(201);
+    const full = await post("eve", "eve-box");
+    expect(full.status).toBe(429);
+    expect(((await full.json()) as { message: string }).message).toContain(`bob is getting mail faster`);
+    clock += 1000;
+    expect((await post("alice", "alice-box")).status).toBe(201);
+  });
+
   test("a full mailbox refuses more until its node takes some", async () => {
     const one = JSON.stringify(envelope(keys.alice!, "alice", keys.bob!, "bob"));
-    for (let i = 0; i < MAILBOX_MAX; i++) trust.putMail("bob", one);
+    for (let i = 0; i < MAILBOX_MAX; i++) await trust.putMail("bob", one);
     refused(await h.call("POST", "/api/v1/mail", { token: tokens["alice-box"], body: { envelope: envelope(keys.alice!, "alice", keys.bob!, "bob") } }), 429, "mailbox_full");
   });
+});
+
+test("federation retries: the wait doubles from the first up to the longest, its second half random", () => {
+  const t = { retryMs: 1000, retryMaxMs: 60_000, keepMs: 86_400_000 };
+  expect([0, 1, 2, 3].map((n) => backoff(n, t, () => 0))).toEqual([500, 1000, 2000, 4000]);
+  expect([0, 1, 2, 3].map((n) => backoff(n, t, () => 1))).toEqual([1000, 2000, 4000, 8000]);
+  expect(backoff(40, t, () => 1)).toBe(60_000);
+  const spread = new Set(Array.from({ length: 50 }, () => backoff(3, t)));
+  expect(spread.size).toBeGreaterThan(10);
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { b64u, loadOrCreateIdentity, seal, signClaim, unb64u, verifyCard } from "../src/identity";
+import { b64u, loadOrCreateIdentity, proveSession, seal, sessionSigner, signClaim, unb64u, verifyCard } from "../src/identity";
 import { AgentCard } from "../src/protocol/agent-card";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -238,6 +238,29 @@ describe("consent", () => {
     expect(out).toContain(`[reply from ${h("bob")}:coder] yes, PR 42`);
   });
 
+  test("each message is signed by its session's key under alice's node key; a claim to a session the chain does not certify is refused", async () => {
+    // The test holds alice's key (it is alice's machine) and writes what a node could forge.
+    const key = loadOrCreateIdentity(alice.path("identity.pem"));
+    const bobId = JSON.parse(await bob.ok(["id", "--json"]));
+    const before = (await peerOf(bob, h("alice"))).refused.tampered;
+    const to = { handle: h("bob"), fp: bobId.fingerprint, x25519: unb64u(bobId.x25519) };
+    const post = async (id: string, payload: object) => {
+      const env = seal(key, h("alice"), to, payload, { id, seq: 900_000 });
+      expect((await relay.api("POST", "/api/v1/mail", { envelope: env }, tokenOf(alice))).status).toBe(201);
+    };
+    bodies.push("from planner, honest", "no session signature");
+    const msg = (body: string) => ({ kind: "msg", to_session: "coder", from: { id: 1, name: "planner" }, body });
+    // Signed by session 2's key, certified for session 2: it claims session 1.
+    await post("env_forged_session_1", { ...msg("from planner, honest"), proof: proveSession(sessionSigner(key, 2, "planner"), { envelopeId: "env_forged_session_1", kind: "msg", to: "coder", body: "from planner, honest" }) });
+    await post("env_forged_session_2", msg("no session signature"));
+    await waitPeer(bob, h("alice"), (p) => p.refused.tampered >= before + 2, "both refused");
+    const got = await inbox(bob, "coder", 200);
+    expect(got.some((m) => m.body === "from planner, honest" || m.body === "no session signature")).toBe(false);
+    const log = readFileSync(bob.path("node.log"), "utf8");
+    expect(log).toMatch(/refused envelope env_forged_session_1 from alice@.*tampered: it claims session 1 \(planner\), but its certificate is for session 2/);
+    expect(log).toMatch(/refused envelope env_forged_session_2 from alice@.*tampered: it claims session 1 without that session's signature/);
+  });
+
   test("twenty messages sent at once all arrive (one peer's envelopes leave in order)", async () => {
     const many = Array.from({ length: 20 }, (_, i) => `burst message ${i}`);
     bodies.push(...many);
@@ -266,6 +289,7 @@ describe("what the relay holds", () => {
   // Bob's node is stopped, so what alice sends waits in the relay's database, where the test
   // plays a relay that misbehaves.
   test("a tampered envelope in the relay's database is refused, not delivered; the relay holds no plaintext", async () => {
+    const before = (await peerOf(bob, h("alice"))).refused.tampered;
     await bob.ok(["stop"]);
     expect((await send(alice, `${h("bob")}:coder`, "tamper with me")).code).toBe(0);
     const [row] = waitingMail();
@@ -278,7 +302,7 @@ describe("what the relay holds", () => {
     db.query("UPDATE mail SET envelope = ? WHERE seq = ?").run(JSON.stringify({ ...env, ct: b64u(ct) }), row!.seq);
     db.close();
     await bob.ok(["launch", "coder", "--", "sleep", "600"]);
-    await waitPeer(bob, h("alice"), (p) => p.refused.tampered === 1, "the tampered envelope refused");
+    await waitPeer(bob, h("alice"), (p) => p.refused.tampered === before + 1, "the tampered envelope refused");
     expect((await inbox(bob, "coder")).some((m) => m.body === "tamper with me")).toBe(false);
     expect(readFileSync(bob.path("node.log"), "utf8")).toMatch(/refused envelope env_\w+ from alice@.*tampered/);
     await waitFor(() => waitingMail().length === 0, "the relay's copy taken");

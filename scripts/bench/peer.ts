@@ -3,13 +3,18 @@
  * beside the plain relay path.
  *
  * Three nodes and two relays on loopback: alice and bob on relay A, carol on relay B (federated
- * with A, as in test/peer-federation.test.ts). Alice sends messages three ways:
+ * with A, as in test/peer-federation.test.ts). Alice sends messages four ways:
  *
- *   plain       — `cw msg bob-box:coder`: a MsgSend to bob's node through relay A's WebSocket,
- *                 nothing signed or sealed (the relay carries the request to the node)
- *   sealed, 1   — `cw msg bob@A:sealed`: a PeerMsg to alice's node, which signs and seals it;
- *                 relay A holds the envelope until bob's node takes and opens it
- *   sealed, 2   — `cw msg carol@B:sealed`: the same, relay A hands it to relay B first
+ *   plain       — `CW_NODE_E2E=0 cw msg bob-box:coder`: a MsgSend to bob's node through relay
+ *                 A's WebSocket tunnel, nothing signed or sealed (the relay carries the request)
+ *   own nodes   — `cw msg -f sender bob-box:own`: the same owner's nodes end to end, no
+ *                 pairing (a PeerMsg to node:bob-box): signed by the sending session's key, under
+ *                 alice's node key, sealed to bob's node; relay A holds it until bob's node takes it
+ *   sealed, 1   — `cw msg -f sender bob@A:sealed`: a paired peer, signed and sealed the same way
+ *   sealed, 2   — `cw msg -f sender carol@B:sealed`: the same, relay A hands it to relay B first
+ *
+ * The relays run with mail rate limits far above what the bench sends (they would otherwise cap
+ * one sender at 100 envelopes a second after a burst of 500: a limit, not a cost).
  *
  * Each message opens its own connection, as each `cw msg` does. First BENCH_MSGS messages
  * (default 100) one after another: the rate until the last is in the recipient's inbox, the
@@ -17,13 +22,14 @@
  * message of the sending node, the receiving node and the relays (utime+stime from /proc, in
  * 10 ms ticks: rough). Then 80 messages from 8 senders at once, counting what arrives and what
  * the recipient refuses (a sealed envelope overtaken by a later one is refused as reordered).
- * Last, in this process, the CPU of the src/identity functions alone: seal (which signs),
- * sign, checking a signature, and opening.
+ * Last, in this process, the CPU of the src/identity functions alone: seal (which signs with
+ * the node's key), a session's signature with its certificate, sign, checking a signature and a
+ * session's chain, and opening.
  * Message bodies and counts are fixed, so runs differ only by the machine's noise.
  */
 import { join } from "node:path";
 import { NodeConnection } from "../../src/client/connection";
-import { loadOrCreateIdentity, open, seal, signedBy } from "../../src/identity";
+import { loadOrCreateIdentity, open, proveSession, seal, sessionProofError, sessionSigner, signedBy } from "../../src/identity";
 import { CwHome, RelayProcess, waitFor } from "../../test/helpers";
 import { cpuSeconds, quantile } from "./util";
 
@@ -137,13 +143,14 @@ const relayA = new RelayProcess();
 const relayB = new RelayProcess();
 const homes: CwHome[] = [];
 try {
-  await Promise.all([relayA.start(), relayB.start()]);
+  const env = { CW_MAIL_RATE_SENDER: "100000/100000", CW_MAIL_RATE_RECIPIENT: "100000/100000", CW_NODE_ACCESS: "all" };
+  await Promise.all([relayA.start(0, { env }), relayB.start(0, { env })]);
   const hostA = new URL(relayA.url).host;
   const hostB = new URL(relayB.url).host;
   const [alice, bob, carol] = await Promise.all([node(relayA, "alice-box", "alice"), node(relayA, "bob-box", "bob"), node(relayB, "carol-box", "carol")]);
   homes.push(alice, bob, carol);
   const [aliceH, bobH, carolH] = [`alice@${hostA}`, `bob@${hostA}`, `carol@${hostB}`];
-  for (const [home, name] of [[bob, "coder"], [bob, "sealed"], [carol, "sealed"]] as const) await home.ok(["launch", name, "--", "sleep", "600"]);
+  for (const [home, name] of [[bob, "coder"], [bob, "own"], [bob, "sealed"], [carol, "sealed"], [alice, "sender"]] as const) await home.ok(["launch", name, "--", "sleep", "600"]);
   await pair(alice, aliceH, bob, bobH);
   await pair(alice, aliceH, carol, carolH);
 
@@ -166,8 +173,9 @@ try {
       session: "coder",
       pids,
     },
-    { name: "sealed, 1 relay", connect: local, request: (i) => ({ type: "PeerMsg", to: bobH, session: "sealed", body: body(i), kind: "msg", timeout_s: 60 }), to: bob, session: "sealed", from: aliceH, pids },
-    { name: "sealed, 2 relays", connect: local, request: (i) => ({ type: "PeerMsg", to: carolH, session: "sealed", body: body(i), kind: "msg", timeout_s: 60 }), to: carol, session: "sealed", from: aliceH, pids: { ...pids, "bob/carol": carol.nodePid()! } },
+    { name: "own nodes, sealed", connect: local, request: (i) => ({ type: "PeerMsg", to: "node:bob-box", session: "own", body: body(i), from: "sender", kind: "msg", timeout_s: 60 }), to: bob, session: "own", from: `node:alice-box@${hostA}`, pids },
+    { name: "sealed, 1 relay", connect: local, request: (i) => ({ type: "PeerMsg", to: bobH, session: "sealed", body: body(i), from: "sender", kind: "msg", timeout_s: 60 }), to: bob, session: "sealed", from: aliceH, pids },
+    { name: "sealed, 2 relays", connect: local, request: (i) => ({ type: "PeerMsg", to: carolH, session: "sealed", body: body(i), from: "sender", kind: "msg", timeout_s: 60 }), to: carol, session: "sealed", from: aliceH, pids: { ...pids, "bob/carol": carol.nodePid()! } },
   ];
   const serial: PathResult[] = [];
   for (const p of paths) serial.push(await measure(p, MSGS, 1));
@@ -180,9 +188,16 @@ try {
   const to = { handle: bobH, fp: bobKey.fingerprint, x25519: bobKey.x25519 };
   const payload = { kind: "msg", to_session: "sealed", from: null, body: BODY };
   const sample = seal(aliceKey, aliceH, to, payload, { id: "env_bench_000000", seq: 1 });
+  const signer = sessionSigner(aliceKey, 7, "sender");
+  const part = (i: number) => ({ envelopeId: `env_bench_${String(i).padStart(6, "0")}`, kind: "msg", to: "sealed", body: BODY });
+  const proof = proveSession(signer, part(0));
   const crypto = {
     seal: perCall((i) => seal(aliceKey, aliceH, to, payload, { id: `env_bench_${String(i).padStart(6, "0")}`, seq: i + 1 })),
     sign: perCall(() => aliceKey.sign(Buffer.from(BODY))),
+    // What a message from a session adds: the session's signature (its key and certificate are made once per session and kept).
+    session: perCall((i) => proveSession(signer, part(i))),
+    sessionFirst: perCall((i) => sessionSigner(aliceKey, i, "sender")),
+    checkSession: perCall(() => sessionProofError(proof, aliceKey.ed25519, { id: 7, name: "sender" }, part(0))),
     verify: perCall(() => signedBy(sample, aliceKey.ed25519)),
     open: perCall(() => open(sample, bobKey)),
     json: perCall(() => JSON.parse(JSON.stringify({ type: "MsgSend", to: "coder", body: BODY }))),
@@ -201,7 +216,9 @@ try {
     console.log(`${paths[k]!.name.padEnd(18)} ${r.perS.toFixed(0).padStart(7)} ${`${((100 * r.perS) / burst[0]!.perS).toFixed(0)}%`.padStart(9)} ${ms(r.p50).padStart(9)} ${ms(r.p99).padStart(9)} ${`${r.delivered}/${BURST}`.padStart(10)} ${String(r.refused).padStart(8)}`);
   });
   console.log(`identity functions in process (${CRYPTO_LOOPS} calls each), µs of CPU per call:`);
-  console.log(`  seal (X25519 + AES-256-GCM + Ed25519 signature) ${crypto.seal.toFixed(0)}, of which sign ${crypto.sign.toFixed(0)}; check signature ${crypto.verify.toFixed(0)}; open ${crypto.open.toFixed(0)}; a plain request's JSON round trip ${crypto.json.toFixed(1)}`);
+  console.log(`  sender: seal (X25519 + AES-256-GCM + node's Ed25519 signature) ${crypto.seal.toFixed(0)}, of which sign ${crypto.sign.toFixed(0)}; the session's signature ${crypto.session.toFixed(0)} (its key and certificate, once per session: ${crypto.sessionFirst.toFixed(0)}); signed+sealed in all ${(crypto.seal + crypto.session).toFixed(0)}`);
+  console.log(`  recipient: check the node's signature ${crypto.verify.toFixed(0)}; open ${crypto.open.toFixed(0)}; check the session's chain (certificate + signature) ${crypto.checkSession.toFixed(0)}; in all ${(crypto.verify + crypto.open + crypto.checkSession).toFixed(0)}`);
+  console.log(`  a plain request's JSON round trip ${crypto.json.toFixed(1)}`);
 } finally {
   await Promise.all(homes.map((h) => h.cleanup()));
   await relayA.cleanup();

@@ -5,4 +5,5 @@ export * from "./keys";
 export * from "./nickname";
 export * from "./replay";
 export * from "./seal";
+export * from "./session-proof";
 export { b64u, unb64u } from "./encoding";

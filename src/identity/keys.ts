@@ -99,11 +99,21 @@ export class Identity implements PublicIdentity {
   }
 
   /**
+   * The key this node uses among its owner's other nodes on its relay (own-nodes.ts), derived
+   * like a session's: apart from the handle's key, so that a node that is both a peer (by its
+   * handle) and one of the owner's nodes (by its name) is two rows in the other's peers, each
+   * with its own sequence numbers and state.
+   */
+  ownNodes(): Identity {
+    return new Identity(derive(this.seed, "codewire/own-nodes/v1"));
+  }
+
+  /**
    * A certificate that `child` (a session's key) was issued by this node's key: the node signs
    * the child's fingerprint and session id, so a peer who trusts the node can trust the session.
    */
-  issue(child: Identity, sessionId: number): SessionCertificate {
-    const body = { v: 1 as const, issuer: this.fingerprint, session: sessionId, ed25519: b64u(child.ed25519), fingerprint: child.fingerprint };
+  issue(child: Identity, sessionId: number, name?: string): SessionCertificate {
+    const body = { v: 1 as const, issuer: this.fingerprint, session: sessionId, ...(name ? { name } : {}), ed25519: b64u(child.ed25519), fingerprint: child.fingerprint };
     return { ...body, signature: b64u(this.sign(Buffer.from(certificateBytes(body)))) };
   }
 }
@@ -112,13 +122,15 @@ export interface SessionCertificate {
   v: 1;
   issuer: string;
   session: number;
+  /** The session's name when it was certified: a sender's name is believed only from here. */
+  name?: string;
   ed25519: string;
   fingerprint: string;
   signature: string;
 }
 
 function certificateBytes(c: Omit<SessionCertificate, "signature">): string {
-  return `codewire/session-cert/v1\n${c.issuer}\n${c.session}\n${c.ed25519}\n${c.fingerprint}`;
+  return `codewire/session-cert/v1\n${c.issuer}\n${c.session}\n${c.ed25519}\n${c.fingerprint}${c.name ? `\nname=${c.name}` : ""}`;
 }
 
 /** True when `cert` was signed by the node key `issuer` and names the key it carries. */

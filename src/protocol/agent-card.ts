@@ -13,10 +13,29 @@ export const HANDLE_RE = /^([a-z0-9][a-z0-9-]{0,62})@([a-z0-9.-]+(?::\d{1,5})?)$
 export const HandleName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "a handle's name is 1-63 lower-case letters, digits and hyphens" });
 export const Handle = z.string().regex(HANDLE_RE, { message: "a handle is name@relay-host (name: lower-case letters, digits, hyphens)" });
 
+/**
+ * `node:<node name>@host`: a node of one relay as its owner's other nodes address it. No handle
+ * can look like this (a handle has no colon before its @), so the two never collide. Between one
+ * owner's nodes on one relay, envelopes go from one such address to another, without pairing.
+ */
+export const NODE_ADDRESS_RE = /^node:([a-zA-Z0-9][a-zA-Z0-9-]{0,62})@([a-z0-9.-]+(?::\d{1,5})?)$/;
+export const NodeAddress = z.string().regex(NODE_ADDRESS_RE, { message: "a node address is node:<name>@relay-host" });
+/** Who an envelope or a card speaks for: a handle, or one of the owner's nodes. */
+export const Address = z.union([Handle, NodeAddress]);
+
+export function nodeAddress(node: string, host: string): string {
+  return `node:${node}@${host}`;
+}
+
+/** The node name of a node address, or null for a handle. */
+export function nodeOfAddress(address: string): string | null {
+  return NODE_ADDRESS_RE.exec(address)?.[1] ?? null;
+}
+
 const B64u32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, { message: "a 32-byte key in base64url" });
 
 export const IdentityParams = z.object({
-  handle: Handle,
+  handle: Address,
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
   nickname: z.string(),
   ed25519: B64u32,

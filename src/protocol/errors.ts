@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   "not_paired",
   /** The relay refused a handle or mail call (taken handle, a card it will not take, a full mailbox). */
   "relay_refused",
+  /** The other node of this relay cannot take end-to-end envelopes (older cw): use the tunnel. */
+  "no_end_to_end",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -3,8 +3,8 @@
  * `cw peer …`, and messages to `handle:session`. Shared by node, CLI and MCP.
  */
 import { z } from "zod";
-import { Handle, HandleName } from "./agent-card";
-import { Message } from "./messages";
+import { Address, Handle, HandleName } from "./agent-card";
+import { Delivery, Message } from "./messages";
 import { SessionRef, Tag } from "./session";
 
 const base = { protocol: z.number().int().optional() };
@@ -16,15 +16,19 @@ export const PeerAdd = z.object({ type: z.literal("PeerAdd"), ...base, handle: H
 export const PeerList = z.object({ type: z.literal("PeerList"), ...base, pending: z.boolean().default(false) });
 export const PeerAccept = z.object({ type: z.literal("PeerAccept"), ...base, handle: Handle });
 export const PeerReject = z.object({ type: z.literal("PeerReject"), ...base, handle: Handle });
-export const PeerRemove = z.object({ type: z.literal("PeerRemove"), ...base, handle: Handle });
+/** A peer's handle, or one of the owner's nodes (node:<name>@<relay host>) to forget its pinned key. */
+export const PeerRemove = z.object({ type: z.literal("PeerRemove"), ...base, handle: Address });
 /** A message or request to a session of a paired peer: signed, sealed, through the relays. */
 export const PeerMsg = z.object({
   type: z.literal("PeerMsg"),
   ...base,
-  to: Handle,
+  /** A paired peer's handle, or `node:<name>`: another node of this node's relay (the same owner), end to end without pairing. */
+  to: z.union([Handle, z.string().regex(/^node:[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/, { message: "a node of this relay is node:<name>" })]),
   session: SessionRef,
   body: Body,
   from: SessionRef.optional(),
+  /** Only to the owner's own nodes: a peer's sessions get messages in their inbox only. */
+  delivery: Delivery.optional(),
   kind: z.enum(["msg", "request"]).default("msg"),
   timeout_s: z.number().positive().max(86_400).default(60),
 });
@@ -49,7 +53,8 @@ export const IdInfo = z.object({
 
 export const PeerState = z.enum(["pending_in", "pending_out", "paired", "rejected", "removed"]);
 export const PeerInfo = z.object({
-  handle: Handle,
+  /** A peer's handle, or node:<name>@<relay host> for one of the owner's nodes (no pairing, its key pinned). */
+  handle: Address,
   fingerprint: z.string(),
   short: z.string(),
   nickname: z.string(),
@@ -59,6 +64,8 @@ export const PeerInfo = z.object({
   received: z.number().int(),
   /** Envelopes from this peer refused, by why (changed on the way, replayed or reordered, too old, not paired). */
   refused: z.object({ tampered: z.number().int(), replayed: z.number().int(), stale: z.number().int(), unpaired: z.number().int() }),
+  /** Envelopes to this peer a relay gave up on (its relay unreachable until they expired, or it refused them later). */
+  undelivered: z.number().int().optional(),
 });
 export type PeerInfo = z.infer<typeof PeerInfo>;
 export const PeerListResult = z.object({

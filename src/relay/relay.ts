@@ -14,6 +14,7 @@ import { NodeHub } from "./hub";
 import { serveRelay } from "./server";
 import { openRelayStore, redactUrl, type RelayStore } from "./store";
 import { mountTrust } from "./trust/mount";
+import { openTrust } from "./store/trust";
 import { RelayStartError } from "./errors";
 import { REPLICA_SECRET_MIN, Replicas } from "./replicas";
 import { PostgresRelayStore } from "./store/postgres";
@@ -76,7 +77,8 @@ export async function runRelay(opts: RelayOptions) {
   const webSignIns = new SignIns();
   // With replicas, "connected" and "disconnect" mean anywhere in the set.
   const app = createRelayApp({ store, kv: store.kv, auth, hub: replicas ?? hub, version: VERSION, webSignIns, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
-  mountTrust(app, { dataDir: opts.dataDir, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  const trust = await openTrust(store, opts.dataDir);
+  mountTrust(app, { dataDir: opts.dataDir, trust, auth, log, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
     http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, ...(replicas ? { replicas } : {}), fetch: (req, ip) => app.fetch(req, { ip }), webSocketAllowed: (req) => webSocketAllowed(req, webSignIns) });

@@ -4,6 +4,7 @@ import { delivery, formatMessage, optionalFrom, SENDER_ARGS, senderRef } from ".
 import { inboxOnly, peerAddress } from "../peer-address";
 import { err, out, printJson } from "../output";
 import { sessionRef } from "../target";
+import { endToEnd, ownNodeAddress } from "../own-node";
 
 export default defineCwCommand({
   name: "msg",
@@ -21,7 +22,17 @@ export default defineCwCommand({
     const peer = peerAddress(args.target as string | undefined);
     const from = peer ? senderRef(args.from as string | undefined) : undefined;
     if (peer) inboxOnly(args.delivery as string | undefined);
-    const r = peer
+    const own = peer ? undefined : ownNodeAddress(args.target as string | undefined);
+    const e2e = own
+      ? await endToEnd(() => {
+          const from = senderRef(args.from as string | undefined);
+          const how = delivery(args.delivery as string | undefined);
+          return call({ type: "PeerMsg", to: `node:${own.node}`, session: own.session, body: String(args.body ?? ""), ...(from !== undefined ? { from } : {}), ...(how !== "inbox" ? { delivery: how } : {}) }, "MsgSent", { blocking: true });
+        })
+      : undefined;
+    const r = e2e
+      ? e2e
+      : peer
       ? await call({ type: "PeerMsg", to: peer.handle, session: peer.session, body: String(args.body ?? ""), ...(from !== undefined ? { from } : {}) }, "MsgSent", { blocking: true })
       : await call({ type: "MsgSend", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined) }, "MsgSent", { blocking: true });
     if (args.json) return printJson({ ...r.message, ...(r.delivered_to_pty !== undefined ? { delivered_to_pty: r.delivered_to_pty } : {}) });

@@ -11,6 +11,8 @@ function refused(p: PeerInfo): string {
   const parts = Object.entries(r)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`);
+  // Not refused by us but given up on by a relay on the way: shown beside, to the same eye.
+  if (p.undelivered) parts.push(`${p.undelivered} undelivered`);
   return parts.length ? parts.join(", ") : "-";
 }
 
@@ -30,7 +32,8 @@ export default defineCwCommand({
     const handle = args.handle as string | undefined;
     const needHandle = () => {
       if (!handle) throw new UsageError(`cw peer ${action} needs a handle`, `for example: cw peer ${action} bob@relay.example.com`);
-      return handle.toLowerCase();
+      // A node address keeps its node name's case; a handle is lower-case.
+      return handle.startsWith("node:") ? handle : handle.toLowerCase();
     };
     switch (action) {
       case "list":

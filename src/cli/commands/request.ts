@@ -5,6 +5,7 @@ import { delivery, optionalFrom, SENDER_ARGS, senderRef, who } from "../messagin
 import { inboxOnly, peerAddress } from "../peer-address";
 import { err, out, printJson, progress } from "../output";
 import { positiveNumber, sessionRef } from "../target";
+import { endToEnd, ownNodeAddress } from "../own-node";
 
 export default defineCwCommand({
   name: "request",
@@ -29,7 +30,13 @@ export default defineCwCommand({
       const peer = peerAddress(args.target as string | undefined);
       const from = peer ? senderRef(args.from as string | undefined) : undefined;
       if (peer) inboxOnly(args.delivery as string | undefined);
-      if (peer) r = await call({ type: "PeerMsg", kind: "request", to: peer.handle, session: peer.session, body: String(args.body ?? ""), ...(from !== undefined ? { from } : {}), timeout_s: timeout }, "MsgRequestResult");
+      // To another of the owner's nodes: end to end (inbox delivery), else through the tunnel.
+      const own = peer || (args.delivery !== undefined && args.delivery !== "inbox") ? undefined : ownNodeAddress(args.target as string | undefined);
+      const ownFrom = own ? senderRef(args.from as string | undefined) : undefined;
+      if (own) r = await endToEnd(() => call({ type: "PeerMsg", kind: "request", to: `node:${own.node}`, session: own.session, body: String(args.body ?? ""), ...(ownFrom !== undefined ? { from: ownFrom } : {}), timeout_s: timeout }, "MsgRequestResult"));
+      if (r) {
+        /* sent end to end */
+      } else if (peer) r = await call({ type: "PeerMsg", kind: "request", to: peer.handle, session: peer.session, body: String(args.body ?? ""), ...(from !== undefined ? { from } : {}), timeout_s: timeout }, "MsgRequestResult");
       else r = await call({ type: "MsgRequest", to: sessionRef(args.target as string, "target"), body: String(args.body ?? ""), ...optionalFrom(args.from as string | undefined), delivery: delivery(args.delivery as string | undefined), timeout_s: timeout }, "MsgRequestResult");
     } finally {
       clearInterval(tick);

@@ -5,12 +5,14 @@
  * a paired peer unless it is a pairing step. Anything else is refused, logged and counted (per
  * peer, or as a stranger's); the relay's copy is taken either way.
  */
-import { checkFresh, checkOrder, type Envelope, EnvelopeError, open, shortFingerprint, signedBy, verifyCard } from "../../identity";
+import { checkFresh, checkOrder, type Envelope, EnvelopeError, open, sessionProofError, shortFingerprint, signedBy, verifyCard } from "../../identity";
 import { EnvelopeWire } from "../../protocol/trust-api";
 import { ProtocolError } from "../../protocol";
-import { Payload } from "./payload";
+import { Payload, signedPart } from "./payload";
 import type { PeerService } from "./service";
 import type { PeerRow } from "./store";
+import { isOwnNode, pinSender, senderNode } from "./own-nodes";
+import { NODE_ADDRESS_RE } from "../../protocol/agent-card";
 
 /** Pending requests from strangers kept at once; more are refused until the owner decides. */
 const MAX_PENDING_IN = 32;
@@ -19,9 +21,11 @@ export async function receive(svc: PeerService, raw: unknown): Promise<void> {
   const wire = EnvelopeWire.safeParse(raw);
   if (!wire.success) return refuse(svc, null, "unknown", new EnvelopeError("tampered", "not an envelope"));
   const env = wire.data as Envelope;
-  const known = svc.store.get(env.from.fp);
+  let known = svc.store.get(env.from.fp);
   try {
-    if (env.to.fp !== svc.me.fingerprint) throw new EnvelopeError("tampered", "sealed to another key");
+    if (!svc.keyFor(env.to.fp)) throw new EnvelopeError("tampered", "sealed to another key");
+    // One of the owner's nodes: no pairing, its key pinned the first time (own-nodes.ts).
+    if (NODE_ADDRESS_RE.test(env.from.handle) && known?.state !== "paired") known = await pinSender(svc, env);
     if (known && (known.state === "paired" || known.state === "pending_out")) return await fromKnown(svc, known, env);
     return await fromStranger(svc, known, env);
   } catch (e) {
@@ -44,7 +48,7 @@ function refuse(svc: PeerService, fp: string | null, who: string, e: EnvelopeErr
 }
 
 function payloadOf(svc: PeerService, env: Envelope): Payload {
-  const p = Payload.safeParse(open(env, svc.me));
+  const p = Payload.safeParse(open(env, svc.keyFor(env.to.fp) ?? svc.me));
   if (!p.success) throw new EnvelopeError("tampered", "the payload is not one this node understands");
   return p.data;
 }
@@ -71,6 +75,9 @@ async function fromStranger(svc: PeerService, known: PeerRow | null, env: Envelo
 
 async function fromKnown(svc: PeerService, row: PeerRow, env: Envelope): Promise<void> {
   if (!signedBy(env, keysOf(row).ed25519)) throw new EnvelopeError("tampered", "the signature does not verify");
+  // A key speaks under one name: a peer cannot pass for one of the owner's nodes, nor the reverse.
+  if (env.from.handle !== row.handle) throw new EnvelopeError("tampered", `signed by the key of ${row.handle}, but from ${env.from.handle}`);
+  if (env.to.fp !== (isOwnNode(row) ? svc.nodeKey : svc.me).fingerprint) throw new EnvelopeError("tampered", "sealed to this node's other key");
   const p = payloadOf(svc, env);
   checkFresh(env, svc.store);
   checkOrder(env.seq, row.seq_in);
@@ -83,13 +90,21 @@ async function fromKnown(svc: PeerService, row: PeerRow, env: Envelope): Promise
     svc.deps.log(`peer: paired with ${row.handle} (${shortFingerprint(row.fp)})`);
     return;
   }
+  // A message that names its sending session carries that session's signature, under a
+  // certificate from the node's key pinned here: the inbox shows a sender the chain proves.
+  const part = signedPart(env.id, p);
+  const from = "from" in p ? p.from : null;
+  if (part && from) {
+    const why = sessionProofError("proof" in p ? p.proof : undefined, keysOf(row).ed25519, from, part);
+    if (why) throw new EnvelopeError("tampered", why);
+  }
   svc.store.accepted(row.fp, env.seq);
   await deliver(svc, row, env, p);
 }
 
 async function deliver(svc: PeerService, row: PeerRow, env: Envelope, p: Payload): Promise<void> {
   const { messaging } = svc.deps;
-  const party = (from: { id: number; name?: string } | null) => ({ id: from?.id ?? 0, ...(from?.name ? { name: from.name } : {}), node: row.handle });
+  const party = (from: { id: number; name?: string } | null) => ({ id: from?.id ?? 0, ...(from?.name ? { name: from.name } : {}), node: senderNode(row) });
   switch (p.kind) {
     case "pair_request":
     case "pair_accept":
@@ -100,7 +115,7 @@ async function deliver(svc: PeerService, row: PeerRow, env: Envelope, p: Payload
       return;
     case "msg":
       try {
-        await messaging.send(p.to_session, p.body, undefined, "inbox", party(p.from));
+        await messaging.send(p.to_session, p.body, undefined, isOwnNode(row) ? (p.delivery ?? "inbox") : "inbox", party(p.from));
       } catch (e) {
         const why = e instanceof ProtocolError ? e.message : String(e);
         svc.deps.log(`peer: message ${env.id} from ${row.handle} not delivered: ${why}`);

@@ -4,12 +4,22 @@
  * after a few seconds, and the node asks again), judges each envelope in order (inbound.ts) and acknowledges them, so the relay
  * deletes them. A relay that cannot be reached is tried again with backoff.
  */
-import { MAIL_WAIT_MAX_S } from "../../protocol/trust-api";
+import { MAIL_WAIT_MAX_S, MailNotice } from "../../protocol/trust-api";
 import { receive } from "./inbound";
+import { publishNodeCard } from "./own-nodes";
 import type { PeerService } from "./service";
 
 const IDLE_CHECK_MS = 5_000;
 const BACKOFF_MAX_MS = 30_000;
+
+/** The relay gave up on an envelope this node sent: said in the log, counted on the peer. */
+function undeliverable(svc: PeerService, raw: unknown): void {
+  const n = MailNotice.safeParse(raw);
+  if (!n.success) return;
+  const row = svc.store.byHandle(n.data.to);
+  if (row) svc.store.undelivered(row.fp);
+  svc.deps.log(`peer: envelope ${n.data.envelope_id} to ${n.data.to} was not delivered: ${n.data.reason}`);
+}
 
 export function runMailbox(svc: PeerService): { stop(): void } {
   let stopped = false;
@@ -27,18 +37,27 @@ export function runMailbox(svc: PeerService): { stop(): void } {
     let backoff = 1000;
     let lastError = "";
     while (!stopped) {
-      if (!svc.handle()) {
+      // Whether this node's card is on its relay (then its owner's nodes write to it, handle or
+      // not). Asked each round, as `cw setup` may move it; a card published once is not sent again.
+      let published = false;
+      try {
+        published = svc.deps.relay() ? await publishNodeCard(svc) : false;
+      } catch (e) {
+        svc.deps.log(`peer: could not publish this node's card: ${(e as Error).message}; trying again`);
+      }
+      if (!svc.handle() && !published) {
         await pause(IDLE_CHECK_MS);
         continue;
       }
       try {
         const link = svc.link();
-        const { mail } = await link.fetchMail(MAIL_WAIT_MAX_S);
+        const { mail, notices = [] } = await link.fetchMail(MAIL_WAIT_MAX_S);
         for (const m of mail) {
           // One envelope that breaks something must not hold up the rest, nor be fetched forever.
           await receive(svc, m.envelope).catch((e) => svc.deps.log(`peer: envelope ${m.seq} from the relay: ${(e as Error).stack ?? e}`));
         }
-        if (mail.length) await link.ack(mail.map((m) => m.seq));
+        for (const n of notices) undeliverable(svc, n.notice);
+        if (mail.length || notices.length) await link.ack(mail.map((m) => m.seq), notices.map((n) => n.seq));
         backoff = 1000;
         lastError = "";
       } catch (e) {

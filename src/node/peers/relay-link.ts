@@ -6,8 +6,8 @@
  */
 import type { z } from "zod";
 import { ProtocolError } from "../../protocol";
-import { AckMailResponse, CardResponse, ClaimResponse, FetchMailResponse, PostMailResponse, relayBaseFor, TrustError } from "../../protocol/trust-api";
-import type { RelaySettings } from "../../config/relay";
+import { AckMailResponse, CardResponse, ClaimResponse, FetchMailResponse, NodeCardResponse, PostMailResponse, relayBaseFor, TrustError } from "../../protocol/trust-api";
+import { personToken, type RelaySettings } from "../../config/relay";
 
 export class RelayLink {
   constructor(readonly settings: RelaySettings) {}
@@ -17,13 +17,13 @@ export class RelayLink {
     return new URL(this.settings.url).host.toLowerCase();
   }
 
-  private async call<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, opts: { base?: string; token?: boolean; timeoutMs?: number } = {}): Promise<z.output<S>> {
+  private async call<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, opts: { base?: string; token?: boolean | string; timeoutMs?: number } = {}): Promise<z.output<S>> {
     const url = `${opts.base ?? this.settings.url}${path}`;
     let res: Response;
     try {
       res = await fetch(url, {
         method,
-        headers: { ...(opts.token !== false ? { Authorization: `Bearer ${this.settings.token}` } : {}), ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+        headers: { ...(opts.token !== false ? { Authorization: `Bearer ${typeof opts.token === "string" ? opts.token : this.settings.token}` } : {}), ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
       });
@@ -55,15 +55,33 @@ export class RelayLink {
     return (await this.call("GET", `/api/v1/handles/${encodeURIComponent(name)}`, CardResponse, undefined, { base, token: false })).card;
   }
 
-  post(envelope: unknown) {
-    return this.call("POST", "/api/v1/mail", PostMailResponse, { envelope });
+  /**
+   * Posts an envelope. One to another node of the owner's goes with the owner's token (a person's,
+   * when relay.toml has one): the relay lets it through where the tunnel would have let the owner.
+   */
+  post(envelope: unknown, asOwner = false) {
+    return this.call("POST", "/api/v1/mail", PostMailResponse, { envelope }, asOwner ? { token: personToken(this.settings) } : {});
+  }
+
+  publishNodeCard(card: unknown, claim: unknown) {
+    return this.call("POST", "/api/v1/node-cards", NodeCardResponse, { card, claim });
+  }
+
+  /** Another node's card on this relay, or null when it has none (an older node). */
+  async nodeCard(node: string): Promise<unknown> {
+    try {
+      return (await this.call("GET", `/api/v1/node-cards/${encodeURIComponent(node)}`, NodeCardResponse)).card;
+    } catch (e) {
+      if (e instanceof ProtocolError && e.code === "not_found") return null;
+      throw e;
+    }
   }
 
   fetchMail(waitS: number) {
     return this.call("GET", `/api/v1/mail?wait=${waitS}`, FetchMailResponse, undefined, { timeoutMs: (waitS + 10) * 1000 });
   }
 
-  ack(seqs: number[]) {
-    return this.call("POST", "/api/v1/mail/ack", AckMailResponse, { seqs });
+  ack(seqs: number[], notices: number[] = []) {
+    return this.call("POST", "/api/v1/mail/ack", AckMailResponse, { seqs, ...(notices.length ? { notices } : {}) });
   }
 }

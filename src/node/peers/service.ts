@@ -7,12 +7,13 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RelaySettings } from "../../config/relay";
-import { type Envelope, type Identity, makeCard, seal, shortFingerprint, signClaim, type VerifiedCard, verifyCard } from "../../identity";
-import { HANDLE_RE } from "../../protocol/agent-card";
+import { type Envelope, type Identity, makeCard, proveSession, seal, type SessionSigner, sessionSigner, shortFingerprint, signClaim, type VerifiedCard, verifyCard } from "../../identity";
+import { HANDLE_RE, nodeAddress } from "../../protocol/agent-card";
+import { isOwnNode, ownNodeRow, senderNode } from "./own-nodes";
 import { type Message, type PeerInfo, ProtocolError, type RequestOf, type SessionRef } from "../../protocol";
 import type { Messaging } from "../messaging/service";
 import type { Sessions } from "../sessions";
-import type { Payload } from "./payload";
+import { type Payload, signedPart } from "./payload";
 import { RelayLink } from "./relay-link";
 import type { PeerRow, PeerStore } from "./store";
 
@@ -38,6 +39,7 @@ export function peerInfo(r: PeerRow): PeerInfo {
     sent: r.sent,
     received: r.received,
     refused: { tampered: r.r_tampered, replayed: r.r_replayed, stale: r.r_stale, unpaired: r.r_unpaired },
+    undelivered: r.undelivered ?? 0,
   };
 }
 
@@ -49,11 +51,23 @@ export class PeerService {
   /** Per peer (by fingerprint): the last send in line, so that envelopes leave in order. */
   private readonly outbox = new Map<string, Promise<void>>();
 
+  /** Each session's key and certificate, by signing node key and session (deriving costs ~100 µs). */
+  private readonly signers = new Map<string, SessionSigner>();
+  /** This node's key among its owner's nodes (keys.ts ownNodes()). */
+  readonly nodeKey: Identity;
+
   constructor(
     readonly me: Identity,
     readonly store: PeerStore,
     readonly deps: PeerDeps,
-  ) {}
+  ) {
+    this.nodeKey = me.ownNodes();
+  }
+
+  /** Which of this node's keys an envelope is sealed to, or null. */
+  keyFor(fp: string): Identity | null {
+    return fp === this.me.fingerprint ? this.me : fp === this.nodeKey.fingerprint ? this.nodeKey : null;
+  }
 
   link(): RelayLink {
     const s = this.deps.relay();
@@ -66,6 +80,13 @@ export class PeerService {
     const h = this.store.meta("handle");
     const s = this.deps.relay();
     return h && s && h.endsWith(`@${new URL(s.url).host.toLowerCase()}`) ? h : null;
+  }
+
+  /** This node's address among its owner's nodes on its relay: node:<name>@<relay host>. */
+  nodeAddress(): string {
+    const link = this.link();
+    if (!link.settings.node) throw new ProtocolError("unavailable", "relay.toml names no node", "register again: cw setup <relay-url> --name <node>");
+    return nodeAddress(link.settings.node, link.host);
   }
 
   private ownHandle(): string {
@@ -137,7 +158,8 @@ export class PeerService {
   async remove(handle: string): Promise<PeerInfo> {
     const row = this.row(handle, ["paired", "pending_out", "pending_in", "rejected"], "no peer");
     this.store.setState(row.fp, "removed");
-    if (row.state === "paired" || row.state === "pending_out") {
+    // One of the owner's nodes: only the pin is forgotten (its next card is pinned anew).
+    if (!isOwnNode(row) && (row.state === "paired" || row.state === "pending_out")) {
       await this.send(row, { kind: "unpair" }).catch((e) => this.deps.log(`peer: could not tell ${handle} it was removed: ${(e as Error).message}`));
     }
     this.deps.log(`peer: removed ${handle}`);
@@ -170,10 +192,33 @@ export class PeerService {
   private async sendNow(row: PeerRow, payload: Payload): Promise<Envelope> {
     const v = verifyCard(JSON.parse(row.card));
     if ("error" in v) throw new ProtocolError("internal", `the stored card of ${row.handle} no longer verifies: ${v.error}`);
-    const env = seal(this.me, this.ownHandle(), { handle: row.handle, fp: row.fp, x25519: v.keys.x25519 }, payload, { id: `env_${randomBytes(12).toString("hex")}`, seq: this.store.nextSeq(row.fp) });
-    await this.link().post(env);
+    const own = isOwnNode(row);
+    const key = own ? this.nodeKey : this.me;
+    const id = `env_${randomBytes(12).toString("hex")}`;
+    const env = seal(key, own ? this.nodeAddress() : this.ownHandle(), { handle: row.handle, fp: row.fp, x25519: v.keys.x25519 }, this.signed(key, id, payload), { id, seq: this.store.nextSeq(row.fp) });
+    const r = await this.link().post(env, own);
+    // The relay answers: a mail loop waiting out its backoff after an outage may ask it now.
+    this.kick();
+    if (r.queued) this.deps.log(`peer: ${row.handle}'s relay cannot be reached; this relay keeps envelope ${env.id} and hands it over when it can`);
     this.store.countSent(row.fp);
     return env;
+  }
+
+  /** A peer by handle, or one of the owner's nodes (`node:<name>`), pinned on first use. */
+  private async target(to: string): Promise<PeerRow> {
+    const node = /^node:([^@]+)$/.exec(to)?.[1];
+    return node ? ownNodeRow(this, node) : this.paired(to);
+  }
+
+  /** The payload with its sending session's signature, when it names one (session-proof.ts). */
+  private signed(key: Identity, envelopeId: string, payload: Payload): Payload {
+    const from = "from" in payload ? payload.from : null;
+    const part = signedPart(envelopeId, payload);
+    if (!from || !part) return payload;
+    const k = `${key.fingerprint}/${from.id}/${from.name ?? ""}`;
+    let signer = this.signers.get(k);
+    if (!signer) this.signers.set(k, (signer = sessionSigner(key, from.id, from.name)));
+    return { ...payload, proof: proveSession(signer, part) } as Payload;
   }
 
   private paired(handle: string): PeerRow {
@@ -188,20 +233,23 @@ export class PeerService {
     return { id: s.id, ...(s.name ? { name: s.name } : {}) };
   }
 
-  private toParty(handle: string, session: SessionRef) {
-    return typeof session === "number" ? { id: session, node: handle } : { id: 0, name: session, node: handle };
+  private toParty(row: PeerRow, session: SessionRef) {
+    const node = senderNode(row);
+    return typeof session === "number" ? { id: session, node } : { id: 0, name: session, node };
   }
 
   async message(req: RequestOf<"PeerMsg">): Promise<Message> {
-    const row = this.paired(req.to);
+    const row = await this.target(req.to);
     const from = this.sender(req.from);
-    const env = await this.send(row, { kind: "msg", to_session: req.session, from, body: req.body });
-    return { id: env.id, kind: "direct", from: from, to: this.toParty(req.to, req.session), body: req.body, created_at: new Date(env.ts).toISOString(), read: false };
+    // Typing into a terminal is for the owner's own nodes only; a peer's sessions get the inbox.
+    const delivery = isOwnNode(row) && req.delivery && req.delivery !== "inbox" ? { delivery: req.delivery } : {};
+    const env = await this.send(row, { kind: "msg", to_session: req.session, from, body: req.body, ...delivery });
+    return { id: env.id, kind: "direct", from: from, to: this.toParty(row, req.session), body: req.body, created_at: new Date(env.ts).toISOString(), read: false };
   }
 
   /** Sends a request; the promise settles with the peer's reply, its refusal or the timeout. */
   async request(req: RequestOf<"PeerMsg">): Promise<{ request: Message; result: Promise<ReplyOutcome>; cancel: () => void }> {
-    const row = this.paired(req.to);
+    const row = await this.target(req.to);
     const from = this.sender(req.from);
     const id = `req_${randomBytes(6).toString("hex")}`;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -216,7 +264,7 @@ export class PeerService {
     });
     try {
       const env = await this.send(row, { kind: "request", request_id: id, to_session: req.session, from, body: req.body, timeout_s: req.timeout_s });
-      const request: Message = { id, kind: "request", from, to: this.toParty(req.to, req.session), body: req.body, created_at: new Date(env.ts).toISOString(), read: false, status: "pending" };
+      const request: Message = { id, kind: "request", from, to: this.toParty(row, req.session), body: req.body, created_at: new Date(env.ts).toISOString(), read: false, status: "pending" };
       return { request, result, cancel: () => this.waiting.get(id)?.done({ outcome: "timeout", from: null }) };
     } catch (e) {
       clearTimeout(timer);
@@ -228,7 +276,7 @@ export class PeerService {
   /** To every paired peer at once; one that cannot be reached does not stop the others. */
   async broadcast(req: RequestOf<"PeerBroadcast">): Promise<{ sent: string[]; failed: { handle: string; error: string }[] }> {
     const from = this.sender(req.from);
-    const rows = this.store.all().filter((r) => r.state === "paired");
+    const rows = this.store.all().filter((r) => r.state === "paired" && !isOwnNode(r));
     if (!rows.length) throw new ProtocolError("not_paired", "this node has no paired peers", "pair first: cw peer add <name@relay-host>");
     const results = await Promise.allSettled(rows.map((r) => this.send(r, { kind: "broadcast", ...(req.tags?.length ? { tags: req.tags } : {}), from, body: req.body })));
     const sent: string[] = [];

@@ -24,6 +24,7 @@ export interface PeerRow {
   r_replayed: number;
   r_stale: number;
   r_unpaired: number;
+  undelivered: number;
 }
 
 export class PeerStore implements SeenStore {
@@ -42,6 +43,9 @@ export class PeerStore implements SeenStore {
       CREATE INDEX IF NOT EXISTS peers_handle ON peers(handle);
       CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, ts INTEGER NOT NULL);
     `);
+    // Added with relays' outbound queues: databases from before get the column.
+    const cols = this.db.query("PRAGMA table_info(peers)").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "undelivered")) this.db.exec("ALTER TABLE peers ADD COLUMN undelivered INTEGER NOT NULL DEFAULT 0");
   }
 
   meta(key: string): string | null {
@@ -59,6 +63,11 @@ export class PeerStore implements SeenStore {
   /** The latest key known under a handle (a handle stays with one key on its relay). */
   byHandle(handle: string): PeerRow | null {
     return this.db.query("SELECT * FROM peers WHERE handle = ? ORDER BY updated_at DESC LIMIT 1").get(handle) as PeerRow | null;
+  }
+
+  /** The latest row of one of the owner's nodes, by its name (whatever host it was reached at). */
+  byNodeName(node: string): PeerRow | null {
+    return this.db.query("SELECT * FROM peers WHERE substr(handle, 1, ?) = ? ORDER BY updated_at DESC LIMIT 1").get(node.length + 6, `node:${node}@`) as PeerRow | null;
   }
 
   all(): PeerRow[] {
@@ -83,6 +92,10 @@ export class PeerStore implements SeenStore {
   /** The next sequence number to send to this peer (stored before the envelope leaves). */
   nextSeq(fp: string): number {
     return (this.db.query("UPDATE peers SET seq_out = seq_out + 1 WHERE fp = ? RETURNING seq_out").get(fp) as { seq_out: number }).seq_out;
+  }
+
+  undelivered(fp: string): void {
+    this.db.query("UPDATE peers SET undelivered = undelivered + 1 WHERE fp = ?").run(fp);
   }
 
   countSent(fp: string): void {

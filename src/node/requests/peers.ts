@@ -64,7 +64,7 @@ export async function peerMsg(req: RequestOf<"PeerMsg">, conn: Connection, ctx: 
   const status = o.outcome === "replied" ? "replied" : o.outcome === "timeout" ? "expired" : "failed";
   const reply =
     o.outcome === "replied"
-      ? { id: `${request.id}_reply`, kind: "reply" as const, from: { id: o.from?.id ?? 0, ...(o.from?.name ? { name: o.from.name } : {}), node: req.to }, to: request.from, body: o.body ?? "", created_at: new Date().toISOString(), read: false, request_id: request.id }
+      ? { id: `${request.id}_reply`, kind: "reply" as const, from: { id: o.from?.id ?? 0, ...(o.from?.name ? { name: o.from.name } : {}), node: req.to.replace(/^node:/, "") }, to: request.from, body: o.body ?? "", created_at: new Date().toISOString(), read: false, request_id: request.id }
       : undefined;
   if (o.outcome === "undeliverable") ctx.log(`peer: request ${request.id} to ${req.to} was not delivered: ${o.reason ?? "no reason given"}`);
   conn.reply({ type: "MsgRequestResult", request: { ...request, status }, outcome: o.outcome === "undeliverable" ? "target_ended" : o.outcome, ...(reply ? { reply } : {}) });

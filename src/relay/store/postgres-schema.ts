@@ -67,6 +67,25 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX node_locations_replica ON node_locations (replica_id);
     `,
   },
+  {
+    version: 4,
+    name: "handles, node cards, peer mail, the federation queue and its notices",
+    // What each replica kept in its own trust.db before (store/trust.ts): shared, so a node
+    // connected to any replica claims, posts and fetches against the same rows. Envelopes are
+    // text (JSON of ciphertext), times ms since the epoch.
+    sql: `
+      CREATE TABLE trust_handles (name text PRIMARY KEY, node text NOT NULL, fingerprint text NOT NULL, card text NOT NULL, claimed_at text NOT NULL);
+      CREATE INDEX trust_handles_node ON trust_handles (node);
+      CREATE TABLE trust_node_cards (node text PRIMARY KEY, fingerprint text NOT NULL, card text NOT NULL, updated_at text NOT NULL);
+      CREATE TABLE trust_mail (seq bigserial PRIMARY KEY, box text NOT NULL, envelope text NOT NULL, created_at bigint NOT NULL);
+      CREATE INDEX trust_mail_box ON trust_mail (box, seq);
+      CREATE INDEX trust_mail_created ON trust_mail (created_at);
+      CREATE TABLE trust_outbound (seq bigserial PRIMARY KEY, host text NOT NULL, sender text NOT NULL, envelope text NOT NULL, created_at bigint NOT NULL, attempts integer NOT NULL DEFAULT 0, next_at bigint NOT NULL, last_error text NULL);
+      CREATE INDEX trust_outbound_host ON trust_outbound (host, seq);
+      CREATE TABLE trust_notices (seq bigserial PRIMARY KEY, handle text NOT NULL, notice text NOT NULL, created_at bigint NOT NULL);
+      CREATE INDEX trust_notices_handle ON trust_notices (handle, seq);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

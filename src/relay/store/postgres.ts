@@ -437,7 +437,7 @@ function iso(ms: number | null): string | null {
  * server shutting down or starting) become StoreUnavailableError, which the API answers with 503
  * and a hint; any other error is a bug or a constraint, and stays as it is.
  */
-async function guard<T>(p: Promise<T>): Promise<T> {
+export async function guard<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (e) {

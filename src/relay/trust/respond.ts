@@ -13,7 +13,11 @@ export function answer(handler: (c: Context) => Promise<Response> | Response) {
     try {
       return await handler(c);
     } catch (e) {
-      if (e instanceof TrustApiError) return c.json({ error: e.code, message: e.message, hint: e.hint }, e.status);
+      if (e instanceof TrustApiError) {
+        const retry = (e as { retryAfterS?: number }).retryAfterS;
+        if (retry !== undefined) c.header("Retry-After", String(retry));
+        return c.json({ error: e.code, message: e.message, hint: e.hint }, e.status);
+      }
       throw e;
     }
   };
