@@ -127,6 +127,14 @@ export class KvStore {
     return null;
   }
 
+  /**
+   * Runs `fn` in one immediate transaction: the writes it makes through this store commit
+   * together, each set a savepoint within it (the relay's group commit, kv-batch.ts).
+   */
+  batch(fn: () => void): void {
+    this.db.transaction(fn).immediate();
+  }
+
   get(ns: string, key: string): KVEntry | null {
     const r = this.db.query(`SELECT key, value, expires_at FROM kv WHERE ns = $ns AND key = $key AND ${this.live}`).get({ ns, key, now: Date.now() }) as Row | null;
     return r ? entry(r) : null;

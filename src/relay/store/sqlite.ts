@@ -14,6 +14,7 @@ import { KV_NS_MAX_BYTES, KV_NS_MAX_KEYS } from "../../protocol/relay-api";
 import { type KvListOptions, type KvPage, KvStore, type KvSetResult } from "../../store/kv-store";
 import { newToken, sha256 } from "../../sys/secrets";
 import { DEVICE_KEEP_EXPIRED_MS, newUserCode } from "./common";
+import { KvWriteBatches } from "./kv-batch";
 import type { DeviceCreateResult, DevicePending, DevicePollResult, NodeRow, Readiness, RedeemResult, RelayKv, RelayStore, RelayStoreOptions, UserRow } from "./interface";
 
 /**
@@ -67,6 +68,8 @@ function migrate(db: Database): void {
 /** The synchronous engine: each method one SQLite transaction. SqliteRelayStore wraps it. */
 class SqliteCore {
   readonly kv: KvStore;
+  /** Sets and deletes of the KV: one transaction and one flush for all that arrive together. */
+  readonly kvWrites: KvWriteBatches;
   private kvDb: Database;
   private db: Database;
   private now: () => number;
@@ -87,6 +90,7 @@ class SqliteCore {
     // the expired rows.
     this.kvDb = new Database(join(dataDir, "kv.db"), { strict: true });
     this.kvDb.exec("CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires_at) WHERE expires_at IS NOT NULL");
+    this.kvWrites = new KvWriteBatches(join(dataDir, "kv.db"), this.kvDb, (fn) => this.kv.batch(fn));
   }
 
   private iso(): string {
@@ -318,6 +322,7 @@ class SqliteCore {
   }
 
   close(): void {
+    this.kvWrites.close();
     this.kv.close();
     this.kvDb.close();
     this.db.close();
@@ -337,14 +342,14 @@ class SqliteCore {
 /** KvStore (synchronous) behind the async interface. */
 class SqliteKv implements RelayKv {
   constructor(private readonly core: SqliteCore) {}
-  async set(ns: string, key: string, value: string, ttlS?: number, opts?: { ifAbsent?: boolean }): Promise<KvSetResult> {
-    return this.core.kv.set(ns, key, value, ttlS, opts);
+  set(ns: string, key: string, value: string, ttlS?: number, opts?: { ifAbsent?: boolean }): Promise<KvSetResult> {
+    return this.core.kvWrites.run(() => this.core.kv.set(ns, key, value, ttlS, opts));
   }
   async get(ns: string, key: string): Promise<KVEntry | null> {
     return this.core.kv.get(ns, key);
   }
-  async delete(ns: string, key: string, opts?: { ifValue?: string }): Promise<boolean> {
-    return this.core.kv.delete(ns, key, opts);
+  delete(ns: string, key: string, opts?: { ifValue?: string }): Promise<boolean> {
+    return this.core.kvWrites.run(() => this.core.kv.delete(ns, key, opts));
   }
   async page(ns: string, prefix: string, opts: KvListOptions): Promise<KvPage> {
     return this.core.kv.page(ns, prefix, opts);
@@ -443,6 +448,8 @@ export class SqliteRelayStore implements RelayStore {
     }
   }
   async close(): Promise<void> {
+    // Writers waiting for their flush hear back before the database closes.
+    await this.core.kvWrites.settled();
     this.core.close();
   }
 }
