@@ -7,7 +7,7 @@
  * (the only writer is the one process holding the database: the node, or the relay). An expired
  * key counts as absent everywhere, even before it is swept.
  */
-import { Database } from "bun:sqlite";
+import { Database, type Statement } from "bun:sqlite";
 import { chmodSync } from "node:fs";
 import type { KVEntry } from "../protocol";
 
@@ -40,8 +40,21 @@ export interface KvPage {
 
 type Row = { key: string; value: string; expires_at: number | null };
 
+const UPSERT = "INSERT INTO kv (ns, key, value, expires_at) VALUES ($ns, $key, $value, $expires) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at";
+
 export class KvStore {
   private db: Database;
+  // Prepared once: the relay sets and gets thousands of keys a second, and building a transaction
+  // wrapper (bun:sqlite defines four functions' properties each time) or the SQL per call cost
+  // more than the statements themselves.
+  private readonly upsert: Statement;
+  /** The conflict clause overwrites only an expired row. */
+  private readonly insertIfAbsent: Statement;
+  /** With a quota: a namespace's usage and this key's current size, in one step. */
+  private readonly usage: Statement | undefined;
+  private readonly select: Statement;
+  private readonly setTx: (ns: string, key: string, value: string, expires: number | null, now: number, ifAbsent: boolean) => KvSetResult;
+  private readonly batchTx: (fn: () => void) => void;
 
   constructor(
     path: string,
@@ -53,6 +66,22 @@ export class KvStore {
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     this.db.exec("CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER, PRIMARY KEY (ns, key))");
     if (quota) this.keepUsage();
+    this.upsert = this.db.query(UPSERT);
+    this.insertIfAbsent = this.db.query(`${UPSERT} WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= $now`);
+    // octet_length reads a value's size from its record header, not the value itself.
+    this.usage = quota
+      ? this.db.query(
+          "SELECT coalesce((SELECT keys FROM kv_usage WHERE ns = $ns), 0) AS keys, coalesce((SELECT bytes FROM kv_usage WHERE ns = $ns), 0) AS bytes, (SELECT octet_length(value) FROM kv WHERE ns = $ns AND key = $key) AS mine",
+        )
+      : undefined;
+    this.select = this.db.query(`SELECT key, value, expires_at FROM kv WHERE ns = $ns AND key = $key AND ${this.live}`);
+    this.setTx = this.db.transaction((ns: string, key: string, value: string, expires: number | null, now: number, ifAbsent: boolean): KvSetResult => {
+      const over = this.overQuota(ns, key, value, now);
+      if (over) return over;
+      const r = ifAbsent ? this.insertIfAbsent.run({ ns, key, value, expires, now }) : this.upsert.run({ ns, key, value, expires });
+      return r.changes === 1 ? { stored: true } : { stored: false, reason: "exists" };
+    }).immediate;
+    this.batchTx = this.db.transaction((fn: () => void) => fn()).immediate;
   }
 
   /**
@@ -93,28 +122,17 @@ export class KvStore {
   set(ns: string, key: string, value: string, ttlS?: number, opts: { ifAbsent?: boolean } = {}): KvSetResult {
     const now = Date.now();
     const expires = ttlS !== undefined ? now + Math.round(ttlS * 1000) : null;
-    return this.db
-      .transaction((): KvSetResult => {
-        const over = this.overQuota(ns, key, value, now);
-        if (over) return over;
-        const onConflict = opts.ifAbsent ? "WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= $now" : "";
-        const r = this.db
-          .query(`INSERT INTO kv (ns, key, value, expires_at) VALUES ($ns, $key, $value, $expires) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at ${onConflict}`)
-          .run({ ns, key, value, expires, now });
-        return r.changes === 1 ? { stored: true } : { stored: false, reason: "exists" };
-      })
-      .immediate();
+    return this.setTx(ns, key, value, expires, now, opts.ifAbsent === true);
   }
 
   /** Whether storing `value` under `key` would take the namespace past its quota. */
   private overQuota(ns: string, key: string, value: string, now: number): KvSetResult | null {
     const quota = this.quota;
-    if (!quota) return null;
+    if (!quota || !this.usage) return null;
+    const usage = this.usage;
     const after = () => {
-      const u = (this.db.query("SELECT keys, bytes FROM kv_usage WHERE ns = ?").get(ns) as { keys: number; bytes: number } | null) ?? { keys: 0, bytes: 0 };
-      // octet_length reads a value's size from its record header, not the value itself.
-      const mine = this.db.query("SELECT octet_length(value) AS n FROM kv WHERE ns = ? AND key = ?").get(ns, key) as { n: number } | null;
-      return { keys: u.keys + (mine ? 0 : 1), bytes: u.bytes - (mine?.n ?? 0) + Buffer.byteLength(value) };
+      const u = usage.get({ ns, key }) as { keys: number; bytes: number; mine: number | null };
+      return { keys: u.keys + (u.mine === null ? 1 : 0), bytes: u.bytes - (u.mine ?? 0) + Buffer.byteLength(value) };
     };
     let u = after();
     if (u.keys > quota.keys || u.bytes > quota.bytes) {
@@ -132,11 +150,11 @@ export class KvStore {
    * together, each set a savepoint within it (the relay's group commit, kv-batch.ts).
    */
   batch(fn: () => void): void {
-    this.db.transaction(fn).immediate();
+    this.batchTx(fn);
   }
 
   get(ns: string, key: string): KVEntry | null {
-    const r = this.db.query(`SELECT key, value, expires_at FROM kv WHERE ns = $ns AND key = $key AND ${this.live}`).get({ ns, key, now: Date.now() }) as Row | null;
+    const r = this.select.get({ ns, key, now: Date.now() }) as Row | null;
     return r ? entry(r) : null;
   }
 
