@@ -82,3 +82,22 @@ test("every write the relay answered is there after it is killed (kill -9) and s
   expect(got.map((g) => KvGetResponse.parse(g.json).entry.value)).toEqual(Array.from({ length: N }, (_, i) => `v${i}`));
   await relay.stop();
 });
+
+test("through the listener (Bun's own routing of /api/v1/kv): odd keys round-trip, listings and errors as in process", async () => {
+  const relay = new RelayProcess();
+  cleanups.push(() => relay.cleanup());
+  await relay.start();
+  const keys = ["a/b/c", "with space", "ünïcødé/日本語 🚀", "100%", "q?x=1&y", "frag#ment", "/leading", "trailing/", "a//b", "+plus"];
+  for (const [i, key] of keys.entries()) expect((await relay.api("PUT", relayKvPath("ns", key), { value: `v${i}` })).status).toBe(200);
+  for (const [i, key] of keys.entries()) expect(KvGetResponse.parse((await relay.api("GET", relayKvPath("ns", key))).json).entry).toEqual({ key, value: `v${i}`, expires_at: null });
+  expect((await relay.api("GET", "/api/v1/kv/ns/a/b/c")).json.entry.value).toBe("v0");
+  const listed = await relay.api("GET", `${relayKvPath("ns")}?limit=100`);
+  expect(listed.json.entries.map((e: { key: string }) => e.key).sort()).toEqual([...keys].sort());
+  expect(await relay.api("GET", relayKvPath("ns", "missing"))).toMatchObject({ status: 404, json: { error: "not_found" } });
+  expect(await relay.api("GET", relayKvPath("ns", "k"), undefined, "not-a-token")).toMatchObject({ status: 401, json: { error: "unauthorized" } });
+  expect(await relay.api("GET", relayKvPath("bad ns!", "k"))).toMatchObject({ status: 400, json: { error: "bad_request" } });
+  expect(await relay.api("POST", relayKvPath("ns", "k"), {})).toMatchObject({ status: 404, json: { error: "not_found" } });
+  const head = await fetch(`${relay.url}${relayKvPath("ns", "a/b/c")}`, { method: "HEAD", headers: { authorization: `Bearer ${relay.adminToken}` } });
+  expect(head.status).toBe(200);
+  await relay.stop();
+});
