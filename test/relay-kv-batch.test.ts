@@ -4,7 +4,6 @@
  * answered is there after the relay is killed.
  */
 import { afterEach, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,16 +20,14 @@ afterEach(async () => {
 function batches() {
   const dir = mkdtempSync(join(tmpdir(), "cw-kv-batch-"));
   const path = join(dir, "kv.db");
-  const kv = new KvStore(path, { keys: 10, bytes: 1 << 20 });
-  const db = new Database(path, { strict: true });
+  const kv = new KvStore(path, { quota: { keys: 10, bytes: 1 << 20 }, exclusive: true });
   const transactions = { n: 0 };
-  const writes = new KvWriteBatches(path, db, (fn) => {
+  const writes = new KvWriteBatches(path, () => kv.checkpoint(), (fn) => {
     transactions.n++;
     kv.batch(fn);
   });
   cleanups.push(() => {
     writes.close();
-    db.close();
     kv.close();
     rmSync(dir, { recursive: true, force: true });
   });
