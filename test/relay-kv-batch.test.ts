@@ -98,3 +98,26 @@ test("through the listener (Bun's own routing of /api/v1/kv): odd keys round-tri
   expect(head.status).toBe(200);
   await relay.stop();
 });
+
+test("a KV request in HTTP/1.0 without a Host header is answered as any other", async () => {
+  const relay = new RelayProcess();
+  cleanups.push(() => relay.cleanup());
+  await relay.start();
+  expect((await relay.api("PUT", relayKvPath("ns", "k"), { value: "v" })).status).toBe(200);
+  const reply = await new Promise<string>((resolve, reject) => {
+    let got = "";
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port: relay.port,
+      socket: {
+        open: (s) => void s.write(`GET ${relayKvPath("ns", "k")} HTTP/1.0\r\nAuthorization: Bearer ${relay.adminToken}\r\n\r\n`),
+        data: (_s, d) => void (got += d.toString()),
+        close: () => resolve(got),
+        error: (_s, e) => reject(e),
+      },
+    }).catch(reject);
+  });
+  expect(reply).toStartWith("HTTP/1.1 200");
+  expect(reply).toContain('"value":"v"');
+  await relay.stop();
+});
