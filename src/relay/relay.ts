@@ -81,7 +81,7 @@ export async function runRelay(opts: RelayOptions) {
   mountTrust(app, { dataDir: opts.dataDir, trust, auth, log, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;
   try {
-    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, ...(replicas ? { replicas } : {}), fetch: (req, ip) => app.fetch(req, { ip }), webSocketAllowed: (req) => webSocketAllowed(req, webSignIns) });
+    http = serveRelay({ address: parseListenAddress(opts.listen), auth, store, hub, ...(replicas ? { replicas } : {}), fetch: (req, ip) => app.fetch(req, { ip }), routes: { "/api/v1/kv/*": (req) => app.fetch(req) }, webSocketAllowed: (req) => webSocketAllowed(req, webSignIns) });
   } catch (e) {
     await store.close();
     throw new Error(`cannot listen on ${opts.listen}: ${(e as Error).message}`);

@@ -11,9 +11,10 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { KVEntry } from "../../protocol";
 import { KV_NS_MAX_BYTES, KV_NS_MAX_KEYS } from "../../protocol/relay-api";
-import { type KvListOptions, type KvPage, KvStore, type KvSetResult } from "../../store/kv-store";
+import { KV_SWEEP, type KvListOptions, type KvPage, KvStore, type KvSetResult } from "../../store/kv-store";
 import { newToken, sha256 } from "../../sys/secrets";
 import { DEVICE_KEEP_EXPIRED_MS, newUserCode } from "./common";
+import { KvWriteBatches } from "./kv-batch";
 import type { DeviceCreateResult, DevicePending, DevicePollResult, NodeRow, Readiness, RedeemResult, RelayKv, RelayStore, RelayStoreOptions, UserRow } from "./interface";
 
 /**
@@ -52,8 +53,8 @@ const MIGRATIONS: ((db: Database) => void)[] = [
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
-/** The sweep of expired keys (KvStore's own before a listing is the same statement): through kv_expires. */
-export const SQLITE_KV_SWEEP = "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?";
+/** The sweep of expired keys (KvStore's, before a listing and on a timer): through kv_expires. */
+export const SQLITE_KV_SWEEP = KV_SWEEP;
 
 function migrate(db: Database): void {
   db.transaction(() => {
@@ -67,7 +68,8 @@ function migrate(db: Database): void {
 /** The synchronous engine: each method one SQLite transaction. SqliteRelayStore wraps it. */
 class SqliteCore {
   readonly kv: KvStore;
-  private kvDb: Database;
+  /** Sets and deletes of the KV: one transaction and one flush for all that arrive together. */
+  readonly kvWrites: KvWriteBatches;
   private db: Database;
   private now: () => number;
 
@@ -81,12 +83,10 @@ class SqliteCore {
     // FULL: a node told "registered" must still be registered after a power cut.
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
     migrate(this.db);
-    this.kv = new KvStore(join(dataDir, "kv.db"), opts.kvQuota ?? { keys: KV_NS_MAX_KEYS, bytes: KV_NS_MAX_BYTES });
-    // kv.db is the node's KvStore, whose table the relay indexes by expiry with a handle of its
-    // own, so that sweeping (KvStore does it before each listing, sweepKv on a timer) reads only
-    // the expired rows.
-    this.kvDb = new Database(join(dataDir, "kv.db"), { strict: true });
-    this.kvDb.exec("CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires_at) WHERE expires_at IS NOT NULL");
+    // kv.db is the node's KvStore, held by this process alone, with its keys indexed by expiry
+    // so that sweeping (before each listing, and sweepKv on a timer) reads only expired rows.
+    this.kv = new KvStore(join(dataDir, "kv.db"), { quota: opts.kvQuota ?? { keys: KV_NS_MAX_KEYS, bytes: KV_NS_MAX_BYTES }, exclusive: true, expiryIndex: true });
+    this.kvWrites = new KvWriteBatches(join(dataDir, "kv.db"), () => this.kv.checkpoint(), (fn) => this.kv.batch(fn));
   }
 
   private iso(): string {
@@ -318,14 +318,14 @@ class SqliteCore {
   }
 
   close(): void {
+    this.kvWrites.close();
     this.kv.close();
-    this.kvDb.close();
     this.db.close();
   }
 
   /** Removes expired keys through kv.db's expiry index; how many. */
   sweepKv(now: number): number {
-    return this.kvDb.query(SQLITE_KV_SWEEP).run(now).changes;
+    return this.kv.sweep(now);
   }
 
   /** A cheap query: the file is still there and readable. */
@@ -337,14 +337,14 @@ class SqliteCore {
 /** KvStore (synchronous) behind the async interface. */
 class SqliteKv implements RelayKv {
   constructor(private readonly core: SqliteCore) {}
-  async set(ns: string, key: string, value: string, ttlS?: number, opts?: { ifAbsent?: boolean }): Promise<KvSetResult> {
-    return this.core.kv.set(ns, key, value, ttlS, opts);
+  set(ns: string, key: string, value: string, ttlS?: number, opts?: { ifAbsent?: boolean }): Promise<KvSetResult> {
+    return this.core.kvWrites.run(() => this.core.kv.set(ns, key, value, ttlS, opts));
   }
   async get(ns: string, key: string): Promise<KVEntry | null> {
     return this.core.kv.get(ns, key);
   }
-  async delete(ns: string, key: string, opts?: { ifValue?: string }): Promise<boolean> {
-    return this.core.kv.delete(ns, key, opts);
+  delete(ns: string, key: string, opts?: { ifValue?: string }): Promise<boolean> {
+    return this.core.kvWrites.run(() => this.core.kv.delete(ns, key, opts));
   }
   async page(ns: string, prefix: string, opts: KvListOptions): Promise<KvPage> {
     return this.core.kv.page(ns, prefix, opts);
@@ -443,6 +443,9 @@ export class SqliteRelayStore implements RelayStore {
     }
   }
   async close(): Promise<void> {
+    // Writers waiting for their flush hear back before the database closes; with none, it closes
+    // at once (before this returns), so that it can be opened again right away.
+    if (this.core.kvWrites.busy) await this.core.kvWrites.settled();
     this.core.close();
   }
 }
