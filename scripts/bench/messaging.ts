@@ -15,7 +15,8 @@ import type { Reply, RequestInput, RequestType } from "../../src/protocol";
 
 const CW = resolve(import.meta.dir, "../../dist/cw");
 const N = Number(process.env.BENCH_MSGS ?? 2000);
-const home = mkdtempSync(join(tmpdir(), "cw-bench-msg-"));
+// BENCH_HOME: a data dir whose node is already running (to profile one started by hand).
+const home = process.env.BENCH_HOME ?? mkdtempSync(join(tmpdir(), "cw-bench-msg-"));
 const env = { ...process.env, CODEWIRE_HOME: home };
 const sock = join(home, "codewire.sock");
 
@@ -96,5 +97,5 @@ try {
   if (process.argv.includes("--json")) console.log(JSON.stringify(results));
 } finally {
   await cw("stop").catch(() => {});
-  rmSync(home, { recursive: true, force: true });
+  if (!process.env.BENCH_HOME) rmSync(home, { recursive: true, force: true });
 }
