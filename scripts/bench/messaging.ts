@@ -7,7 +7,7 @@
  *    answered by a listener replying as B the moment the message.request event arrives.
  * Run: bun scripts/bench/messaging.ts   (uses dist/cw for the node; BENCH_MSGS sets the count)
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { NodeConnection } from "../../src/client/connection";
@@ -36,6 +36,20 @@ async function once<T extends RequestType>(req: RequestInput<T>): Promise<Reply>
   return r;
 }
 
+/**
+ * The node's CPU time so far (user + system, ms), from /proc: per message it says what the node
+ * spends whatever else runs on the machine (other tests, benches), unlike the rates.
+ */
+function nodeCpuMs(): number {
+  try {
+    const pid = readFileSync(join(home, "codewire.pid"), "utf8").trim();
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
 const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 try {
@@ -46,6 +60,7 @@ try {
   for (let i = 0; i < N; i++) await once({ type: "MsgSend", to: "bench-b", from: "bench-a", body: `message ${i}` });
   const seqRate = N / ((performance.now() - t0) / 1000);
 
+  const cpu0 = nodeCpuMs();
   t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -57,6 +72,7 @@ try {
     }),
   );
   const parRate = N / ((performance.now() - t0) / 1000);
+  const parCpuUs = ((nodeCpuMs() - cpu0) * 1000) / N;
 
   // Responder: answers every request to bench-b as soon as it is announced.
   const listener = await NodeConnection.open(sock);
@@ -84,6 +100,7 @@ try {
   const results = {
     msg_per_s_sequential: Math.round(seqRate),
     msg_per_s_8_in_flight: Math.round(parRate),
+    node_cpu_us_per_msg_8: Math.round(parCpuUs),
     request_reply_p50_ms: +pct(rtt, 50).toFixed(2),
     request_reply_p99_ms: +pct(rtt, 99).toFixed(2),
     messages: N,
