@@ -9,6 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+/** The turn of the event loop after this one, when a flush asked for now begins. */
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
 /** A flush that finishes when the test says so. */
 function manualFlush() {
   const started: (() => void)[] = [];
@@ -23,12 +26,15 @@ test("eight callers while a flush runs share the next flush", async () => {
   const gc = new GroupCommit(f.flush);
   const done: number[] = [];
   const first = gc.durable().then(() => done.push(0));
+  expect(f.started.length).toBe(0); // begins after what the event loop has read in this turn
+  await nextTurn();
   expect(f.started.length).toBe(1);
   const rest = Array.from({ length: 8 }, (_, i) => gc.durable().then(() => done.push(i + 1)));
   // Their commits came after the running flush began: it must not answer for them.
   f.started[0]!();
   await first;
   expect(done).toEqual([0]);
+  await nextTurn();
   expect(f.started.length).toBe(2);
   f.started[1]!();
   await Promise.all(rest);
@@ -73,12 +79,14 @@ test("settled() waits for every caller, including those of a flush still to come
   const gc = new GroupCommit(f.flush);
   let heard = 0;
   void gc.durable().then(() => heard++);
+  await nextTurn(); // the first flush runs; a second caller waits for the next
   void gc.durable().then(() => heard++);
   let settled = false;
   const s = gc.settled().then(() => (settled = true));
   f.started[0]!();
   await Bun.sleep(0);
   expect(settled).toBe(false);
+  await nextTurn();
   f.started[1]!();
   await s;
   expect(heard).toBe(2);

@@ -13,7 +13,8 @@ import { join, resolve } from "node:path";
 import { NodeConnection } from "../../src/client/connection";
 import type { Reply, RequestInput, RequestType } from "../../src/protocol";
 
-const CW = resolve(import.meta.dir, "../../dist/cw");
+// BENCH_CW: another build to compare with (e.g. one of main), in the same run.
+const CW = process.env.BENCH_CW ?? resolve(import.meta.dir, "../../dist/cw");
 const N = Number(process.env.BENCH_MSGS ?? 2000);
 // BENCH_HOME: a data dir whose node is already running (to profile one started by hand).
 const home = process.env.BENCH_HOME ?? mkdtempSync(join(tmpdir(), "cw-bench-msg-"));
