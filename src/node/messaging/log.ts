@@ -38,10 +38,11 @@ export class MessageLog {
 
   /**
    * Opens (creating) the log at `path` and returns it with the payloads of its current
-   * generation's valid records, oldest first, for the caller to replay. Call restart() before
-   * appending: the records read are not yet known to be anywhere else.
+   * generation's valid records, oldest first, for the caller to replay. Unless there are none
+   * and the header was valid, call restart() before appending: the records read are not yet
+   * known to be anywhere else.
    */
-  static open(path: string, capacity = LOG_PREALLOCATE): { log: MessageLog; payloads: Uint8Array[] } {
+  static open(path: string, capacity = LOG_PREALLOCATE): { log: MessageLog; payloads: Uint8Array[]; headerValid: boolean } {
     const fd = openSync(path, "a+"); // creates it without truncating
     closeSync(fd);
     const rw = openSync(path, "r+");
@@ -56,6 +57,7 @@ export class MessageLog {
     }
     log.allocated = got;
     const payloads: Uint8Array[] = [];
+    let headerValid = false;
     // Without a header that checks out, records of any generation may lie in the file: the next
     // generation is picked at random, so none of them can pass for its own.
     log.gen = (Math.random() * 2 ** 32) >>> 0;
@@ -63,6 +65,7 @@ export class MessageLog {
       const gen = bytes.readUInt32LE(8);
       if (bytes.readUInt32LE(12) === Bun.hash.crc32(bytes.subarray(8, 12))) {
         log.gen = gen;
+        headerValid = true;
         let at = HEADER;
         while (at + RECORD_HEAD <= got) {
           const len = bytes.readUInt32LE(at);
@@ -90,7 +93,7 @@ export class MessageLog {
         closeSync(dir);
       }
     }
-    return { log, payloads };
+    return { log, payloads, headerValid };
   }
 
   private preallocate(): void {

@@ -128,9 +128,11 @@ export class MessageStore {
     // Added with the relay: databases from before get the columns (NULL: a local party).
     const columns = new Set((this.db.query("PRAGMA table_info(messages)").all() as { name: string }[]).map((c) => c.name));
     for (const c of ["from_node", "to_node"]) if (!columns.has(c)) this.db.exec(`ALTER TABLE messages ADD COLUMN ${c} TEXT`);
-    const { log, payloads } = MessageLog.open(`${path}.log`);
+    const { log, payloads, headerValid } = MessageLog.open(`${path}.log`);
     this.log = log;
-    this.recover(payloads);
+    // An empty log of a known generation (the node stopped cleanly or had nothing to store)
+    // takes records where it is; anything else starts over.
+    if (payloads.length || !headerValid) this.recover(payloads);
   }
 
   /**
@@ -379,7 +381,16 @@ export class MessageStore {
 
   close(): void {
     // Rows held in memory go to SQLite (on failure they are still in the log for the next start).
-    this.apply();
+    // Once SQLite's copy is on disk the log is emptied, so the next start has nothing to replay.
+    if (this.apply()) {
+      try {
+        this.sqliteDurableNow();
+        this.log.restart();
+        this.log.syncNow();
+      } catch {
+        /* the log keeps its records; the next start replays them */
+      }
+    }
     if (this.applyTimer !== undefined) clearTimeout(this.applyTimer);
     if (this.walFd !== undefined) closeSync(this.walFd);
     this.walFd = undefined;
