@@ -1,6 +1,8 @@
 /**
  * Messaging throughput and latency at the protocol level (no process spawn per message):
- *  - messages per second through MsgSend, one connection per message as the CLI does,
+ *  - messages per second through MsgSend, one connection per message as the MCP server's tools
+ *    and the client library's call() do (and cw msg, after starting a process: measured apart,
+ *    cw_msg_per_s_8_in_flight, since a process start costs more than the message itself),
  *    sequentially and with 8 in flight (each on disk before its sender hears MsgSent, so the
  *    disk's flush time bounds both: 8 in flight share one flush at best);
  *  - request→reply round trip between two sessions: session A's requests to session B are
@@ -75,6 +77,20 @@ try {
   const parRate = N / ((performance.now() - t0) / 1000);
   const parCpuUs = ((nodeCpuMs() - cpu0) * 1000) / N;
 
+  // What a shell user (or an agent running commands) sees: cw msg, a process per message.
+  const CLI_N = Math.min(N, 200);
+  t0 = performance.now();
+  next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < CLI_N) {
+        next++;
+        await cw("msg", "bench-b", "from the shell");
+      }
+    }),
+  );
+  const cliRate = CLI_N / ((performance.now() - t0) / 1000);
+
   // Responder: answers every request to bench-b as soon as it is announced.
   const listener = await NodeConnection.open(sock);
   listener.send({ type: "MsgListen", session: "bench-b" });
@@ -102,6 +118,7 @@ try {
     msg_per_s_sequential: Math.round(seqRate),
     msg_per_s_8_in_flight: Math.round(parRate),
     node_cpu_us_per_msg_8: Math.round(parCpuUs),
+    cw_msg_per_s_8_in_flight: Math.round(cliRate),
     request_reply_p50_ms: +pct(rtt, 50).toFixed(2),
     request_reply_p99_ms: +pct(rtt, 99).toFixed(2),
     messages: N,
