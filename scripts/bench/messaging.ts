@@ -5,6 +5,8 @@
  *    cw_msg_per_s_8_in_flight, since a process start costs more than the message itself),
  *    sequentially and with 8 in flight (each on disk before its sender hears MsgSent, so the
  *    disk's flush time bounds both: 8 in flight share one flush at best);
+ *  - the message store alone, in this process, 8 messages at a time (what durability costs,
+ *    apart from sockets and processes; its CPU per message is not moved much by a busy machine);
  *  - request→reply round trip between two sessions: session A's requests to session B are
  *    answered by a listener replying as B the moment the message.request event arrives.
  * Run: bun scripts/bench/messaging.ts   (uses dist/cw for the node; BENCH_MSGS sets the count)
@@ -13,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { NodeConnection } from "../../src/client/connection";
+import { MessageStore } from "../../src/node/messaging/store";
 import type { Reply, RequestInput, RequestType } from "../../src/protocol";
 
 // BENCH_CW: another build to compare with (e.g. one of main), in the same run.
@@ -92,6 +95,24 @@ try {
   );
   const cliRate = CLI_N ? CLI_N / ((performance.now() - t0) / 1000) : NaN;
 
+  // The store alone: 8 senders' messages at a time, each awaited until durable.
+  const storeDir = mkdtempSync(join(tmpdir(), "cw-bench-store-"));
+  const store = new MessageStore(join(storeDir, "messages.db"));
+  const storeCpu0 = process.cpuUsage();
+  t0 = performance.now();
+  for (let i = 0; i < N; i += 8) {
+    const batch: Promise<void>[] = [];
+    for (let j = 0; j < 8; j++) {
+      store.insert({ id: `msg_bench_${i + j}`, kind: "direct", from: null, to: { id: 1 }, body: "parallel" });
+      batch.push(store.durable());
+    }
+    await Promise.all(batch);
+  }
+  const storeRate = N / ((performance.now() - t0) / 1000);
+  const storeCpu = process.cpuUsage(storeCpu0);
+  store.close();
+  rmSync(storeDir, { recursive: true, force: true });
+
   // Responder: answers every request to bench-b as soon as it is announced.
   const listener = await NodeConnection.open(sock);
   listener.send({ type: "MsgListen", session: "bench-b" });
@@ -119,6 +140,8 @@ try {
     msg_per_s_sequential: Math.round(seqRate),
     msg_per_s_8_in_flight: Math.round(parRate),
     node_cpu_us_per_msg_8: Math.round(parCpuUs),
+    store_msg_per_s_8: Math.round(storeRate),
+    store_cpu_us_per_msg_8: Math.round((storeCpu.user + storeCpu.system) / N),
     ...(CLI_N ? { cw_msg_per_s_8_in_flight: Math.round(cliRate) } : {}),
     request_reply_p50_ms: +pct(rtt, 50).toFixed(2),
     request_reply_p99_ms: +pct(rtt, 99).toFixed(2),
