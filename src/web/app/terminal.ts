@@ -18,6 +18,12 @@ import { keyBar } from "./keybar";
 
 const ESC_TIMEOUT_MS = 50;
 const encoder = new TextEncoder();
+/**
+ * Dispatched (not bubbling) on the terminal's view each time xterm.js has parsed what the node
+ * sent: when output is in the terminal's buffer, before it is drawn. For whatever watches the
+ * page (the web-echo bench listens on window in the capture phase); cheap with no listener.
+ */
+export const WRITTEN_EVENT = "cw-written";
 
 export function terminalView(node: string, id: number, viewOnly: boolean, header: HTMLElement, leave: () => void): () => void {
   const status = h("span", { class: "term-status", role: "status" }, "connecting…");
@@ -90,8 +96,9 @@ export function terminalView(node: string, id: number, viewOnly: boolean, header
     ws = sock;
     sock.binaryType = "arraybuffer";
     sock.onopen = () => sock.send(JSON.stringify({ type: "Attach", protocol: PROTOCOL_VERSION, id, history: true, ...size }));
+    const written = () => view.dispatchEvent(new Event(WRITTEN_EVENT));
     sock.onmessage = (ev) => {
-      if (typeof ev.data !== "string") return term.write(new Uint8Array(ev.data as ArrayBuffer));
+      if (typeof ev.data !== "string") return term.write(new Uint8Array(ev.data as ArrayBuffer), written);
       let raw: unknown;
       try {
         raw = JSON.parse(ev.data);
