@@ -210,7 +210,7 @@ try {
 
   // Opening: a fresh tab each time, signed in by its cookie.
   const opens: number[] = [];
-  const phases: { dcl: number[]; wsOpen: number[]; attached: number[] } = { dcl: [], wsOpen: [], attached: [] };
+  const phases: Record<"html" | "js" | "dcl" | "me" | "wsOpen" | "attached", number[]> = { html: [], js: [], dcl: [], me: [], wsOpen: [], attached: [] };
   for (let i = 0; i < OPENS; i++) {
     const tab = await browser.page();
     await tab.addInitScript(INSTRUMENT);
@@ -220,7 +220,14 @@ try {
     opens.push(b.painted);
     phases.wsOpen.push(b.wsOpen);
     phases.attached.push(b.attached);
-    phases.dcl.push(await tab.evaluate(() => (performance.getEntriesByType("navigation" as never)[0] as unknown as { domContentLoadedEventEnd: number }).domContentLoadedEventEnd));
+    const t = await tab.evaluate(() => {
+      type Entry = { name: string; responseEnd: number; domContentLoadedEventEnd: number };
+      const nav = performance.getEntriesByType("navigation" as never)[0] as unknown as Entry;
+      const res = performance.getEntriesByType("resource" as never) as unknown as Entry[];
+      const end = (path: string) => res.find((e) => new URL(e.name).pathname.endsWith(path))?.responseEnd ?? -1;
+      return { html: nav.responseEnd, js: end(".js"), dcl: nav.domContentLoadedEventEnd, me: end("/web/me") };
+    });
+    for (const k of ["html", "js", "dcl", "me"] as const) phases[k].push(t[k]);
     await tab.close();
   }
   const attachOpens = Array.from({ length: OPENS }, () => attachOpen(web2.env, `web-1:${shownId}`));
@@ -247,7 +254,7 @@ try {
   console.log(`${"cw attach web-1:<id> (relay)".padEnd(36)} ${ms(quantile(attachOpens, 0.5)).padStart(9)} ${ms(Math.max(...attachOpens)).padStart(9)} ${"1.00".padStart(13)}`);
   console.log(`${"browser tab, #/t/web-1/<id>".padEnd(36)} ${ms(quantile(opens, 0.5)).padStart(9)} ${ms(Math.max(...opens)).padStart(9)} ${(quantile(opens, 0.5) / quantile(attachOpens, 0.5)).toFixed(2).padStart(13)}`);
   const p50 = (xs: number[]) => ms(quantile(xs, 0.5));
-  console.log(`  browser tab's way there (p50, from navigation): page loaded ${p50(phases.dcl)}, WebSocket open ${p50(phases.wsOpen)}, Attached ${p50(phases.attached)}, rows painted ${p50(opens)}`);
+  console.log(`  browser tab's way there (p50, from navigation): html ${p50(phases.html)}, script ${p50(phases.js)}, page loaded ${p50(phases.dcl)}, /web/me ${p50(phases.me)}, WebSocket open ${p50(phases.wsOpen)}, Attached ${p50(phases.attached)}, rows painted ${p50(opens)}`);
 } finally {
   await browser.close();
   await web1.cleanup();

@@ -13,6 +13,7 @@ import { Reply } from "../../protocol/replies";
 import { PROTOCOL_VERSION } from "../../protocol/version";
 import { connectPath, SessionsReply } from "../api";
 import { h, show } from "./dom";
+import { blinkCursor } from "./cursor-blink";
 import { api } from "./http";
 import { keyBar } from "./keybar";
 
@@ -33,10 +34,12 @@ export function terminalView(node: string, id: number, viewOnly: boolean, header
   const view = h("div", { class: "term-view", "data-state": "connecting", "data-mode": viewOnly ? "view" : "attach" }, h("div", { class: "term-bar" }, title, status, detach), screen);
   show(header, view);
 
-  const term = new Terminal({ cursorBlink: !viewOnly, disableStdin: viewOnly, scrollback: 5000, fontFamily: "ui-monospace, Menlo, Consolas, monospace", fontSize: 14, theme: { background: "#111" } });
+  // The cursor blinks by cursor-blink.ts, not by xterm.js's animation, which kept Chromium busy.
+  const term = new Terminal({ cursorBlink: false, disableStdin: viewOnly, scrollback: 5000, fontFamily: "ui-monospace, Menlo, Consolas, monospace", fontSize: 14, theme: { background: "#111" } });
   const fit = new FitAddon();
   term.loadAddon(fit);
   term.open(screen);
+  const stopBlink = viewOnly ? () => {} : blinkCursor(screen, term);
   let ws: WebSocket | undefined;
   let attached = false;
   let closing = false;
@@ -140,6 +143,7 @@ export function terminalView(node: string, id: number, viewOnly: boolean, header
     closing = true;
     clearTimeout(escTimer);
     observer.disconnect();
+    stopBlink();
     ws?.close(1000);
     term.dispose();
   };
