@@ -284,6 +284,18 @@ describe("the terminal", () => {
     }
   });
 
+  test("the cursor blinks by a timer, with no animation running (which would keep Chromium making frames)", async () => {
+    const id = await home.launch(["bash", "--norc", "--noprofile"], ["--env", "PS1=$ "]);
+    const page = await signIn();
+    await openTerminal(page, id);
+    await waitScreen(page, (s) => s.includes("$"), "the prompt");
+    const cursor = () => page.evaluate('getComputedStyle(document.querySelector(".xterm-rows .xterm-cursor")).backgroundColor') as Promise<string>;
+    const shown = await waitFor(async () => ((await page.locator(".term-screen.cw-cursor-off").count()) === 0 ? await cursor() : undefined), "the cursor to show");
+    await waitFor(async () => ((await cursor()) !== shown ? true : undefined), "the cursor to hide", 5_000);
+    await waitFor(async () => ((await cursor()) === shown ? true : undefined), "the cursor to show again", 5_000);
+    expect(await page.evaluate("document.getAnimations().length")).toBe(0);
+  });
+
   test("Ctrl+B d and the Detach button leave the session running", async () => {
     const id = await home.launch(["bash", "--norc", "--noprofile"], ["--env", "PS1=$ "]);
     const page = await signIn();
