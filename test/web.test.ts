@@ -189,6 +189,34 @@ describe("what is refused", () => {
   });
 });
 
+describe("the page's assets", () => {
+  test("the script and stylesheet are named by their content, kept by the browser for good, and gzipped for who accepts it", async () => {
+    const html = await (await fetch(`${web.url}/`)).text();
+    const js = /<script defer src="(\/app\/app\.[a-z0-9]+\.js)">/.exec(html)?.[1];
+    const css = /<link rel="stylesheet" href="(\/app\/app\.[a-z0-9]+\.css)">/.exec(html)?.[1];
+    expect(js).toBeDefined();
+    expect(css).toBeDefined();
+    const plain = await fetch(`${web.url}${js}`, { headers: { "accept-encoding": "identity" } });
+    expect(plain.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(plain.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    const text = await plain.text();
+    const gz = await fetch(`${web.url}${js}`, { headers: { "accept-encoding": "gzip, br" }, decompress: false });
+    expect(gz.headers.get("content-encoding")).toBe("gzip");
+    const bytes = new Uint8Array(await gz.arrayBuffer());
+    expect(bytes.length).toBeLessThan(text.length / 2);
+    expect(new TextDecoder().decode(Bun.gunzipSync(bytes))).toBe(text);
+    expect((await fetch(`${web.url}${css}`)).headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect((await fetch(`${web.url}/app/app.js`)).status).toBe(404);
+    // A second page load takes both from the browser's cache.
+    const page = await signIn();
+    await page.reload();
+    await page.waitForSelector('body[data-signed-in="true"]');
+    const sizes = (await page.evaluate('performance.getEntriesByType("resource").filter((e) => e.name.includes("/app/app.")).map((e) => e.transferSize)')) as number[];
+    expect(sizes).toEqual([0, 0]);
+  });
+});
+
 describe("the dashboard", () => {
   test("lists sessions with name, command, status, exit code, age and tags; `<script>` shows as text", async () => {
     await home.launch(["sh", "-c", "echo '<script>window.pwned=1</script>'; sleep 600"], ["--name", "web-demo", "--tag", "<script>window.pwned=2</script>"]);

@@ -14,7 +14,12 @@ export async function buildWebApp(): Promise<WebAssets> {
   const result = await Bun.build({
     entrypoints: [join(import.meta.dir, "app/main.ts"), join(import.meta.dir, "app/style.css")],
     target: "browser",
-    format: "esm",
+    // A classic script, not a module: Chromium keeps the compiled code of a classic script
+    // beside its cached copy and uses it on the next open (measured: the code cache consumed,
+    // 430 KB, and the script's run 52 ms where the module's evaluation took 143 ms), but compiled
+    // the module from its source on every open. Strict as a module is.
+    format: "iife",
+    banner: '"use strict";',
     minify: true,
     // The app never reads these; keep the bundle free of a process shim.
     define: { "process.env.NODE_ENV": JSON.stringify("production") },

@@ -8,8 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 
-export const APP_JS = "/app/app.js";
-export const APP_CSS = "/app/app.css";
+import type { ServedAssets } from "./assets";
 
 export function securityHeaders(nonce?: string): Record<string, string> {
   const style = nonce ? `style-src 'self' 'nonce-${nonce}'` : "style-src 'self'";
@@ -28,7 +27,7 @@ export function newNonce(): string {
 }
 
 /** The page; everything on it is drawn by the script. */
-export function indexHtml(nonce: string, title: string): string {
+export function indexHtml(nonce: string, title: string, assets: ServedAssets): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -37,8 +36,8 @@ export function indexHtml(nonce: string, title: string): string {
 <meta name="robots" content="noindex">
 <meta name="cw-style-nonce" content="${nonce}">
 <title>${title}</title>
-<link rel="stylesheet" href="${APP_CSS}">
-<script type="module" src="${APP_JS}"></script>
+<link rel="stylesheet" href="${assets.css.path}">
+<script defer src="${assets.js.path}"></script>
 </head>
 <body>
 <noscript>The codewire web app needs JavaScript.</noscript>

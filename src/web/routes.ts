@@ -15,10 +15,10 @@ import type { NodeConnection } from "../client/connection";
 import { NodeError, NodeUnavailableError } from "../client/errors";
 import { SessionRef } from "../protocol/session";
 import { CodeApprove, type CodePending, CodePoll, type CodeStarted, CSRF_HEADER, KilledReply, LaunchBody, LaunchedReply, type Me, type Meta, type NodesReply, SESSION_COOKIE, SessionsReply, SignIn, type WebError, type WebNode } from "./api";
-import { webAssets } from "./assets";
+import { type ServedAsset, webAssets } from "./assets";
 import { sameOrigin, signedIn, signInId } from "./guard";
 import { LOG_TAIL_MAX, ask, readLog } from "./node-calls";
-import { APP_CSS, APP_JS, indexHtml, newNonce, securityHeaders } from "./page";
+import { indexHtml, newNonce, securityHeaders } from "./page";
 import { SIGNIN_TTL_MS, SignIns, type SignIn as SignInRecord } from "./signins";
 import { CodeSignIns } from "./code-signin";
 
@@ -59,14 +59,18 @@ export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps
   });
 
   // The page, public: it holds no data and shows the sign-in when there is none.
-  web.get("/", (c) => {
+  web.get("/", async (c) => {
     const token = c.req.query("token");
     if (token !== undefined && backend.mode === "local") return exchangeOneTime(c, token);
     const nonce = newNonce();
-    return c.html(indexHtml(nonce, "codewire"), 200, securityHeaders(nonce));
+    return c.html(indexHtml(nonce, "codewire", await webAssets()), 200, securityHeaders(nonce));
   });
-  web.get(APP_JS, async (c) => c.body((await webAssets()).js, 200, { ...securityHeaders(), "content-type": "text/javascript; charset=utf-8" }));
-  web.get(APP_CSS, async (c) => c.body((await webAssets()).css, 200, { ...securityHeaders(), "content-type": "text/css; charset=utf-8" }));
+  web.get("/app/:file", async (c) => {
+    const { js, css } = await webAssets();
+    const a = [js, css].find((x) => x.path === c.req.path);
+    if (!a) fail(404, "not_found", `no ${c.req.path} in this version of the app`, "reload the page");
+    return assetResponse(c, a);
+  });
 
   // No icon: an empty answer keeps browsers from logging a 404 on every load.
   web.get("/favicon.ico", (c) => c.body(null, 204, securityHeaders()));
@@ -163,11 +167,18 @@ export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps
   async function exchangeOneTime(c: Context, token: string): Promise<Response> {
     if (!(await backend.checkCredential?.(token))) {
       const nonce = newNonce();
-      return c.html(indexHtml(nonce, "codewire: link used or wrong"), 401, securityHeaders(nonce));
+      return c.html(indexHtml(nonce, "codewire: link used or wrong", await webAssets()), 401, securityHeaders(nonce));
     }
     startSignIn(c, deps);
     return c.redirect("/", 303);
   }
+}
+
+/** Named by its content, an asset never changes: the browser keeps it for good. */
+function assetResponse(c: Context, a: ServedAsset): Response {
+  const headers: Record<string, string> = { ...securityHeaders(), "content-type": a.type, "cache-control": "public, max-age=31536000, immutable", vary: "accept-encoding" };
+  if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return c.body(a.body, 200, headers);
+  return c.body(a.gzip() as Uint8Array<ArrayBuffer>, 200, { ...headers, "content-encoding": "gzip" });
 }
 
 function startSignIn(c: Context, deps: WebDeps): Context {
