@@ -15,12 +15,14 @@ import { terminalView } from "./terminal";
 let leaveView: () => void = () => {};
 
 async function start(): Promise<void> {
-  const meta = await api("GET", "/web/meta", Meta);
+  // Both at once: signed in, /web/me says all the page needs; only the sign-in page needs meta.
+  const meta = api("GET", "/web/meta", Meta);
+  meta.catch(() => {});
   let me: Me;
   try {
     me = await api("GET", "/web/me", Me);
   } catch (e) {
-    if (e instanceof ApiFailure && e.status === 401) return signInPage(meta.mode);
+    if (e instanceof ApiFailure && e.status === 401) return signInPage((await meta).mode);
     throw e;
   }
   setCsrf(me.csrf);
