@@ -64,6 +64,8 @@ export class Browser {
     this.used = true;
     const page = first ?? (await this.context.newPage());
     page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+    // What the page's CSP refused, as the page itself hears it (not all of it reaches the console).
+    await page.addInitScript('window.__cspViolations = []; addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(e.violatedDirective));');
     page.on("console", (m) => {
       if (m.text().includes("Content Security Policy")) this.blocked.push(m.text());
     });

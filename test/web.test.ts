@@ -267,6 +267,7 @@ describe("the terminal", () => {
     expect(screen).toContain("first line of the notes");
     // xterm.js's own <style> elements carry the page's nonce: the CSP blocked nothing.
     expect(browser.blocked).toEqual([]);
+    expect(await page.evaluate("window.__cspViolations")).toEqual([]);
     expect(await page.evaluate('[...document.querySelectorAll("style")].every((s) => s.nonce !== "")')).toBe(true);
     await screenshot(page, "web-terminal-vim.png");
     // Keys reach vim: quit it, and the page says the session ended.

@@ -4,6 +4,7 @@
  */
 import "./nonce";
 import "./buffer-shim";
+import "./jitless";
 import { z } from "zod";
 import { CodeApprove, CodePending, CodeStarted, Me, Meta, OkReply } from "../api";
 import { dashboard, say } from "./dashboard";
