@@ -34,13 +34,17 @@ export function terminalView(node: string, id: number, viewOnly: boolean, header
   const view = h("div", { class: "term-view", "data-state": "connecting", "data-mode": viewOnly ? "view" : "attach" }, h("div", { class: "term-bar" }, title, status, detach), screen);
   show(header, view);
 
+  // The connection first: its handshake (with the relay, which reaches the node) goes on while
+  // the terminal below is built, which takes the page tens of milliseconds.
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${connectPath(node)}`);
+  ws.binaryType = "arraybuffer";
+
   // The cursor blinks by cursor-blink.ts, not by xterm.js's animation, which kept Chromium busy.
   const term = new Terminal({ cursorBlink: false, disableStdin: viewOnly, scrollback: 5000, fontFamily: "ui-monospace, Menlo, Consolas, monospace", fontSize: 14, theme: { background: "#111" } });
   const fit = new FitAddon();
   term.loadAddon(fit);
   term.open(screen);
   const stopBlink = viewOnly ? () => {} : blinkCursor(screen, term);
-  let ws: WebSocket | undefined;
   let attached = false;
   let closing = false;
   const setState = (state: string, text: string) => {
@@ -48,10 +52,10 @@ export function terminalView(node: string, id: number, viewOnly: boolean, header
     status.textContent = text;
   };
   const sendBytes = (bytes: Uint8Array) => {
-    if (attached && ws?.readyState === WebSocket.OPEN && bytes.length) ws.send(bytes as Uint8Array<ArrayBuffer>);
+    if (attached && ws.readyState === WebSocket.OPEN && bytes.length) ws.send(bytes as Uint8Array<ArrayBuffer>);
   };
   const sendControl = (m: object) => {
-    if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
   };
 
   // Typing: Ctrl+B then d leaves; everything else goes to the session as it was typed.
@@ -82,69 +86,79 @@ export function terminalView(node: string, id: number, viewOnly: boolean, header
     else leave();
   });
 
-  const connect = async () => {
-    let size = { cols: term.cols, rows: term.rows };
-    if (viewOnly) {
-      // The session's own size: viewing must not resize it for the people working in it.
-      const { sessions } = await api("GET", `/web/nodes/${encodeURIComponent(node)}/sessions`, SessionsReply);
-      const s = sessions.find((x) => x.id === id);
-      if (s) size = { cols: s.cols, rows: s.rows };
-      term.resize(size.cols, size.rows);
-    } else {
+  /** The size to attach with: the window's, or in view mode the session's own. */
+  const sized = async () => {
+    if (!viewOnly) {
       fit.fit();
-      size = { cols: term.cols, rows: term.rows };
+      return { cols: term.cols, rows: term.rows };
     }
-    const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${connectPath(node)}`;
-    const sock = new WebSocket(url);
-    ws = sock;
-    sock.binaryType = "arraybuffer";
-    sock.onopen = () => sock.send(JSON.stringify({ type: "Attach", protocol: PROTOCOL_VERSION, id, history: true, ...size }));
-    const written = () => view.dispatchEvent(new Event(WRITTEN_EVENT));
-    sock.onmessage = (ev) => {
-      if (typeof ev.data !== "string") return term.write(new Uint8Array(ev.data as ArrayBuffer), written);
-      let raw: unknown;
-      try {
-        raw = JSON.parse(ev.data);
-      } catch {
-        return;
-      }
-      const m = Reply.safeParse(raw);
-      if (!m.success) return; // a newer node's message: ignore it, as cw attach does
-      const r = m.data;
-      if (r.type === "Attached") {
-        attached = true;
-        setState("attached", r.session.name ? `${r.session.name} — ${r.session.prompt}` : r.session.prompt);
-        if (!viewOnly) term.focus();
-        // The window may have changed while connecting.
-        if (!viewOnly && (term.cols !== size.cols || term.rows !== size.rows)) sendControl({ type: "Resize", cols: term.cols, rows: term.rows });
-      } else if (r.type === "AttachEnded") {
-        attached = false;
-        closing = true;
-        if (r.reason === "detached") return leave();
-        const why = r.reason === "node_stopping" ? "the node stopped" : `session ended: ${describeStatus(r.session)}`;
-        setState("ended", why);
-        detach.textContent = "Back";
-      } else if (r.type === "Error") {
-        closing = true;
-        setState("error", `${r.message}${r.hint ? ` — ${r.hint}` : ""}`);
-        detach.textContent = "Back";
-      }
-    };
-    sock.onclose = () => {
-      attached = false;
-      if (closing || view.dataset.state === "ended") return;
-      setState("closed", "the connection closed");
-      detach.textContent = "Back";
-    };
+    // The session's own size: viewing must not resize it for the people working in it.
+    const { sessions } = await api("GET", `/web/nodes/${encodeURIComponent(node)}/sessions`, SessionsReply);
+    const s = sessions.find((x) => x.id === id);
+    const size = s ? { cols: s.cols, rows: s.rows } : { cols: term.cols, rows: term.rows };
+    term.resize(size.cols, size.rows);
+    return size;
   };
-  connect().catch((e: Error) => setState("error", e.message));
+
+  let size = { cols: term.cols, rows: term.rows };
+  const sizing = sized().then((s) => (size = s));
+  sizing.catch((e: Error) => {
+    closing = true;
+    setState("error", e.message);
+    ws.close(1000);
+  });
+  // Attach once both the connection and the size are there, whichever comes last.
+  ws.onopen = () =>
+    sizing.then(
+      () => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "Attach", protocol: PROTOCOL_VERSION, id, history: true, ...size }));
+      },
+      () => {},
+    );
+  const written = () => view.dispatchEvent(new Event(WRITTEN_EVENT));
+  ws.onmessage = (ev) => {
+    if (typeof ev.data !== "string") return term.write(new Uint8Array(ev.data as ArrayBuffer), written);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    const m = Reply.safeParse(raw);
+    if (!m.success) return; // a newer node's message: ignore it, as cw attach does
+    const r = m.data;
+    if (r.type === "Attached") {
+      attached = true;
+      setState("attached", r.session.name ? `${r.session.name} — ${r.session.prompt}` : r.session.prompt);
+      if (!viewOnly) term.focus();
+      // The window may have changed while connecting.
+      if (!viewOnly && (term.cols !== size.cols || term.rows !== size.rows)) sendControl({ type: "Resize", cols: term.cols, rows: term.rows });
+    } else if (r.type === "AttachEnded") {
+      attached = false;
+      closing = true;
+      if (r.reason === "detached") return leave();
+      const why = r.reason === "node_stopping" ? "the node stopped" : `session ended: ${describeStatus(r.session)}`;
+      setState("ended", why);
+      detach.textContent = "Back";
+    } else if (r.type === "Error") {
+      closing = true;
+      setState("error", `${r.message}${r.hint ? ` — ${r.hint}` : ""}`);
+      detach.textContent = "Back";
+    }
+  };
+  ws.onclose = () => {
+    attached = false;
+    if (closing || view.dataset.state === "ended") return;
+    setState("closed", "the connection closed");
+    detach.textContent = "Back";
+  };
 
   return () => {
     closing = true;
     clearTimeout(escTimer);
     observer.disconnect();
     stopBlink();
-    ws?.close(1000);
+    ws.close(1000);
     term.dispose();
   };
 }
