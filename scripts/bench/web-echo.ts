@@ -27,7 +27,8 @@
  *     takes to deliver and to paint an echo, cw and xterm.js no part of it.
  * Open: from navigating a signed-in tab to the session's page (#/t/web-1/<id>) until its rows
  * show the session's last line (performance.now() in the page, which starts at navigation),
- * against spawning `cw attach web-1:<id>` until that line comes out of its PTY.
+ * against spawning `cw attach web-1:<id>` until that line comes out of its PTY, and against a
+ * bare page holding those lines (the floor: what opening any tab takes this Chromium).
  * BENCH_SAMPLES sets the keys per path (default 150).
  */
 import type { Page } from "playwright-core";
@@ -154,9 +155,12 @@ function attachOpen(env: Record<string, string>, target: string): number {
 /**
  * The browser's own floor: a page whose key handler sends the key over a WebSocket to a bare Bun
  * echo server in this process, timed by the same in-page instrument. What it takes is Chromium's
- * (renderer, network process, IPC), not cw's.
+ * (renderer, network process, IPC), not cw's. At /page, a page holding the 40 lines the open
+ * test paints: Chromium's own time to open a tab and show them.
  */
 function floorServer(): { url: string; stop: () => void } {
+  const lines = Array.from({ length: 39 }, (_, i) => `line ${i + 1} of a screen to paint<br>`).join("");
+  const page = `<!doctype html><body><div class="xterm-rows">${lines}${MARKER}</div></body>`;
   const html = `<!doctype html><body><script>
     const ws = new WebSocket("ws://" + location.host + "/ws"); ws.binaryType = "arraybuffer";
     const rows = document.createElement("div"); rows.className = "xterm-rows"; document.body.append(rows);
@@ -167,8 +171,9 @@ function floorServer(): { url: string; stop: () => void } {
     hostname: "127.0.0.1",
     port: 0,
     fetch(req, srv) {
-      if (new URL(req.url).pathname === "/ws") return srv.upgrade(req) ? undefined : new Response("no", { status: 400 });
-      return new Response(html, { headers: { "content-type": "text/html" } });
+      const path = new URL(req.url).pathname;
+      if (path === "/ws") return srv.upgrade(req) ? undefined : new Response("no", { status: 400 });
+      return new Response(path === "/page" ? page : html, { headers: { "content-type": "text/html" } });
     },
     websocket: { message: (ws, m) => void ws.send(m) },
   });
@@ -209,7 +214,6 @@ try {
   await floorPage.waitForFunction(() => (globalThis as unknown as { __bench: Bench }).__bench.wsOpen >= 0);
   const bare = await browserEcho(floorPage);
   await floorPage.close();
-  floor.stop();
 
   // Opening: a fresh tab each time, signed in by its cookie.
   const opens: number[] = [];
@@ -234,6 +238,16 @@ try {
     await tab.close();
   }
   const attachOpens = Array.from({ length: OPENS }, () => attachOpen(web2.env, `web-1:${shownId}`));
+  const floorOpens: number[] = [];
+  for (let i = 0; i < OPENS; i++) {
+    const tab = await browser.page();
+    await tab.addInitScript(INSTRUMENT);
+    await tab.goto(`${floor.url}page`);
+    await tab.waitForFunction(() => (globalThis as unknown as { __bench: Bench }).__bench.painted >= 0, undefined, { timeout: 15_000, polling: 10 });
+    floorOpens.push((await bench(tab)).painted);
+    await tab.close();
+  }
+  floor.stop();
 
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   const relayAttach = attach["cw attach web-1:<id> (relay)"]!;
@@ -257,6 +271,7 @@ try {
   console.log(`${"open a session until its screen shows".padEnd(36)} ${"p50".padStart(9)} ${"max".padStart(9)} ${"ratio".padStart(13)}`);
   console.log(`${"cw attach web-1:<id> (relay)".padEnd(36)} ${ms(quantile(attachOpens, 0.5)).padStart(9)} ${ms(Math.max(...attachOpens)).padStart(9)} ${"1.00".padStart(13)}`);
   console.log(`${"browser tab, #/t/web-1/<id>".padEnd(36)} ${ms(quantile(opens, 0.5)).padStart(9)} ${ms(Math.max(...opens)).padStart(9)} ${(quantile(opens, 0.5) / quantile(attachOpens, 0.5)).toFixed(2).padStart(13)}`);
+  console.log(`${"browser floor: a page of those lines".padEnd(36)} ${ms(quantile(floorOpens, 0.5)).padStart(9)} ${ms(Math.max(...floorOpens)).padStart(9)} ${(quantile(floorOpens, 0.5) / quantile(attachOpens, 0.5)).toFixed(2).padStart(13)}`);
   const p50 = (xs: number[]) => ms(quantile(xs, 0.5));
   console.log(`  browser tab's way there (p50, from navigation): html ${p50(phases.html)}, script ${p50(phases.js)}, page loaded ${p50(phases.dcl)}, /web/me ${p50(phases.me)}, WebSocket open ${p50(phases.wsOpen)}, Attached ${p50(phases.attached)}, rows painted ${p50(opens)}`);
 } finally {
