@@ -2,11 +2,12 @@
  * The terminal cursor's blink, by a timer, instead of xterm.js's. Its DOM renderer blinks the
  * cursor with an infinite CSS animation, under which Chromium makes a frame on every vsync for as
  * long as the terminal is shown, and a key's echo waited behind those frames: in web-echo's bench
- * it reached xterm.js 10.5 ms after the key at p50 (the same page without the animation: under
+ * it reached xterm.js 10.5 ms after the key at p50 (the same page without the animation: about
  * 2 ms), and was painted a frame later still. Here a class on the terminal's element hides the
  * cursor (style.css), turned on and off every BLINK_MS: a frame at each turn and none between.
  *
- * As xterm.js does, typing and output that moves the cursor keep it shown for a moment. As GTK's
+ * As with xterm.js's, the cursor stays shown while one types: a key puts the next turn off, and
+ * output that moves the cursor (the key's echo) shows it. As GTK's
  * terminals do, it stops blinking (shown) after IDLE_MS without either, and while the page is
  * hidden or the terminal unfocused (xterm.js then draws an outline cursor, which never blinks),
  * so a page left open draws nothing.
