@@ -3,6 +3,8 @@
  * the PTY itself, so output arrives as an event: no native threads per session, nothing to poll,
  * no busy wait for a keystroke's echo.
  */
+import { EAGAIN, writeSome } from "../../sys/libc";
+import { closeFd, withMasterFd } from "./master-fd";
 import { ChildBase, exitStatus, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
 /**
@@ -23,11 +25,15 @@ export class BunTerminalPty extends ChildBase implements Pty {
   private readonly term: Bun.Terminal;
   private eof = false;
   private endEof?: () => void;
+  /** Our own descriptor for the PTY's master (master-fd.ts), written at once; -1: Bun's writer only. */
+  private masterFd = -1;
+  /** Bun's writer holds bytes not yet written: later ones go after them, through it, until it drains. */
+  private bunPending = false;
 
   constructor(opts: PtySpawnOptions) {
     super();
     try {
-      this.proc = Bun.spawn(opts.command, {
+      ({ value: this.proc, fd: this.masterFd } = withMasterFd(() => Bun.spawn(opts.command, {
         cwd: opts.cwd,
         env: opts.env,
         terminal: {
@@ -42,8 +48,11 @@ export class BunTerminalPty extends ChildBase implements Pty {
             this.eof = true;
             this.endEof?.();
           },
+          drain: () => {
+            this.bunPending = false;
+          },
         },
-      });
+      })));
     } catch (e) {
       throw new PtySpawnError(`could not start ${opts.command[0]}: ${(e as Error).message}`);
     }
@@ -63,6 +72,8 @@ export class BunTerminalPty extends ChildBase implements Pty {
       });
     }
     this.exited = true;
+    closeFd(this.masterFd);
+    this.masterFd = -1;
     const e: PtyExit = { exitCode: exitStatus(this.proc) };
     try {
       this.term.close();
@@ -75,7 +86,22 @@ export class BunTerminalPty extends ChildBase implements Pty {
   write(data: Uint8Array | string): void {
     if (this.exited || this.term.closed) return;
     if (data.length === 0) return;
-    this.term.write(data);
+    let bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (this.masterFd >= 0 && !this.bunPending) {
+      let n: number;
+      try {
+        n = writeSome(this.masterFd, bytes);
+      } catch {
+        // The program is gone (EIO): as Bun's writer would, drop it.
+        return;
+      }
+      if (n === bytes.length) return;
+      // The program's input queue is full: Bun's writer keeps the rest and writes it when the
+      // PTY can take it, and everything after it until then.
+      bytes = bytes.subarray(n === -EAGAIN ? 0 : n);
+    }
+    // It says how much it wrote now (the rest it keeps, and says when it drained).
+    this.bunPending = this.term.write(bytes) < bytes.length;
   }
 
   resize(cols: number, rows: number): void {

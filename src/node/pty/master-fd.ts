@@ -1,0 +1,67 @@
+/**
+ * Our own descriptor for the master of a PTY that Bun.Terminal opened, so that keystrokes can be
+ * written to it at once.
+ *
+ * Why: Bun.Terminal.write does not write. It asks epoll whether the PTY is writable and writes on
+ * the event loop's next turn (strace of the node for one key: recvfrom from the client,
+ * epoll_ctl(EPOLLOUT), epoll_pwait2, poll, and only then write). That turn is on every key's way
+ * to the program. Bun.Terminal exposes no descriptor, so we find the one it opened: the master
+ * descriptors that appeared in /proc/self/fd while Bun.spawn ran (spawning is synchronous, and
+ * nothing else on this thread opens /dev/ptmx meanwhile), and dup(2) one of them. The dup is ours
+ * (closed by us, never reused under us when Bun closes its own), and shares the open file, so it
+ * is non-blocking like Bun's. Linux only; elsewhere (no /proc) Bun's writer is used.
+ */
+import { closeSync, readdirSync, readlinkSync } from "node:fs";
+import { FFIType } from "bun:ffi";
+import { openLibc } from "../../sys/libc";
+
+let dupFn: ((fd: number) => number) | null | undefined;
+function dup(): ((fd: number) => number) | null {
+  if (dupFn !== undefined) return dupFn;
+  const c = openLibc({ dup: { args: [FFIType.i32], returns: FFIType.i32 } });
+  dupFn = c && ((fd) => c.fn.dup!(fd) as number);
+  return dupFn;
+}
+
+function openFds(): Set<string> | undefined {
+  try {
+    return new Set(readdirSync("/proc/self/fd"));
+  } catch {
+    return undefined;
+  }
+}
+
+function isMaster(fd: string): boolean {
+  try {
+    const target = readlinkSync(`/proc/self/fd/${fd}`);
+    return target === "/dev/ptmx" || target === "/dev/pts/ptmx";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `spawn` (which opens exactly one PTY) and returns what it returned, with a descriptor of
+ * our own for that PTY's master, or -1 when it cannot be told (then write through Bun).
+ */
+export function withMasterFd<T>(spawn: () => T): { value: T; fd: number } {
+  const before = process.platform === "linux" && process.env.CODEWIRE_PTY_DIRECT_WRITE !== "0" ? openFds() : undefined;
+  const value = spawn();
+  if (!before) return { value, fd: -1 };
+  const after = openFds();
+  const d = dup();
+  if (!after || !d) return { value, fd: -1 };
+  const fresh = [...after].filter((fd) => !before.has(fd) && isMaster(fd));
+  if (fresh.length === 0) return { value, fd: -1 };
+  const fd = d(Number(fresh[fresh.length - 1]));
+  return { value, fd: fd >= 0 ? fd : -1 };
+}
+
+export function closeFd(fd: number): void {
+  if (fd < 0) return;
+  try {
+    closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+}
