@@ -1,5 +1,6 @@
 /**
- * Lanes: a local `cw attach` whose terminal the node serves itself (node/lane/). The everyday
+ * Lanes: a local `cw attach` whose terminal the node serves itself (node/lane/): a lane thread
+ * for bun-pty's terminals, a direct terminal (lane/direct.ts) for Bun's own PTY. The everyday
  * behaviour (typing, detaching, vim, resize, two clients) runs in attach.test.ts in both modes;
  * here are the ways a lane ends that a client over its socket does not have: its client killed
  * outright, and its terminal no longer reading.
@@ -9,16 +10,8 @@ import { readFileSync } from "node:fs";
 import { BenchPty } from "../scripts/bench/pty";
 import { CW, CwHome, running, Tmux, waitFor } from "./helpers";
 
-let cw: CwHome;
 let tmux: Tmux | undefined;
 let pty: BenchPty | undefined;
-beforeAll(() => {
-  // Lanes serve bun-pty's terminals (the default backend is Bun's own PTY).
-  cw = new CwHome({ CODEWIRE_PTY: "bun-pty" });
-});
-afterAll(async () => {
-  await cw.cleanup();
-});
 afterEach(async () => {
   await tmux?.kill();
   tmux = undefined;
@@ -26,12 +19,22 @@ afterEach(async () => {
   pty = undefined;
 });
 
-describe("lanes", () => {
+for (const backend of ["bun", "bun-pty"] as const) {
+describe(`lanes (${backend === "bun" ? "Bun's PTY: direct terminals" : "bun-pty: the lane thread"})`, () => {
+  let cw: CwHome;
+  beforeAll(() => {
+    cw = new CwHome({ CODEWIRE_PTY: backend });
+  });
+  afterAll(async () => {
+    await cw.cleanup();
+  });
+  const laneStarted = backend === "bun" ? "serves terminals directly" : "lane thread started";
+
   test("a client killed outright: the node lets go of its terminal, the session keeps running", async () => {
     const id = await cw.launch(["bash", "--norc", "--noprofile"], ["lane-kill"]);
     tmux = new Tmux();
     await tmux.start(`${CW} attach lane-kill`, cw.env);
-    await waitFor(() => readFileSync(cw.path("node.log"), "utf8").includes("lane thread started"), "the lane");
+    await waitFor(() => readFileSync(cw.path("node.log"), "utf8").includes(laneStarted), "the lane");
     await tmux.type("echo before-$((20+1))");
     await tmux.keys("Enter");
     await tmux.waitScreen((s) => s.includes("before-21"), "the lane to carry keys and echo");
@@ -83,7 +86,7 @@ describe("lanes", () => {
     }
   });
 
-  test("a terminal that stops reading: the session never waits for it, and the client catches up over its socket", async () => {
+  test("a terminal that stops reading: the session never waits for it, and it catches up with a repaint, not a replay", async () => {
     // ~7 MiB of output, more than a lane holds for a terminal (4 MiB) before handing it back.
     const id = await cw.launch(["bash", "-c", "read go; seq 1 500000 | sed 's/^/flood-line-/'; echo flood-done; sleep 60"], ["lane-flood"]);
     pty = new BenchPty({ cmd: [CW, "attach", "lane-flood"], env: cw.env, cols: 80, rows: 24 });
@@ -107,7 +110,8 @@ describe("lanes", () => {
     }
     expect(seen).toContain("flood-done");
     expect(total).toBeLessThan(7 * 1024 * 1024);
-    expect(readFileSync(cw.path("node.log"), "utf8")).toContain(`lane: session ${id}'s terminal fell behind`);
+    // A lane hands the terminal back to the client; a direct terminal is repainted where it is.
+    if (backend === "bun-pty") expect(readFileSync(cw.path("node.log"), "utf8")).toContain(`lane: session ${id}'s terminal fell behind`);
     expect((await cw.session(id)).attached_count).toBe(1);
 
     // Keys work again, through the socket now: Ctrl+B d detaches.
@@ -123,3 +127,4 @@ describe("lanes", () => {
     await cw.ok(["kill", "lane-flood"]);
   });
 });
+}

@@ -19,9 +19,10 @@ afterEach(async () => {
   await tmux?.kill();
 });
 
-// Both ways a local attach runs: the node serving the terminal itself (a lane, the default on
-// Linux) and everything through the client and its socket (CODEWIRE_LANES=0, as for remote nodes).
-for (const mode of ["lane", "socket"] as const) {
+// Every way a local attach runs: the node serving the terminal itself (the default on Linux: a
+// direct terminal on Bun's PTY, the default backend, or a lane on bun-pty) and everything through
+// the client and its socket (CODEWIRE_LANES=0, as for remote nodes).
+for (const mode of ["direct", "lane", "socket"] as const) {
 describe(`attach through tmux (${mode})`, () => {
   const env = () => (mode === "socket" ? { ...cw.env, CODEWIRE_LANES: "0" } : cw.env);
   // Lanes serve bun-pty's terminals: that mode gets a node of its own on bun-pty (the default
@@ -51,6 +52,7 @@ describe(`attach through tmux (${mode})`, () => {
     const screen = await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach to exit");
     expect(screen).toContain(`detached from session ${id} (${n("shell1")})`);
     if (mode === "lane") expect(readFileSync(cw.path("node.log"), "utf8")).toContain("lane thread started");
+    if (mode === "direct") expect(readFileSync(cw.path("node.log"), "utf8")).toContain("serves terminals directly");
     expect((await cw.session(id)).status).toBe("running");
     expect(await cw.ok(["logs", String(id)])).toContain("typed-42");
   });

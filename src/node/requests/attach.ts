@@ -7,6 +7,7 @@ import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 import type { BunPty } from "../pty/bun-pty";
+import { canServeDirect, serveDirect } from "../lane/direct";
 import { markOutside } from "../screen/paint";
 import type { Session } from "../session";
 import { follow } from "../stream";
@@ -95,7 +96,9 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   };
 
   // A local client's terminal may be served by the node directly (a lane; see lane/lanes.ts).
-  let laneFd = req.tty && conn.local && ctx.lanes.canServe(s.pty) ? ctx.lanes.openTerminal(req.tty) : undefined;
+  // On Bun's PTY the lane is a direct terminal (lane/direct.ts), served by this thread.
+  const direct = canServeDirect(s.pty);
+  let laneFd = req.tty && conn.local && (direct || ctx.lanes.canServe(s.pty)) ? ctx.lanes.openTerminal(req.tty) : undefined;
   conn.reply({ type: "Attached", session: s.info(), ...(laneFd !== undefined ? { lane: true } : {}) });
   let from = s.offset;
   let paint = "";
@@ -115,10 +118,21 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     if (laneFd !== undefined) ctx.lanes.closeTerminal(laneFd);
     return;
   }
-  const overSocket = (start: number, first: string) => {
-    if (first) conn.data(Buffer.from(first, "utf8"));
-    toTerminal = (bytes) => conn.data(Buffer.from(bytes, "utf8"));
-    follow(conn, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaint(v) }, () => end("ended"));
+  /**
+   * Paints `first`, then follows the session from `start` into `out`: the client's socket (data
+   * frames), or its terminal itself (raw bytes; a direct terminal).
+   */
+  const overSocket = (start: number, first: string, out: Connection = conn) => {
+    const send = out === conn ? (b: Uint8Array) => conn.data(b) : (b: Uint8Array) => out.write(b);
+    if (first) send(Buffer.from(first, "utf8"));
+    toTerminal = (bytes) => send(Buffer.from(bytes, "utf8"));
+    const repaintInto = async (v: Viewer) => {
+      const screen = await freshScreen();
+      if (conn.closed || out.closed) return;
+      send(Buffer.from(screen.paint, "utf8"));
+      v.jumpTo(screen.offset);
+    };
+    follow(out, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaintInto(v), ...(out === conn ? {} : { deliver: send }) }, () => end("ended"));
   };
   /** The screen as it is now, and the offset it reflects. */
   const freshScreen = async () => {
@@ -126,19 +140,29 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     // No screen (the program just ended): its last screenful of output stands in for it.
     return snap ? { paint: snap.data, offset: snap.offset } : { paint: CLEAR, offset: s.log.offsetOfLastLines(s.record.rows) };
   };
-  const repaint = async (v: Viewer) => {
-    const screen = await freshScreen();
-    if (conn.closed) return;
-    conn.data(Buffer.from(screen.paint, "utf8"));
-    v.jumpTo(screen.offset);
-  };
-  if (laneFd !== undefined && !ctx.lanes.canServe(s.pty)) {
+  if (laneFd !== undefined && !(direct ? canServeDirect(s.pty) : ctx.lanes.canServe(s.pty))) {
     // The program ended while the screen was read: no lane after all.
     ctx.lanes.closeTerminal(laneFd);
     laneFd = undefined;
     conn.reply({ type: "LaneEnded" });
   }
   if (laneFd === undefined) return overSocket(from, paint);
+  if (direct) {
+    const tty = serveDirect(laneFd, {
+      keys: (bytes) => {
+        s.write(bytes);
+        countInput(bytes.length);
+      },
+      detach: () => end("detached"),
+      // The client's terminal is gone: so is the client, or it will notice on its own.
+      hangup: () => {
+        detach();
+        conn.end();
+      },
+    }, ctx.log);
+    conn.onClose(() => tty.close());
+    return overSocket(from, paint, tty.out);
+  }
 
   // The lane thread paints the screen, then what the program printed since the snapshot (this
   // thread has those bytes; from now on that thread reads the PTY itself), then live output. When
