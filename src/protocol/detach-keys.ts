@@ -33,6 +33,10 @@ export class DetachKeys {
   private pending = "";
 
   feed(chunk: Uint8Array): KeyResult {
+    // Most input (every ordinary key) has neither byte that can begin the chord: it goes as it
+    // is, without the string round trip below (measured in the node: 36 µs of a keystroke's echo
+    // on a loaded 2-core machine, where this takes none).
+    if (!this.armed && this.pending === "" && chunk.indexOf(0x02) < 0 && chunk.indexOf(0x1b) < 0) return { forward: chunk, detach: false };
     // latin1 keeps bytes 1:1, so forwarding is lossless.
     let s = this.pending + Buffer.from(chunk).toString("latin1");
     this.pending = "";
