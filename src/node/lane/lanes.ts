@@ -30,6 +30,8 @@ export interface LaneEvents {
   lagged(): void;
   /** The session's logged output in [from, to) (a lane opened behind the lane thread: see catchup). */
   output(from: number, to: number): Uint8Array;
+  /** Keys a keys lane's PTY could not take at once: to be written by this thread. */
+  keys?(bytes: Uint8Array): void;
 }
 
 export interface Lane {
@@ -67,7 +69,7 @@ export class Lanes {
   /** The lane thread failed: lanes are off for the rest of this node's life. */
   private broken = false;
   /** Open lanes: what to tell about each, and the PTY it serves. */
-  private readonly lanes = new Map<number, { events: LaneEvents; handle: number; fd: number }>();
+  private readonly lanes = new Map<number, { events: LaneEvents; handle: number; fd: number; ptyFd?: number }>();
   /** PTYs the lane thread reads, with how many lanes the main thread believes it serves on each. */
   private readonly owned = new Map<number, { pty: BunPty; lanes: number }>();
 
@@ -98,6 +100,30 @@ export class Lanes {
       return undefined;
     }
     return fd;
+  }
+
+  /** Whether the lane thread can read keys for a direct terminal (openKeys). */
+  canServeKeys(): boolean {
+    return !this.broken && process.platform === "linux" && process.env.CODEWIRE_LANES !== "0" && openPipe2() !== null;
+  }
+
+  /**
+   * The keystroke half of a direct terminal (direct.ts): the lane thread reads the keys from the
+   * terminal `fd` and writes them to the PTY master `ptyFd` in its blocking poll(2) loop, with no
+   * event loop on their way. Both descriptors become the lane thread's (it closes them). Output
+   * is not its business: `write` and the `lagged`, `output` events are unused.
+   */
+  openKeys(fd: number, ptyFd: number, events: LaneEvents): Lane {
+    this.start();
+    const lane = this.nextLane++;
+    this.lanes.set(lane, { events, handle: -1, fd, ptyFd });
+    this.send({ type: "open-keys", lane, fd, ptyFd });
+    return {
+      write: () => {},
+      close: () => {
+        if (this.forget(lane)) this.send({ type: "close", lane });
+      },
+    };
   }
 
   /** Closes a terminal that openTerminal opened and no lane took. */
@@ -172,8 +198,9 @@ export class Lanes {
     this.owned.clear();
     const open = [...this.lanes.values()];
     this.lanes.clear();
-    for (const { events, fd } of open) {
+    for (const { events, fd, ptyFd } of open) {
       this.closeTerminal(fd);
+      if (ptyFd !== undefined) closeSync(ptyFd);
       events.lagged();
     }
   }
@@ -207,6 +234,9 @@ export class Lanes {
       }
       case "input":
         this.lanes.get(m.lane)?.events.input(m.bytes, m.at);
+        return;
+      case "keys":
+        this.lanes.get(m.lane)?.events.keys?.(m.bytes);
         return;
       case "catchup": {
         const open = this.lanes.get(m.lane);

@@ -17,6 +17,12 @@ export type ToLane =
    * now (so `offset` is where the lane thread's reading starts).
    */
   | { type: "open"; lane: number; handle: number; fd: number; paint: Uint8Array; offset: number; fresh: boolean }
+  /**
+   * Read keys from the terminal on `fd` (a descriptor of the lane thread's own) and write them to
+   * the PTY master `ptyFd` (its own too): the keystroke half of a direct terminal (direct.ts),
+   * whose output the main thread writes. The lane thread closes both when the lane closes.
+   */
+  | { type: "open-keys"; lane: number; fd: number; ptyFd: number }
   /** The output from `catchup` (FromLane) for a lane opened behind the lane thread's reading. */
   | { type: "caught-up"; lane: number; bytes: Uint8Array }
   /** Write `bytes` to the lane's terminal (after the output queued for it). */
@@ -36,6 +42,11 @@ export type FromLane =
    * of them was typed (epoch ms): reports are batched, so they may arrive after others' input.
    */
   | { type: "input"; lane: number; bytes: number; at: number }
+  /**
+   * Keys of a keys lane that its PTY could not take at once (its input queue is full): the main
+   * thread writes them, and every later key of that lane comes this way too, in order.
+   */
+  | { type: "keys"; lane: number; bytes: Uint8Array }
   /** The user pressed Ctrl+B d on a lane. */
   | { type: "detach"; lane: number }
   /** The lane's terminal is gone (hung up, closed) or refused writes. */

@@ -63,6 +63,15 @@ interface Lane {
   typedAt: number;
   /** Live output held back until the main thread sends what came before it (see "catchup"). */
   behind?: Uint8Array[];
+  /**
+   * A keys lane (open-keys): no output here, keys go to this PTY master descriptor with write(2);
+   * undefined for a lane on a bun-pty handle.
+   */
+  ptyFd?: number;
+  /** A keys lane's PTY was once full: its keys now go through the main thread (message "keys"). */
+  viaMain?: boolean;
+  /** When (performance.now) a keys lane last had keys, for reporting them after the echo. */
+  typedNow?: number;
 }
 
 // The same library the main thread opened (dlopen of one path is one instance, also for the
@@ -147,10 +156,27 @@ function flushQueue(lane: Lane): void {
   }
 }
 
-function writeToProgram(handle: number, bytes: Uint8Array): void {
+function writeToProgram(lane: Lane, bytes: Uint8Array): void {
   if (bytes.length === 0) return;
-  pty.bun_pty_write(handle, ptr(bytes), bytes.length);
-  lastActivity = lastInput = performance.now();
+  if (lane.ptyFd === undefined) {
+    pty.bun_pty_write(lane.handle, ptr(bytes), bytes.length);
+    lastActivity = lastInput = performance.now();
+    return;
+  }
+  // A keys lane: the echo comes back through the main thread's event loop, so nothing to spin for.
+  lane.typedNow = performance.now();
+  if (!lane.viaMain) {
+    let n: number;
+    try {
+      n = writeSome(lane.ptyFd, bytes);
+    } catch {
+      return; // the program is gone (EIO); the main thread ends the session
+    }
+    if (n === bytes.length) return;
+    bytes = bytes.subarray(n === -EAGAIN ? 0 : n);
+    lane.viaMain = true;
+  }
+  post({ type: "keys", lane: lane.id, bytes: bytes.slice() });
 }
 
 function hangup(lane: Lane): void {
@@ -167,6 +193,7 @@ function closeLane(lane: Lane, flush: boolean): void {
   relist();
   if (flush) flushQueue(lane);
   closeSync(lane.fd);
+  if (lane.ptyFd !== undefined) closeSync(lane.ptyFd);
   const set = readers.get(lane.handle);
   if (!set) return; // the program has ended: nothing to give back
   set.delete(lane);
@@ -194,6 +221,9 @@ function command(m: ToLane): void {
       post({ type: "catchup", lane: lane.id, from: m.offset, to: at });
     }
     lastActivity = performance.now();
+  } else if (m.type === "open-keys") {
+    lanes.set(m.lane, { id: m.lane, fd: m.fd, handle: -1, ptyFd: m.ptyFd, keys: new DetachKeys(), queue: [], queued: 0, heldAt: 0, typed: 0, typedAt: 0 });
+    relist();
   } else if (m.type === "caught-up") {
     const lane = lanes.get(m.lane);
     if (!lane?.behind) return;
@@ -235,9 +265,9 @@ function readKeys(lane: Lane): void {
   if (n < 0 && (errno() === EAGAIN || errno() === EINTR)) return;
   if (n <= 0) return hangup(lane);
   // The program has ended (the main thread is closing this lane): its handle may be reused.
-  if (!readers.has(lane.handle)) return;
+  if (lane.ptyFd === undefined && !readers.has(lane.handle)) return;
   const r = lane.keys.feed(inBuf.subarray(0, n));
-  writeToProgram(lane.handle, r.forward);
+  writeToProgram(lane, r.forward);
   lane.typed += r.forward.length;
   lane.typedAt = performance.timeOrigin + performance.now();
   if (r.detach) {
@@ -305,6 +335,10 @@ function pollTimeout(now: number): number {
     ms = now - lastInput < HOT_MS || outputLastTurn ? 0 : idle < 250 ? 1 : idle < 2000 ? 4 : 10;
   }
   for (const lane of lanes.values()) {
+    if (lane.typed > 0 && lane.typedNow !== undefined) {
+      const left = Math.max(0, Math.ceil(lane.typedNow + HOT_MS - now));
+      ms = ms < 0 ? left : Math.min(ms, left);
+    }
     if (!lane.keys.holding) continue;
     const left = Math.max(0, Math.ceil(lane.heldAt + ESC_TIMEOUT_MS - now));
     ms = ms < 0 ? left : Math.min(ms, left);
@@ -338,9 +372,9 @@ function loop(): never {
     for (const lane of lanes.values()) {
       if (!lane.keys.holding || t - lane.heldAt < ESC_TIMEOUT_MS) continue;
       const held = lane.keys.flushPending();
-      if (readers.has(lane.handle)) writeToProgram(lane.handle, held);
+      if (lane.ptyFd !== undefined || readers.has(lane.handle)) writeToProgram(lane, held);
     }
-    if (t - lastInput >= HOT_MS) for (const lane of lanes.values()) reportInput(lane);
+    for (const lane of lanes.values()) if (t - (lane.typedNow ?? lastInput) >= HOT_MS) reportInput(lane);
     const got = readOutput();
     outputLastTurn = got;
     if (got) lastActivity = performance.now();

@@ -4,7 +4,7 @@
  * no busy wait for a keystroke's echo.
  */
 import { EAGAIN, writeSome } from "../../sys/libc";
-import { closeFd, withMasterFd } from "./master-fd";
+import { closeFd, dupFd, withMasterFd } from "./master-fd";
 import { ChildBase, exitStatus, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
 /**
@@ -102,6 +102,14 @@ export class BunTerminalPty extends ChildBase implements Pty {
     }
     // It says how much it wrote now (the rest it keeps, and says when it drained).
     this.bunPending = this.term.write(bytes) < bytes.length;
+  }
+
+  /**
+   * A descriptor of the caller's own for the PTY's master (to write keys from another thread:
+   * lane/direct.ts), or -1 when there is none or Bun's writer holds bytes that must go first.
+   */
+  dupMaster(): number {
+    return this.exited || this.bunPending ? -1 : dupFd(this.masterFd);
   }
 
   resize(cols: number, rows: number): void {

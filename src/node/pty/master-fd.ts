@@ -57,6 +57,14 @@ export function withMasterFd<T>(spawn: () => T): { value: T; fd: number } {
   return { value, fd: fd >= 0 ? fd : -1 };
 }
 
+/** A descriptor of one's own for the same open file as `fd` (dup(2)); -1 when it cannot be had. */
+export function dupFd(fd: number): number {
+  const d = fd >= 0 ? dup() : null;
+  if (!d) return -1;
+  const n = d(fd);
+  return n >= 0 ? n : -1;
+}
+
 export function closeFd(fd: number): void {
   if (fd < 0) return;
   try {

@@ -7,6 +7,7 @@ import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
 import type { BunPty } from "../pty/bun-pty";
+import type { BunTerminalPty } from "../pty/bun-terminal";
 import { canServeDirect, serveDirect } from "../lane/direct";
 import { markOutside } from "../screen/paint";
 import type { Session } from "../session";
@@ -148,11 +149,12 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   }
   if (laneFd === undefined) return overSocket(from, paint);
   if (direct) {
-    const tty = serveDirect(laneFd, {
+    const tty = serveDirect(laneFd, s.pty as BunTerminalPty, ctx.lanes, {
       keys: (bytes) => {
         s.write(bytes);
         countInput(bytes.length);
       },
+      typed: countInput,
       detach: () => end("detached"),
       // The client's terminal is gone: so is the client, or it will notice on its own.
       hangup: () => {
