@@ -3,8 +3,8 @@
  *
  * Two backends give it: Bun's own terminal (bun-terminal.ts), the default where Bun has one
  * (Linux, macOS), and bun-pty (bun-pty.ts), the fallback elsewhere (Windows) and the choice with
- * `[node] pty = "bun-pty"` in config.toml or CODEWIRE_PTY=bun-pty (local attaches then get
- * lanes, node/lane/). Why Bun's is the default: its event loop reads the PTY itself, where
+ * `[node] pty = "bun-pty"` in config.toml or CODEWIRE_PTY=bun-pty. Local attaches get their
+ * terminal served by the node on both: lanes on bun-pty, direct terminals on Bun's (node/lane/). Why Bun's is the default: its event loop reads the PTY itself, where
  * bun-pty's native threads fill a channel that has to be polled. Measured with `bun run bench`
  * (BENCH_PTY picks the backend) on a 2-core VM: ten sessions redrawing a spinner at 10 Hz cost
  * the node 4.0% of a core detached and 3.6% attached, against 6.7% and 49% on bun-pty (its lane
