@@ -123,7 +123,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
    * Paints `first`, then follows the session from `start` into `out`: the client's socket (data
    * frames), or its terminal itself (raw bytes; a direct terminal).
    */
-  const overSocket = (start: number, first: string, out: Connection = conn) => {
+  const paintAndFollow = (start: number, first: string, out: Connection = conn) => {
     const send = out === conn ? (b: Uint8Array) => conn.data(b) : (b: Uint8Array) => out.write(b);
     if (first) send(Buffer.from(first, "utf8"));
     toTerminal = (bytes) => send(Buffer.from(bytes, "utf8"));
@@ -147,7 +147,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     laneFd = undefined;
     conn.reply({ type: "LaneEnded" });
   }
-  if (laneFd === undefined) return overSocket(from, paint);
+  if (laneFd === undefined) return paintAndFollow(from, paint);
   if (direct) {
     const tty = serveDirect(laneFd, s.pty as BunTerminalPty, ctx.lanes, {
       keys: (bytes) => {
@@ -163,7 +163,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       },
     }, ctx.log);
     conn.onClose(() => tty.close());
-    return overSocket(from, paint, tty.out);
+    return paintAndFollow(from, paint, tty.out);
   }
 
   // The lane thread paints the screen, then what the program printed since the snapshot (this
@@ -188,7 +188,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       stopLaneEnd();
       conn.reply({ type: "LaneEnded" });
       void freshScreen().then((screen) => {
-        if (!conn.closed) overSocket(screen.offset, screen.paint);
+        if (!conn.closed) paintAndFollow(screen.offset, screen.paint);
       });
     },
   });
