@@ -272,6 +272,36 @@ describe("two replicas on one database", () => {
     expect((await dev2.ok(["kv", "get", "replica-lock"])).trim()).toBe(winners[0]!);
   });
 
+  test("the web app: a browser signed in on A is signed in on B, a code shown on A is approved on B, signing out on B ends it on A", async () => {
+    // As a browser would send them: the Origin of the page (the replica it reached), the cookie.
+    const web = (r: RelayProcess, path: string, opts: { cookie?: string; csrf?: string; body?: unknown } = {}) =>
+      fetch(`${r.url}${path}`, {
+        method: opts.body === undefined ? "GET" : "POST",
+        headers: { origin: r.url, "content-type": "application/json", ...(opts.cookie ? { cookie: `cw_session=${opts.cookie}` } : {}), ...(opts.csrf ? { "x-csrf-token": opts.csrf } : {}) },
+        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+      });
+    const cookieOf = (res: Response) => /cw_session=([^;]*)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
+    const signedIn = await web(a, "/web/signin", { body: { token: ADMIN } });
+    expect(signedIn.status).toBe(200);
+    const cookie = cookieOf(signedIn)!;
+    const onB = await web(b, "/web/me", { cookie });
+    expect(onB.status).toBe(200);
+    const { csrf } = (await onB.json()) as { csrf: string };
+    expect(((await (await web(b, "/web/nodes", { cookie })).json()) as { nodes: { name: string }[] }).nodes.map((n) => n.name)).toContain("dev-1");
+
+    // A second browser asks A for a code; the person signed in approves it on B; A lets it in.
+    const started = (await (await web(a, "/web/signin/code", { body: {} })).json()) as { user_code: string; poll_id: string };
+    expect((await web(a, "/web/signin/code/poll", { body: { poll_id: started.poll_id } })).status).toBe(202);
+    expect((await web(b, "/web/signin/approve", { cookie, csrf, body: { user_code: started.user_code } })).status).toBe(200);
+    const second = await web(a, "/web/signin/code/poll", { body: { poll_id: started.poll_id } });
+    expect(second.status).toBe(200);
+    expect((await web(b, "/web/me", { cookie: cookieOf(second)! })).status).toBe(200);
+
+    expect((await web(b, "/web/signout", { cookie, csrf, body: {} })).status).toBe(200);
+    expect((await web(a, "/web/me", { cookie })).status).toBe(401);
+    expect((await web(b, "/web/me", { cookie })).status).toBe(401);
+  });
+
   test("settings that cannot make a replica are refused with a hint (exit 2)", async () => {
     const run = (extra: Record<string, string>, listen = "127.0.0.1:0") => dev1.run(["relay", "--listen", listen, "--ssh-listen", "off"], { env: { CW_DATABASE_URL: "", ...extra } });
     const sqlite = await run({ CW_REPLICA_SECRET: SECRET });

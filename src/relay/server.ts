@@ -47,7 +47,7 @@ export interface RelayServerDeps {
   /** The HTTP API; `ip` is the peer's address. */
   fetch: (req: Request, ip: string | undefined) => Response | Promise<Response>;
   /** A browser signed in to the web app (its cookie, from the app's origin) may connect as a client. */
-  webSocketAllowed?: (req: Request) => boolean;
+  webSocketAllowed?: (req: Request) => Promise<boolean>;
   /**
    * Paths Bun matches natively and answers before `fetch`, without its URL parsing and peer
    * lookup (~6 us of CPU a request): the key-value store's, the busiest (relay.ts).
@@ -94,7 +94,7 @@ export function serveRelay(deps: RelayServerDeps) {
     }
     const m = CLIENT_PATH.exec(url.pathname)!;
     // A browser signed in to the web app acts as a person (its sign-in took a person's token).
-    const who = (await auth.identify(req.headers.get("authorization"))) ?? (deps.webSocketAllowed?.(req) ? WEB_PERSON : null);
+    const who = (await auth.identify(req.headers.get("authorization"))) ?? ((await deps.webSocketAllowed?.(req)) ? WEB_PERSON : null);
     if (!who) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
     const node = decodeName(m[1]!);
     if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");

@@ -9,7 +9,7 @@
  * byte by byte like SQLite's text, so pages come out in the same order on both engines.
  */
 import type { SQL } from "bun";
-
+import { WEB_SIGNIN_TABLES_PG } from "./web-signins";
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -85,6 +85,11 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE TABLE trust_notices (seq bigserial PRIMARY KEY, handle text NOT NULL, notice text NOT NULL, created_at bigint NOT NULL);
       CREATE INDEX trust_notices_handle ON trust_notices (handle, seq);
     `,
+  },
+  {
+    version: 5,
+    name: "the web app's sign-ins, shared by replicas",
+    sql: WEB_SIGNIN_TABLES_PG,
   },
 ];
 

@@ -29,6 +29,7 @@ import {
   type UserRow,
 } from "./interface";
 import { migrate, PG_SCHEMA_VERSION } from "./postgres-schema";
+import { PostgresWebSignIns, type WebSignInRecords } from "./web-signins";
 
 /** A query, in or out of a transaction. */
 type Q = SQL;
@@ -44,6 +45,7 @@ export const PG_KV_SWEEP = "DELETE FROM kv WHERE expires_at IS NOT NULL AND expi
 export class PostgresRelayStore implements RelayStore {
   readonly engine = "postgres" as const;
   readonly kv: RelayKv;
+  readonly webSignIns: WebSignInRecords;
   private readonly now: () => number;
 
   private constructor(
@@ -52,6 +54,7 @@ export class PostgresRelayStore implements RelayStore {
   ) {
     this.now = opts.now ?? Date.now;
     this.kv = new PostgresKv(sql, opts.kvQuota ?? { keys: KV_NS_MAX_KEYS, bytes: KV_NS_MAX_BYTES });
+    this.webSignIns = new PostgresWebSignIns(sql, guard);
   }
 
   /** Connects and migrates; throws (with the cause) when the database cannot be reached. */
