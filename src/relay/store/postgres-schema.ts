@@ -91,6 +91,16 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     name: "the web app's sign-ins, shared by replicas",
     sql: WEB_SIGNIN_TABLES_PG,
   },
+  {
+    version: 5,
+    name: "the database's clock for expiry",
+    // Expiry is decided by the database's clock, the one every replica shares (their own may
+    // be skewed); `fixed`, when not null, stands in for it (the store tests move a clock).
+    sql: `
+      CREATE FUNCTION cw_clock_ms(fixed bigint) RETURNS bigint LANGUAGE sql STABLE
+        AS $$ SELECT coalesce(fixed, (extract(epoch from now()) * 1000)::bigint) $$;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
