@@ -359,36 +359,23 @@ class PostgresKv implements RelayKv {
   ) {}
 
   async set(ns: string, key: string, value: string, ttlS?: number, opts: { ifAbsent?: boolean } = {}): Promise<KvSetResult> {
-    // By the database's clock (null + ttl is null: no expiry).
+    // By the database's clock (null + ttl is null: no expiry). The quota is judged from the
+    // namespace's usage (kept by a trigger) under its lock, so writers on every replica take
+    // turns: all in one call (cw_kv_set, postgres-schema.ts).
     const ttlMs = ttlS !== undefined ? Math.round(ttlS * 1000) : null;
-    const [k, v] = [utf8(key), utf8(value)];
-    return guard(
-      this.sql.begin(async (tx): Promise<KvSetResult> => {
-        // The quota is judged from the namespace's usage: its writers take turns, on every replica.
-        await tx`SELECT pg_advisory_xact_lock(hashtext(${`cw-kv:${ns}`}))`;
-        // One usage row (kept by a trigger) and this key's row, not a scan of the namespace.
-        const after = async () => {
-          const [u] = await tx`SELECT keys::float8 AS keys, bytes::float8 AS bytes FROM kv_usage WHERE ns = ${ns}`;
-          const [mine] = await tx`SELECT octet_length(value) AS n FROM kv WHERE ns = ${ns} AND key = ${k}`;
-          return { keys: (u?.keys ?? 0) + (mine ? 0 : 1), bytes: (u?.bytes ?? 0) - (mine?.n ?? 0) + v.length };
-        };
-        let u = await after();
-        if (u.keys > this.quota.keys || u.bytes > this.quota.bytes) {
-          // Expired rows still count until swept: sweep this namespace's, then judge.
-          await tx`DELETE FROM kv WHERE ns = ${ns} AND expires_at IS NOT NULL AND expires_at <= cw_clock_ms(NULL)`;
-          u = await after();
-        }
-        if (u.keys > this.quota.keys) return { stored: false, reason: "quota", limit: "keys", quota: this.quota };
-        if (u.bytes > this.quota.bytes) return { stored: false, reason: "quota", limit: "bytes", quota: this.quota };
-        // Set-if-absent is one INSERT whose conflict clause overwrites only an expired row.
-        const w = opts.ifAbsent
-          ? await tx`INSERT INTO kv (ns, key, value, expires_at) VALUES (${ns}, ${k}, ${v}, cw_clock_ms(NULL) + ${ttlMs}::bigint)
-              ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= cw_clock_ms(NULL)`
-          : await tx`INSERT INTO kv (ns, key, value, expires_at) VALUES (${ns}, ${k}, ${v}, cw_clock_ms(NULL) + ${ttlMs}::bigint)
-              ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
-        return w.count === 1 ? { stored: true } : { stored: false, reason: "exists" };
-      }),
+    const [row] = await guard(
+      this.sql`SELECT cw_kv_set(${ns}, ${utf8(key)}, ${utf8(value)}, ${ttlMs}::bigint, ${opts.ifAbsent === true}, ${this.quota.keys}, ${this.quota.bytes}) AS r`,
     );
+    switch (row.r as "stored" | "exists" | "quota_keys" | "quota_bytes") {
+      case "stored":
+        return { stored: true };
+      case "exists":
+        return { stored: false, reason: "exists" };
+      case "quota_keys":
+        return { stored: false, reason: "quota", limit: "keys", quota: this.quota };
+      case "quota_bytes":
+        return { stored: false, reason: "quota", limit: "bytes", quota: this.quota };
+    }
   }
 
   async get(ns: string, key: string): Promise<KVEntry | null> {
