@@ -52,9 +52,8 @@ export class HaProxy {
       "  default_backend replicas",
       "backend replicas",
       "  balance roundrobin",
-      // HTTP/1.1 with a Host: Bun's server refuses an HTTP/1.0 check without one.
-      "  option httpchk",
-      "  http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost",
+      // HAProxy's default check: HTTP/1.0 without a Host header, which the relay answers.
+      "  option httpchk GET /readyz",
       "  http-check expect status 200",
       ...servers,
       "listen stats",
