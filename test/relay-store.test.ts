@@ -299,6 +299,27 @@ describe("postgres only", () => {
     }
   });
 
+  test("a namespace's quota holds under writers racing on several replicas: exactly as many keys as it allows", async () => {
+    const url = await pg.database();
+    const stores = await Promise.all(Array.from({ length: 3 }, () => PostgresRelayStore.open(url, { kvQuota: QUOTA })));
+    opened.push(...stores);
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => stores[i % 3]!.kv.set("race", `k${i}`, "v", undefined)));
+    expect(results.filter((r) => r.stored).length).toBe(QUOTA.keys);
+    expect(results.filter((r) => !r.stored && r.reason === "quota").length).toBe(24 - QUOTA.keys);
+    expect((await stores[0]!.kv.page("race", "", { limit: 100, values: false })).entries.length).toBe(QUOTA.keys);
+    // An expired key stops counting: the next set sweeps it and fits.
+    const url2 = await pg.database();
+    const s = await PostgresRelayStore.open(url2, { kvQuota: QUOTA });
+    opened.push(s);
+    for (let i = 0; i < QUOTA.keys - 1; i++) expect((await s.kv.set("ns", `k${i}`, "v")).stored).toBe(true);
+    expect((await s.kv.set("ns", "short", "v", 0.05)).stored).toBe(true);
+    expect((await s.kv.set("ns", "one-more", "v")).stored).toBe(false);
+    // Once 50 ms have passed by the database's clock.
+    const until = Date.now() + 5_000;
+    while (!(await s.kv.set("ns", "one-more", "v")).stored) expect(Date.now()).toBeLessThan(until);
+    expect((await s.kv.get("ns", "short"))).toBeNull();
+  });
+
   test("replicas whose clocks disagree by two hours agree on expiry: it is the database's clock", async () => {
     const url = await pg.database();
     const [a, b] = await Promise.all([PostgresRelayStore.open(url), PostgresRelayStore.open(url)]);

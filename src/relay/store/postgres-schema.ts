@@ -104,31 +104,19 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 6,
     name: "a KV set in one round trip",
-    // What PostgresKv.set did in a transaction of six round trips (begin, the namespace's lock,
-    // its usage, this key's size, the write, commit), in one call: the lock is held for one
-    // round trip instead of six, and writers of a namespace, who take turns, go ~5x faster. Each
-    // statement of a PL/pgSQL function sees what committed before it (read committed), so the
-    // usage is read after the lock is held.
+    // What PostgresKv.set did in a transaction of six round trips under the namespace's lock
+    // (begin, lock, its usage, this key's size, the write, commit), in one statement that writes
+    // first and judges the quota after: the write's trigger updates the namespace's usage row and
+    // holds that row's lock until commit, so writers of a namespace, on every replica, take turns
+    // there, and what each reads after its own write is exact. Over the quota it raises (the
+    // write is undone); the caller then sweeps the namespace's expired keys, which still count,
+    // in a statement of its own, and tries once more.
     sql: `
       CREATE FUNCTION cw_kv_set(p_ns text, p_key bytea, p_value bytea, p_ttl_ms bigint, p_if_absent boolean, p_max_keys bigint, p_max_bytes bigint)
       RETURNS text LANGUAGE plpgsql AS $$
       DECLARE
-        u_keys bigint; u_bytes bigint; mine bigint; n_keys bigint; n_bytes bigint; done bigint;
+        u_keys bigint; u_bytes bigint; done bigint;
       BEGIN
-        PERFORM pg_advisory_xact_lock(hashtext('cw-kv:' || p_ns));
-        FOR attempt IN 1..2 LOOP
-          SELECT keys, bytes INTO u_keys, u_bytes FROM kv_usage WHERE ns = p_ns;
-          SELECT octet_length(value) INTO mine FROM kv WHERE ns = p_ns AND key = p_key;
-          n_keys := coalesce(u_keys, 0) + CASE WHEN mine IS NULL THEN 1 ELSE 0 END;
-          n_bytes := coalesce(u_bytes, 0) - coalesce(mine, 0) + octet_length(p_value);
-          EXIT WHEN n_keys <= p_max_keys AND n_bytes <= p_max_bytes;
-          -- Expired rows still count until swept: sweep this namespace's, then judge again.
-          IF attempt = 1 THEN
-            DELETE FROM kv WHERE ns = p_ns AND expires_at IS NOT NULL AND expires_at <= cw_clock_ms(NULL);
-          END IF;
-        END LOOP;
-        IF n_keys > p_max_keys THEN RETURN 'quota_keys'; END IF;
-        IF n_bytes > p_max_bytes THEN RETURN 'quota_bytes'; END IF;
         -- Set-if-absent is one INSERT whose conflict clause overwrites only an expired row.
         IF p_if_absent THEN
           INSERT INTO kv (ns, key, value, expires_at) VALUES (p_ns, p_key, p_value, cw_clock_ms(NULL) + p_ttl_ms)
@@ -139,7 +127,11 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
             ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at;
         END IF;
         GET DIAGNOSTICS done = ROW_COUNT;
-        RETURN CASE WHEN done = 1 THEN 'stored' ELSE 'exists' END;
+        IF done = 0 THEN RETURN 'exists'; END IF;
+        SELECT keys, bytes INTO u_keys, u_bytes FROM kv_usage WHERE ns = p_ns;
+        IF u_keys > p_max_keys THEN RAISE EXCEPTION 'cw_kv_quota_keys'; END IF;
+        IF u_bytes > p_max_bytes THEN RAISE EXCEPTION 'cw_kv_quota_bytes'; END IF;
+        RETURN 'stored';
       END $$;
     `,
   },

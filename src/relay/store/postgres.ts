@@ -359,23 +359,18 @@ class PostgresKv implements RelayKv {
   ) {}
 
   async set(ns: string, key: string, value: string, ttlS?: number, opts: { ifAbsent?: boolean } = {}): Promise<KvSetResult> {
-    // By the database's clock (null + ttl is null: no expiry). The quota is judged from the
-    // namespace's usage (kept by a trigger) under its lock, so writers on every replica take
-    // turns: all in one call (cw_kv_set, postgres-schema.ts).
+    // By the database's clock (null + ttl is null: no expiry); the quota judged after the write,
+    // exactly, in one call (cw_kv_set, postgres-schema.ts).
     const ttlMs = ttlS !== undefined ? Math.round(ttlS * 1000) : null;
-    const [row] = await guard(
-      this.sql`SELECT cw_kv_set(${ns}, ${utf8(key)}, ${utf8(value)}, ${ttlMs}::bigint, ${opts.ifAbsent === true}, ${this.quota.keys}, ${this.quota.bytes}) AS r`,
-    );
-    switch (row.r as "stored" | "exists" | "quota_keys" | "quota_bytes") {
-      case "stored":
-        return { stored: true };
-      case "exists":
-        return { stored: false, reason: "exists" };
-      case "quota_keys":
-        return { stored: false, reason: "quota", limit: "keys", quota: this.quota };
-      case "quota_bytes":
-        return { stored: false, reason: "quota", limit: "bytes", quota: this.quota };
+    const call = () => this.sql`SELECT cw_kv_set(${ns}, ${utf8(key)}, ${utf8(value)}, ${ttlMs}::bigint, ${opts.ifAbsent === true}, ${this.quota.keys}, ${this.quota.bytes}) AS r`;
+    let over = await overQuota(guard(call()));
+    if (over) {
+      // Expired keys count until swept: sweep this namespace's, then try once more.
+      await guard(this.sql`DELETE FROM kv WHERE ns = ${ns} AND expires_at IS NOT NULL AND expires_at <= cw_clock_ms(NULL)`);
+      over = await overQuota(guard(call()));
     }
+    if (over === "keys" || over === "bytes") return { stored: false, reason: "quota", limit: over, quota: this.quota };
+    return over === undefined ? { stored: true } : { stored: false, reason: "exists" };
   }
 
   async get(ns: string, key: string): Promise<KVEntry | null> {
@@ -423,6 +418,21 @@ class PostgresKv implements RelayKv {
 
   async sweep(): Promise<number> {
     return (await guard(this.sql.unsafe(PG_KV_SWEEP, [null]))).count;
+  }
+}
+
+/**
+ * What cw_kv_set said: undefined (stored), "exists", or the quota it would pass ("keys",
+ * "bytes"), which it raises so that its write is undone.
+ */
+async function overQuota(p: Promise<{ r: string }[]>): Promise<"keys" | "bytes" | "exists" | undefined> {
+  try {
+    const [row] = await p;
+    return row!.r === "exists" ? "exists" : undefined;
+  } catch (e) {
+    const m = /cw_kv_quota_(keys|bytes)/.exec((e as Error).message);
+    if (m) return m[1] as "keys" | "bytes";
+    throw e;
   }
 }
 
