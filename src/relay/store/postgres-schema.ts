@@ -92,7 +92,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     sql: WEB_SIGNIN_TABLES_PG,
   },
   {
-    version: 5,
+    version: 6,
     name: "the database's clock for expiry",
     // Expiry is decided by the database's clock, the one every replica shares (their own may
     // be skewed); `fixed`, when not null, stands in for it (the store tests move a clock).
@@ -102,7 +102,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     `,
   },
   {
-    version: 6,
+    version: 7,
     name: "a KV set in one round trip",
     // What PostgresKv.set did in a transaction of six round trips under the namespace's lock
     // (begin, lock, its usage, this key's size, the write, commit), in one statement that writes
