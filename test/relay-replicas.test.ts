@@ -12,7 +12,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CW, CwHome, RelayProcess, Tmux, waitFor } from "./helpers";
+import { capture, CW, CwHome, RelayProcess, Tmux, waitFor } from "./helpers";
 import { PgCluster } from "./relay-store-pg";
 
 /** Round-robin TCP load balancer over `ports`; a port that refuses is skipped. */
@@ -144,6 +144,12 @@ afterEach(async () => {
   tmux = undefined;
 });
 
+/** A process's resident memory, in bytes. */
+function rss(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
 /** The id out of what a launch on a named node prints: node:id. */
 function nodeId(out: string): number {
   return Number(out.trim().split(":").pop());
@@ -204,6 +210,63 @@ describe("two replicas on one database", () => {
     expect(hostKeys[0]).toBe(hostKeys[1]!);
   });
 
+  test("a follower on B that stops reading is paused at the node on A: neither replica buffers the flood, nothing is lost", async () => {
+    // ~170 MB of numbered lines: far beyond socket buffers, the replicas' windows and their
+    // 64 MiB per-socket limit. The node keeps all of it (a follower behind the kept part of a
+    // log is ended, by design), so nothing may be missing.
+    const lines = 20_000_000;
+    const dev6 = new CwHome({ CODEWIRE_LOG_MAX_MIB: "512" });
+    const follower = { proc: undefined as ReturnType<typeof Bun.spawn> | undefined };
+    try {
+      await dev6.ok(["setup", a.url, "--token", ADMIN, "--name", "dev-6"]);
+      await online(dev2, "dev-6");
+      const id = nodeId(await dev2.ok(["launch", "--node", "dev-6", "--name", "flood", "--no-pty", "--", "bash", "-c", `read go; seq 1 ${lines}`]));
+      const proc = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "ws-follower.ts"), b.url, ADMIN, "dev-6", String(id)], { stdout: "pipe", stderr: "pipe" });
+      follower.proc = proc;
+      const out = new Response(proc.stdout as ReadableStream<Uint8Array>).text();
+      const err = capture(proc.stderr as ReadableStream<Uint8Array>);
+      // Its request is on the wire once it says so; B and A pass it on while it is stopped.
+      await waitFor(() => err.text.includes("following"), "the follower to connect through B");
+      proc.kill("SIGSTOP");
+      const base = { a: rss(a.proc!.pid), b: rss(b.proc!.pid) };
+      const peak = { ...base };
+      await dev2.ok(["send", "dev-6:flood", "go"]);
+      const sampler = setInterval(() => {
+        peak.a = Math.max(peak.a, rss(a.proc!.pid));
+        peak.b = Math.max(peak.b, rss(b.proc!.pid));
+      }, 50);
+      try {
+        await dev6.waitStatus(id, "completed", 60_000);
+        // What is still on its way to either replica lands after the session ends: watch until
+        // neither has grown for a second.
+        let seen = { ...peak };
+        let still = Date.now();
+        await waitFor(() => {
+          if (peak.a !== seen.a || peak.b !== seen.b) [seen, still] = [{ ...peak }, Date.now()];
+          return Date.now() - still > 1000;
+        }, "the replicas' memory to settle", 15_000, 100);
+      } finally {
+        clearInterval(sampler);
+      }
+      proc.kill("SIGCONT");
+      const got = JSON.parse((await out).trim()) as { lines: number; last: number; gaps: number; first_gap: string | null };
+      expect(got).toEqual({ lines, last: lines, gaps: 0, first_gap: null });
+      // The bounded queue: a relay closes any socket holding over 64 MiB, so a follower that got
+      // every line was never that far behind on either replica (before flow control between
+      // replicas, B's socket to it passed Bun's 16 MiB and the stream was cut at ~2.8M lines).
+      // What B holds is the 1 MiB mark, the 4 MiB window, and what was in flight on two TCP
+      // hops when the node was paused: 15-38 MB measured. Resident memory, with the garbage of
+      // what passed through, grew 7-50 MiB on A and 14-114 MiB on B over 16 runs: a coarse
+      // check that neither kept the 170 MB flood.
+      const growth = { a: Math.round((peak.a - base.a) / 1024 / 1024), b: Math.round((peak.b - base.b) / 1024 / 1024) };
+      expect({ ...growth, bounded: growth.a < 160 && growth.b < 160 }).toMatchObject({ bounded: true });
+    } finally {
+      follower.proc?.kill("SIGCONT");
+      follower.proc?.kill();
+      await dev6.cleanup();
+    }
+  }, 120_000);
+
   test("cw kv set --if-absent raced by 16 processes through both replicas: exactly one wins", async () => {
     const runs = Array.from({ length: 16 }, (_, i) => (i % 2 ? dev1 : dev2).run(["kv", "set", "--if-absent", "--ttl", "60s", "replica-lock", `owner-${i}`]));
     const results = await Promise.all(runs);
@@ -212,6 +275,36 @@ describe("two replicas on one database", () => {
     for (const r of results) if (r.code !== 0) expect(r.stderr).toContain("already set");
     expect((await dev1.ok(["kv", "get", "replica-lock"])).trim()).toBe(winners[0]!);
     expect((await dev2.ok(["kv", "get", "replica-lock"])).trim()).toBe(winners[0]!);
+  });
+
+  test("the web app: a browser signed in on A is signed in on B, a code shown on A is approved on B, signing out on B ends it on A", async () => {
+    // As a browser would send them: the Origin of the page (the replica it reached), the cookie.
+    const web = (r: RelayProcess, path: string, opts: { cookie?: string; csrf?: string; body?: unknown } = {}) =>
+      fetch(`${r.url}${path}`, {
+        method: opts.body === undefined ? "GET" : "POST",
+        headers: { origin: r.url, "content-type": "application/json", ...(opts.cookie ? { cookie: `cw_session=${opts.cookie}` } : {}), ...(opts.csrf ? { "x-csrf-token": opts.csrf } : {}) },
+        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+      });
+    const cookieOf = (res: Response) => /cw_session=([^;]*)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
+    const signedIn = await web(a, "/web/signin", { body: { token: ADMIN } });
+    expect(signedIn.status).toBe(200);
+    const cookie = cookieOf(signedIn)!;
+    const onB = await web(b, "/web/me", { cookie });
+    expect(onB.status).toBe(200);
+    const { csrf } = (await onB.json()) as { csrf: string };
+    expect(((await (await web(b, "/web/nodes", { cookie })).json()) as { nodes: { name: string }[] }).nodes.map((n) => n.name)).toContain("dev-1");
+
+    // A second browser asks A for a code; the person signed in approves it on B; A lets it in.
+    const started = (await (await web(a, "/web/signin/code", { body: {} })).json()) as { user_code: string; poll_id: string };
+    expect((await web(a, "/web/signin/code/poll", { body: { poll_id: started.poll_id } })).status).toBe(202);
+    expect((await web(b, "/web/signin/approve", { cookie, csrf, body: { user_code: started.user_code } })).status).toBe(200);
+    const second = await web(a, "/web/signin/code/poll", { body: { poll_id: started.poll_id } });
+    expect(second.status).toBe(200);
+    expect((await web(b, "/web/me", { cookie: cookieOf(second)! })).status).toBe(200);
+
+    expect((await web(b, "/web/signout", { cookie, csrf, body: {} })).status).toBe(200);
+    expect((await web(a, "/web/me", { cookie })).status).toBe(401);
+    expect((await web(b, "/web/me", { cookie })).status).toBe(401);
   });
 
   test("settings that cannot make a replica are refused with a hint (exit 2)", async () => {

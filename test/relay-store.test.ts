@@ -299,6 +299,57 @@ describe("postgres only", () => {
     }
   });
 
+  test("a namespace's quota holds under writers racing on several replicas: exactly as many keys as it allows", async () => {
+    const url = await pg.database();
+    const stores = await Promise.all(Array.from({ length: 3 }, () => PostgresRelayStore.open(url, { kvQuota: QUOTA })));
+    opened.push(...stores);
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => stores[i % 3]!.kv.set("race", `k${i}`, "v", undefined)));
+    expect(results.filter((r) => r.stored).length).toBe(QUOTA.keys);
+    expect(results.filter((r) => !r.stored && r.reason === "quota").length).toBe(24 - QUOTA.keys);
+    expect((await stores[0]!.kv.page("race", "", { limit: 100, values: false })).entries.length).toBe(QUOTA.keys);
+    // An expired key stops counting: the next set sweeps it and fits.
+    const url2 = await pg.database();
+    const s = await PostgresRelayStore.open(url2, { kvQuota: QUOTA });
+    opened.push(s);
+    for (let i = 0; i < QUOTA.keys - 1; i++) expect((await s.kv.set("ns", `k${i}`, "v")).stored).toBe(true);
+    expect((await s.kv.set("ns", "short", "v", 0.05)).stored).toBe(true);
+    expect((await s.kv.set("ns", "one-more", "v")).stored).toBe(false);
+    // Once 50 ms have passed by the database's clock.
+    const until = Date.now() + 5_000;
+    while (!(await s.kv.set("ns", "one-more", "v")).stored) expect(Date.now()).toBeLessThan(until);
+    expect((await s.kv.get("ns", "short"))).toBeNull();
+  });
+
+  test("replicas whose clocks disagree by two hours agree on expiry: it is the database's clock", async () => {
+    const url = await pg.database();
+    const [a, b] = await Promise.all([PostgresRelayStore.open(url), PostgresRelayStore.open(url)]);
+    opened.push(a, b);
+    const real = Date.now;
+    try {
+      // Replica a's clock an hour behind: by its own clock, what it gives 60 s would be long
+      // expired for b, whose clock is an hour ahead.
+      Date.now = () => real() - 3_600_000;
+      expect((await a.kv.set("ns", "k", "v", 60)).stored).toBe(true);
+      const { invite, expiresAt } = await a.createInvite(1, 60);
+      const device = await a.createDeviceRequest("skewed", 60, LIMITS, "198.51.100.1");
+      if ("error" in device) throw new Error(device.error);
+      const signIn = await a.webSignIns.create("cookie-hash", "csrf", 60_000, 10);
+      Date.now = () => real() + 3_600_000;
+      expect((await b.kv.get("ns", "k"))?.value).toBe("v");
+      expect((await b.kv.page("ns", "", { limit: 10, values: false })).entries.map((e) => e.key)).toEqual(["k"]);
+      expect(await b.pendingDeviceRequest(device.userCode)).toMatchObject({ name: "skewed", secondsLeft: expect.any(Number) });
+      expect((await b.pendingDeviceRequest(device.userCode))!.secondsLeft).toBeGreaterThan(50);
+      expect(await b.webSignIns.get("cookie-hash")).toEqual({ csrf: "csrf", expiresAt: signIn });
+      expect(await b.consumeInvite(invite)).toBe(true);
+      // What the stores said expires when is the database's time plus the TTL.
+      Date.now = real;
+      for (const t of [expiresAt.getTime(), device.expiresAt, signIn]) expect(Math.abs(t - (Date.now() + 60_000))).toBeLessThan(10_000);
+      expect(await b.kv.sweep()).toBe(0);
+    } finally {
+      Date.now = real;
+    }
+  });
+
   test("the sweep of expired keys reads the expiry index, not the table", async () => {
     const url = await pg.database();
     opened.push(await PostgresRelayStore.open(url));

@@ -46,7 +46,6 @@ import {
 import type { NodeConnection } from "../client/connection";
 import { relayWeb } from "../web/relay-backend";
 import { registerWebRoutes } from "../web/routes";
-import type { SignIns } from "../web/signins";
 import type { Identity, RelayAuth } from "./auth";
 import { ApiError, errorBody, jsonBody, NEEDS_TOKEN, TOKEN_HINT, UNKNOWN_TOKEN, validated } from "./api-error";
 import { registerDevicePage } from "./device";
@@ -60,8 +59,8 @@ export interface RelayAppDeps {
   auth: RelayAuth;
   hub: { isConnected(name: string): boolean; disconnect(name: string): void; rotated(name: string): void; dial?(name: string): NodeConnection };
   version: string;
-  /** The web app's sign-ins (src/web); without them (or a hub that dials) no web app is served. */
-  webSignIns?: SignIns;
+  /** Serve the web app (src/web; its sign-ins are kept in the store); not without a hub that dials. */
+  web?: boolean;
   /**
    * The relay's public URL (the operator's --base-url), for the links a device request gets;
    * without it, the origin of that request's own URL.
@@ -299,7 +298,7 @@ export function createRelayApp(deps: RelayAppDeps): Hono<Env> {
 
   // The web app (src/web): the page, sign-in with a person's token, the nodes, their sessions.
   // Its terminal's WebSocket is the clients' own /api/v1/nodes/<name>/connect (server.ts).
-  if (deps.webSignIns && hub.dial) registerWebRoutes(app, relayWeb({ store, auth, hub: { isConnected: (n) => hub.isConnected(n), dial: (n) => hub.dial!(n) }, signIns: deps.webSignIns, version: deps.version, ...(deps.baseUrl ? { baseUrl: deps.baseUrl } : {}) }));
+  if (deps.web && hub.dial) registerWebRoutes(app, relayWeb({ store, auth, hub: { isConnected: (n) => hub.isConnected(n), dial: (n) => hub.dial!(n) }, version: deps.version, ...(deps.baseUrl ? { baseUrl: deps.baseUrl } : {}) }));
 
   // A key's routes are the relay's busiest: answered without Hono's routing and middleware
   // (their share was ~16 of ~52 us of CPU per set), with the same identify and errors.

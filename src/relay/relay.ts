@@ -7,7 +7,7 @@ import { parseListenAddress } from "../node/websocket";
 import { periodFromEnv } from "../sys/keep-alive";
 import { VERSION } from "../version";
 import { webSocketAllowed } from "../web/guard";
-import { SignIns } from "../web/signins";
+import { StoredSignIns } from "../web/relay-signins";
 import { createRelayApp } from "./app";
 import { ensureAdminToken, type NodeAccess, RelayAuth } from "./auth";
 import { NodeHub } from "./hub";
@@ -74,9 +74,10 @@ export async function runRelay(opts: RelayOptions) {
   const hub = new NodeHub(log);
   hub.startPinging(periodFromEnv("CW_RELAY_NODE_PING_MS", NODE_PING_MS));
   const replicas = await joinReplicas(opts, store, hub);
-  const webSignIns = new SignIns();
+  // The web app's sign-ins live in the store, so a browser signed in on one replica is on all.
+  const webSignIns = new StoredSignIns(store.webSignIns);
   // With replicas, "connected" and "disconnect" mean anywhere in the set.
-  const app = createRelayApp({ store, kv: store.kv, auth, hub: replicas ?? hub, version: VERSION, webSignIns, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  const app = createRelayApp({ store, kv: store.kv, auth, hub: replicas ?? hub, version: VERSION, web: true, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   const trust = await openTrust(store, opts.dataDir);
   mountTrust(app, { dataDir: opts.dataDir, trust, auth, log, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let http: ReturnType<typeof serveRelay>;

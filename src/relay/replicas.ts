@@ -25,6 +25,35 @@ const CHANNEL = "cw_relay";
 /** A replica that has not beaten for this long is forgotten altogether, with its nodes. */
 const FORGET_AFTER_S = 300;
 
+/**
+ * Flow control on a client piped between replicas, by credit: the replica holding the node
+ * sends at most FLOW_WINDOW bytes that the replica the client reached has not acknowledged, and
+ * pauses the node's stream (as for a slow client of its own) until acknowledgements come. That
+ * replica acknowledges what it has handed to its client while the client keeps up, and nothing
+ * while the client's socket holds more than its high-water mark; so what it buffers for a slow
+ * client is bounded by that mark plus the window plus what the node had in flight when the holder
+ * paused it, whatever the rates. (Pause and resume messages from that replica were not enough: a
+ * node serving a follower from its log sends tens of MB in the time a pause takes to travel back
+ * through both replicas.)
+ *
+ * A version that knows this asks for it with FLOW_HEADER; the holder then greets with FLOW_HELLO,
+ * and acknowledgements are FLOW_ACK followed by the total of bytes consumed (message lengths: a
+ * text message's length in characters, a binary one's in bytes). A holder that does not know
+ * ignores the header and never greets, and no acknowledgement is sent. They are text messages,
+ * which on this link otherwise carry JSON (a control frame), so a leading \u0001 is never data.
+ */
+export const FLOW_HEADER = "x-cw-replica-flow";
+export const FLOW_HELLO = "\u0001hello";
+export const FLOW_ACK = "\u0001ack ";
+export const FLOW_WINDOW = 4 * 1024 * 1024;
+/** Acknowledgements are sent each time this much more has been consumed (or on a resume). */
+const ACK_EVERY = 256 * 1024;
+
+/** A message's length as both ends of the link count it. */
+export function flowLength(m: string | Uint8Array): number {
+  return typeof m === "string" ? m.length : m.byteLength;
+}
+
 /** What replicas tell each other. */
 type Event =
   | { op: "connected"; node: string; replica: string; url: string }
@@ -113,8 +142,9 @@ export class Replicas {
         return bytes.length;
       },
       end: () => pipe.close(),
-      pause() {},
-      resume() {},
+      // The gateway's SSH channel is full: the node is asked, through the holder, to wait.
+      pause: () => pipe.pause(),
+      resume: () => pipe.resume(),
     });
     return conn;
   }
@@ -260,25 +290,52 @@ export class Replicas {
 export interface ReplicaPipe {
   send(message: string | Uint8Array): void;
   close(): void;
+  /** The client reads slowly: the node is asked to stop writing to it (and then to go on). */
+  pause(): void;
+  resume(): void;
 }
 
 /**
  * Pipes a client's WebSocket to the replica at `url` that holds `node`, message for message
  * (messages sent before that connection opens are queued). When that replica goes away, the
- * client is told so, and that the node will be back through another replica.
+ * client is told so, and that the node will be back through another replica. pause() and resume()
+ * reach the node through the holder when it speaks FLOW_* (they are remembered until it greets).
  */
 export function pipeToReplica(url: string, node: string, authorization: string, client: { send(m: string | Uint8Array): void; close(code: number, reason: string): void }): ReplicaPipe {
   const target = `${url.replace(/^http/, "ws").replace(/\/+$/, "")}/internal/v1/nodes/${encodeURIComponent(node)}/connect`;
   // Bun's WebSocket takes headers; the DOM type does not know them.
-  const up = new WebSocket(target, { headers: { authorization } } as unknown as string[]);
+  const up = new WebSocket(target, { headers: { authorization, [FLOW_HEADER]: "1" } } as unknown as string[]);
   up.binaryType = "arraybuffer";
   let queue: (string | Uint8Array)[] | undefined = [];
   let done = false;
+  /** The holder said hello: it counts what it sends against our acknowledgements. */
+  let flow = false;
+  /** The client is behind: what arrives now is not consumed until it catches up. */
+  let paused = false;
+  let received = 0;
+  let consumed = 0;
+  let acked = 0;
+  const ack = (force: boolean) => {
+    if (!flow || consumed === acked || (!force && consumed - acked < ACK_EVERY) || up.readyState !== WebSocket.OPEN) return;
+    acked = consumed;
+    up.send(`${FLOW_ACK}${consumed}`);
+  };
   up.onopen = () => {
     for (const m of queue ?? []) up.send(m);
     queue = undefined;
   };
-  up.onmessage = (ev) => client.send(typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer));
+  up.onmessage = (ev) => {
+    if (ev.data === FLOW_HELLO) {
+      flow = true;
+      return;
+    }
+    const m = typeof ev.data === "string" ? ev.data : new Uint8Array(ev.data as ArrayBuffer);
+    received += flowLength(m);
+    // Counted before it is handed over: handing it over may be what pauses the client.
+    if (!paused) consumed = received;
+    client.send(m);
+    ack(false);
+  };
   up.onclose = (ev) => {
     if (done) return;
     done = true;
@@ -296,6 +353,14 @@ export function pipeToReplica(url: string, node: string, authorization: string, 
     close() {
       done = true;
       up.close(1000);
+    },
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      consumed = received;
+      ack(true);
     },
   };
 }

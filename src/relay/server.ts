@@ -12,17 +12,30 @@ import type { ListenAddress } from "../node/websocket";
 import { listenerOptions, refusal } from "../sys/http";
 import type { Identity, RelayAuth } from "./auth";
 import type { NodeHub, Stream } from "./hub";
-import { pipeToReplica, type ReplicaPipe, type Replicas } from "./replicas";
+import { FLOW_ACK, FLOW_HEADER, FLOW_HELLO, FLOW_WINDOW, flowLength, pipeToReplica, type ReplicaPipe, type Replicas } from "./replicas";
 import { type RelayStore, StoreUnavailableError } from "./store/interface";
 
-/** A client whose WebSocket holds more than this is paused at the node. */
+/**
+ * A client whose WebSocket holds more than this is paused at the node (through the replica
+ * holding it, when the client is piped there).
+ */
 const CLIENT_HIGH_WATER = 1024 * 1024;
 const CLIENT_LOW_WATER = 256 * 1024;
 
 type Socket =
   | { kind: "agent"; name: string; touched?: number }
-  | { kind: "client"; node: string; stream?: Stream; paused: boolean; out: FramesToMessages }
-  | { kind: "proxy"; node: string; url: string; pipe?: ReplicaPipe };
+  | {
+      kind: "client";
+      node: string;
+      stream?: Stream;
+      out: FramesToMessages;
+      /** This socket holds too much (paused); the far replica is a window behind (held). */
+      paused: boolean;
+      held?: boolean;
+      /** Another replica piping a client, which acknowledges what it consumed (replicas.ts FLOW_*). */
+      flow?: { sent: number; acked: number };
+    }
+  | { kind: "proxy"; node: string; url: string; pipe?: ReplicaPipe; paused: boolean };
 
 export interface RelayServerDeps {
   address: ListenAddress;
@@ -34,7 +47,7 @@ export interface RelayServerDeps {
   /** The HTTP API; `ip` is the peer's address. */
   fetch: (req: Request, ip: string | undefined) => Response | Promise<Response>;
   /** A browser signed in to the web app (its cookie, from the app's origin) may connect as a client. */
-  webSocketAllowed?: (req: Request) => boolean;
+  webSocketAllowed?: (req: Request) => Promise<boolean>;
   /**
    * Paths Bun matches natively and answers before `fetch`, without its URL parsing and peer
    * lookup (~6 us of CPU a request): the key-value store's, the busiest (relay.ts).
@@ -76,11 +89,12 @@ export function serveRelay(deps: RelayServerDeps) {
       const node = decodeName(internal[1]!);
       // Never piped on again: a node that moved meanwhile is simply not here.
       if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to this replica`, "it may have moved to another replica; try again");
-      return server.upgrade(req, { data: { kind: "client", node, paused: false, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+      const flow = req.headers.get(FLOW_HEADER) === "1" ? { sent: 0, acked: 0 } : undefined;
+      return server.upgrade(req, { data: { kind: "client", node, paused: false, flow, out: new FramesToMessages() } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
     }
     const m = CLIENT_PATH.exec(url.pathname)!;
     // A browser signed in to the web app acts as a person (its sign-in took a person's token).
-    const who = (await auth.identify(req.headers.get("authorization"))) ?? (deps.webSocketAllowed?.(req) ? WEB_PERSON : null);
+    const who = (await auth.identify(req.headers.get("authorization"))) ?? ((await deps.webSocketAllowed?.(req)) ? WEB_PERSON : null);
     if (!who) return refusal(401, "unauthorized", "missing or wrong token", "use this machine's relay token (`cw setup`) or the relay's admin token");
     const node = decodeName(m[1]!);
     if (!NODE_NAME_RE.test(node)) return refusal(400, "bad_request", `${JSON.stringify(node)} is not a node name`, "`cw nodes` lists the nodes");
@@ -97,7 +111,7 @@ export function serveRelay(deps: RelayServerDeps) {
     const elsewhere = replicas?.locate(node);
     if (elsewhere) {
       if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
-      return server.upgrade(req, { data: { kind: "proxy", node, url: elsewhere } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
+      return server.upgrade(req, { data: { kind: "proxy", node, url: elsewhere, paused: false } }) ? undefined : refusal(400, "bad_request", "WebSocket upgrade failed", "retry");
     }
     if (!hub.isConnected(node)) return refusal(503, "node_offline", `node ${node} is not connected to the relay`, "start its node (`cw start` on that machine); `cw nodes` shows which are online");
     if (!upgrade) return refusal(426, "upgrade_required", "this endpoint speaks WebSocket", `reach the node with cw commands: cw list ${node}, cw attach ${node}:<id>`);
@@ -131,6 +145,13 @@ export function serveRelay(deps: RelayServerDeps) {
     websocket: {
       // An agent's message is a frame plus the mux header; a client's, a frame's payload.
       maxPayloadLength: MAX_PAYLOAD + 16,
+      // Flow control bounds what a socket holds for a slow reader: the high-water mark, a
+      // replica's window, and what the node had on its way when told to pause (its own buffer
+      // and the kernel's on each hop: measured up to ~20 MB while a node serves a follower from
+      // its log). Bun's default 16 MiB, past which a send is silently dropped (a gap in the
+      // client's output), is under that; past this limit the socket is closed rather than gapped.
+      backpressureLimit: 64 * 1024 * 1024,
+      closeOnBackpressureLimit: true,
       open(ws) {
         ws.binaryType = "uint8array";
         const d = ws.data;
@@ -141,21 +162,38 @@ export function serveRelay(deps: RelayServerDeps) {
           return;
         }
         if (d.kind === "proxy") {
-          d.pipe = pipeToReplica(d.url, d.node, replicas!.authorization, { send: (m) => ws.send(m), close: (code, reason) => ws.close(code, reason) });
+          d.pipe = pipeToReplica(d.url, d.node, replicas!.authorization, {
+            send(m) {
+              ws.send(m);
+              // The client is behind: stop acknowledging, so the holder stops at its window.
+              if (!d.paused && ws.getBufferedAmount() > CLIENT_HIGH_WATER) {
+                d.paused = true;
+                d.pipe?.pause();
+              }
+            },
+            close: (code, reason) => ws.close(code, reason),
+          });
           return;
         }
         const stream = hub.open(d.node, {
           data(bytes) {
             // The node speaks frames; the client's WebSocket carries them as messages.
             try {
-              for (const m of d.out.push(bytes)) ws.send(m);
+              for (const m of d.out.push(bytes)) {
+                ws.send(m);
+                if (d.flow) d.flow.sent += flowLength(m);
+              }
             } catch {
               ws.close(1011, "the node sent a broken frame");
               return;
             }
+            if (d.flow && !d.held && d.flow.sent - d.flow.acked > FLOW_WINDOW) {
+              d.held = true;
+              if (!d.paused) d.stream?.pause();
+            }
             if (!d.paused && ws.getBufferedAmount() > CLIENT_HIGH_WATER) {
               d.paused = true;
-              d.stream?.pause();
+              if (!d.held) d.stream?.pause();
             }
           },
           closed: (why) => ws.close(why?.code ?? 1000, why?.reason ?? "the node ended the stream"),
@@ -167,6 +205,7 @@ export function serveRelay(deps: RelayServerDeps) {
           return;
         }
         d.stream = stream;
+        if (d.flow) ws.send(FLOW_HELLO);
       },
       // A node's last_seen_at is its last heartbeat (the agent pings every 30 s), so `cw nodes`
       // shows a healthy node as just seen, not as seen when it connected. Its traffic counts too,
@@ -193,6 +232,15 @@ export function serveRelay(deps: RelayServerDeps) {
           d.pipe?.send(typeof msg === "string" ? msg : new Uint8Array(msg as Uint8Array));
           return;
         }
+        if (d.flow && typeof msg === "string" && msg.startsWith(FLOW_ACK)) {
+          d.flow.acked = Number(msg.slice(FLOW_ACK.length)) || d.flow.acked;
+          // Half a window, so the node is not paused and resumed for every acknowledgement.
+          if (d.held && d.flow.sent - d.flow.acked <= FLOW_WINDOW / 2) {
+            d.held = false;
+            if (!d.paused) d.stream?.resume();
+          }
+          return;
+        }
         let frame: Uint8Array;
         try {
           frame = messageToFrame(typeof msg === "string" ? msg : (msg as Uint8Array));
@@ -209,7 +257,10 @@ export function serveRelay(deps: RelayServerDeps) {
         const d = ws.data;
         if (d.kind === "client" && d.paused && ws.getBufferedAmount() < CLIENT_LOW_WATER) {
           d.paused = false;
-          d.stream?.resume();
+          if (!d.held) d.stream?.resume();
+        } else if (d.kind === "proxy" && d.paused && ws.getBufferedAmount() < CLIENT_LOW_WATER) {
+          d.paused = false;
+          d.pipe?.resume();
         }
       },
       close(ws) {

@@ -9,7 +9,7 @@ import { newToken, sha256 } from "../sys/secrets";
 
 export const CODE_TTL_MS = 10 * 60 * 1000;
 /** Waiting codes beyond this are refused: asking cannot grow memory. */
-const MAX_PENDING = 50;
+export const MAX_PENDING = 50;
 /** No 0/O, 1/I/L: a code is read off one screen and typed into another. */
 const ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
@@ -21,19 +21,27 @@ interface Pending {
 
 export type PollResult = "pending" | "approved" | "expired" | "unknown";
 
-export class CodeSignIns {
+/** Where waiting codes are kept: this process's memory, or a relay's store (relay-signins.ts). */
+export interface CodeBook {
+  /** A new code (XXXX-XXXX) and the secret its browser polls with; undefined when too many wait. */
+  start(): Promise<{ code: string; pollId: string; expiresAt: number } | undefined>;
+  /** A signed-in person approves the code they read off the other browser; false if none waits. */
+  approve(typed: string): Promise<boolean>;
+  /** The asking browser's poll: "approved" once, then the code is gone. */
+  poll(pollId: string): Promise<PollResult>;
+}
+
+export class CodeSignIns implements CodeBook {
   /** By the hash of the poll secret. */
   private pending = new Map<string, Pending>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** A new code (XXXX-XXXX) and the secret its browser polls with; undefined when too many wait. */
-  start(): { code: string; pollId: string; expiresAt: number } | undefined {
+  async start(): Promise<{ code: string; pollId: string; expiresAt: number } | undefined> {
     this.sweep();
     if (this.pending.size >= MAX_PENDING) return undefined;
-    let code = "";
-    for (let i = 0; i < 8; i++) code += ALPHABET[randomInt(ALPHABET.length)];
-    code = `${code.slice(0, 4)}-${code.slice(4)}`;
+    const code = newCode();
     const pollId = newToken();
     const expiresAt = this.now() + CODE_TTL_MS;
     this.pending.set(key(pollId), { code, expiresAt, approved: false });
@@ -41,7 +49,7 @@ export class CodeSignIns {
   }
 
   /** A signed-in person approves the code they read off the other browser; false if none waits. */
-  approve(typed: string): boolean {
+  async approve(typed: string): Promise<boolean> {
     this.sweep();
     const code = normalize(typed);
     for (const p of this.pending.values()) {
@@ -54,7 +62,7 @@ export class CodeSignIns {
   }
 
   /** The asking browser's poll: "approved" once, then the code is gone. */
-  poll(pollId: string): PollResult {
+  async poll(pollId: string): Promise<PollResult> {
     const k = key(pollId);
     const p = this.pending.get(k);
     if (!p) return "unknown";
@@ -73,12 +81,19 @@ export class CodeSignIns {
   }
 }
 
+/** A random code, XXXX-XXXX. */
+export function newCode(): string {
+  let code = "";
+  for (let i = 0; i < 8; i++) code += ALPHABET[randomInt(ALPHABET.length)];
+  return `${code.slice(0, 4)}-${code.slice(4)}`;
+}
+
 /** "abcd efgh", "ABCD-EFGH" and "abcdefgh" are the same code. */
-function normalize(typed: string): string {
+export function normalize(typed: string): string {
   const c = typed.toUpperCase().replace(/[^A-Z0-9]/g, "");
   return c.length === 8 ? `${c.slice(0, 4)}-${c.slice(4)}` : c;
 }
 
-function key(pollId: string): string {
+export function key(pollId: string): string {
   return sha256(pollId).toString("hex");
 }

@@ -5,14 +5,14 @@
  * hijacking); its cookie is SameSite=Strict besides.
  */
 import { SESSION_COOKIE } from "./api";
-import { cookieValue, type SignIn, type SignIns } from "./signins";
+import { cookieValue, type SignIn, type SignInBook } from "./signins";
 
 /** The cookie's value on `req`. */
 export function signInId(req: Request): string | undefined {
   return cookieValue(req.headers.get("cookie"), SESSION_COOKIE);
 }
 
-export function signedIn(req: Request, signIns: SignIns): SignIn | undefined {
+export function signedIn(req: Request, signIns: SignInBook): Promise<SignIn | undefined> {
   return signIns.get(signInId(req));
 }
 
@@ -32,6 +32,6 @@ export function sameOrigin(req: Request, required: boolean): boolean {
 }
 
 /** The browser's WebSocket to a node: signed in, from the app's origin. */
-export function webSocketAllowed(req: Request, signIns: SignIns): boolean {
-  return signedIn(req, signIns) !== undefined && sameOrigin(req, true);
+export async function webSocketAllowed(req: Request, signIns: SignInBook): Promise<boolean> {
+  return sameOrigin(req, true) && (await signedIn(req, signIns)) !== undefined;
 }

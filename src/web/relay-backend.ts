@@ -8,20 +8,21 @@ import { NodeError } from "../client/errors";
 import type { RelayAuth } from "../relay/auth";
 import type { RelayStore } from "../relay/store";
 import type { WebDeps } from "./routes";
-import type { SignIns } from "./signins";
+import { StoredCodeSignIns, StoredSignIns } from "./relay-signins";
 
 export interface RelayWebDeps {
   store: RelayStore;
   auth: RelayAuth;
   hub: { isConnected(name: string): boolean; dial(name: string): NodeConnection };
-  signIns: SignIns;
   version: string;
   baseUrl?: string;
 }
 
 export function relayWeb(d: RelayWebDeps): WebDeps {
   return {
-    signIns: d.signIns,
+    // In the store, not this process: every replica of the relay knows every sign-in.
+    signIns: new StoredSignIns(d.store.webSignIns),
+    codes: new StoredCodeSignIns(d.store.webSignIns),
     version: d.version,
     // Behind a TLS proxy the relay itself sees http: its public URL says how browsers reach it.
     secure: d.baseUrl?.startsWith("https:") ?? false,

@@ -19,8 +19,8 @@ import { type ServedAsset, webAssets } from "./assets";
 import { sameOrigin, signedIn, signInId } from "./guard";
 import { LOG_TAIL_MAX, ask, readLog } from "./node-calls";
 import { indexHtml, newNonce, securityHeaders } from "./page";
-import { SIGNIN_TTL_MS, SignIns, type SignIn as SignInRecord } from "./signins";
-import { CodeSignIns } from "./code-signin";
+import { SIGNIN_TTL_MS, SignIns, type SignInBook, type SignIn as SignInRecord } from "./signins";
+import { type CodeBook, CodeSignIns } from "./code-signin";
 
 /** What the app works on: this machine's node, or the relay's nodes. */
 export interface WebBackend {
@@ -34,7 +34,9 @@ export interface WebBackend {
 
 export interface WebDeps {
   backend: WebBackend;
-  signIns: SignIns;
+  signIns: SignInBook;
+  /** Waiting sign-in codes; by default in this process's memory. */
+  codes?: CodeBook;
   version: string;
   /** Mark the cookie Secure: the app is served over https (the relay's --base-url says so). */
   secure: boolean;
@@ -51,7 +53,7 @@ const BODY_MAX = 64 * 1024;
 export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps): void {
   const web = new Hono<Env>();
   const { backend, signIns } = deps;
-  const codes = new CodeSignIns();
+  const codes = deps.codes ?? new CodeSignIns();
 
   web.onError((e, c) => {
     const f = asFailure(e);
@@ -89,26 +91,26 @@ export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps
     if (!backend.checkCredential) fail(404, "not_found", "signing in with a token is for a relay", "open the link `cw web` printed (it holds a one-time token)");
     const { token } = await body(c, SignIn);
     if (!(await backend.checkCredential(token.trim()))) fail(401, "unauthorized", "that token does not sign in to this relay", "use the relay's admin token (CW_AUTH_TOKEN on the relay, or the one it printed on first start)");
-    return startSignIn(c, deps).json({ ok: true });
+    return (await startSignIn(c, deps)).json({ ok: true });
   });
 
   // Signing in with a code that a person signed in elsewhere approves (code-signin.ts).
-  web.post("/web/signin/code", (c) => {
-    const started = codes.start();
+  web.post("/web/signin/code", async (c) => {
+    const started = await codes.start();
     if (!started) fail(429, "too_many", "too many sign-in codes are waiting for approval", "try again in a few minutes, when unapproved codes have expired");
     return c.json({ user_code: started.code, poll_id: started.pollId, expires_in: Math.round((started.expiresAt - Date.now()) / 1000) } satisfies z.input<typeof CodeStarted>, 201, securityHeaders());
   });
   web.post("/web/signin/code/poll", async (c) => {
-    const r = codes.poll((await body(c, CodePoll)).poll_id);
+    const r = await codes.poll((await body(c, CodePoll)).poll_id);
     if (r === "pending") return c.json({ status: "pending" } satisfies z.input<typeof CodePending>, 202, securityHeaders());
     if (r === "expired") fail(410, "expired", "the code expired before it was approved", "ask for a new code");
     if (r === "unknown") fail(404, "not_found", "no sign-in code is waiting for this browser", "ask for a new code");
-    return startSignIn(c, deps).json({ ok: true });
+    return (await startSignIn(c, deps)).json({ ok: true });
   });
 
   // From here on, a live sign-in; and its CSRF token on anything but a read.
   web.use("/web/*", async (c, next) => {
-    const s = signedIn(c.req.raw, signIns);
+    const s = await signedIn(c.req.raw, signIns);
     if (!s) fail(401, "unauthorized", "not signed in, or the sign-in expired", backend.mode === "local" ? "open the link `cw web` printed (run it again for a new one)" : "sign in again with your token");
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && !SignIns.csrfOk(s, c.req.header(CSRF_HEADER))) {
       fail(403, "csrf", "the request's CSRF token is missing or wrong", "reload the page and try again");
@@ -122,14 +124,14 @@ export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps
     return c.json({ mode: backend.mode, csrf: s.csrf, expires_at: new Date(s.expiresAt).toISOString() } satisfies Me, 200, securityHeaders());
   });
 
-  web.post("/web/signout", (c) => {
-    signIns.revoke(signInId(c.req.raw));
+  web.post("/web/signout", async (c) => {
+    await signIns.revoke(signInId(c.req.raw));
     c.header("set-cookie", cookie("", 0, deps.secure));
     return c.json({ ok: true }, 200, securityHeaders());
   });
 
   web.post("/web/signin/approve", async (c) => {
-    if (!codes.approve((await body(c, CodeApprove)).user_code)) fail(404, "not_found", "no browser is waiting with that code", "check the code the other browser shows (XXXX-XXXX); it may have expired");
+    if (!(await codes.approve((await body(c, CodeApprove)).user_code))) fail(404, "not_found", "no browser is waiting with that code", "check the code the other browser shows (XXXX-XXXX); it may have expired");
     return c.json({ ok: true }, 200, securityHeaders());
   });
 
@@ -169,7 +171,7 @@ export function registerWebRoutes<E extends HonoEnv>(app: Hono<E>, deps: WebDeps
       const nonce = newNonce();
       return c.html(indexHtml(nonce, "codewire: link used or wrong", await webAssets()), 401, securityHeaders(nonce));
     }
-    startSignIn(c, deps);
+    await startSignIn(c, deps);
     return c.redirect("/", 303);
   }
 }
@@ -181,8 +183,8 @@ function assetResponse(c: Context, a: ServedAsset): Response {
   return c.body(a.gzip() as Uint8Array<ArrayBuffer>, 200, { ...headers, "content-encoding": "gzip" });
 }
 
-function startSignIn(c: Context, deps: WebDeps): Context {
-  const { id } = deps.signIns.create();
+async function startSignIn(c: Context, deps: WebDeps): Promise<Context> {
+  const { id } = await deps.signIns.create();
   c.header("set-cookie", cookie(id, SIGNIN_TTL_MS / 1000, deps.secure));
   for (const [k, v] of Object.entries(securityHeaders())) c.header(k, v);
   return c;

@@ -81,13 +81,13 @@ export function serveWeb(opts: { address: ListenAddress; root: string; version: 
       hostname: opts.address.hostname,
       port: opts.address.port,
       ...listenerOptions("cw web", "try again; if it persists, run cw web in a terminal to see its log"),
-      fetch(req, srv) {
+      async fetch(req, srv) {
         const url = new URL(req.url);
         if (!addressedToUs(req.headers.get("host"), srv.port!)) {
           return refusal(421, "wrong_host", `cw web answers requests for 127.0.0.1:${srv.port} only`, `open http://127.0.0.1:${srv.port}/`);
         }
         if (url.pathname === connectPath(LOCAL_NODE)) {
-          if (!webSocketAllowed(req, signIns)) return refusal(401, "unauthorized", "not signed in, or not from the web app's page", "open the link cw web printed");
+          if (!(await webSocketAllowed(req, signIns))) return refusal(401, "unauthorized", "not signed in, or not from the web app's page", "open the link cw web printed");
           return srv.upgrade(req, { data: newPipeState() }) ? undefined : refusal(426, "upgrade_required", "this endpoint speaks WebSocket", "the web app's terminal connects here");
         }
         return app.fetch(req);

@@ -1,27 +1,37 @@
 /**
- * Browser sign-ins: an opaque random id in a cookie, kept here (by its hash) with the CSRF
- * token of that sign-in and when it expires. In memory: restarting `cw web` or the relay signs
- * everyone out, which is the safe way to fail. Signing out revokes at once.
+ * Browser sign-ins: an opaque random id in a cookie, kept (by its hash) with the CSRF token of
+ * that sign-in and when it expires. `cw web` keeps them here, in memory: restarting it signs
+ * everyone out, which is the safe way to fail. A relay keeps them in its store
+ * (relay-signins.ts), so that all its replicas know them. Signing out revokes at once.
  */
 import { newToken, sameSecret, sha256 } from "../sys/secrets";
 
 /** How long a sign-in lasts, whatever happens meanwhile. */
 export const SIGNIN_TTL_MS = 12 * 60 * 60 * 1000;
 /** Beyond this many live sign-ins the oldest is dropped: a flood of sign-ins cannot grow memory. */
-const MAX_SIGNINS = 1000;
+export const MAX_SIGNINS = 1000;
 
 export interface SignIn {
   csrf: string;
   expiresAt: number;
 }
 
-export class SignIns {
+/** Where sign-ins are kept: this process's memory, or a relay's store. */
+export interface SignInBook {
+  /** A new sign-in: the cookie's value (given out once) and its record. */
+  create(): Promise<{ id: string; signIn: SignIn }>;
+  /** The sign-in a cookie's value stands for, if it is live. */
+  get(id: string | undefined): Promise<SignIn | undefined>;
+  revoke(id: string | undefined): Promise<void>;
+}
+
+export class SignIns implements SignInBook {
   private live = new Map<string, SignIn>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** A new sign-in: the cookie's value (given out once) and its record. */
-  create(): { id: string; signIn: SignIn } {
+  async create(): Promise<{ id: string; signIn: SignIn }> {
     this.sweep();
     while (this.live.size >= MAX_SIGNINS) this.live.delete(this.live.keys().next().value!);
     const id = newToken();
@@ -31,7 +41,7 @@ export class SignIns {
   }
 
   /** The sign-in a cookie's value stands for, if it is live. */
-  get(id: string | undefined): SignIn | undefined {
+  async get(id: string | undefined): Promise<SignIn | undefined> {
     if (!id) return undefined;
     const k = key(id);
     const s = this.live.get(k);
@@ -43,7 +53,7 @@ export class SignIns {
     return s;
   }
 
-  revoke(id: string | undefined): void {
+  async revoke(id: string | undefined): Promise<void> {
     if (id) this.live.delete(key(id));
   }
 
@@ -58,8 +68,8 @@ export class SignIns {
   }
 }
 
-/** Kept by hash, so a copy of this process's memory does not hold usable cookies. */
-function key(id: string): string {
+/** Kept by hash, so a copy of this process's memory (or the store) does not hold usable cookies. */
+export function key(id: string): string {
   return sha256(id).toString("hex");
 }
 

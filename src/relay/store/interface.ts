@@ -62,6 +62,8 @@ export interface RelayKv {
 export interface RelayStore {
   readonly engine: "sqlite" | "postgres";
   readonly kv: RelayKv;
+  /** The web app's browser sign-ins and sign-in codes, shared by every replica. */
+  readonly webSignIns: import("./web-signins").WebSignInRecords;
 
   /**
    * Registers `name` with a new token and returns it (the only time it exists in plaintext). An

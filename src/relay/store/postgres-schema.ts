@@ -9,7 +9,7 @@
  * byte by byte like SQLite's text, so pages come out in the same order on both engines.
  */
 import type { SQL } from "bun";
-
+import { WEB_SIGNIN_TABLES_PG } from "./web-signins";
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 1,
@@ -84,6 +84,55 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX trust_outbound_host ON trust_outbound (host, seq);
       CREATE TABLE trust_notices (seq bigserial PRIMARY KEY, handle text NOT NULL, notice text NOT NULL, created_at bigint NOT NULL);
       CREATE INDEX trust_notices_handle ON trust_notices (handle, seq);
+    `,
+  },
+  {
+    version: 5,
+    name: "the web app's sign-ins, shared by replicas",
+    sql: WEB_SIGNIN_TABLES_PG,
+  },
+  {
+    version: 6,
+    name: "the database's clock for expiry",
+    // Expiry is decided by the database's clock, the one every replica shares (their own may
+    // be skewed); `fixed`, when not null, stands in for it (the store tests move a clock).
+    sql: `
+      CREATE FUNCTION cw_clock_ms(fixed bigint) RETURNS bigint LANGUAGE sql STABLE
+        AS $$ SELECT coalesce(fixed, (extract(epoch from now()) * 1000)::bigint) $$;
+    `,
+  },
+  {
+    version: 7,
+    name: "a KV set in one round trip",
+    // What PostgresKv.set did in a transaction of six round trips under the namespace's lock
+    // (begin, lock, its usage, this key's size, the write, commit), in one statement that writes
+    // first and judges the quota after: the write's trigger updates the namespace's usage row and
+    // holds that row's lock until commit, so writers of a namespace, on every replica, take turns
+    // there, and what each reads after its own write is exact. Over the quota it raises (the
+    // write is undone); the caller then sweeps the namespace's expired keys, which still count,
+    // in a statement of its own, and tries once more.
+    sql: `
+      CREATE FUNCTION cw_kv_set(p_ns text, p_key bytea, p_value bytea, p_ttl_ms bigint, p_if_absent boolean, p_max_keys bigint, p_max_bytes bigint)
+      RETURNS text LANGUAGE plpgsql AS $$
+      DECLARE
+        u_keys bigint; u_bytes bigint; done bigint;
+      BEGIN
+        -- Set-if-absent is one INSERT whose conflict clause overwrites only an expired row.
+        IF p_if_absent THEN
+          INSERT INTO kv (ns, key, value, expires_at) VALUES (p_ns, p_key, p_value, cw_clock_ms(NULL) + p_ttl_ms)
+            ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+            WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= cw_clock_ms(NULL);
+        ELSE
+          INSERT INTO kv (ns, key, value, expires_at) VALUES (p_ns, p_key, p_value, cw_clock_ms(NULL) + p_ttl_ms)
+            ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at;
+        END IF;
+        GET DIAGNOSTICS done = ROW_COUNT;
+        IF done = 0 THEN RETURN 'exists'; END IF;
+        SELECT keys, bytes INTO u_keys, u_bytes FROM kv_usage WHERE ns = p_ns;
+        IF u_keys > p_max_keys THEN RAISE EXCEPTION 'cw_kv_quota_keys'; END IF;
+        IF u_bytes > p_max_bytes THEN RAISE EXCEPTION 'cw_kv_quota_bytes'; END IF;
+        RETURN 'stored';
+      END $$;
     `,
   },
 ];

@@ -29,6 +29,7 @@ import {
   type UserRow,
 } from "./interface";
 import { migrate, PG_SCHEMA_VERSION } from "./postgres-schema";
+import { PostgresWebSignIns, type WebSignInRecords } from "./web-signins";
 
 /** A query, in or out of a transaction. */
 type Q = SQL;
@@ -38,20 +39,28 @@ const DEVICE_LOCK = 0x63770002;
 /** /readyz gives the database this long to answer. */
 const READY_TIMEOUT_MS = 2_000;
 
-/** The sweep of expired keys: through kv_expires, never the whole table (the store test checks the plan). */
-export const PG_KV_SWEEP = "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= $1";
+/**
+ * The sweep of expired keys: through kv_expires, never the whole table (the store test checks the
+ * plan). $1 is the fixed clock or null for the database's (cw_clock_ms, postgres-schema.ts).
+ */
+export const PG_KV_SWEEP = "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= cw_clock_ms($1::bigint)";
 
 export class PostgresRelayStore implements RelayStore {
   readonly engine = "postgres" as const;
   readonly kv: RelayKv;
+  readonly webSignIns: WebSignInRecords;
   private readonly now: () => number;
+  /** A clock the tests move, or none: expiry is then the database's clock (cw_clock_ms). */
+  private readonly fixedClock?: () => number;
 
   private constructor(
     private readonly sql: SQL,
     opts: RelayStoreOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.fixedClock = opts.now;
     this.kv = new PostgresKv(sql, opts.kvQuota ?? { keys: KV_NS_MAX_KEYS, bytes: KV_NS_MAX_BYTES });
+    this.webSignIns = new PostgresWebSignIns(sql, guard);
   }
 
   /** Connects and migrates; throws (with the cause) when the database cannot be reached. */
@@ -73,6 +82,11 @@ export class PostgresRelayStore implements RelayStore {
     return this.sql;
   }
 
+  /** cw_clock_ms's argument: the fixed clock's time, or null for the database's own. */
+  private clock(): number | null {
+    return this.fixedClock ? this.fixedClock() : null;
+  }
+
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
@@ -82,21 +96,21 @@ export class PostgresRelayStore implements RelayStore {
   }
 
   async redeemInvite(name: string, invite: string): Promise<RedeemResult> {
-    const now = this.now();
+    const f = this.clock();
     return guard(
       this.sql
         .begin(async (tx) => {
           const hash = sha256(invite);
-          const [valid] = await tx`SELECT 1 FROM invites WHERE token_hash = ${hash} AND uses_left > 0 AND expires_at > ${now}`;
+          const [valid] = await tx`SELECT 1 FROM invites WHERE token_hash = ${hash} AND uses_left > 0 AND expires_at > cw_clock_ms(${f}::bigint)`;
           if (!valid) return { error: "invalid_invite" } as const;
           const token = newToken();
           const added = await tx`INSERT INTO nodes (name, token_hash, registered_at) VALUES (${name}, ${sha256(token)}, ${this.iso()}) ON CONFLICT (name) DO NOTHING`;
           if (added.count === 0) return { error: "name_taken" } as const;
           // The row lock makes racing redeemers of the last use take turns; the loser's node row
           // goes with its rolled-back transaction.
-          const used = await tx`UPDATE invites SET uses_left = uses_left - 1 WHERE token_hash = ${hash} AND uses_left > 0 AND expires_at > ${now}`;
+          const used = await tx`UPDATE invites SET uses_left = uses_left - 1 WHERE token_hash = ${hash} AND uses_left > 0 AND expires_at > cw_clock_ms(${f}::bigint)`;
           if (used.count !== 1) throw new LostRace();
-          await tx`DELETE FROM invites WHERE uses_left <= 0 OR expires_at <= ${now}`;
+          await tx`DELETE FROM invites WHERE uses_left <= 0 OR expires_at <= cw_clock_ms(${f}::bigint)`;
           return { token };
         })
         .catch((e): RedeemResult => {
@@ -173,18 +187,20 @@ export class PostgresRelayStore implements RelayStore {
 
   async createInvite(uses: number, ttlS: number): Promise<{ invite: string; expiresAt: Date }> {
     const invite = newToken();
-    const expires = this.now() + ttlS * 1000;
-    await guard(this.sql`INSERT INTO invites (token_hash, created_at, expires_at, uses_left) VALUES (${sha256(invite)}, ${this.iso()}, ${expires}, ${uses})`);
-    return { invite, expiresAt: new Date(expires) };
+    const [row] = await guard(
+      this.sql`INSERT INTO invites (token_hash, created_at, expires_at, uses_left) VALUES (${sha256(invite)}, ${this.iso()}, cw_clock_ms(${this.clock()}::bigint) + ${ttlS * 1000}, ${uses})
+        RETURNING expires_at::float8 AS expires_at`,
+    );
+    return { invite, expiresAt: new Date(row.expires_at) };
   }
 
   async consumeInvite(invite: string): Promise<boolean> {
-    const now = this.now();
+    const f = this.clock();
     return guard(
       this.sql.begin(async (tx) => {
-        const used = await tx`UPDATE invites SET uses_left = uses_left - 1 WHERE token_hash = ${sha256(invite)} AND uses_left > 0 AND expires_at > ${now}`;
+        const used = await tx`UPDATE invites SET uses_left = uses_left - 1 WHERE token_hash = ${sha256(invite)} AND uses_left > 0 AND expires_at > cw_clock_ms(${f}::bigint)`;
         // Dead invites are never useful again; forget them.
-        await tx`DELETE FROM invites WHERE uses_left <= 0 OR expires_at <= ${now}`;
+        await tx`DELETE FROM invites WHERE uses_left <= 0 OR expires_at <= cw_clock_ms(${f}::bigint)`;
         return used.count === 1;
       }),
     );
@@ -195,7 +211,7 @@ export class PostgresRelayStore implements RelayStore {
       this.sql.begin(async (tx): Promise<DeviceCreateResult> => {
         // The limits are counts: creators on every replica take turns, or each would see room.
         await tx`SELECT pg_advisory_xact_lock(${DEVICE_LOCK})`;
-        const now = this.now();
+        const now = await clockNow(tx, this.clock());
         await sweepDevice(tx, now);
         const [mine] = await tx`SELECT count(*)::int AS n FROM device_requests WHERE source = ${source} AND status = 'pending' AND expires_at > ${now}`;
         if (mine.n >= limits.perSource) return { error: "too_many_from_source" };
@@ -215,14 +231,13 @@ export class PostgresRelayStore implements RelayStore {
   }
 
   async pendingDeviceRequest(userCode: string): Promise<DevicePending | null> {
-    return guard(pending(this.sql, userCode, this.now()));
+    return guard(pending(this.sql, userCode, this.clock()));
   }
 
   async decideDeviceRequest(userCode: string, approve: boolean): Promise<DevicePending | null> {
-    const now = this.now();
     return guard(
       this.sql.begin(async (tx) => {
-        const found = await pending(tx, userCode, now);
+        const found = await pending(tx, userCode, this.clock());
         if (!found) return null;
         // Only a still-pending row: of two racing decisions, one applies and the other finds none.
         const r = await tx`UPDATE device_requests SET status = ${approve ? "approved" : "denied"} WHERE user_code = ${userCode} AND status = 'pending'`;
@@ -234,7 +249,7 @@ export class PostgresRelayStore implements RelayStore {
   async pollDeviceRequest(deviceCode: string): Promise<DevicePollResult> {
     return guard(
       this.sql.begin(async (tx): Promise<DevicePollResult> => {
-        const now = this.now();
+        const now = await clockNow(tx, this.clock());
         const hash = sha256(deviceCode);
         // FOR UPDATE: two polls of one approved request take turns, and the second finds it gone.
         const [row] = await tx`SELECT name, expires_at::float8 AS expires_at, status FROM device_requests WHERE device_hash = ${hash} FOR UPDATE`;
@@ -315,10 +330,17 @@ async function hasNode(q: Q, name: string): Promise<boolean> {
   return (await q`SELECT 1 FROM nodes WHERE name = ${name}`).length > 0;
 }
 
-async function pending(q: Q, userCode: string, now: number): Promise<DevicePending | null> {
-  const [row] = await q`SELECT name, expires_at::float8 AS expires_at FROM device_requests WHERE user_code = ${userCode} AND status = 'pending' AND expires_at > ${now}`;
+async function pending(q: Q, userCode: string, fixed: number | null): Promise<DevicePending | null> {
+  const [row] = await q`SELECT name, expires_at::float8 AS expires_at, cw_clock_ms(${fixed}::bigint)::float8 AS now FROM device_requests
+    WHERE user_code = ${userCode} AND status = 'pending' AND expires_at > cw_clock_ms(${fixed}::bigint)`;
   if (!row) return null;
-  return { name: row.name, expiresAt: row.expires_at, secondsLeft: Math.ceil((row.expires_at - now) / 1000), replaces: await hasNode(q, row.name) };
+  return { name: row.name, expiresAt: row.expires_at, secondsLeft: Math.ceil((row.expires_at - row.now) / 1000), replaces: await hasNode(q, row.name) };
+}
+
+/** The time by the database's clock (or the fixed one), in ms: for decisions made in JS within a transaction. */
+async function clockNow(q: Q, fixed: number | null): Promise<number> {
+  const [row] = await q`SELECT cw_clock_ms(${fixed}::bigint)::float8 AS now`;
+  return row.now;
 }
 
 async function sweepDevice(q: Q, now: number): Promise<void> {
@@ -337,56 +359,35 @@ class PostgresKv implements RelayKv {
   ) {}
 
   async set(ns: string, key: string, value: string, ttlS?: number, opts: { ifAbsent?: boolean } = {}): Promise<KvSetResult> {
-    const now = Date.now();
-    const expires = ttlS !== undefined ? now + Math.round(ttlS * 1000) : null;
-    const [k, v] = [utf8(key), utf8(value)];
-    return guard(
-      this.sql.begin(async (tx): Promise<KvSetResult> => {
-        // The quota is judged from the namespace's usage: its writers take turns, on every replica.
-        await tx`SELECT pg_advisory_xact_lock(hashtext(${`cw-kv:${ns}`}))`;
-        // One usage row (kept by a trigger) and this key's row, not a scan of the namespace.
-        const after = async () => {
-          const [u] = await tx`SELECT keys::float8 AS keys, bytes::float8 AS bytes FROM kv_usage WHERE ns = ${ns}`;
-          const [mine] = await tx`SELECT octet_length(value) AS n FROM kv WHERE ns = ${ns} AND key = ${k}`;
-          return { keys: (u?.keys ?? 0) + (mine ? 0 : 1), bytes: (u?.bytes ?? 0) - (mine?.n ?? 0) + v.length };
-        };
-        let u = await after();
-        if (u.keys > this.quota.keys || u.bytes > this.quota.bytes) {
-          // Expired rows still count until swept: sweep this namespace's, then judge.
-          await tx`DELETE FROM kv WHERE ns = ${ns} AND expires_at IS NOT NULL AND expires_at <= ${now}`;
-          u = await after();
-        }
-        if (u.keys > this.quota.keys) return { stored: false, reason: "quota", limit: "keys", quota: this.quota };
-        if (u.bytes > this.quota.bytes) return { stored: false, reason: "quota", limit: "bytes", quota: this.quota };
-        // Set-if-absent is one INSERT whose conflict clause overwrites only an expired row.
-        const w = opts.ifAbsent
-          ? await tx`INSERT INTO kv (ns, key, value, expires_at) VALUES (${ns}, ${k}, ${v}, ${expires})
-              ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ${now}`
-          : await tx`INSERT INTO kv (ns, key, value, expires_at) VALUES (${ns}, ${k}, ${v}, ${expires})
-              ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
-        return w.count === 1 ? { stored: true } : { stored: false, reason: "exists" };
-      }),
-    );
+    // By the database's clock (null + ttl is null: no expiry); the quota judged after the write,
+    // exactly, in one call (cw_kv_set, postgres-schema.ts).
+    const ttlMs = ttlS !== undefined ? Math.round(ttlS * 1000) : null;
+    const call = () => this.sql`SELECT cw_kv_set(${ns}, ${utf8(key)}, ${utf8(value)}, ${ttlMs}::bigint, ${opts.ifAbsent === true}, ${this.quota.keys}, ${this.quota.bytes}) AS r`;
+    let over = await overQuota(guard(call()));
+    if (over) {
+      // Expired keys count until swept: sweep this namespace's, then try once more.
+      await guard(this.sql`DELETE FROM kv WHERE ns = ${ns} AND expires_at IS NOT NULL AND expires_at <= cw_clock_ms(NULL)`);
+      over = await overQuota(guard(call()));
+    }
+    if (over === "keys" || over === "bytes") return { stored: false, reason: "quota", limit: over, quota: this.quota };
+    return over === undefined ? { stored: true } : { stored: false, reason: "exists" };
   }
 
   async get(ns: string, key: string): Promise<KVEntry | null> {
-    const now = Date.now();
-    const [r] = await guard(this.sql`SELECT key, value, expires_at::float8 AS expires_at FROM kv WHERE ns = ${ns} AND key = ${utf8(key)} AND (expires_at IS NULL OR expires_at > ${now})`);
+    const [r] = await guard(this.sql`SELECT key, value, expires_at::float8 AS expires_at FROM kv WHERE ns = ${ns} AND key = ${utf8(key)} AND (expires_at IS NULL OR expires_at > cw_clock_ms(NULL))`);
     return r ? { key, value: text(r.value), expires_at: iso(r.expires_at) } : null;
   }
 
   async delete(ns: string, key: string, opts: { ifValue?: string } = {}): Promise<boolean> {
-    const now = Date.now();
     const k = utf8(key);
     const r =
       opts.ifValue !== undefined
-        ? await guard(this.sql`DELETE FROM kv WHERE ns = ${ns} AND key = ${k} AND (expires_at IS NULL OR expires_at > ${now}) AND value = ${utf8(opts.ifValue)}`)
-        : await guard(this.sql`DELETE FROM kv WHERE ns = ${ns} AND key = ${k} AND (expires_at IS NULL OR expires_at > ${now})`);
+        ? await guard(this.sql`DELETE FROM kv WHERE ns = ${ns} AND key = ${k} AND (expires_at IS NULL OR expires_at > cw_clock_ms(NULL)) AND value = ${utf8(opts.ifValue)}`)
+        : await guard(this.sql`DELETE FROM kv WHERE ns = ${ns} AND key = ${k} AND (expires_at IS NULL OR expires_at > cw_clock_ms(NULL))`);
     return r.count > 0;
   }
 
   async page(ns: string, prefix: string, opts: KvListOptions): Promise<KvPage> {
-    const now = Date.now();
     const p = utf8(prefix);
     // bytea compares byte by byte: `key >= prefix` starts the index range, substring ends it.
     const after = opts.after !== undefined ? utf8(opts.after) : null;
@@ -394,9 +395,9 @@ class PostgresKv implements RelayKv {
     const rows = await guard(
       opts.values
         ? this.sql`SELECT key, value, expires_at::float8 AS expires_at FROM kv WHERE ns = ${ns} AND key >= ${p} AND substring(key from 1 for ${p.length}) = ${p}
-            AND (${after}::bytea IS NULL OR key > ${after}::bytea) AND (expires_at IS NULL OR expires_at > ${now}) ORDER BY key LIMIT ${limit}`
+            AND (${after}::bytea IS NULL OR key > ${after}::bytea) AND (expires_at IS NULL OR expires_at > cw_clock_ms(NULL)) ORDER BY key LIMIT ${limit}`
         : this.sql`SELECT key, expires_at::float8 AS expires_at FROM kv WHERE ns = ${ns} AND key >= ${p} AND substring(key from 1 for ${p.length}) = ${p}
-            AND (${after}::bytea IS NULL OR key > ${after}::bytea) AND (expires_at IS NULL OR expires_at > ${now}) ORDER BY key LIMIT ${limit}`,
+            AND (${after}::bytea IS NULL OR key > ${after}::bytea) AND (expires_at IS NULL OR expires_at > cw_clock_ms(NULL)) ORDER BY key LIMIT ${limit}`,
     );
     const entries: KvListed[] = [];
     let bytes = 0;
@@ -416,7 +417,22 @@ class PostgresKv implements RelayKv {
   }
 
   async sweep(): Promise<number> {
-    return (await guard(this.sql.unsafe(PG_KV_SWEEP, [Date.now()]))).count;
+    return (await guard(this.sql.unsafe(PG_KV_SWEEP, [null]))).count;
+  }
+}
+
+/**
+ * What cw_kv_set said: undefined (stored), "exists", or the quota it would pass ("keys",
+ * "bytes"), which it raises so that its write is undone.
+ */
+async function overQuota(p: Promise<{ r: string }[]>): Promise<"keys" | "bytes" | "exists" | undefined> {
+  try {
+    const [row] = await p;
+    return row!.r === "exists" ? "exists" : undefined;
+  } catch (e) {
+    const m = /cw_kv_quota_(keys|bytes)/.exec((e as Error).message);
+    if (m) return m[1] as "keys" | "bytes";
+    throw e;
   }
 }
 

@@ -15,6 +15,7 @@ import { KV_SWEEP, type KvListOptions, type KvPage, KvStore, type KvSetResult } 
 import { newToken, sha256 } from "../../sys/secrets";
 import { DEVICE_KEEP_EXPIRED_MS, newUserCode } from "./common";
 import { KvWriteBatches } from "./kv-batch";
+import { SqliteWebSignIns, WEB_SIGNIN_TABLES_SQLITE, type WebSignInRecords } from "./web-signins";
 import type { DeviceCreateResult, DevicePending, DevicePollResult, NodeRow, Readiness, RedeemResult, RelayKv, RelayStore, RelayStoreOptions, UserRow } from "./interface";
 
 /**
@@ -49,6 +50,8 @@ const MIGRATIONS: ((db: Database) => void)[] = [
       CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE, created_at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS grants (from_node TEXT NOT NULL, to_node TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (from_node, to_node));
     `),
+  // The web app's sign-ins, kept here rather than in the relay's memory (web-signins.ts).
+  (db) => db.exec(WEB_SIGNIN_TABLES_SQLITE),
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -72,6 +75,7 @@ class SqliteCore {
   readonly kvWrites: KvWriteBatches;
   private db: Database;
   private now: () => number;
+  readonly webSignIns: WebSignInRecords;
 
   constructor(dataDir: string, opts: RelayStoreOptions = {}) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -87,6 +91,7 @@ class SqliteCore {
     // so that sweeping (before each listing, and sweepKv on a timer) reads only expired rows.
     this.kv = new KvStore(join(dataDir, "kv.db"), { quota: opts.kvQuota ?? { keys: KV_NS_MAX_KEYS, bytes: KV_NS_MAX_BYTES }, exclusive: true, expiryIndex: true });
     this.kvWrites = new KvWriteBatches(join(dataDir, "kv.db"), () => this.kv.checkpoint(), (fn) => this.kv.batch(fn));
+    this.webSignIns = new SqliteWebSignIns(this.db, this.now);
   }
 
   private iso(): string {
@@ -358,11 +363,13 @@ class SqliteKv implements RelayKv {
 export class SqliteRelayStore implements RelayStore {
   readonly engine = "sqlite" as const;
   readonly kv: RelayKv;
+  readonly webSignIns: WebSignInRecords;
   private core: SqliteCore;
 
   constructor(dataDir: string, opts: RelayStoreOptions = {}) {
     this.core = new SqliteCore(dataDir, opts);
     this.kv = new SqliteKv(this.core);
+    this.webSignIns = this.core.webSignIns;
   }
 
   async registerNode(name: string): Promise<string> {
