@@ -11,12 +11,13 @@ import { isCompiledBinary } from "../../sys/self";
 import type { FromScreen, ToScreen } from "./messages";
 
 /*
- * 2 MiB, not more: output that floods faster than the emulator parses it piles up in the worker
+ * 512 KiB, not more: output that floods faster than the emulator parses it piles up in the worker
  * and in copies on its way there, and the node's peak memory follows this bound (128 MiB
- * through a session: 134 MiB peak RSS at 8 MiB, 100 MiB at 2 MiB, 74 MiB with no screen at all).
+ * through a session: 134 MiB peak RSS at 8 MiB, 100 MiB at 2 MiB, 74 MiB with no screen at all;
+ * 256 MiB through: 112 MiB at 2 MiB, 102 MiB at 512 KiB, 77 MiB with no screen).
  * An agent's output is never this far ahead of the parser; a flood resynchronises from the log.
  */
-const MAX_INFLIGHT = 2 * 1024 * 1024;
+const MAX_INFLIGHT = 512 * 1024;
 /** A snapshot that takes longer than this is given up on: attach then starts with live output. */
 const SNAPSHOT_TIMEOUT_MS = 2000;
 
