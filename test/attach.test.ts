@@ -169,6 +169,28 @@ describe("attach ends cleanly when its terminal or process goes", () => {
     expect((await cw.session(id)).status).toBe("running");
   });
 
+  test("a session that ends while its terminal is stalled mid-flood: the attach's last words come after the output, never under it", async () => {
+    const id = await cw.launch(["sh", "-c", "read x; seq 1 400000; exit 3"], ["flood1"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach flood1`, cw.env);
+    await waitFor(async () => (await cw.session(id)).attached_count === 1, "the attach");
+    // The terminal stops reading: the tmux server, which drains the pane, is stopped.
+    const server = Number((await tmux.cmd("display", "-p", "#{pid}")).trim());
+    process.kill(server, "SIGSTOP");
+    try {
+      await cw.ok(["send", "flood1", "go"]);
+      await waitFor(async () => (await cw.session(id)).status === "completed" || undefined, "the flood to end", 30_000);
+    } finally {
+      process.kill(server, "SIGCONT");
+    }
+    const screen = await tmux.waitScreen((s) => /\[exit \d+\]/.test(s), "attach to exit");
+    const lines = screen.split("\n").filter((l) => l.trim() !== "");
+    const last = lines.findIndex((l) => l.includes("flood1"));
+    expect(last).toBeGreaterThanOrEqual(0);
+    // Nothing of the flood after the attach's own message.
+    expect(lines.slice(last).filter((l) => /^\d+$/.test(l.trim()))).toEqual([]);
+  });
+
   test("attaching to a session on pipes: a note that typing is blind, Enter ends a line, Ctrl+D ends the input", async () => {
     const id = await cw.launch(["sh", "-c", 'while read -r l || [ -n "$l" ]; do echo "line:[$l]"; done; echo "input ended"; sleep 30'], ["pipes1", "--no-pty"]);
     expect((await cw.session(id)).terminal).toBe(false);

@@ -133,7 +133,10 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       send(Buffer.from(screen.paint, "utf8"));
       v.jumpTo(screen.offset);
     };
-    follow(out, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaintInto(v), ...(out === conn ? {} : { deliver: send }) }, () => end("ended"));
+    // A direct terminal's last output must reach it before the client, told the session ended,
+    // restores the terminal: otherwise the tail of a flood lands after the restore.
+    const onEnded = out === conn ? () => end("ended") : () => afterFlushed(out, () => end("ended"));
+    follow(out, s, start, { lagLimit: ATTACH_LAG_LIMIT, onLag: (v) => void repaintInto(v), ...(out === conn ? {} : { deliver: send }) }, onEnded);
   };
   /** The screen as it is now, and the offset it reflects. */
   const freshScreen = async () => {
@@ -233,4 +236,28 @@ function remember(set: Set<string>, terminal: string): void {
     if (set.size <= TERMINALS_KEPT) break;
     set.delete(t);
   }
+}
+
+/** How long a terminal that will not take its last output is waited for before that is dropped. */
+const FLUSH_GRACE_MS = 1000;
+
+/**
+ * Runs `then` once `out` has written everything queued for it; past FLUSH_GRACE_MS what is still
+ * queued is dropped (out is closed) and `then` runs anyway.
+ */
+function afterFlushed(out: Connection, then: () => void): void {
+  if (out.closed || out.pendingBytes === 0) return then();
+  let done = false;
+  const go = () => {
+    if (done) return;
+    done = true;
+    stop();
+    clearTimeout(timer);
+    if (!out.closed && out.pendingBytes > 0) out.closedByPeer();
+    then();
+  };
+  const stop = out.onDrain(() => {
+    if (out.pendingBytes === 0) go();
+  });
+  const timer = setTimeout(go, FLUSH_GRACE_MS);
 }
