@@ -19,6 +19,7 @@ import { jittered } from "../../src/node/relay-agent";
 import { CW, CwHome, RelayProcess } from "../../test/helpers";
 import { PgCluster } from "../../test/relay-store-pg";
 import { ECHO_PROGRAM } from "./latency";
+import { protocolEcho } from "./protocol-echo";
 import { median, quantile, rssBytes, run } from "./util";
 
 const CLIENTS = 64;
@@ -59,19 +60,7 @@ async function echo(url: string, id: number): Promise<number[]> {
   const conn = await NodeConnection.openWebSocket(`${url.replace("http", "ws")}/api/v1/nodes/bench/connect`, ADMIN, "relay");
   conn.send({ type: "Attach", id, history: false, cols: 80, rows: 24 });
   if ((await conn.nextReply())?.type !== "Attached") throw new Error("attach failed");
-  const lat: number[] = [];
-  for (let i = 0; i < 20 + SAMPLES; i++) {
-    await Bun.sleep(35 + Math.random() * 50);
-    const key = 120 + (i % 3);
-    const t0 = performance.now();
-    conn.sendData(new Uint8Array([key]));
-    for (;;) {
-      const f = await conn.next();
-      if (!f) throw new Error("the connection closed");
-      if (f.kind === "data" && f.bytes.includes(key)) break;
-    }
-    if (i >= 20) lat.push(performance.now() - t0);
-  }
+  const lat = await protocolEcho(conn, 20, SAMPLES);
   conn.close();
   return lat;
 }

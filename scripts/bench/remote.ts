@@ -16,6 +16,7 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import { NodeConnection } from "../../src/client/connection";
 import { ECHO_PROGRAM } from "./latency";
+import { protocolEcho } from "./protocol-echo";
 import { Cw } from "./subjects";
 import { quantile, run } from "./util";
 
@@ -29,19 +30,7 @@ async function echo(conn: NodeConnection, id: number): Promise<number[]> {
   const first = await conn.nextReply();
   if (first?.type !== "Attached") throw new Error(`attach failed: ${JSON.stringify(first)}`);
   await Bun.sleep(200);
-  const lat: number[] = [];
-  for (let i = 0; i < WARMUP + samples; i++) {
-    await Bun.sleep(35 + Math.random() * 50);
-    const key = 120 + (i % 3);
-    const t0 = performance.now();
-    conn.sendData(new Uint8Array([key]));
-    for (;;) {
-      const f = await conn.next();
-      if (!f) throw new Error("the connection closed");
-      if (f.kind === "data" && f.bytes.includes(key)) break;
-    }
-    if (i >= WARMUP) lat.push(performance.now() - t0);
-  }
+  const lat = await protocolEcho(conn, WARMUP, samples);
   conn.close();
   return lat;
 }
