@@ -242,6 +242,49 @@ for (const engine of ENGINES) {
       expect(racers.filter((r) => r.stored).length).toBe(QUOTA.keys);
       expect((await kv.page("race", "", { limit: 100, values: false })).entries.length).toBe(QUOTA.keys);
     });
+
+    test("kv: what arrives in one turn (one batch) is done in arrival order, each with its own outcome", async () => {
+      const { store } = await open();
+      const { kv } = store;
+      await kv.set("b", "old", "x");
+      await kv.set("b", "owned", "me");
+      for (let i = 0; i < QUOTA.keys; i++) await kv.set("full", `k${i}`, "v");
+      // Started in one turn: one call of cw_kv_write_many on PostgreSQL, one transaction on SQLite.
+      const writes = await Promise.all([
+        kv.set("b", "lock", "a", 60, { ifAbsent: true }),
+        kv.set("b", "lock", "b", 60, { ifAbsent: true }),
+        kv.set("b", "lock", "c", 60, { ifAbsent: true }),
+        kv.set("b", "k", "v"),
+        kv.delete("b", "old"),
+        kv.set("b", "big", "x".repeat(QUOTA.bytes + 1)),
+        kv.delete("b", "owned", { ifValue: "you" }),
+        kv.delete("b", "owned", { ifValue: "me" }),
+        kv.set("b", "old", "again", undefined, { ifAbsent: true }),
+        kv.delete("b", "nothing"),
+        kv.set("full", "new1", "v"),
+        kv.delete("full", "k0"),
+        kv.set("full", "new2", "v"),
+      ]);
+      expect(writes).toEqual([
+        { stored: true },
+        { stored: false, reason: "exists" },
+        { stored: false, reason: "exists" },
+        { stored: true },
+        true,
+        { stored: false, reason: "quota", limit: "bytes", quota: QUOTA },
+        false,
+        true,
+        { stored: true },
+        false,
+        { stored: false, reason: "quota", limit: "keys", quota: QUOTA },
+        true,
+        { stored: true },
+      ]);
+      // Gets of one turn, one query on PostgreSQL: each its own answer.
+      const gets = await Promise.all(["lock", "k", "old", "big", "owned", "nothing"].map((k) => kv.get("b", k)));
+      expect(gets.map((e) => e?.value ?? null)).toEqual(["a", "v", "again", null, null, null]);
+      expect((await kv.page("full", "", { limit: 100, values: false })).entries.map((e) => e.key)).toEqual(["k1", "k2", "k3", "k4", "new2"]);
+    });
   });
 }
 

@@ -135,6 +135,63 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       END $$;
     `,
   },
+  {
+    version: 8,
+    name: "KV writes in batches",
+    // The sets and deletes a replica receives in one turn of its event loop, in one call and one
+    // transaction (PostgresKv): in arrival order, each with its own outcome as if alone. 's' set,
+    // 'a' set-if-absent, 'd' delete, 'c' delete if the value is p_value (of live keys only).
+    // The namespaces' usage rows are locked first, in one order, and held to the end: writers of
+    // a namespace take turns there, on every replica (as cw_kv_set's trigger makes them), so
+    // the usage read before each write is exact and a set over the quota is refused before it
+    // writes, with nothing to undo (no block with EXCEPTION, which costs a subtransaction per
+    // item). Expired keys count until swept: one over the quota sweeps its namespace's first.
+    // Locking the usage rows after a key's, in batches of different order on other connections
+    // or replicas, could deadlock; first and in order, it cannot.
+    sql: `
+      CREATE FUNCTION cw_kv_write_many(p_op text[], p_ns text[], p_key bytea[], p_value bytea[], p_ttl_ms bigint[], p_max_keys bigint, p_max_bytes bigint)
+      RETURNS TABLE (i integer, r text) LANGUAGE plpgsql AS $$
+      DECLARE
+        n integer; done bigint; old_len bigint; old_exp bigint; u_keys bigint; u_bytes bigint; t bigint := cw_clock_ms(NULL);
+      BEGIN
+        INSERT INTO kv_usage (ns, keys, bytes) SELECT DISTINCT x, 0, 0 FROM unnest(p_ns) AS x ORDER BY 1 ON CONFLICT (ns) DO NOTHING;
+        PERFORM 1 FROM kv_usage WHERE ns = ANY(p_ns) ORDER BY ns FOR UPDATE;
+        FOR n IN 1 .. coalesce(array_length(p_op, 1), 0) LOOP
+          i := n;
+          IF p_op[n] = 'd' OR p_op[n] = 'c' THEN
+            DELETE FROM kv WHERE ns = p_ns[n] AND key = p_key[n] AND (expires_at IS NULL OR expires_at > t)
+              AND (p_op[n] = 'd' OR value = p_value[n]);
+            GET DIAGNOSTICS done = ROW_COUNT;
+            r := CASE WHEN done > 0 THEN 'deleted' ELSE 'absent' END;
+          ELSE
+            SELECT octet_length(value), expires_at INTO old_len, old_exp FROM kv WHERE ns = p_ns[n] AND key = p_key[n];
+            IF p_op[n] = 'a' AND FOUND AND (old_exp IS NULL OR old_exp > t) THEN
+              r := 'exists';
+            ELSE
+              SELECT keys, bytes INTO u_keys, u_bytes FROM kv_usage WHERE ns = p_ns[n];
+              IF old_len IS NOT NULL THEN u_keys := u_keys - 1; u_bytes := u_bytes - old_len; END IF;
+              IF u_keys + 1 > p_max_keys OR u_bytes + octet_length(p_value[n]) > p_max_bytes THEN
+                DELETE FROM kv WHERE ns = p_ns[n] AND expires_at IS NOT NULL AND expires_at <= t;
+                SELECT octet_length(value) INTO old_len FROM kv WHERE ns = p_ns[n] AND key = p_key[n];
+                SELECT keys, bytes INTO u_keys, u_bytes FROM kv_usage WHERE ns = p_ns[n];
+                IF old_len IS NOT NULL THEN u_keys := u_keys - 1; u_bytes := u_bytes - old_len; END IF;
+              END IF;
+              IF u_keys + 1 > p_max_keys THEN
+                r := 'cw_kv_quota_keys';
+              ELSIF u_bytes + octet_length(p_value[n]) > p_max_bytes THEN
+                r := 'cw_kv_quota_bytes';
+              ELSE
+                INSERT INTO kv (ns, key, value, expires_at) VALUES (p_ns[n], p_key[n], p_value[n], t + p_ttl_ms[n])
+                  ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at;
+                r := 'stored';
+              END IF;
+            END IF;
+          END IF;
+          RETURN NEXT;
+        END LOOP;
+      END $$;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
