@@ -16,17 +16,16 @@ import { closeSync, fdatasync, fsyncSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { GroupCommit } from "../../node/messaging/group-commit";
 
+import { TurnBatches } from "./turn-batches";
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-interface Pending {
-  op: () => unknown;
-  resolve: (v: never) => void;
-  reject: (e: unknown) => void;
-}
-
 export class KvWriteBatches {
-  private queue: Pending[] = [];
-  private scheduled = false;
+  /**
+   * The turn's writes as one batch (turn-batches.ts). Batches are not limited in number: one
+   * commits while the flush that makes the previous one durable still runs.
+   */
+  private readonly batches = new TurnBatches<() => unknown, Outcome>((ops) => this.commit(ops), Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
   /** Writes not yet answered. */
   private pending = 0;
   private readonly commits = new GroupCommit(() => this.flush());
@@ -45,51 +44,32 @@ export class KvWriteBatches {
   ) {}
 
   /** Runs `op` (a synchronous write of the store) in the next batch; resolves once it is on disk. */
-  run<T>(op: () => T): Promise<T> {
+  async run<T>(op: () => T): Promise<T> {
     this.pending++;
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: never) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // After the I/O of this turn: the writes of every request read meanwhile join the batch.
-        setImmediate(() => this.commit());
+    try {
+      const o = await this.batches.submit(op);
+      if (!o.ok) throw o.error;
+      return o.value as T;
+    } finally {
+      this.pending--;
+    }
+  }
+
+  /** One transaction for the batch, each op with its own outcome; answered once on disk. */
+  private async commit(ops: (() => unknown)[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    // A failing commit (a full disk) throws: none of them is stored, each caller hears why.
+    this.transaction(() => {
+      for (const op of ops) {
+        try {
+          outcomes.push({ ok: true, value: op() });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
       }
     });
-  }
-
-  private commit(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    const outcomes: Outcome[] = [];
-    try {
-      this.transaction(() => {
-        for (const p of batch) {
-          try {
-            outcomes.push({ ok: true, value: p.op() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      });
-    } catch (error) {
-      // The commit itself failed (a full disk): none of them is stored.
-      this.answer(batch, batch.map(() => ({ ok: false, error })));
-      return;
-    }
-    this.commits.durable().then(
-      () => this.answer(batch, outcomes),
-      (error) => this.answer(batch, batch.map(() => ({ ok: false, error }))),
-    );
-  }
-
-  private answer(batch: Pending[], outcomes: Outcome[]): void {
-    this.pending -= batch.length;
-    batch.forEach((p, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) p.resolve(o.value as never);
-      else p.reject(o.error);
-    });
+    await this.commits.durable();
+    return outcomes;
   }
 
   /** Whether a write waits for its answer (a store closing waits for settled() first). */
@@ -99,7 +79,7 @@ export class KvWriteBatches {
 
   /** Resolves once every write so far has been answered (before the store closes). */
   async settled(): Promise<void> {
-    while (this.scheduled) await new Promise<void>((r) => setImmediate(r));
+    while (this.pending > 0) await new Promise<void>((r) => setImmediate(r));
     await this.commits.settled();
   }
 
