@@ -1,7 +1,19 @@
 /** Messages between the node and its screen worker. */
+
+/** A session's output up to offset `end`. */
+export interface ScreenData {
+  id: number;
+  bytes: Uint8Array;
+  end: number;
+  ack: boolean;
+}
+
 export type ToScreen =
   | { type: "open"; id: number; cols: number; rows: number; scrollback: number; pipes?: boolean }
-  | { type: "data"; id: number; bytes: Uint8Array; end: number }
+  /** Output of one or more sessions; `ack`: say how far it was parsed once it is (flow control). */
+  | { type: "data"; items: ScreenData[] }
+  /** Say how far this session's output was parsed (an ack), once what came before is. */
+  | { type: "sync"; id: number }
   | { type: "reset"; id: number; bytes: Uint8Array; end: number }
   | { type: "resize"; id: number; cols: number; rows: number }
   /** The paint for a terminal of size `client` (paint.ts), with up to `scrollback` lines of history. */
@@ -19,7 +31,7 @@ export type ToScreen =
   | { type: "stream-close"; sid: number };
 
 export type FromScreen =
-  /** Bytes processed up to `offset` (flow control). */
+  /** Bytes processed up to `offset` (flow control), when asked (ScreenData.ack, sync). */
   | { type: "ack"; id: number; offset: number }
   /** The emulator answers a terminal query (cursor position, device attributes, ...). */
   | { type: "reply"; id: number; data: string }

@@ -8,7 +8,8 @@
  * part to rebuild the screen.
  */
 import { isCompiledBinary } from "../../sys/self";
-import type { FromScreen, ToScreen } from "./messages";
+import type { FromScreen, ScreenData, ToScreen } from "./messages";
+import { asksTheTerminal } from "./queries";
 
 /*
  * 512 KiB, not more: output that floods faster than the emulator parses it piles up in the worker
@@ -31,8 +32,22 @@ function workerUrl(): string {
 /** A line stream's chunk is at most a few hundred KiB: far less than this to parse. */
 const STREAM_TIMEOUT_MS = 30_000;
 export const RESYNC_BYTES = 512 * 1024;
-/** How long output may wait before it is handed to the emulator (questions flush at once). */
-const FEED_DELAY_MS = 4;
+/**
+ * How long output may wait before it is handed to the emulator, in one message for every
+ * session that printed meanwhile. Each message wakes the worker thread, and a wake-up costs both
+ * threads ~70 µs of CPU whatever it carries (measured with Bun's Worker on this 2-core VM): ten
+ * agents redrawing a spinner at 10 Hz would pay it 100 times a second. Nothing reads the screen
+ * without asking, and a question (snapshot, text, probe) hands over what waits first, so the
+ * delay is never seen; output that asks the terminal a question (queries.ts) goes at once.
+ */
+const FEED_DELAY_MS = 50;
+/** Output waiting past this many bytes is handed over at once (a flood needs no batching). */
+const FEED_NOW_BYTES = 128 * 1024;
+/**
+ * The worker says how far it has parsed (an ack, for MAX_INFLIGHT) once per this many bytes of a
+ * session's output, not per message: an ack wakes the node's main thread.
+ */
+const ACK_EVERY_BYTES = 64 * 1024;
 /**
  * While output floods faster than the emulator parses, resynchronise at most this often: the
  * screen only needs the flood's end, and parsing all of it would take a core from the program.
@@ -80,6 +95,8 @@ interface Entry {
   queuedBytes: number;
   posted: number;
   acked: number;
+  /** The offset the last ack was asked for. */
+  ackAsked: number;
   lagging: boolean;
   lastResync: number;
   resyncTimer?: ReturnType<typeof setTimeout>;
@@ -96,6 +113,8 @@ export class Screens {
   private nextStream = 1;
   /** Set while queued output waits for its batched post to the worker. */
   private flushTimer?: ReturnType<typeof setTimeout>;
+  /** Bytes queued for the worker, all sessions together. */
+  private queuedBytes = 0;
 
   constructor(
     private readonly scrollback: number,
@@ -116,7 +135,7 @@ export class Screens {
 
   /** `pipes`: the program writes to pipes, where a bare LF is a whole newline (no terminal adds the CR). */
   open(id: number, cols: number, rows: number, tail: Entry["tail"], onReply: Entry["onReply"], pipes = false) {
-    this.entries.set(id, { queued: [], queuedBytes: 0, posted: 0, acked: 0, lagging: false, lastResync: 0, tail, onReply });
+    this.entries.set(id, { queued: [], queuedBytes: 0, posted: 0, acked: 0, ackAsked: 0, lagging: false, lastResync: 0, tail, onReply });
     this.send({ type: "open", id, cols, rows, scrollback: this.scrollback, pipes });
   }
 
@@ -124,24 +143,36 @@ export class Screens {
   feed(id: number, bytes: Uint8Array, end: number) {
     const e = this.entries.get(id);
     if (!e) return;
-    if (e.lagging || end - e.acked > MAX_INFLIGHT) {
+    if (e.lagging) return;
+    if (end - e.acked > MAX_INFLIGHT) {
       e.lagging = true;
+      // Resynchronising waits for the worker to have parsed all that was posted: ask it to say.
+      if (e.ackAsked < e.posted) this.send({ type: "sync", id });
+      e.ackAsked = e.posted;
       return;
     }
     e.posted = end;
-    // Batched and a little late: the output path (viewers' sockets) goes first, a burst of
-    // chunks costs one message to the worker, and the worker thread does not wake up while a
-    // keystroke's echo is still on its way to the attached terminal (on two cores that wake-up
-    // competed with the client for a CPU and showed in the echo latency's tail).
+    // Batched and late (FEED_DELAY_MS): the output path (viewers' sockets) goes first, chunks of
+    // many sessions cost one message to the worker, and the worker thread does not wake up
+    // while a keystroke's echo is still on its way to the attached terminal (on two cores that
+    // wake-up competed with the client for a CPU and showed in the echo latency's tail).
     e.queued.push(bytes);
     e.queuedBytes += bytes.length;
-    this.flushTimer ??= setTimeout(() => this.flush(), FEED_DELAY_MS);
+    this.queuedBytes += bytes.length;
+    if (this.queuedBytes >= FEED_NOW_BYTES) this.flush();
+    else if (asksTheTerminal(bytes)) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = setTimeout(() => this.flush(), 0);
+    } else this.flushTimer ??= setTimeout(() => this.flush(), FEED_DELAY_MS);
   }
 
-  /** Posts the queued output of every session, one message each. */
+  /** Posts the queued output of every session, in one message. */
   private flush() {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    this.queuedBytes = 0;
+    const items: ScreenData[] = [];
+    const moved: ArrayBuffer[] = [];
     for (const [id, e] of this.entries) {
       if (e.queued.length === 0) continue;
       let bytes: Uint8Array;
@@ -153,14 +184,17 @@ export class Screens {
           bytes.set(c, off);
           off += c.length;
         }
+        // Our own joined copy moves to the worker instead of being copied once more; a lone
+        // chunk may still be in use elsewhere (a viewer's queue) and is copied.
+        moved.push(bytes.buffer as ArrayBuffer);
       }
-      const own = e.queued.length > 1;
       e.queued = [];
       e.queuedBytes = 0;
-      // Our own joined copy moves to the worker instead of being copied once more; a lone chunk
-      // may still be in use elsewhere (a viewer's queue) and is copied.
-      this.worker.postMessage({ type: "data", id, bytes, end: e.posted } satisfies ToScreen, own ? [bytes.buffer as ArrayBuffer] : []);
+      const ack = e.posted - Math.max(e.acked, e.ackAsked) >= ACK_EVERY_BYTES;
+      if (ack) e.ackAsked = e.posted;
+      items.push({ id, bytes, end: e.posted, ack });
     }
+    if (items.length) this.worker.postMessage({ type: "data", items } satisfies ToScreen, moved);
   }
 
   resize(id: number, cols: number, rows: number) {
@@ -258,6 +292,7 @@ export class Screens {
     const { bytes, end } = e.tail(RESYNC_BYTES);
     e.lagging = false;
     e.posted = end;
+    e.ackAsked = end;
     this.send({ type: "reset", id, bytes, end });
   }
 
