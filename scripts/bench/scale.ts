@@ -62,8 +62,8 @@ export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: s
   const pid = cw.start();
   const rss0 = await settledMedian(() => rssBytes(pid), 1500);
   for (let i = 0; i < sessions; i++) await cw.launch(["sleep", "3600"]);
-  // 5 s: launching runs code of the binary that idle sessions do not; the node drops those pages
-  // a few seconds after the burst (node/binary-pages.ts), and idle sessions are what is measured.
+  // 5 s after the burst of launches: the node's heap settles (a collection or two) before the
+  // idle sessions are measured.
   const rssN = await settledMedian(() => rssBytes(pid), 5000);
   const idleCpu = await cpuShare([pid], cpuWindowS);
   const env = cw.env();
