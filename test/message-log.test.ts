@@ -163,3 +163,33 @@ test("kill -9 of the node while 8 senders are in flight loses no message a sende
     await home.cleanup();
   }
 });
+
+test("message ids grow with each message and across a reopen, whatever an old random id in the store", async () => {
+  const dir = tempDir();
+  const path = join(dir, "messages.db");
+  try {
+    let store = new MessageStore(path);
+    const ids = Array.from({ length: 200 }, (_, i) => (i % 2 ? store.newId("req") : store.newId("msg")));
+    for (const id of ids) expect(id).toMatch(/^(msg|req)_[0-9a-f]{12}$/);
+    const value = (id: string) => parseInt(id.slice(4), 16);
+    for (let i = 1; i < ids.length; i++) expect(value(ids[i]!)).toBeGreaterThan(value(ids[i - 1]!));
+    // Stored with a clock an hour ahead (set back since): the next ids still come after it.
+    const ahead = `msg_${((Date.now() + 3600_000) * 64).toString(16)}`;
+    store.insert({ id: ahead, kind: "direct", from: null, to: { id: 1 }, body: "from the future" });
+    await store.durable();
+    store.close();
+    store = new MessageStore(path);
+    expect(value(store.newId("msg"))).toBeGreaterThan(value(ahead));
+    // An id from when ids were random says nothing about the clock: not followed.
+    store.insert({ id: "msg_ffffffffff00", kind: "direct", from: null, to: { id: 1 }, body: "old" });
+    await store.durable();
+    store.close();
+    store = new MessageStore(path);
+    const next = store.newId("msg");
+    expect(value(next)).toBeLessThan(value("msg_ffffffffff00"));
+    expect(next).toMatch(/^msg_[0-9a-f]{12}$/);
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

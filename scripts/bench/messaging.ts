@@ -103,7 +103,7 @@ try {
   for (let i = 0; i < N; i += 8) {
     const batch: Promise<void>[] = [];
     for (let j = 0; j < 8; j++) {
-      store.insert({ id: `msg_bench_${i + j}`, kind: "direct", from: null, to: { id: 1 }, body: "parallel" });
+      store.insert({ id: store.newId("msg"), kind: "direct", from: null, to: { id: 1 }, body: "parallel" });
       batch.push(store.durable());
     }
     await Promise.all(batch);

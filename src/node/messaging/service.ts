@@ -8,7 +8,7 @@ import type { EventBus } from "../events";
 import type { Screens } from "../screen/screens";
 import type { Session } from "../session";
 import type { Sessions } from "../sessions";
-import { MessageStore, newId } from "./store";
+import type { MessageStore } from "./store";
 import { typeIntoSession } from "./pty-delivery";
 
 export type RequestOutcome = { outcome: "replied"; reply: Message } | { outcome: "timeout" } | { outcome: "target_ended" };
@@ -71,7 +71,7 @@ export class Messaging {
 
   async send(to: SessionRef, body: string, from: SessionRef | undefined, delivery: Delivery, remote?: Party): Promise<{ message: Message; typed?: boolean }> {
     const target = this.liveTarget(to);
-    const m = this.store.insert({ id: newId("msg"), kind: "direct", from: this.sender(from, remote), to: party(target), body });
+    const m = this.store.insert({ id: this.store.newId("msg"), kind: "direct", from: this.sender(from, remote), to: party(target), body });
     this.announce(target, "direct.message", m);
     const [typed] = await Promise.all([this.deliver(target, m, delivery), this.store.durable()]);
     return { message: m, ...(typed !== undefined ? { typed } : {}) };
@@ -80,7 +80,7 @@ export class Messaging {
   async broadcast(tags: string[] | undefined, body: string, from: SessionRef | undefined, delivery: Delivery, remote?: Party): Promise<Message[]> {
     const sender = this.sender(from, remote);
     const targets = (tags?.length ? this.sessions.byTags(tags) : this.sessions.all()).filter((s) => s.running && s.id !== localId(sender));
-    const stored = this.store.insertMany(targets.map((t) => ({ id: newId("msg"), kind: "direct" as const, from: sender, to: party(t), body })));
+    const stored = this.store.insertMany(targets.map((t) => ({ id: this.store.newId("msg"), kind: "direct" as const, from: sender, to: party(t), body })));
     stored.forEach((m, i) => this.announce(targets[i]!, "direct.message", m));
     await Promise.all([...stored.map((m, i) => this.deliver(targets[i]!, m, delivery)), this.store.durable()]);
     return stored;
@@ -100,7 +100,7 @@ export class Messaging {
       const via = blocking.chain > 1 ? `${who} is waiting (through ${blocking.chain - 1} other request${blocking.chain > 2 ? "s" : ""}) for your reply to ${blocking.id}` : `${who} is waiting for your reply to ${blocking.id}`;
       throw new ProtocolError("conflict", `${via}; a request back would deadlock`, `answer it first with codewire_reply or: cw reply ${blocking.id} "<answer>" — or use cw msg, which does not wait`);
     }
-    const m = this.store.insert({ id: newId("req"), kind: "request", from: sender, to: party(target), body, status: "pending", expires_at: Date.now() + timeoutS * 1000 });
+    const m = this.store.insert({ id: this.store.newId("req"), kind: "request", from: sender, to: party(target), body, status: "pending", expires_at: Date.now() + timeoutS * 1000 });
     // On its way to the disk at once, without holding up the round trip: the requester hears
     // no "sent", only the outcome, and a reply (durable before its sender hears so) may be quicker.
     this.store.durable().catch(() => {});
@@ -171,7 +171,7 @@ export class Messaging {
       throw new ProtocolError("timeout", `request ${requestId} expired before this reply`, "the requester stopped waiting; send a message instead");
     }
     const sender = this.sender(from) ?? req.to;
-    const m = this.store.insert({ id: newId("msg"), kind: "reply", from: sender, to: req.from, body, request_id: requestId });
+    const m = this.store.insert({ id: this.store.newId("msg"), kind: "reply", from: sender, to: req.from, body, request_id: requestId });
     this.store.setStatus(requestId, "replied");
     // A requester on another node is not a session here, whatever its id.
     const requesterId = localId(req.from);

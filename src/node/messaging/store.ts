@@ -28,7 +28,6 @@
  * holds, they stay in memory (get() sees them) and are tried again: they are not lost.
  */
 import { Database } from "bun:sqlite";
-import { randomBytes } from "node:crypto";
 import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Message, Party } from "../../protocol";
@@ -69,8 +68,16 @@ function toMessage(r: Row): Message {
   };
 }
 
-export function newId(prefix: "msg" | "req"): string {
-  return `${prefix}_${randomBytes(6).toString("hex")}`;
+/**
+ * Ids handed out per millisecond of the clock before the ids run ahead of it (they stay unique and
+ * in order; the clock catches up).
+ */
+const IDS_PER_MS = 64;
+/** A stored id further ahead of the clock than this is not one of ours (ids were once random). */
+const MAX_ID_LEAD_MS = 24 * 3600 * 1000;
+
+function idValue(id: string): number {
+  return parseInt(id.slice(id.indexOf("_") + 1), 16);
 }
 
 type Insert = { id: string; kind: Message["kind"]; from: Party | null; to: Party | null; body: string; request_id?: string; status?: Message["status"]; expires_at?: number };
@@ -104,6 +111,8 @@ export class MessageStore {
   private unlogged: Row[][] = [];
   private applyTimer: ReturnType<typeof setTimeout> | undefined;
   private pendingRows = 0;
+  /** The newest id's number (see newId). */
+  private lastId = 0;
 
   constructor(private readonly path: string) {
     this.db = new Database(path, { create: true, strict: true });
@@ -133,6 +142,23 @@ export class MessageStore {
     // An empty log of a known generation (the node stopped cleanly or had nothing to store)
     // takes records where it is; anything else starts over.
     if (payloads.length || !headerValid) this.recover(payloads);
+    // New ids follow the newest stored one, should the clock have gone back since it was made.
+    const newest = this.db.query("SELECT id FROM messages ORDER BY seq DESC LIMIT 1").get() as { id: string } | null;
+    const n = newest ? idValue(newest.id) : NaN;
+    if (n > 0 && n <= (Date.now() + MAX_ID_LEAD_MS) * IDS_PER_MS) this.lastId = n;
+  }
+
+  /**
+   * A new message id: msg_ or req_ and 12 hex digits, each larger than the last (the clock in
+   * milliseconds times IDS_PER_MS, or the last id plus one). In order, rows land at the end of
+   * the id index instead of on a random page of it: SQLite taking 128 rows went from 6-7 to
+   * 2.6 µs of CPU a row (21-23 to 6-8 µs of the main thread's time), and each transaction
+   * rewrites a few pages of the index instead of one per row. Unique by construction, where
+   * random ids could collide (and INSERT OR IGNORE would drop the second).
+   */
+  newId(prefix: "msg" | "req"): string {
+    this.lastId = Math.max(this.lastId + 1, Date.now() * IDS_PER_MS);
+    return `${prefix}_${this.lastId.toString(16).padStart(12, "0")}`;
   }
 
   /**
