@@ -57,7 +57,10 @@ describe(`lanes (${backend === "bun" ? "Bun's PTY: direct terminals" : "bun-pty:
     // While one lane is open its thread reads the PTY, and what it read reaches the node's log
     // a moment later: a second terminal painted meanwhile lost those bytes (attach.test's "two
     // clients" missed an echo about 1 run in 40).
-    const id = await cw.launch(["bash", "-c", "read go; for i in $(seq 1 30000); do echo tick-$i; done; echo ticks-done; sleep 60"], ["lane-two"]);
+    // In bursts with pauses, so the output still flows when the second terminal opens: printed
+    // at once, it could all be done before the first look at the log (whose last line then says
+    // ticks-done, not tick-).
+    const id = await cw.launch(["bash", "-c", "read go; for i in $(seq 1 30000); do echo tick-$i; [ $((i % 1000)) = 0 ] && sleep 0.05; done; echo ticks-done; sleep 60"], ["lane-two"]);
     pty = new BenchPty({ cmd: [CW, "attach", "lane-two"], env: cw.env, cols: 80, rows: 24 });
     expect(pty.waitOutput(10_000)).toBe(true);
     await waitFor(async () => (await cw.session(id)).attached_count === 1, "the first attach");
