@@ -192,7 +192,8 @@ export class Screens {
       }
       e.queued = [];
       e.queuedBytes = 0;
-      const ack = e.posted - Math.max(e.acked, e.ackAsked) >= ACK_EVERY_BYTES;
+      // Every ack answers one asked for, so ackAsked is never behind acked.
+      const ack = e.posted - e.ackAsked >= ACK_EVERY_BYTES;
       if (ack) e.ackAsked = e.posted;
       items.push({ id, bytes, end: e.posted, ack });
     }

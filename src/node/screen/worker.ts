@@ -106,10 +106,10 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
       s.term.reset();
       s.modes.clear();
       // reset() drops the whole screen and scrollback (a thousand lines of cell arrays) for new
-      // ones; a flood resynchronises up to four times a second, and left to itself this heap grew
-      // to ~23 MiB of dropped screens before it collected them. Collected now, while they are
-      // all that is new: 3-20 ms of this thread, only during floods (node peak RSS with 256 MiB
-      // through a session, detached: 104-111 -> 92-94 MiB).
+      // ones; a flood resynchronises again and again (screens.ts: RESYNC_EVERY_MS), and left to
+      // itself this heap grew to ~23 MiB of dropped screens before it collected them. Collected
+      // now, while they are all that is new: 3-20 ms of this thread, only during floods (node
+      // peak RSS with 256 MiB through a session, detached: 104-111 -> 92-94 MiB).
       Bun.gc(true);
       feed(s, m.id, m.bytes, m.end, true);
       return;
