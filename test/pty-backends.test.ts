@@ -49,8 +49,16 @@ for (const backend of ["bun-pty", "bun"] as const) {
       expect(out).toContain("got:hello");
     });
 
+    test("the node runs with its own GC pace, in the process `cw start` started (same pid)", async () => {
+      const pid = Number(readFileSync(cw.path("codewire.pid"), "utf8").trim());
+      // The environment it was executed with (unsetenv later does not change this file).
+      const environ = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
+      expect(environ).toContain("BUN_GC_TIMER_INTERVAL=30000");
+    });
+
     test("a session gets the caller's environment, not the node's", async () => {
-      const show = ["bash", "-c", 'echo "node:[$CW_TEST_NODE_ONLY] caller:[$CW_TEST_CALLER]"'];
+      // Neither the node's own variable nor the runtime settings it re-executed itself with.
+      const show = ["bash", "-c", 'echo "node:[$CW_TEST_NODE_ONLY$BUN_GC_TIMER_INTERVAL$CODEWIRE_NODE_RUNTIME] caller:[$CW_TEST_CALLER]"'];
       for (const value of ["first", "second"]) {
         const r = await cw.run(["launch", "--", ...show], { env: { CW_TEST_CALLER: value } });
         expect(r.code).toBe(0);

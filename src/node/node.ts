@@ -21,6 +21,7 @@ import { Screens } from "./screen/screens";
 import { listen } from "./server";
 import { Sessions } from "./sessions";
 import { RelayAgent } from "./relay-agent";
+import { forgetNodeRuntimeEnv } from "./runtime-env";
 import { loadOrCreateToken } from "./token";
 import { listenWebSocket, parseListenAddress, WS_PATH } from "./websocket";
 
@@ -49,6 +50,7 @@ function readRelaySettingsQuietly(path: string, log: (msg: string) => void) {
 const STOP_GRACE_MS = 3000;
 
 export async function runNode(opts: { foreground: boolean }): Promise<void> {
+  forgetNodeRuntimeEnv();
   const paths = pathsFor(dataDir());
   mkdirSync(paths.root, { recursive: true, mode: 0o700 });
   chmodSync(paths.root, 0o700);

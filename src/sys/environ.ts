@@ -52,3 +52,12 @@ export function withEnvironOnly<T>(keep: Record<string, string>, fn: () => T): T
     for (const [k, v] of dropped) libc!.setenv(cstr(k), cstr(v), 1);
   }
 }
+
+/** Removes `names` from this process's environment: the JavaScript copy and the C one. */
+export function unsetEnviron(names: string[]): void {
+  const libc = envCalls();
+  for (const k of names) {
+    delete process.env[k];
+    libc?.unsetenv(cstr(k));
+  }
+}

@@ -7,6 +7,7 @@ export default defineCwCommand({
   examples: ["cw node", "CODEWIRE_HOME=/tmp/cw cw node"],
   args: {},
   async run() {
+    (await import("../../node/runtime-env")).execWithNodeRuntime();
     const { runNode } = await import("../../node/node");
     const { AlreadyRunningError } = await import("../../node/pidfile");
     try {
