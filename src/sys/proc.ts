@@ -1,5 +1,35 @@
 /** What Linux's /proc says of a process. */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+
+/**
+ * One buffer for every small /proc file read. Why not readFileSync: /proc files report a size of
+ * 0, so it reads each into a fresh 256 KiB buffer. The idle node reads dozens a second (its
+ * process look, session-processes.ts); those buffers were most of what it allocated, kept
+ * mimalloc returning pages (madvise) and made the heap grow, which set off a collection.
+ */
+const small = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * The text of a small /proc file (latin1; what fits in 16 KiB), or undefined when it cannot be
+ * read (the process or thread is gone, or no /proc).
+ */
+export function readProcFile(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    let n = 0;
+    for (let got = -1; got !== 0 && n < small.length; n += got) got = readSync(fd, small, n, small.length - n, null);
+    return small.toString("latin1", 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * The fields of /proc/<pid>/stat from the third on (the state first, field 22 the start time at
@@ -7,12 +37,8 @@ import { readFileSync } from "node:fs";
  * command name (field 2) may hold spaces and ")": the fields are counted after its last ")".
  */
 export function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return undefined;
-  }
+  const stat = readProcFile(`/proc/${pid}/stat`);
+  return stat === undefined ? undefined : stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
 let bootId: string | undefined;

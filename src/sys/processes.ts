@@ -4,6 +4,7 @@
  * callers fall back to what they knew (the process group they started).
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { readProcFile } from "./proc";
 
 /** The children of `pid`, from every thread's children file (a thread's forks are listed under it). */
 export function childrenOf(pid: number): number[] {
@@ -15,11 +16,9 @@ export function childrenOf(pid: number): number[] {
     return out;
   }
   for (const tid of tasks) {
-    try {
-      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, "latin1").split(" ")) if (c) out.push(Number(c));
-    } catch {
-      /* the thread ended */
-    }
+    // Undefined once the thread has ended.
+    const children = readProcFile(`/proc/${pid}/task/${tid}/children`);
+    if (children) for (const c of children.split(" ")) if (c) out.push(Number(c));
   }
   return out;
 }
