@@ -26,8 +26,10 @@ import type { Session } from "./session";
 /** The environment variable that marks a session's processes. */
 export const SESSION_KEY_VAR = "CW_SESSION_KEY";
 const TRACK_EVERY_MS = 1000;
-/** A program without children is looked at every this many ticks (see track()). */
+/** A program without children that printed since it was last looked at: every this many ticks (see track()). */
 const LONE_EVERY_TICKS = 4;
+/** A program without children that printed nothing since: every this many ticks. */
+const QUIET_LONE_EVERY_TICKS = 16;
 const POLL_MS = 25;
 /** How long processes may take to vanish after SIGKILL before cw kill stops waiting for them. */
 const SIGKILL_WAIT_MS = 2000;
@@ -55,8 +57,8 @@ export class SessionProcesses {
   /** Processes seen in running sessions' trees, by session id: pid -> start. */
   private seen = new Map<number, Map<number, string>>();
   private readonly timer: ReturnType<typeof setInterval>;
-  /** Running sessions whose program had no children when last looked at. */
-  private readonly lone = new Set<number>();
+  /** Running sessions whose program had no children when last looked at: id -> its output's end then. */
+  private readonly lone = new Map<number, number>();
   private tick = 0;
 
   constructor(private readonly running: () => Session[]) {
@@ -70,10 +72,13 @@ export class SessionProcesses {
 
   /**
    * Records the process trees of running sessions (and of what was seen in them before). A
-   * program seen without children is looked at again only every LONE_EVERY_TICKS ticks: a hundred
-   * idle `sleep`s looked at every second cost the idle node 0.3-0.4% of a core. (Something that
-   * forks, clears its environment and leaves the tree within those seconds goes unseen, as one
-   * within a second always could.)
+   * program seen without children is looked at again only every LONE_EVERY_TICKS ticks, and
+   * every QUIET_LONE_EVERY_TICKS while it prints nothing (a program at work mostly prints; one
+   * waiting for input or sleeping does not): each look costs a few /proc reads on the node's
+   * thread, and with 100 idle `sleep`s looked at every 4 s they were most of the idle node's
+   * CPU (5-7 of its 9-11 ms a second, measured against a build without looks). The looks are
+   * spread over the ticks by session id. (Something that forks, clears its environment and
+   * leaves the tree within those seconds goes unseen, as one within a second always could.)
    */
   track(): void {
     this.tick++;
@@ -82,7 +87,9 @@ export class SessionProcesses {
       if (!root) continue;
       let seen = this.seen.get(s.id);
       if (!seen) this.seen.set(s.id, (seen = new Map()));
-      if (seen.size === 0 && this.lone.has(s.id) && this.tick % LONE_EVERY_TICKS !== 0) continue;
+      const end = s.log.end;
+      const loneAt = this.lone.get(s.id);
+      if (seen.size === 0 && loneAt !== undefined && (this.tick + s.id) % (loneAt === end ? QUIET_LONE_EVERY_TICKS : LONE_EVERY_TICKS) !== 0) continue;
       for (const [pid, start] of seen) if (!sameProcess(pid, start)) seen.delete(pid);
       const tree = withDescendants([root, ...seen.keys()], process.pid);
       for (const pid of tree) {
@@ -90,7 +97,7 @@ export class SessionProcesses {
         const start = processStart(pid);
         if (start) seen.set(pid, start);
       }
-      if (tree.size <= 1) this.lone.add(s.id);
+      if (tree.size <= 1) this.lone.set(s.id, end);
       else this.lone.delete(s.id);
     }
   }
