@@ -5,6 +5,7 @@
 import type { Socket } from "bun";
 import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol";
 import type { Reply } from "../protocol";
+import { ByteQueue } from "./byte-queue";
 
 /** Above this many queued bytes a viewer counts as slow and is fed from the log instead. */
 export const HIGH_WATER = 2 * 1024 * 1024;
@@ -19,8 +20,8 @@ export interface Transport {
 
 export class Connection {
   readonly reader = new FrameReader();
-  private queue: Uint8Array[] = [];
-  private queued = 0;
+  /** What the transport could not take yet (copied: see byte-queue.ts). */
+  private readonly queue = new ByteQueue();
   closed = false;
   /** end() was called: nothing more is accepted, what is queued still goes out. */
   private ending = false;
@@ -43,7 +44,7 @@ export class Connection {
   }
 
   get pendingBytes(): number {
-    return this.queued + (this.transport.buffered?.() ?? 0);
+    return this.queue.length + (this.transport.buffered?.() ?? 0);
   }
 
   reply(message: Reply): void {
@@ -56,27 +57,21 @@ export class Connection {
 
   write(bytes: Uint8Array): void {
     if (this.closed || this.ending) return;
-    if (this.queued === 0) {
+    if (this.queue.length === 0) {
       const n = this.transport.write(bytes);
       if (n >= bytes.length) return;
       bytes = bytes.subarray(Math.max(0, n));
     }
     this.queue.push(bytes);
-    this.queued += bytes.length;
   }
 
   /** The socket can take more: flush the queue, then tell streams they may catch up. */
   drained(): void {
     while (this.queue.length && !this.closed) {
-      const head = this.queue[0]!;
+      const head = this.queue.peek();
       const n = this.transport.write(head);
-      if (n < head.length) {
-        this.queue[0] = head.subarray(Math.max(0, n));
-        this.queued -= Math.max(0, n);
-        return;
-      }
-      this.queue.shift();
-      this.queued -= head.length;
+      this.queue.consume(Math.max(0, n));
+      if (n < head.length) return;
     }
     // A hook may add or remove hooks: run the ones registered when the drain began.
     for (const h of this.drainHooks.slice()) h();
@@ -99,12 +94,12 @@ export class Connection {
   end(): void {
     if (this.closed || this.ending) return;
     this.ending = true;
-    if (this.queued === 0) {
+    if (this.queue.length === 0) {
       this.transport.end();
       return;
     }
     this.drainHooks.push(() => {
-      if (this.queued === 0) this.transport.end();
+      if (this.queue.length === 0) this.transport.end();
     });
   }
 
@@ -112,8 +107,7 @@ export class Connection {
   closedByPeer(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
-    this.queued = 0;
+    this.queue.clear();
     for (const h of this.closeHooks.splice(0)) {
       try {
         h();
