@@ -31,7 +31,7 @@ function slowTransport(step: number) {
 }
 
 function freed(bytes: Uint8Array): void {
-  bytes.buffer.transfer(0);
+  (bytes.buffer as ArrayBuffer).transfer(0);
 }
 
 describe("Connection", () => {
