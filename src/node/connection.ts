@@ -3,7 +3,7 @@
  * that honours socket backpressure, and the hooks a streaming request installs.
  */
 import type { Socket } from "bun";
-import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol";
+import { controlFrame, dataFrame, FRAME_DATA, type Frame, FrameReader, HEADER_SIZE } from "../protocol";
 import type { Reply } from "../protocol";
 import { ByteQueue } from "./byte-queue";
 
@@ -11,12 +11,23 @@ import { ByteQueue } from "./byte-queue";
 export const HIGH_WATER = 2 * 1024 * 1024;
 
 export interface Transport {
-  /** Writes what it can now; returns how many bytes it took. */
+  /**
+   * Writes what it can now; returns how many bytes it took. Keeps no reference to `bytes` once it
+   * returns (a copy, if anything): the caller may reuse or free them (data(), pty/bun-terminal.ts).
+   */
   write(bytes: Uint8Array): number;
   end(): void;
   /** Bytes the transport took but has not sent yet (a WebSocket buffers whole messages). */
   buffered?(): number;
 }
+
+/**
+ * Where data() builds a frame. A new frame per chunk was ~128 KiB of garbage per PTY read during
+ * a flood, freed only as fast as the collector got to it.
+ */
+const SCRATCH_MAX = 1024 * 1024;
+let scratch = new Uint8Array(64 * 1024);
+let scratchView = new DataView(scratch.buffer);
 
 export class Connection {
   readonly reader = new FrameReader();
@@ -52,7 +63,18 @@ export class Connection {
   }
 
   data(bytes: Uint8Array): void {
-    if (bytes.length) this.write(dataFrame(bytes));
+    if (!bytes.length) return;
+    const n = HEADER_SIZE + bytes.length;
+    if (n > SCRATCH_MAX) return this.write(dataFrame(bytes));
+    // Built in one reused buffer: the transport and the queue copy what they keep.
+    if (scratch.length < n) {
+      scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+      scratchView = new DataView(scratch.buffer);
+    }
+    scratch[0] = FRAME_DATA;
+    scratchView.setUint32(1, bytes.length);
+    scratch.set(bytes, HEADER_SIZE);
+    this.write(scratch.subarray(0, n));
   }
 
   write(bytes: Uint8Array): void {
