@@ -3,24 +3,36 @@
  * that honours socket backpressure, and the hooks a streaming request installs.
  */
 import type { Socket } from "bun";
-import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol";
+import { controlFrame, dataFrame, FRAME_DATA, type Frame, FrameReader, HEADER_SIZE } from "../protocol";
 import type { Reply } from "../protocol";
+import { ByteQueue } from "./byte-queue";
 
 /** Above this many queued bytes a viewer counts as slow and is fed from the log instead. */
 export const HIGH_WATER = 2 * 1024 * 1024;
 
 export interface Transport {
-  /** Writes what it can now; returns how many bytes it took. */
+  /**
+   * Writes what it can now; returns how many bytes it took. Keeps no reference to `bytes` once it
+   * returns (a copy, if anything): the caller may reuse or free them (data(), pty/bun-terminal.ts).
+   */
   write(bytes: Uint8Array): number;
   end(): void;
   /** Bytes the transport took but has not sent yet (a WebSocket buffers whole messages). */
   buffered?(): number;
 }
 
+/**
+ * Where data() builds a frame. A new frame per chunk was ~128 KiB of garbage per PTY read during
+ * a flood, freed only as fast as the collector got to it.
+ */
+const SCRATCH_MAX = 1024 * 1024;
+let scratch = new Uint8Array(64 * 1024);
+let scratchView = new DataView(scratch.buffer);
+
 export class Connection {
   readonly reader = new FrameReader();
-  private queue: Uint8Array[] = [];
-  private queued = 0;
+  /** What the transport could not take yet (copied: see byte-queue.ts). */
+  private readonly queue = new ByteQueue();
   closed = false;
   /** end() was called: nothing more is accepted, what is queued still goes out. */
   private ending = false;
@@ -43,7 +55,7 @@ export class Connection {
   }
 
   get pendingBytes(): number {
-    return this.queued + (this.transport.buffered?.() ?? 0);
+    return this.queue.length + (this.transport.buffered?.() ?? 0);
   }
 
   reply(message: Reply): void {
@@ -51,32 +63,37 @@ export class Connection {
   }
 
   data(bytes: Uint8Array): void {
-    if (bytes.length) this.write(dataFrame(bytes));
+    if (!bytes.length) return;
+    const n = HEADER_SIZE + bytes.length;
+    if (n > SCRATCH_MAX) return this.write(dataFrame(bytes));
+    // Built in one reused buffer: the transport and the queue copy what they keep.
+    if (scratch.length < n) {
+      scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+      scratchView = new DataView(scratch.buffer);
+    }
+    scratch[0] = FRAME_DATA;
+    scratchView.setUint32(1, bytes.length);
+    scratch.set(bytes, HEADER_SIZE);
+    this.write(scratch.subarray(0, n));
   }
 
   write(bytes: Uint8Array): void {
     if (this.closed || this.ending) return;
-    if (this.queued === 0) {
+    if (this.queue.length === 0) {
       const n = this.transport.write(bytes);
       if (n >= bytes.length) return;
       bytes = bytes.subarray(Math.max(0, n));
     }
     this.queue.push(bytes);
-    this.queued += bytes.length;
   }
 
   /** The socket can take more: flush the queue, then tell streams they may catch up. */
   drained(): void {
     while (this.queue.length && !this.closed) {
-      const head = this.queue[0]!;
+      const head = this.queue.peek();
       const n = this.transport.write(head);
-      if (n < head.length) {
-        this.queue[0] = head.subarray(Math.max(0, n));
-        this.queued -= Math.max(0, n);
-        return;
-      }
-      this.queue.shift();
-      this.queued -= head.length;
+      this.queue.consume(Math.max(0, n));
+      if (n < head.length) return;
     }
     // A hook may add or remove hooks: run the ones registered when the drain began.
     for (const h of this.drainHooks.slice()) h();
@@ -99,12 +116,12 @@ export class Connection {
   end(): void {
     if (this.closed || this.ending) return;
     this.ending = true;
-    if (this.queued === 0) {
+    if (this.queue.length === 0) {
       this.transport.end();
       return;
     }
     this.drainHooks.push(() => {
-      if (this.queued === 0) this.transport.end();
+      if (this.queue.length === 0) this.transport.end();
     });
   }
 
@@ -112,8 +129,7 @@ export class Connection {
   closedByPeer(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
-    this.queued = 0;
+    this.queue.clear();
     for (const h of this.closeHooks.splice(0)) {
       try {
         h();

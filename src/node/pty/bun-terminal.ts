@@ -14,6 +14,23 @@ import { ChildBase, exitStatus, type Pty, type PtyExit, PtySpawnError, type PtyS
  */
 const DRAIN_GRACE_MS = 200;
 
+/**
+ * Frees a chunk Bun read from the PTY, now that every listener has run (none keeps it: see
+ * Pty.onData). Bun allocates each read afresh (~128 KiB during a flood) and the collector frees
+ * such buffers only in a full collection: a flood left 8-19 MiB of them in the node, more with
+ * a slow client attached. Detaching the buffer frees it at once.
+ */
+function releaseChunk(chunk: Uint8Array): void {
+  const buf = chunk.buffer;
+  // Only a buffer the chunk spans alone: a view into a larger one may be shared.
+  if (chunk.byteOffset !== 0 || chunk.byteLength !== buf.byteLength || !(buf instanceof ArrayBuffer)) return;
+  try {
+    buf.transfer(0);
+  } catch {
+    /* not detachable: the collector frees it */
+  }
+}
+
 export function bunTerminalAvailable(): boolean {
   return process.platform !== "win32" && typeof (Bun as { Terminal?: unknown }).Terminal === "function";
 }
@@ -42,6 +59,7 @@ export class BunTerminalPty extends ChildBase implements Pty {
           ...(opts.env.TERM ? { name: opts.env.TERM } : {}),
           data: (_t, chunk) => {
             this.emitData(chunk);
+            releaseChunk(chunk);
           },
           // The PTY reached end of file: every process holding it has closed it, all output is read.
           exit: () => {

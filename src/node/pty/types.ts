@@ -31,7 +31,11 @@ export interface Pty {
   readonly terminal: boolean;
   readonly pid: number;
   readonly isExited: boolean;
-  /** Output, as raw bytes, in order. */
+  /**
+   * Output, as raw bytes, in order. A chunk is valid only while its listeners run: one that needs
+   * the bytes later copies them (not with slice(), which on a Buffer is a view). The Bun backend
+   * frees each chunk as soon as its listeners return (bun-terminal.ts: releaseChunk).
+   */
   onData(listener: (chunk: Uint8Array) => void): void;
   /** The child exited and its output has been delivered. */
   onExit(listener: (e: PtyExit) => void): void;

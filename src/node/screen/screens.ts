@@ -158,7 +158,8 @@ export class Screens {
     // many sessions cost one message to the worker, and the worker thread does not wake up
     // while a keystroke's echo is still on its way to the attached terminal (on two cores that
     // wake-up competed with the client for a CPU and showed in the echo latency's tail).
-    e.queued.push(bytes);
+    // A copy: the chunk is the PTY's, freed once the output path is done with it (Pty.onData).
+    e.queued.push(new Uint8Array(bytes));
     e.queuedBytes += bytes.length;
     this.queuedBytes += bytes.length;
     if (this.queuedBytes >= FEED_NOW_BYTES) this.flush();
@@ -186,10 +187,9 @@ export class Screens {
           bytes.set(c, off);
           off += c.length;
         }
-        // Our own joined copy moves to the worker instead of being copied once more; a lone
-        // chunk may still be in use elsewhere (a viewer's queue) and is copied.
-        moved.push(bytes.buffer as ArrayBuffer);
       }
+      // Our own copy (feed() copies each chunk) moves to the worker instead of being copied once more.
+      moved.push(bytes.buffer as ArrayBuffer);
       e.queued = [];
       e.queuedBytes = 0;
       // Every ack answers one asked for, so ackAsked is never behind acked.

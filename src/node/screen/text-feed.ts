@@ -37,7 +37,8 @@ export class TextFeed {
       return;
     }
     const settle = performance.now() - this.lastSettle >= SETTLE_EVERY_MS;
-    this.enqueue(bytes, settle);
+    // A copy: it waits its turn, and the chunk is the PTY's, freed once the output path is done with it (Pty.onData).
+    this.enqueue(new Uint8Array(bytes), settle);
     clearTimeout(this.idle);
     this.idle = setTimeout(() => this.enqueue(new Uint8Array(0), true), SETTLE_IDLE_MS);
   }

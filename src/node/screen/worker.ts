@@ -85,11 +85,17 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
     case "open":
       unmade.set(m.id, { cols: m.cols, rows: m.rows, scrollback: m.scrollback, pipes: m.pipes ?? false });
       return;
-    case "close":
+    case "close": {
       unmade.delete(m.id);
-      screens.get(m.id)?.term.dispose();
+      const s = screens.get(m.id);
       screens.delete(m.id);
+      // Disposed once what was fed is parsed: a question asked before the close (the summary a
+      // session's exit asks for) is then answered from its screen, not from an emptied one.
+      // Answered from an emptied one, the summary replayed the log's tail through a new
+      // 4096-line terminal instead: +10-20 MiB in this thread just as a flood ended.
+      s?.term.write("", () => s.term.dispose());
       return;
+    }
     case "resize": {
       const u = unmade.get(m.id);
       if (u) {
