@@ -49,7 +49,7 @@ for (const backend of ["bun-pty", "bun"] as const) {
       expect(out).toContain("got:hello");
     });
 
-    test("the node runs with its own GC pace, in the process `cw start` started (same pid)", async () => {
+    test("the node runs with its own GC pace, set in the environment it was executed with", async () => {
       const pid = Number(readFileSync(cw.path("codewire.pid"), "utf8").trim());
       // The environment it was executed with (unsetenv later does not change this file).
       const environ = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
