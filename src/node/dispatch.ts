@@ -18,6 +18,7 @@ import { getScreen, getStatus, launch, listSessions, ping, shutdown } from "./re
 import { subscribe } from "./requests/subscribe";
 import { wait } from "./requests/wait";
 import { watch } from "./requests/watch";
+import { collectSoon } from "./collect-after-work";
 
 type Handler<T extends RequestType> = (req: RequestOf<T>, conn: Connection, ctx: NodeContext) => void | Promise<void>;
 
@@ -105,6 +106,7 @@ function validate(message: unknown): Request {
 
 /** Handles the first frame of a connection. */
 export async function dispatch(frame: Frame, conn: Connection, ctx: NodeContext): Promise<void> {
+  collectSoon();
   try {
     if (frame.kind !== "control") throw new ProtocolError("bad_request", "a connection must start with a control frame naming a request");
     const req = validate(frame.message);
