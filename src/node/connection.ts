@@ -3,7 +3,7 @@
  * that honours socket backpressure, and the hooks a streaming request installs.
  */
 import type { Socket } from "bun";
-import { controlFrame, dataFrame, FRAME_DATA, type Frame, FrameReader, HEADER_SIZE } from "../protocol";
+import { controlFrame, dataFrame, encodeFrameInto, FRAME_DATA, type Frame, FrameReader, HEADER_SIZE } from "../protocol";
 import type { Reply } from "../protocol";
 import { ByteQueue } from "./byte-queue";
 
@@ -27,7 +27,6 @@ export interface Transport {
  */
 const SCRATCH_MAX = 1024 * 1024;
 let scratch = new Uint8Array(64 * 1024);
-let scratchView = new DataView(scratch.buffer);
 
 export class Connection {
   readonly reader = new FrameReader();
@@ -67,14 +66,8 @@ export class Connection {
     const n = HEADER_SIZE + bytes.length;
     if (n > SCRATCH_MAX) return this.write(dataFrame(bytes));
     // Built in one reused buffer: the transport and the queue copy what they keep.
-    if (scratch.length < n) {
-      scratch = new Uint8Array(Math.max(n, scratch.length * 2));
-      scratchView = new DataView(scratch.buffer);
-    }
-    scratch[0] = FRAME_DATA;
-    scratchView.setUint32(1, bytes.length);
-    scratch.set(bytes, HEADER_SIZE);
-    this.write(scratch.subarray(0, n));
+    if (scratch.length < n) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+    this.write(encodeFrameInto(scratch, FRAME_DATA, bytes));
   }
 
   write(bytes: Uint8Array): void {

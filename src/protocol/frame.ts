@@ -15,12 +15,16 @@ export type Frame =
 const encoder = new TextEncoder();
 
 export function encodeFrame(type: number, payload: Uint8Array): Uint8Array {
+  return encodeFrameInto(new Uint8Array(HEADER_SIZE + payload.length), type, payload);
+}
+
+/** Writes the frame at the start of `out` (which must hold HEADER_SIZE + the payload); returns that view of it. */
+export function encodeFrameInto(out: Uint8Array, type: number, payload: Uint8Array): Uint8Array {
   if (payload.length > MAX_PAYLOAD) throw new FrameError(`frame payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD}`);
-  const out = new Uint8Array(HEADER_SIZE + payload.length);
   out[0] = type;
-  new DataView(out.buffer).setUint32(1, payload.length);
+  new DataView(out.buffer, out.byteOffset).setUint32(1, payload.length);
   out.set(payload, HEADER_SIZE);
-  return out;
+  return out.subarray(0, HEADER_SIZE + payload.length);
 }
 
 export function controlFrame(message: object): Uint8Array {

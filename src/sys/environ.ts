@@ -13,7 +13,7 @@
  * returns to the same set of variables, so it never grows.
  */
 import { FFIType } from "bun:ffi";
-import { openLibc } from "./libc";
+import { cstr, openLibc } from "./libc";
 
 let calls: { unsetenv(k: Buffer): number; setenv(k: Buffer, v: Buffer, overwrite: number): number } | null | undefined;
 
@@ -30,7 +30,6 @@ function envCalls() {
   return calls;
 }
 
-const cstr = (s: string) => Buffer.from(`${s}\0`, "utf8");
 
 /**
  * Runs `fn` with the C environment holding only variables named in `keep` (their values as they

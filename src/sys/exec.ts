@@ -4,9 +4,7 @@
  * start, such as the node's garbage-collection pace (see node/runtime-env.ts).
  */
 import { FFIType, ptr } from "bun:ffi";
-import { openLibc } from "./libc";
-
-const cstr = (s: string) => Buffer.from(`${s}\0`, "utf8");
+import { cstr, openLibc } from "./libc";
 
 /** A NULL-terminated array of pointers to `strings`, which must stay referenced until the call. */
 function pointerArray(strings: Buffer[]): BigUint64Array {

@@ -17,6 +17,11 @@ const ERRNO_SYMBOL = process.platform === "darwin" ? "__error" : "__errno_locati
 
 type Fn = (...a: unknown[]) => unknown;
 
+/** `s` as a NUL-terminated C string. */
+export function cstr(s: string): Buffer {
+  return Buffer.from(`${s}\0`, "utf8");
+}
+
 /**
  * Opens libc with `symbols` (plus errno's location), trying each name the C library goes by;
  * null where none opens. A caller opens only the symbols it needs: each one costs a little at

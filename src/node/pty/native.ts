@@ -41,8 +41,6 @@ export function shellWord(s: string): string {
   return s.length === 0 ? "''" : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function cstr(s: string): Buffer {
-  return Buffer.from(`${s}\0`, "utf8");
-}
+export { cstr } from "../../sys/libc";
 
 export { ptr };
