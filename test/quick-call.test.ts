@@ -54,6 +54,47 @@ describe("cw list against a node that predates the table request", () => {
   });
 });
 
+describe("cw list alone (cli/quick-list.ts, before the command table loads)", () => {
+  // Ages are cut to the unit: the two commands may run on either side of a second.
+  const rows = (text: string) => text.trimEnd().split("\n").map((l) => l.replace(/\d+s ago/, "Ns ago"));
+
+  test("prints what the ordinary command prints", async () => {
+    const cw = new CwHome({ NO_COLOR: "1" });
+    cleanups.push(() => cw.cleanup());
+    await cw.ok(["launch", "--name", "one", "--tag", "t1", "--", "sleep", "30"]);
+    await cw.ok(["launch", "--", "sleep", "31"]);
+    const quick = await cw.ok(["list"]);
+    // --status takes the ordinary path (the table command), with the same two sessions.
+    const ordinary = await cw.ok(["list", "--status", "running"]);
+    expect(rows(quick)).toEqual(rows(ordinary));
+    expect(rows(quick)).toHaveLength(3);
+    expect(quick).toMatch(/^1\s+one\s+sleep 30\s+running\s+-\s+\d+s ago\s+t1$/m);
+  });
+
+  test("with no node running it starts one, as every command does", async () => {
+    const cw = new CwHome({ NO_COLOR: "1" });
+    cleanups.push(() => cw.cleanup());
+    const r = await cw.run(["list"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("no sessions — start one with: cw launch -- <command>");
+    // The node it started answers the next command.
+    expect((await cw.ok(["list", "--json"])).trim()).toBe("[]");
+  });
+
+  test("an error from the node is reported as the ordinary command reports it", async () => {
+    const home = tempDir();
+    await peer("error", join(home, "codewire.sock"));
+    const env = { ...process.env, CODEWIRE_HOME: home, NO_COLOR: "1" };
+    const quick = Bun.spawnSync([CW, "list"], { env });
+    const ordinary = Bun.spawnSync([CW, "list", "--status", "running"], { env });
+    expect(quick.stderr.toString()).toBe("error: no session 42\nhint: cw list shows sessions\n");
+    expect(quick.stderr.toString()).toBe(ordinary.stderr.toString());
+    expect(quick.exitCode).not.toBe(0);
+    expect(quick.exitCode).toBe(ordinary.exitCode);
+    expect(quick.stdout.toString()).toBe("");
+  });
+});
+
 describe("quickCall", () => {
   test("nobody listening: undefined, so the caller can start a node", () => {
     const dir = tempDir();

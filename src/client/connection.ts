@@ -7,7 +7,7 @@ import type { Reply, RequestInput, RequestType } from "../protocol";
 import { controlFrame, dataFrame, type Frame, FrameReader } from "../protocol/frame";
 import { PROTOCOL_VERSION } from "../protocol/version";
 import { FramesToMessages, messageToFrame } from "../protocol/ws-messages";
-import { NodeError, NodeUnavailableError } from "./errors";
+import { checkReply, NodeUnavailableError } from "./errors";
 import { keepAlive, periodFromEnv } from "../sys/keep-alive";
 
 /**
@@ -229,7 +229,3 @@ function frameSize(f: Frame): number {
   return f.kind === "data" ? f.bytes.length : 256;
 }
 
-export function checkReply(m: Reply): Reply {
-  if (m.type === "Error") throw new NodeError(m.code, m.message, m.hint, m.issues);
-  return m;
-}

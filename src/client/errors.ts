@@ -1,4 +1,5 @@
 /** Errors a client meets: ones the node reported, and failing to reach a node at all. */
+import type { Reply } from "../protocol";
 export class NodeError extends Error {
   constructor(
     readonly code: string,
@@ -18,4 +19,10 @@ export class NodeUnavailableError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A reply, or the NodeError it carries when the node answered with an error. */
+export function checkReply(m: Reply): Reply {
+  if (m.type === "Error") throw new NodeError(m.code, m.message, m.hint, m.issues);
+  return m;
 }

@@ -8,8 +8,7 @@ import type { Reply, RequestInput, RequestType } from "../protocol";
 import { controlFrame, FrameReader } from "../protocol/frame";
 import { PROTOCOL_VERSION } from "../protocol/version";
 import { BlockingUnixSocket, SocketBroken, SocketTimeout, SocketUnreachable } from "../sys/unix-socket";
-import { checkReply } from "./connection";
-import { NodeError, NodeUnavailableError } from "./errors";
+import { checkReply, NodeError, NodeUnavailableError } from "./errors";
 
 /** How long a short request may wait for the node before the command gives up. */
 export const QUICK_TIMEOUT_MS = 30_000;

@@ -3,7 +3,7 @@
  * (logs, watch, subscribe, wait, request) go through `stream`, which ends them at a deadline or
  * when the client cancels the tool call, so no tool can hang.
  */
-import { checkReply } from "../client/connection";
+import { checkReply } from "../client/errors";
 import { NodeError } from "../client/errors";
 import { open } from "../client/node-client";
 import type { Frame, Reply, RequestInput, RequestType } from "../protocol";

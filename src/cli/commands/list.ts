@@ -3,8 +3,8 @@ import { SESSION_STATUSES, type SessionStatusName } from "../../protocol/constan
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { onNode } from "../target";
-import { dim, out, printJson, useColor } from "../output";
-import { windowSize } from "../../sys/libc";
+import { printJson } from "../output";
+import { printTable, tableOptions } from "../quick-list";
 import { sessionTable } from "../../protocol/session-table";
 import { sessionJson } from "../session-json";
 
@@ -29,14 +29,9 @@ export default defineCwCommand({
     if (args.json) return printJson((await call({ type: "ListSessions", ...filter }, "SessionList", { blocking: true })).sessions.map(sessionJson));
     // The node draws the table: it is warm, where this process would decode and lay out every
     // session cold (with 100 sessions that is most of what `cw list` costs after start-up).
-    // On a terminal every row fits its width (COMMAND cut with …, as ps does); piped, nothing is cut.
-    // (windowSize through libc, not process.stdout.isTTY: making Bun's stdout stream costs ms.)
-    const size = windowSize(1);
-    const table = size ? { width: Math.max(30, size.cols - 60), colour: useColor(), line_width: Math.max(20, size.cols) } : { width: 10_000, colour: useColor() };
+    const table = tableOptions();
     const reply = await call({ type: "ListSessions", ...filter, table }, ["SessionTable", "SessionList"], { blocking: true });
     // A node older than the table request sends the sessions: draw them here.
-    const count = reply.type === "SessionTable" ? reply.count : reply.sessions.length;
-    if (count === 0) return out(dim("no sessions — start one with: cw launch -- <command>\n"));
-    out(reply.type === "SessionTable" ? reply.text : sessionTable(reply.sessions, { ...table, now: Date.now() }));
+    printTable(reply.type === "SessionTable" ? reply : { type: "SessionTable", count: reply.sessions.length, text: sessionTable(reply.sessions, { ...table, now: Date.now() }) });
   },
 });

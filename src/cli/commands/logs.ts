@@ -1,5 +1,5 @@
 import { open } from "../../client/node-client";
-import { checkReply } from "../../client/connection";
+import { checkReply } from "../../client/errors";
 import type { Reply } from "../../protocol";
 import { defineCwCommand } from "../define";
 import { closeOnInterrupt, INTERRUPTED, streamLost } from "../interrupt";

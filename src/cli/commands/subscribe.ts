@@ -1,4 +1,4 @@
-import { checkReply } from "../../client/connection";
+import { checkReply } from "../../client/errors";
 import { open } from "../../client/node-client";
 import type { EventType, Reply } from "../../protocol";
 import { EVENT_TYPES } from "../../protocol/constants";

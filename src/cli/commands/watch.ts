@@ -1,4 +1,4 @@
-import { checkReply } from "../../client/connection";
+import { checkReply } from "../../client/errors";
 import { open } from "../../client/node-client";
 import type { Reply } from "../../protocol";
 import { describeStatus } from "../../protocol/constants";

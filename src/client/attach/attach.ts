@@ -13,7 +13,7 @@ import { isatty, writeAllSync } from "../../sys/libc";
 import type { ReplyOf, SessionRef } from "../../protocol";
 import { EOT } from "../../protocol/constants";
 import { connectNode } from "../autostart";
-import { checkReply } from "../connection";
+import { checkReply } from "../errors";
 import { NodeError } from "../errors";
 import { DetachKeys } from "../../protocol/detach-keys";
 import { startNotices } from "./notices";
