@@ -39,8 +39,11 @@ export const RESYNC_BYTES = 512 * 1024;
  * agents redrawing a spinner at 10 Hz would pay it 100 times a second. Nothing reads the screen
  * without asking, and a question (snapshot, text, probe) hands over what waits first, so the
  * delay is never seen; output that asks the terminal a question (queries.ts) goes at once.
+ * 250 ms, not 50: with ten such spinners the worker thread took 30-36 ms of CPU per 10 s at
+ * 50 ms and 15-20 at 250 (the node's total 125-140 -> 100-105 ms; tmux's server 71). What waits
+ * longer is only the text a following view (`cw watch`) emits when output pauses.
  */
-const FEED_DELAY_MS = 50;
+const FEED_DELAY_MS = 250;
 /** Output waiting past this many bytes is handed over at once (a flood needs no batching). */
 const FEED_NOW_BYTES = 128 * 1024;
 /**
