@@ -473,7 +473,11 @@ function printReport(rs: Row[]) {
         (scale.cw.runtimeFloor ? `, a compiled hello-world Bun binary ${fmtMs(scale.cw.runtimeFloor.median)}` : "") +
         `; ListSessions round trip from a running client: ${fmtMs(scale.cw.rpc!.median)}`,
     );
-  if (scale.cw) notes.push(`cw node RSS: ${fmtBytes(scale.cw.rss0)} idle, ${fmtBytes(scale.cw.rssN)} with ${cfg.sessions} sessions`);
+  if (scale.cw) {
+    const k = scale.cw.rss0Kinds;
+    const kinds = k ? ` (anonymous ${fmtBytes(k.anon)}, file-backed ${fmtBytes(k.file)}: the binary's code and bundle, shared by every cw process)` : "";
+    notes.push(`cw node RSS: ${fmtBytes(scale.cw.rss0)} idle${kinds}, ${fmtBytes(scale.cw.rssN)} with ${cfg.sessions} sessions`);
+  }
   if (scale.tmux) notes.push(`tmux server RSS: ${fmtBytes(scale.tmux.rss0)} idle, ${fmtBytes(scale.tmux.rssN)} with ${cfg.sessions} sessions`);
   for (const k of ["tmux attached", "cw attached"]) {
     const v = cpu[k];

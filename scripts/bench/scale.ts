@@ -11,13 +11,15 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, COLS, type Cw, ROWS, type Tmux } from "./subjects";
 import { cpuShare } from "./cpu";
-import { median, quantile, rssBytes, run, settledMedian } from "./util";
+import { median, quantile, rssBytes, rssKinds, run, settledMedian } from "./util";
 
 export interface ScaleResult {
   sessions: number;
   rss0: number;
   rssN: number;
   perSession: number;
+  /** cw only: the idle node's RSS by kind (util.ts rssKinds). */
+  rss0Kinds?: { anon: number; file: number };
   list: { median: number; p90: number; runs: number };
   /** cw only: the same binary doing nothing (`cw --version`): the start-up floor of any command. */
   startupFloor?: { median: number; p90: number; runs: number };
@@ -61,6 +63,7 @@ function helloWorld(dir: string): string | undefined {
 export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: string, cpuWindowS: number): Promise<Omit<ScaleResult, "list">> {
   const pid = cw.start();
   const rss0 = await settledMedian(() => rssBytes(pid), 1500);
+  const rss0Kinds = rssKinds(pid);
   for (let i = 0; i < sessions; i++) await cw.launch(["sleep", "3600"]);
   // 5 s after the burst of launches: the node's heap settles (a collection or two) before the
   // idle sessions are measured.
@@ -83,6 +86,7 @@ export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: s
   return {
     sessions,
     rss0,
+    rss0Kinds,
     rssN,
     perSession: (rssN - rss0) / sessions,
     startupFloor: summary(floor),

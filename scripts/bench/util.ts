@@ -68,6 +68,14 @@ export function rssBytes(pid: number): number {
   return statusField(pid, "VmRSS");
 }
 
+/**
+ * Resident memory by kind, in bytes: anonymous (heaps, stacks) and file-backed (mostly the
+ * executable's own code and embedded bundle, which every process of the same binary shares).
+ */
+export function rssKinds(pid: number): { anon: number; file: number } {
+  return { anon: statusField(pid, "RssAnon"), file: statusField(pid, "RssFile") + statusField(pid, "RssShmem") }; // shared memory counted with the files
+}
+
 /** Peak resident set size (VmHWM) in bytes. */
 export function peakRssBytes(pid: number): number {
   return statusField(pid, "VmHWM");
