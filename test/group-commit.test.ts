@@ -3,7 +3,7 @@
  * and nobody hears "on disk" from a flush that began before its own commit.
  */
 import { expect, test } from "bun:test";
-import { GroupCommit } from "../src/node/messaging/group-commit";
+import { GroupCommit, REGROUP_MS } from "../src/node/messaging/group-commit";
 import { MessageStore } from "../src/node/messaging/store";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -90,4 +90,75 @@ test("settled() waits for every caller, including those of a flush still to come
   f.started[1]!();
   await s;
   expect(heard).toBe(2);
+});
+
+test("regrouping: the next flush waits for the callers the last one answered, and begins once they are back", async () => {
+  const f = manualFlush();
+  const gc = new GroupCommit(f.flush, true);
+  // Four senders share a flush; four more arrive while it runs.
+  const first = Array.from({ length: 4 }, () => gc.durable());
+  await nextTurn();
+  expect(f.started.length).toBe(1);
+  const second = Array.from({ length: 4 }, () => gc.durable());
+  f.started[0]!();
+  await Promise.all(first);
+  // The four answered come back one by one: no flush begins before the last of them is in.
+  const back: Promise<void>[] = [];
+  for (let i = 0; i < 4; i++) {
+    await nextTurn();
+    await nextTurn();
+    expect(f.started.length).toBe(1);
+    back.push(gc.durable());
+  }
+  await nextTurn();
+  expect(f.started.length).toBe(2); // one flush for all eight
+  f.started[1]!();
+  await Promise.all([...second, ...back]);
+  expect(f.started.length).toBe(2);
+});
+
+test("regrouping: callers that do not come back are waited for REGROUP_MS at most", async () => {
+  const f = manualFlush();
+  const gc = new GroupCommit(f.flush, true);
+  const first = Array.from({ length: 8 }, () => gc.durable());
+  await nextTurn();
+  f.started[0]!();
+  await Promise.all(first);
+  const asked = performance.now();
+  const lone = gc.durable();
+  await nextTurn();
+  await nextTurn();
+  expect(f.started.length).toBe(1); // waiting for the seven others
+  // The flush begins without the seven that never come back: within a bound, not never.
+  const begun = await new Promise<number>((resolve) => {
+    const look = () => (f.started.length === 2 ? resolve(performance.now()) : setTimeout(look, 0));
+    look();
+  });
+  expect(begun - asked).toBeGreaterThanOrEqual(REGROUP_MS * 0.9);
+  expect(begun - asked).toBeLessThan(1000);
+  f.started[1]!();
+  await lone;
+});
+
+test("regrouping: a lone sender never waits, and neither does a caller after a quiet spell", async () => {
+  const f = manualFlush();
+  const gc = new GroupCommit(f.flush, true);
+  for (let i = 0; i < 3; i++) {
+    const p = gc.durable();
+    await nextTurn();
+    expect(f.started.length).toBe(i + 1); // begins on the next turn, as without regrouping
+    f.started[i]!();
+    await p;
+  }
+  // After REGROUP_MS with nobody back, the expectation is over.
+  const many = Array.from({ length: 8 }, () => gc.durable());
+  await nextTurn();
+  f.started[3]!();
+  await Promise.all(many);
+  await Bun.sleep(REGROUP_MS * 2); // the quiet spell itself (not a wait for something to happen)
+  const after = gc.durable();
+  await nextTurn();
+  expect(f.started.length).toBe(5);
+  f.started[4]!();
+  await after;
 });

@@ -11,21 +11,46 @@
  * read in this turn, so they join it. A flush costs ~65 µs of CPU whatever it carries (mostly the
  * kernel's fdatasync, measured on this machine's disk): begun at once, the first of eight senders
  * had one of its own and the group commits held 1-3 messages.
+ *
+ * Regrouping (the `regroup` option): senders who loop (an agent's next tool call, a client's
+ * next call()) come back moments after they heard back, but the next flush began as soon as the
+ * last one ended, with only those who had arrived meanwhile. So eight senders split into two
+ * halves that took turns at the disk: 4 messages a flush on average (1 and 7 under load, when
+ * fdatasync took milliseconds), two flushes where one would do. With `regroup`, a flush asked
+ * for within REGROUP_MS of the last one's end waits until as many callers are waiting as that
+ * flush answered plus those who were already waiting (the number in flight, if they all come
+ * back), or until REGROUP_MS after that end, whichever comes first. A lone sender is back alone,
+ * so it never waits; a caller after a quiet spell neither.
  */
 
+/** How long after a flush the next one may wait for the callers it answered to come back. */
+export const REGROUP_MS = 1;
+
+type Caller = { resolve: () => void; reject: (e: unknown) => void };
+
 export class GroupCommit {
-  /** A flush is on its way to the disk, or about to begin. */
+  /** A flush is on its way to the disk, or about to begin (or waiting to regroup). */
   private running = false;
   /** Callers whose commits the running flush may have missed: the next flush covers them. */
-  private next: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private next: Caller[] = [];
+  /** Callers the next flush waits for, and until when (performance.now()); see `regroup`. */
+  private expected = 0;
+  private expectedUntil = 0;
+  /** Set while a flush waits for callers to come back. */
+  private regroupTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly flush: () => Promise<void>) {}
+  /** @param regroup Wait briefly for the last flush's callers to come back (see above). */
+  constructor(
+    private readonly flush: () => Promise<void>,
+    private readonly regroup = false,
+  ) {}
 
   /** Resolves once everything committed before this call is on disk. */
   durable(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.next.push({ resolve, reject });
       if (!this.running) this.start();
+      else if (this.regroupTimer !== undefined && this.next.length >= this.expected) this.regrouped();
     });
   }
 
@@ -41,7 +66,20 @@ export class GroupCommit {
     setImmediate(() => this.begin());
   }
 
+  /** Everyone expected is back, or the wait is over: the flush begins (a turn later, as always). */
+  private regrouped(): void {
+    clearTimeout(this.regroupTimer);
+    this.regroupTimer = undefined;
+    this.expected = 0;
+    setImmediate(() => this.begin());
+  }
+
   private begin(): void {
+    const wait = this.expectedUntil - performance.now();
+    if (this.next.length < this.expected && wait > 0) {
+      this.regroupTimer = setTimeout(() => this.regrouped(), wait);
+      return;
+    }
     const batch = this.next;
     this.next = [];
     this.flush().then(
@@ -50,9 +88,13 @@ export class GroupCommit {
     );
   }
 
-  private done(batch: { resolve: () => void; reject: (e: unknown) => void }[], error: unknown): void {
+  private done(batch: Caller[], error: unknown): void {
     this.running = false;
     for (const w of batch) error === undefined ? w.resolve() : w.reject(error);
+    if (this.regroup) {
+      this.expected = batch.length + this.next.length;
+      this.expectedUntil = performance.now() + REGROUP_MS;
+    }
     if (this.next.length) this.start();
     else for (const r of this.idle.splice(0)) r();
   }

@@ -98,7 +98,8 @@ const INSERT_SQL = `INSERT OR IGNORE INTO messages (id, kind, from_id, from_name
 
 export class MessageStore {
   private db: Database;
-  private readonly commits = new GroupCommit(() => this.flush());
+  /** Regrouping: senders come back for their next message (one connection each), see group-commit.ts. */
+  private readonly commits = new GroupCommit(() => this.flush(), true);
   private readonly log: MessageLog;
   /** In WAL mode: the -wal file, opened for flushing it before the log starts over. */
   private walFd: number | undefined;
