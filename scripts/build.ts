@@ -43,6 +43,8 @@ const result = await Bun.build({
     autoloadBunfig: false,
     autoloadTsconfig: false,
     autoloadPackageJson: false,
+    // The JIT 16 times more reluctant until a long-running process says it is ready (sys/jit.ts).
+    jitPolicy: 16,
   },
   minify: true,
   // Precompiled bytecode: start-up no longer parses the whole bundle (cw --version ~37 → ~14 ms).

@@ -20,8 +20,11 @@ import { DetachKeys } from "../../protocol/detach-keys";
 import { EAGAIN, EINTR, openLibc, writeSome, yieldCpu } from "../../sys/libc";
 import { native, READ_EXITED, READ_NONE } from "../pty/native";
 import { type FromLane, INFLIGHT_BYTES, type ToLane } from "./messages";
+import { normalJit } from "../../sys/jit";
 
 declare const self: Worker;
+// This thread carries every keystroke: the JIT as eager as usual (sys/jit.ts).
+normalJit();
 
 // What sys/libc does not offer: poll(2), and read(2) into a buffer we keep.
 const c = openLibc({

@@ -10,8 +10,11 @@ import type { FromScreen, ToScreen } from "./messages";
 import { TerminalModes } from "./modes";
 import { farewell, paint } from "./paint";
 import { handleText } from "./text-worker";
+import { normalJit } from "../../sys/jit";
 
 declare const self: Worker;
+// This thread parses every session's output: the JIT as eager as usual (sys/jit.ts).
+normalJit();
 const { Terminal } = xterm as unknown as typeof import("@xterm/headless");
 type Term = InstanceType<typeof Terminal>;
 
