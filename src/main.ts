@@ -3,7 +3,10 @@
  * loads (see there why); everything else goes through cli/main.ts. Both are imported on demand,
  * so neither path evaluates the other's modules.
  */
-export {}; // a module, for the top-level await below
+import { normalJit } from "./sys/jit";
+
+/** Commands that serve until stopped (see below). */
+const LONG_RUNNING = new Set(["node", "relay", "web", "mcp-server"]);
 
 async function run(argv: string[]): Promise<number> {
   if (argv.length === 1 && argv[0] === "list") {
@@ -17,6 +20,10 @@ async function run(argv: string[]): Promise<number> {
   return (await import("./cli/main")).main(argv);
 }
 
-const status = await run(process.argv.slice(2));
+const argv = process.argv.slice(2);
+// These serve for long: the JIT as usual before any module of theirs evaluates (sys/jit.ts says
+// why the binary starts otherwise, and why not later).
+if (LONG_RUNNING.has(argv[0] ?? "")) normalJit();
+const status = await run(argv);
 // Commands that stream (attach, watch, subscribe) return once done; nothing else should linger.
 process.exit(status);

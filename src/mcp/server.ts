@@ -29,7 +29,6 @@ import sendInput from "./tools/send-input";
 import subscribe from "./tools/subscribe";
 import waitFor from "./tools/wait-for";
 import watchSession from "./tools/watch-session";
-import { normalJit } from "../sys/jit";
 
 /** Every tool, in the order tools/list shows them. */
 export const TOOLS = [
@@ -88,6 +87,5 @@ export async function serveStdio(): Promise<void> {
     process.stdin.once("close", () => void server.close().finally(resolve));
   });
   await server.connect(transport);
-  normalJit();
   await closed;
 }

@@ -21,7 +21,6 @@ import { Screens } from "./screen/screens";
 import { listen } from "./server";
 import { Sessions } from "./sessions";
 import { RelayAgent } from "./relay-agent";
-import { normalJit } from "../sys/jit";
 import { forgetNodeRuntimeEnv } from "./runtime-env";
 import { loadOrCreateToken } from "./token";
 import { listenWebSocket, parseListenAddress, WS_PATH } from "./websocket";
@@ -140,7 +139,6 @@ export async function runNode(opts: { foreground: boolean }): Promise<void> {
   };
   const server = listen(paths.socket, ctx);
   log(`node ${VERSION} listening on ${paths.socket} (pid ${process.pid})`);
-  normalJit();
   const pty = effectiveBackend(config.pty);
   log(`terminals: ${pty === "bun" ? "Bun's own PTY" : "bun-pty"}${pty !== config.pty ? ` (${config.pty} is not available in this Bun)` : ""}`);
   let remote: ReturnType<typeof listenWebSocket> | undefined;

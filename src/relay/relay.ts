@@ -19,7 +19,6 @@ import { RelayStartError } from "./errors";
 import { REPLICA_SECRET_MIN, Replicas } from "./replicas";
 import { PostgresRelayStore } from "./store/postgres";
 import { watchReadiness } from "./store/watch";
-import { normalJit } from "../sys/jit";
 
 /** The relay pings each node this often and marks one silent for three periods offline. */
 const NODE_PING_MS = 3_000;
@@ -90,7 +89,6 @@ export async function runRelay(opts: RelayOptions) {
   }
   const base = opts.baseUrl ?? `http://${http.hostname}:${http.port}`;
   log(`relay ${VERSION} listening on http://${http.hostname}:${http.port} (${where})`);
-  normalJit();
   if (replicas) {
     const host = http.hostname ?? "";
     if (!opts.replicaUrl && (host === "0.0.0.0" || host === "::" || host === "")) {

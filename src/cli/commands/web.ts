@@ -2,7 +2,6 @@ import { dataDir } from "../../config/paths";
 import { defineCwCommand } from "../define";
 import { UsageError } from "../errors";
 import { err, out } from "../output";
-import { normalJit } from "../../sys/jit";
 
 export default defineCwCommand({
   name: "web",
@@ -21,7 +20,6 @@ export default defineCwCommand({
       throw new UsageError((e as Error).message, "give a loopback address such as 127.0.0.1:8423");
     }
     const server = serveWeb({ address, root: dataDir(), version: VERSION });
-    normalJit();
     out(`cw web: ${server.url}\nOpen this link to sign in (it works once, for 10 minutes):\n  ${server.link}\n`);
     err("Press Ctrl+C to stop.\n");
     await new Promise<void>((resolve) => {
