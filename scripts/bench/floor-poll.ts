@@ -8,13 +8,15 @@
  * Bun costs when the keystroke's path avoids the event loop altogether, so it tells a gap that
  * belongs to the runtime's event loop from one that belongs to the language: it is what a node
  * whose echo path runs on a thread of its own, reading the user's terminal directly, could reach.
+ * `bun floor-poll.ts canonical` runs `cat` in canonical mode instead (the kernel echoes), for the
+ * canonical-mode run: there the one thread that wrote the key is the one that reads its echo.
  *
  * Linux and macOS (posix_openpt); the program runs without a controlling terminal, which `stty`
  * and `cat` do not need.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { openSync } from "node:fs";
-import { ECHO_PROGRAM } from "./latency";
+import { CANONICAL_ECHO_PROGRAM, ECHO_PROGRAM } from "./latency";
 import { COLS, ROWS } from "./subjects";
 
 const libc = dlopen(process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6", {
@@ -39,7 +41,7 @@ if (master < 0 || libc.grantpt(master) !== 0 || libc.unlockpt(master) !== 0) thr
 const size = new Uint16Array([ROWS, COLS, 0, 0]);
 libc.ioctl(master, TIOCSWINSZ, ptr(size));
 const slave = openSync(String(libc.ptsname(master)), O_RDWR | O_NOCTTY);
-const program = Bun.spawn(ECHO_PROGRAM, { stdio: [slave, slave, slave] });
+const program = Bun.spawn(process.argv[2] === "canonical" ? CANONICAL_ECHO_PROGRAM : ECHO_PROGRAM, { stdio: [slave, slave, slave] });
 
 function writeAll(fd: number, p: ReturnType<typeof ptr>, n: number) {
   let done = 0;

@@ -266,6 +266,7 @@ async function canonicalSuite(report: (name: string, r: LatencyResult) => void) 
   const s = await cwA.launch(CANONICAL_ECHO_PROGRAM);
   const targets: EchoTarget[] = [
     { name: "bare", cmd: CANONICAL_ECHO_PROGRAM, env: {}, paints: false },
+    { name: POLL_FLOOR, cmd: [process.execPath, join(import.meta.dir, "floor-poll.ts"), "canonical"], env: {}, paints: true },
     { name: "tmux", cmd: [...tmuxA.base(), "attach", "-t", "canon"], env: {}, paints: true },
     { name: "cw", cmd: [cwA.bin, "attach", String(s.id)], env: cwA.env(), paints: true },
   ];
@@ -450,6 +451,12 @@ function printReport(rs: Row[]) {
     console.log(
       `  ${POLL_FLOOR} (typing): p50 ${fmtMs(pollFloor.p50)}, p99 ${fmtMs(pollFloor.p99)}: one Bun process between the terminal ` +
         `and the PTY, copying in a blocking poll(2) loop (scripts/bench/floor-poll.ts), what Bun reaches without its event loop.`,
+    );
+  const pollCanonical = canonical[POLL_FLOOR];
+  if (pollCanonical)
+    console.log(
+      `  ${POLL_FLOOR} (canonical): p50 ${fmtMs(pollCanonical.p50)}, p99 ${fmtMs(pollCanonical.p99)}: the same one thread reading both the ` +
+        `terminal and the PTY, as tmux's server does; cw's direct terminal reads the keys on one thread and the echo on another.`,
     );
 
   const notes: string[] = [];
