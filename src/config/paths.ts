@@ -3,8 +3,16 @@
 // Plain string joins, not node:path / node:os: every client command resolves these paths, and
 // loading those modules costs a compiled binary ~0.8 ms of a few-millisecond `cw list`.
 
-/** `dir/name`, without a doubled slash when `dir` ends with one (or is `/`). */
-const join = (dir: string, ...names: string[]) => [dir.replace(/\/+$/, ""), ...names].join("/");
+/**
+ * `dir/name`, without a doubled slash when `dir` ends with one (or is `/`). A loop, not
+ * `/\/+$/`: the first regular expression a process uses costs ~0.08 ms to compile, and every
+ * command resolves these paths.
+ */
+function join(dir: string, ...names: string[]): string {
+  let end = dir.length;
+  while (end > 0 && dir.charCodeAt(end - 1) === 47 /* "/" */) end--;
+  return [dir.slice(0, end), ...names].join("/");
+}
 
 function home(): string {
   return process.env.HOME || (require("node:os") as typeof import("node:os")).homedir();
