@@ -59,6 +59,14 @@ const ACK_EVERY_BYTES = 64 * 1024;
  * a detached session: node CPU 2.8 -> 1.4-1.9 s, peak RSS 91 -> 87-89 MiB).
  */
 const RESYNC_EVERY_MS = 1000;
+/**
+ * How long the worker is kept with nothing to do (no session's screen, no text stream, no
+ * question waiting) before it is stopped; the next session starts another. A node whose sessions
+ * have all ended gives back the worker's thread and heap (~3.5 MiB, the node's anonymous memory
+ * 15.8 -> 12.3 MiB, back where it started), and a minute is long enough that a launch after a
+ * short pause does not pay the new worker's start.
+ */
+export const WORKER_IDLE_MS = 60_000;
 
 export interface ScreenProbe {
   bracketedPaste: boolean;
@@ -112,6 +120,9 @@ interface Entry {
 
 export class Screens {
   private started?: Worker;
+  /** Text streams open in the worker (openStream): they keep it, as sessions' screens do. */
+  private streams = 0;
+  private idleTimer?: ReturnType<typeof setTimeout>;
   private entries = new Map<number, Entry>();
   private pending = new Map<number, (m: FromScreen | undefined) => void>();
   private nextReq = 1;
@@ -124,10 +135,23 @@ export class Screens {
   constructor(
     private readonly scrollback: number,
     private readonly log: (msg: string) => void,
+    private readonly idleMs = WORKER_IDLE_MS,
   ) {}
 
-  /** Started with the first session: a node without sessions does without its ~4 MiB. */
+  /** Whether the worker thread is running (started, and not stopped for idleness). */
+  get workerRunning(): boolean {
+    return this.started !== undefined;
+  }
+
+  /**
+   * Started with the first session: a node without sessions does without its ~4 MiB. Stopped
+   * again once it has had nothing to do for idleMs (retireWhenIdle).
+   */
   private get worker(): Worker {
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
     if (this.started) return this.started;
     const w = new Worker(workerUrl());
     w.onmessage = (ev: MessageEvent<FromScreen>) => this.receive(ev.data);
@@ -213,6 +237,7 @@ export class Screens {
     if (e.resyncTimer) clearTimeout(e.resyncTimer);
     this.entries.delete(id);
     this.send({ type: "close", id });
+    this.retireWhenIdle();
   }
 
   /** The paint for an attaching terminal of size `client` (paint.ts). */
@@ -247,6 +272,8 @@ export class Screens {
   openStream(cols: number, rows: number, pipes: boolean): TextStream {
     const sid = this.nextStream++;
     this.send({ type: "stream-open", sid, cols, rows, pipes });
+    this.streams++;
+    let closed = false;
     return {
       feed: (bytes, settle, final = false) =>
         new Promise((resolve, reject) => {
@@ -254,6 +281,7 @@ export class Screens {
           const timer = setTimeout(() => {
             this.pending.delete(req);
             reject(new Error("the screen worker did not answer"));
+            this.retireWhenIdle();
           }, STREAM_TIMEOUT_MS);
           this.pending.set(req, (m) => {
             clearTimeout(timer);
@@ -261,7 +289,13 @@ export class Screens {
           });
           this.send({ type: "stream-feed", sid, req, bytes, settle, final });
         }),
-      close: () => this.send({ type: "stream-close", sid }),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        this.streams--;
+        this.send({ type: "stream-close", sid });
+        this.retireWhenIdle();
+      },
     };
   }
 
@@ -275,6 +309,7 @@ export class Screens {
       const timer = setTimeout(() => {
         this.pending.delete(req);
         resolve(undefined);
+        this.retireWhenIdle();
       }, SNAPSHOT_TIMEOUT_MS);
       this.pending.set(req, (m) => {
         clearTimeout(timer);
@@ -285,7 +320,27 @@ export class Screens {
   }
 
   terminate() {
+    clearTimeout(this.idleTimer);
     this.started?.terminate();
+  }
+
+  /** Stops the worker once it has had nothing to do for idleMs (see WORKER_IDLE_MS). */
+  private retireWhenIdle() {
+    if (!this.started || this.idleTimer || !this.idle()) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (!this.started || !this.idle()) return;
+      this.started.terminate();
+      this.started = undefined;
+      const idle = this.idleMs >= 1000 ? `${Math.round(this.idleMs / 1000)} s` : `${this.idleMs} ms`;
+      this.log(`screen worker stopped: nothing used it for ${idle} (the next session starts it again)`);
+    }, this.idleMs);
+    this.idleTimer.unref?.();
+  }
+
+  /** No screen open, no text stream, no question waiting for its answer. */
+  private idle(): boolean {
+    return this.entries.size === 0 && this.streams === 0 && this.pending.size === 0;
   }
 
   private resync(id: number) {
@@ -307,6 +362,7 @@ export class Screens {
       const r = this.pending.get(m.req);
       this.pending.delete(m.req);
       r?.(m);
+      this.retireWhenIdle();
       return;
     }
     const e = this.entries.get(m.id);
