@@ -28,7 +28,9 @@ export type ToLane =
   /** Write `bytes` to the lane's terminal (after the output queued for it). */
   | { type: "write"; lane: number; bytes: Uint8Array }
   /** Stop serving the lane (its client went away, or the session ended): close its terminal. */
-  | { type: "close"; lane: number };
+  | { type: "close"; lane: number }
+  /** No lane is left and none came for a while: leave the loop (answered by "stopped"). */
+  | { type: "quit" };
 
 export type FromLane =
   /** Output read from `handle`, in order: the main thread logs it and hands it to other viewers. */
@@ -58,7 +60,9 @@ export type FromLane =
    */
   | { type: "catchup"; lane: number; from: number; to: number }
   /** The lane's terminal fell too far behind: the main thread serves that client over its socket. */
-  | { type: "lagged"; lane: number };
+  | { type: "lagged"; lane: number }
+  /** The thread left its loop after "quit": its wake pipe and port may be closed, the worker ended. */
+  | { type: "stopped" };
 
 /** Index in the shared `inflight` counter: output bytes posted to the main thread and not yet handled. */
 export const INFLIGHT_BYTES = 0;

@@ -240,8 +240,13 @@ function command(m: ToLane): void {
   } else if (m.type === "close") {
     const lane = lanes.get(m.lane);
     if (lane) closeLane(lane, true);
+  } else if (m.type === "quit") {
+    quitting = true;
   }
 }
+
+/** Set by "quit": the loop ends after this turn. */
+let quitting = false;
 
 /**
  * Messages the wake pipe announced (one byte each) that the port has not given us yet: a message
@@ -349,7 +354,7 @@ function pollTimeout(now: number): number {
   return ms;
 }
 
-function loop(): never {
+function loop(): void {
   for (;;) {
     const now = performance.now();
     const list = laneList;
@@ -362,6 +367,7 @@ function loop(): never {
     });
     const ready = libc.poll!(ptr(pollfds), list.length + 1, pollTimeout(now)) as number;
     if (owed > 0 || (ready > 0 && pollfds[1]! >>> 16)) readCommands();
+    if (quitting) return;
     if (ready > 0) {
       list.forEach((lane, i) => {
         const revents = pollfds[3 + 2 * i]! >>> 16;
@@ -395,4 +401,6 @@ self.onmessage = (e: MessageEvent<ToLane>) => {
   inflight = new Int32Array(m.inflight);
   self.onmessage = null;
   loop();
+  // Quit: the main thread closes the wake pipe and the port, and ends this worker.
+  post({ type: "stopped" });
 };

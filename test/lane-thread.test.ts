@@ -1,0 +1,95 @@
+/**
+ * The lane thread's life (node/lane/lanes.ts): started by the first local attach, stopped once no
+ * attach has needed it for a while (its JavaScript VM given back, its wake pipe closed), and
+ * started again by the next attach, which then works as the first did. Real PTYs and a real
+ * worker thread, in this process: a "user's terminal" (a PTY in raw mode, as `cw attach` leaves
+ * it) whose keys the lane thread reads and writes into a session's PTY running `cat`.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { Lanes } from "../src/node/lane/lanes";
+import type { BunTerminalPty } from "../src/node/pty/bun-terminal";
+import { spawnPty } from "../src/node/pty/pty";
+import { waitFor } from "./helpers";
+
+const IDLE_MS = 150;
+const started: BunTerminalPty[] = [];
+
+afterEach(() => {
+  for (const p of started.splice(0)) if (!p.isExited) p.signal("SIGKILL");
+});
+
+/** A program on a PTY of its own, in raw mode; resolves once it says it is ready. */
+async function rawPty(program: string): Promise<{ pty: BunTerminalPty; output: () => string }> {
+  const pty = spawnPty({ command: ["sh", "-c", `stty raw -echo; echo ready; exec ${program}`], cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, cols: 80, rows: 24 }, "bun") as BunTerminalPty;
+  started.push(pty);
+  let out = "";
+  pty.onData((chunk) => {
+    out += new TextDecoder().decode(chunk);
+  });
+  await waitFor(() => out.includes("ready"), `${program} to start`);
+  return { pty, output: () => out };
+}
+
+const workerThreads = () => readdirSync("/proc/self/task").filter((t) => {
+  try {
+    return readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim() === "Worker";
+  } catch {
+    return false; // the thread exited meanwhile
+  }
+}).length;
+const openFds = () => readdirSync("/proc/self/fd").length;
+
+const events = { input() {}, detach() {}, hangup() {}, lagged() {}, output: () => new Uint8Array(0) };
+
+/** Opens a keys lane from `user`'s terminal into `session`'s PTY, types `keys`, waits for cat's echo. */
+async function typeThroughLane(lanes: Lanes, user: BunTerminalPty, session: { pty: BunTerminalPty; output: () => string }, keys: string) {
+  const fd = lanes.openTerminal(readlinkSync(`/proc/${user.pid}/fd/0`));
+  expect(fd).toBeDefined();
+  const ptyFd = session.pty.dupMaster();
+  expect(ptyFd).toBeGreaterThanOrEqual(0);
+  const lane = lanes.openKeys(fd!, ptyFd, events);
+  user.write(keys);
+  await waitFor(() => session.output().includes(keys), `"${keys}" to reach the session through the lane`);
+  return lane;
+}
+
+test("the lane thread stops once no attach needs it; the next attach starts another that works", async () => {
+  const logs: string[] = [];
+  const lanes = new Lanes((m) => logs.push(m), IDLE_MS);
+  expect(lanes.canServeKeys()).toBe(true);
+  const user = (await rawPty("sleep 600")).pty;
+  const session = await rawPty("cat");
+  const workers = workerThreads();
+  const fds = openFds();
+
+  const first = await typeThroughLane(lanes, user, session, "first-keys");
+  expect(lanes.threadRunning).toBe(true);
+  expect(workerThreads()).toBe(workers + 1);
+  first.close();
+  await waitFor(() => !lanes.threadRunning, "the idle lane thread to stop", 5_000);
+  expect(logs.join("\n")).toContain("lane thread stopped");
+  // The thread is gone and nothing of it stays open: its wake pipe, the terminal, the PTY's copy.
+  await waitFor(() => workerThreads() === workers, "the lane thread to exit", 5_000);
+  await waitFor(() => openFds() === fds, "the lane's descriptors to be closed", 5_000);
+
+  const second = await typeThroughLane(lanes, user, session, "second-keys");
+  expect(lanes.threadRunning).toBe(true);
+  second.close();
+  await waitFor(() => !lanes.threadRunning, "the second lane thread to stop", 5_000);
+  await waitFor(() => openFds() === fds, "the second lane's descriptors to be closed", 5_000);
+});
+
+test("an open lane keeps the thread", async () => {
+  const lanes = new Lanes(() => {}, IDLE_MS);
+  const user = (await rawPty("sleep 600")).pty;
+  const session = await rawPty("cat");
+  const lane = await typeThroughLane(lanes, user, session, "kept");
+  // Three idle periods with the lane open: an observation window, not a synchronisation.
+  await Bun.sleep(3 * IDLE_MS);
+  expect(lanes.threadRunning).toBe(true);
+  user.write("still-served");
+  await waitFor(() => session.output().includes("still-served"), "keys through the kept lane");
+  lane.close();
+  await waitFor(() => !lanes.threadRunning, "the thread to stop after the lane closed", 5_000);
+});
