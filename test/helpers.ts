@@ -16,6 +16,17 @@ export interface RunResult {
 }
 
 /** Polls `fn` until it returns a truthy value; fails with `what` after the deadline. */
+/** This process's worker threads (Bun names each thread of a Worker "Worker"). */
+export function workerThreads(): number {
+  return readdirSync("/proc/self/task").filter((t) => {
+    try {
+      return readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim() === "Worker";
+    } catch {
+      return false; // the thread exited meanwhile
+    }
+  }).length;
+}
+
 export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 20): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;

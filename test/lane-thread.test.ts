@@ -6,11 +6,11 @@
  * it) whose keys the lane thread reads and writes into a session's PTY running `cat`.
  */
 import { afterEach, expect, test } from "bun:test";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { Lanes } from "../src/node/lane/lanes";
 import type { BunTerminalPty } from "../src/node/pty/bun-terminal";
 import { spawnPty } from "../src/node/pty/pty";
-import { waitFor } from "./helpers";
+import { waitFor, workerThreads } from "./helpers";
 
 const IDLE_MS = 150;
 const started: BunTerminalPty[] = [];
@@ -31,13 +31,6 @@ async function rawPty(program: string): Promise<{ pty: BunTerminalPty; output: (
   return { pty, output: () => out };
 }
 
-const workerThreads = () => readdirSync("/proc/self/task").filter((t) => {
-  try {
-    return readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim() === "Worker";
-  } catch {
-    return false; // the thread exited meanwhile
-  }
-}).length;
 const openFds = () => readdirSync("/proc/self/fd").length;
 
 const events = { input() {}, detach() {}, hangup() {}, lagged() {}, output: () => new Uint8Array(0) };

@@ -5,25 +5,11 @@
  * in this process; the idle period is shortened to keep the test quick.
  */
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import { Screens } from "../src/node/screen/screens";
-import { waitFor } from "./helpers";
+import { waitFor, workerThreads } from "./helpers";
 
 const IDLE_MS = 150;
 const enc = new TextEncoder();
-
-/** This process's worker threads (Bun names each "Worker"). */
-function workerThreads(): number {
-  let n = 0;
-  for (const t of readdirSync("/proc/self/task")) {
-    try {
-      if (readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim() === "Worker") n++;
-    } catch {
-      /* the thread exited meanwhile */
-    }
-  }
-  return n;
-}
 
 /** Opens screen `id`, prints `text` into it and returns what its screen shows. */
 async function show(screens: Screens, id: number, text: string): Promise<string> {

@@ -14,6 +14,7 @@ import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { FFIType, ptr } from "bun:ffi";
 import { isatty, openLibc, writeSome } from "../../sys/libc";
 import { isCompiledBinary } from "../../sys/self";
+import { IdleStop } from "../idle-stop";
 import { BunPty } from "../pty/bun-pty";
 import { addPollable, removePollable } from "../pty/poller";
 import type { Pty } from "../pty/types";
@@ -72,7 +73,8 @@ export class Lanes {
   private port?: MessagePort;
   private wakeRead = -1;
   private wakeWrite = -1;
-  private idleTimer?: ReturnType<typeof setTimeout>;
+  /** Stops the thread with no lane and no PTY of its own (see LANE_IDLE_MS). */
+  private readonly idleStop: IdleStop;
   private readonly inflight = new Int32Array(new SharedArrayBuffer(4));
   private readonly wakeByte = new Uint8Array([1]);
   private nextLane = 1;
@@ -85,8 +87,10 @@ export class Lanes {
 
   constructor(
     private readonly log: (msg: string) => void,
-    private readonly idleMs = LANE_IDLE_MS,
-  ) {}
+    idleMs = LANE_IDLE_MS,
+  ) {
+    this.idleStop = new IdleStop(idleMs, () => this.worker !== undefined && !this.broken && this.lanes.size === 0 && this.owned.size === 0, () => this.stop());
+  }
 
   /** Whether the lane thread is running (started, and not stopped for idleness). */
   get threadRunning(): boolean {
@@ -184,13 +188,12 @@ export class Lanes {
     this.lanes.delete(lane);
     const own = this.owned.get(open.handle);
     if (own) own.lanes--;
-    this.stopWhenIdle();
+    this.idleStop.check();
     return true;
   }
 
   private start(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+    this.idleStop.cancel();
     if (this.worker) return;
     const fds = new Int32Array(2);
     if (openPipe2()!(fds, O_NONBLOCK_CLOEXEC) !== 0) throw new Error("lane: pipe2 failed");
@@ -206,16 +209,6 @@ export class Lanes {
     const init: ToLane = { type: "init", port: channel.port2, wakeFd: fds[0]!, inflight: this.inflight.buffer as SharedArrayBuffer };
     this.worker.postMessage(init, [channel.port2]);
     this.log("lane thread started (local attach serves terminals directly)");
-  }
-
-  /** Stops the lane thread once it has had no lane and no PTY for idleMs (see LANE_IDLE_MS). */
-  private stopWhenIdle(): void {
-    if (!this.worker || this.broken || this.idleTimer || this.lanes.size > 0 || this.owned.size > 0) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      if (this.worker && !this.broken && this.lanes.size === 0 && this.owned.size === 0) this.stop();
-    }, this.idleMs);
-    this.idleTimer.unref?.();
   }
 
   /**
@@ -247,8 +240,7 @@ export class Lanes {
     worker.onerror = release;
     port.postMessage({ type: "quit" } satisfies ToLane);
     writeSome(wakeWrite, this.wakeByte);
-    const idle = this.idleMs >= 1000 ? `${Math.round(this.idleMs / 1000)} s` : `${this.idleMs} ms`;
-    this.log(`lane thread stopped: no local attach for ${idle} (the next one starts it again)`);
+    this.log(`lane thread stopped: no local attach for ${this.idleStop.ms / 1000} s (the next one starts it again)`);
   }
 
   /**
@@ -287,7 +279,7 @@ export class Lanes {
         const own = this.owned.get(m.handle);
         this.owned.delete(m.handle);
         own?.pty.nativeEnded();
-        this.stopWhenIdle();
+        this.idleStop.check();
         return;
       }
       case "released": {
@@ -296,7 +288,7 @@ export class Lanes {
         if (!own || own.lanes > 0) return;
         this.owned.delete(m.handle);
         if (!own.pty.isExited) addPollable(own.pty);
-        this.stopWhenIdle();
+        this.idleStop.check();
         return;
       }
       case "input":

@@ -79,10 +79,9 @@ interface Lane {
 
 // The same library the main thread opened (dlopen of one path is one instance, also for the
 // copy a compiled binary extracts): its handles are the sessions' handles. Opened with the first
-// lane on a bun-pty terminal: keys lanes (Bun's own PTY, the default) never need it, and loading
-// it made a compiled node extract the library to /tmp and map it at every first attach.
-let ptyLib: ReturnType<typeof native> | undefined;
-const pty = () => (ptyLib ??= native());
+// lane on a bun-pty terminal ("open"): keys lanes (Bun's own PTY, the default) never need it, and
+// loading it made a compiled node extract the library to /tmp and map it at every first attach.
+let pty: ReturnType<typeof native> | undefined;
 const lanes = new Map<number, Lane>();
 /** The lanes as a list for the poll set, rebuilt when one opens or closes, not on every turn. */
 let laneList: Lane[] = [];
@@ -165,7 +164,7 @@ function flushQueue(lane: Lane): void {
 function writeToProgram(lane: Lane, bytes: Uint8Array): void {
   if (bytes.length === 0) return;
   if (lane.ptyFd === undefined) {
-    pty().bun_pty_write(lane.handle, ptr(bytes), bytes.length);
+    pty!.bun_pty_write(lane.handle, ptr(bytes), bytes.length);
     lastActivity = lastInput = performance.now();
     return;
   }
@@ -211,6 +210,7 @@ function closeLane(lane: Lane, flush: boolean): void {
 
 function command(m: ToLane): void {
   if (m.type === "open") {
+    pty ??= native();
     const lane: Lane = { id: m.lane, fd: m.fd, handle: m.handle, keys: new DetachKeys(), queue: [], queued: 0, heldAt: 0, typed: 0, typedAt: 0 };
     lanes.set(lane.id, lane);
     relist();
@@ -308,7 +308,7 @@ function readOutput(): boolean {
   for (const [handle, set] of readers) {
     let got = 0;
     while (got < MAX_PER_TURN) {
-      const n = pty().bun_pty_read(handle, ptr(outBuf), outBuf.length);
+      const n = pty!.bun_pty_read(handle, ptr(outBuf), outBuf.length);
       if (n > 0) {
         const chunk = outBuf.slice(0, n);
         readTo.set(handle, (readTo.get(handle) ?? 0) + n);

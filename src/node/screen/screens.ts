@@ -8,6 +8,7 @@
  * part to rebuild the screen.
  */
 import { isCompiledBinary } from "../../sys/self";
+import { IdleStop } from "../idle-stop";
 import type { FromScreen, ScreenData, ToScreen } from "./messages";
 import { asksTheTerminal } from "./queries";
 
@@ -122,7 +123,8 @@ export class Screens {
   private started?: Worker;
   /** Text streams open in the worker (openStream): they keep it, as sessions' screens do. */
   private streams = 0;
-  private idleTimer?: ReturnType<typeof setTimeout>;
+  /** Stops the worker with no screen open, no text stream and no question waiting for its answer. */
+  private readonly idleStop: IdleStop;
   private entries = new Map<number, Entry>();
   private pending = new Map<number, (m: FromScreen | undefined) => void>();
   private nextReq = 1;
@@ -135,8 +137,10 @@ export class Screens {
   constructor(
     private readonly scrollback: number,
     private readonly log: (msg: string) => void,
-    private readonly idleMs = WORKER_IDLE_MS,
-  ) {}
+    idleMs = WORKER_IDLE_MS,
+  ) {
+    this.idleStop = new IdleStop(idleMs, () => this.started !== undefined && this.entries.size === 0 && this.streams === 0 && this.pending.size === 0, () => this.stopWorker());
+  }
 
   /** Whether the worker thread is running (started, and not stopped for idleness). */
   get workerRunning(): boolean {
@@ -145,13 +149,10 @@ export class Screens {
 
   /**
    * Started with the first session: a node without sessions does without its ~4 MiB. Stopped
-   * again once it has had nothing to do for idleMs (retireWhenIdle).
+   * again once it has had nothing to do for idleMs (idleStop).
    */
   private get worker(): Worker {
-    if (this.idleTimer) {
-      clearTimeout(this.idleTimer);
-      this.idleTimer = undefined;
-    }
+    this.idleStop.cancel();
     if (this.started) return this.started;
     const w = new Worker(workerUrl());
     w.onmessage = (ev: MessageEvent<FromScreen>) => this.receive(ev.data);
@@ -237,7 +238,7 @@ export class Screens {
     if (e.resyncTimer) clearTimeout(e.resyncTimer);
     this.entries.delete(id);
     this.send({ type: "close", id });
-    this.retireWhenIdle();
+    this.idleStop.check();
   }
 
   /** The paint for an attaching terminal of size `client` (paint.ts). */
@@ -281,7 +282,7 @@ export class Screens {
           const timer = setTimeout(() => {
             this.pending.delete(req);
             reject(new Error("the screen worker did not answer"));
-            this.retireWhenIdle();
+            this.idleStop.check();
           }, STREAM_TIMEOUT_MS);
           this.pending.set(req, (m) => {
             clearTimeout(timer);
@@ -294,7 +295,7 @@ export class Screens {
         closed = true;
         this.streams--;
         this.send({ type: "stream-close", sid });
-        this.retireWhenIdle();
+        this.idleStop.check();
       },
     };
   }
@@ -309,7 +310,7 @@ export class Screens {
       const timer = setTimeout(() => {
         this.pending.delete(req);
         resolve(undefined);
-        this.retireWhenIdle();
+        this.idleStop.check();
       }, SNAPSHOT_TIMEOUT_MS);
       this.pending.set(req, (m) => {
         clearTimeout(timer);
@@ -320,27 +321,14 @@ export class Screens {
   }
 
   terminate() {
-    clearTimeout(this.idleTimer);
+    this.idleStop.cancel();
     this.started?.terminate();
   }
 
-  /** Stops the worker once it has had nothing to do for idleMs (see WORKER_IDLE_MS). */
-  private retireWhenIdle() {
-    if (!this.started || this.idleTimer || !this.idle()) return;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      if (!this.started || !this.idle()) return;
-      this.started.terminate();
-      this.started = undefined;
-      const idle = this.idleMs >= 1000 ? `${Math.round(this.idleMs / 1000)} s` : `${this.idleMs} ms`;
-      this.log(`screen worker stopped: nothing used it for ${idle} (the next session starts it again)`);
-    }, this.idleMs);
-    this.idleTimer.unref?.();
-  }
-
-  /** No screen open, no text stream, no question waiting for its answer. */
-  private idle(): boolean {
-    return this.entries.size === 0 && this.streams === 0 && this.pending.size === 0;
+  private stopWorker() {
+    this.started!.terminate();
+    this.started = undefined;
+    this.log(`screen worker stopped: nothing used it for ${this.idleStop.ms / 1000} s (the next session starts it again)`);
   }
 
   private resync(id: number) {
@@ -362,7 +350,7 @@ export class Screens {
       const r = this.pending.get(m.req);
       this.pending.delete(m.req);
       r?.(m);
-      this.retireWhenIdle();
+      this.idleStop.check();
       return;
     }
     const e = this.entries.get(m.id);
