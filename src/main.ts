@@ -1,8 +1,10 @@
 /**
  * The binary's entry. `cw list` alone is answered by cli/quick-list.ts before the command table
- * loads (see there why); everything else goes through cli/main.ts. Both are imported on demand,
- * so neither path evaluates the other's modules.
+ * loads (see there why); everything else goes through cli/main.ts, imported on demand. The short
+ * path is imported statically: the build bundles it, with its own copies of the modules it uses,
+ * into this entry's chunk (scripts/build.ts, shortPathInEntry), so it loads no chunk of its own.
  */
+import { quickList } from "./cli/quick-list";
 import { normalJit } from "./sys/jit";
 
 /** Commands that serve until stopped (see below). */
@@ -11,7 +13,7 @@ const LONG_RUNNING = new Set(["node", "relay", "web", "mcp-server"]);
 async function run(argv: string[]): Promise<number> {
   if (argv.length === 1 && argv[0] === "list") {
     try {
-      const status = (await import("./cli/quick-list")).quickList();
+      const status = quickList();
       if (status !== undefined) return status;
     } catch (e) {
       return (await import("./cli/errors")).report(e, "list");

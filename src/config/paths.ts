@@ -22,10 +22,15 @@ export function dataDir(): string {
   return process.env.CODEWIRE_HOME || join(home(), ".codewire");
 }
 
+/** The node's socket (what pathsFor(root).socket names), for short commands that need only it. */
+export function socketPath(root = dataDir()): string {
+  return join(root, "codewire.sock");
+}
+
 export function pathsFor(root = dataDir()) {
   return {
     root,
-    socket: join(root, "codewire.sock"),
+    socket: socketPath(root),
     pid: join(root, "codewire.pid"),
     nodeLog: join(root, "node.log"),
     config: join(root, "config.toml"),

@@ -28,7 +28,8 @@ export function encodeFrameInto(out: Uint8Array, type: number, payload: Uint8Arr
 }
 
 export function controlFrame(message: object): Uint8Array {
-  return encodeFrame(FRAME_CONTROL, encoder.encode(JSON.stringify(message)));
+  const payload = encoder.encode(JSON.stringify(message));
+  return encodeFrameInto(new Uint8Array(HEADER_SIZE + payload.length), FRAME_CONTROL, payload);
 }
 
 export function dataFrame(bytes: Uint8Array): Uint8Array {

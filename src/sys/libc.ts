@@ -43,29 +43,40 @@ export function openLibc(symbols: Record<string, { args: FFIType[]; returns: FFI
 type Libc = {
   isatty(fd: number): number;
   write(fd: number, buf: Uint8Array, len: number): number | bigint;
+  read(fd: number, buf: Uint8Array, len: number): number | bigint;
   ioctl(fd: number, request: number, arg: Uint8Array): number;
   sched_yield(): number;
+  socket(domain: number, type: number, protocol: number): number;
+  connect(fd: number, addr: Uint8Array, len: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
+  close(fd: number): number;
   errno(): number;
 };
 
 let cached: Libc | null | undefined;
 
-/** libc, or null where it cannot be opened (callers then fall back to Node's APIs). */
+/**
+ * libc, or null where it cannot be opened (callers then fall back to Node's APIs).
+ *
+ * One handle for what short commands need: the terminal's calls and the node socket's
+ * (client/quick-call.ts) together, opened once.
+ */
 export function libc(): Libc | null {
   if (cached !== undefined) return cached;
   const c = openLibc({
     isatty: { args: [FFIType.i32], returns: FFIType.i32 },
     write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
     ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
     sched_yield: { args: [], returns: FFIType.i32 },
+    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
   });
-  cached = c && {
-    isatty: (fd) => c.fn.isatty!(fd) as number,
-    write: (fd, buf, len) => c.fn.write!(fd, buf, len) as number | bigint,
-    ioctl: (fd, request, arg) => c.fn.ioctl!(fd, request, arg) as number,
-    sched_yield: () => c.fn.sched_yield!() as number,
-    errno: c.errno,
-  };
+  // The symbols themselves, not JavaScript wrappers around them: a short command calls each
+  // once, cold, and every function a process calls for the first time costs it a few µs.
+  cached = c && (Object.assign(c.fn, { errno: c.errno }) as unknown as Libc);
   return cached;
 }
 
@@ -135,11 +146,19 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * descriptor fails, EPIPE when its reader went away.
  */
 export function writeAllSync(fd: number, data: Uint8Array): void {
+  const c = libc();
   let buf = data;
   while (buf.length > 0) {
-    const n = writeSome(fd, buf);
-    if (n === -EAGAIN) Atomics.wait(pause, 0, 0, 2);
-    else buf = buf.subarray(n);
+    // write(2) here, not through writeSome: every command prints through this once, cold, where
+    // each extra function called costs (client/quick-call.ts says why).
+    const n = c ? Number(c.write(fd, buf, buf.length)) : writeSome(fd, buf);
+    if (n >= 0) {
+      buf = buf.subarray(n);
+      continue;
+    }
+    const e = c ? c.errno() : EAGAIN; // writeSome returns -EAGAIN and throws the rest
+    if (e === EAGAIN) Atomics.wait(pause, 0, 0, 2);
+    else if (e !== EINTR) throw new WriteError(e);
   }
 }
 
