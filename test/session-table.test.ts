@@ -1,15 +1,18 @@
 /** The table `cw list` prints (src/protocol/session-table.ts), checked cell by cell. */
 import { expect, test } from "bun:test";
 import type { SessionInfo } from "../src/protocol";
-import { sessionTable } from "../src/protocol/session-table";
+import { quickCall } from "../src/client/quick-call";
+import { sessionTable, type TableRow, tableRow } from "../src/protocol/session-table";
+import { CwHome } from "./helpers";
 
 const now = Date.parse("2026-11-22T12:00:00Z");
-function session(over: Partial<SessionInfo>): SessionInfo {
-  return {
+/** A row as a client drawing for an older node makes it, from a SessionInfo. */
+function session(over: Partial<SessionInfo>): TableRow {
+  return tableRow({
     id: 1, name: null, prompt: "sleep 1", command: ["sleep", "1"], working_dir: "/", tags: [], status: "running", exit_code: null, pid: 10,
     created_at: "2026-11-22T11:59:50Z", completed_at: null, duration_ms: 0, output_bytes: 0, last_output_at: null, attached_count: 0, cols: 80, rows: 24,
     ...over,
-  } as SessionInfo;
+  } as SessionInfo);
 }
 
 test("columns line up; an empty TAGS cell leaves no trailing spaces; long commands are cut", () => {
@@ -80,4 +83,28 @@ test("with the terminal's width, every row fits it: COMMAND is cut first, then T
   // Without a width (piped), nothing is cut.
   const full = sessionTable(sessions, { width: 10_000, colour: false, now });
   expect(full).toContain(sessions[0]!.prompt);
+});
+
+test("a node draws from its records (Session.tableRow) the table its SessionInfos draw", async () => {
+  const cw = new CwHome({ NO_COLOR: "1" });
+  try {
+    await cw.ok(["launch", "--name", "kept", "--tag", "a", "--tag", "b", "--", "sleep", "30"]);
+    await cw.ok(["launch", "--", "sh", "-c", "exit 3"]);
+    await cw.ok(["launch", "--name", "gone", "--", "sleep", "31"]);
+    await cw.ok(["kill", "gone"]);
+    await cw.ok(["wait", "2"]).catch(() => undefined); // exits 3: the session's own status
+    const sock = cw.path("codewire.sock");
+    const opts = { width: 30, colour: true };
+    const drawn = quickCall(sock, { type: "ListSessions", table: opts });
+    const infos = quickCall(sock, { type: "ListSessions" });
+    if (drawn?.type !== "SessionTable" || infos?.type !== "SessionList") throw new Error(`unexpected replies ${drawn?.type} ${infos?.type}`);
+    const ages = (t: string) => t.replace(/\d+s ago/g, "Ns ago");
+    expect(drawn.count).toBe(3);
+    expect(ages(drawn.text)).toBe(ages(sessionTable(infos.sessions.map(tableRow), { ...opts, now: Date.now() })));
+    expect(drawn.text).toContain("completed (3)");
+    expect(drawn.text).toContain("killed");
+    expect(drawn.text).toMatch(/^1\s+kept\s+sleep 30\s+.*a,b$/m);
+  } finally {
+    await cw.cleanup();
+  }
 });

@@ -3,6 +3,7 @@
  */
 import { sameProcess } from "../sys/proc";
 import type { SessionInfo, SessionStatus } from "../protocol";
+import type { TableRow } from "../protocol/session-table";
 import type { EventBus } from "./events";
 import { OutputLog } from "./output-log";
 import { yieldCpu } from "../sys/libc";
@@ -64,6 +65,8 @@ export class Session {
   private summaryBytes = 0;
   private summaryTimer?: ReturnType<typeof setTimeout>;
   private lastLine = "";
+  private promptText?: string;
+  private createdMs?: number;
   /** The agent state of the program (working, needs-input, idle), from its hooks and its screen. */
   private agents?: AgentKeeper;
 
@@ -120,14 +123,19 @@ export class Session {
     return { id: this.id, name: this.name, tags: this.record.tags, dir: this.dir };
   }
 
+  /** The command as a shell would take it back (shellQuote); it never changes. */
+  get prompt(): string {
+    return (this.promptText ??= shellQuote(this.record.command));
+  }
+
   info(): SessionInfo {
     const r = this.record;
-    const created = Date.parse(r.created_at);
+    const created = (this.createdMs ??= Date.parse(r.created_at));
     const done = r.completed_at ? Date.parse(r.completed_at) : undefined;
     return {
       id: r.id,
       ...(r.name ? { name: r.name } : {}),
-      prompt: shellQuote(r.command),
+      prompt: this.prompt,
       command: r.command,
       working_dir: r.working_dir,
       tags: r.tags,
@@ -146,6 +154,31 @@ export class Session {
       orphan_pid: this.orphanPid,
       survivors: this.running ? [] : this.survivors.map((p) => p.pid),
       ...(this.agents?.info(this.running) ?? NO_AGENT),
+    };
+  }
+
+  /**
+   * What `cw list` shows of this session (protocol/session-table.ts): the few fields its table
+   * draws, without the rest of info(). The node draws that table for every `cw list`, an agent
+   * polling runs it often, and with 100 sessions the whole SessionInfos were a third of the
+   * node's time on it.
+   */
+  tableRow(): TableRow {
+    const r = this.record;
+    const running = this.running;
+    const agent = running ? this.agents?.state() : undefined;
+    return {
+      id: r.id,
+      name: r.name || null,
+      prompt: this.prompt,
+      status: r.status,
+      exit_code: r.exit_code,
+      orphan_pid: this.orphanPid,
+      survivors: running ? undefined : this.survivors.map((p) => p.pid),
+      tags: r.tags,
+      created_ms: (this.createdMs ??= Date.parse(r.created_at)),
+      agent_state: agent?.state ?? "none",
+      agent_state_since_ms: agent?.since || null,
     };
   }
 

@@ -14,6 +14,32 @@
 import { describeStatus } from "./constants";
 import type { SessionInfo } from "./session";
 
+/**
+ * What a row shows of a session: SessionInfo's fields the table needs, its times in ms. The node
+ * builds these from its records (Session.tableRow) rather than whole SessionInfos, which the
+ * table mostly does not show; a client drawing for an older node converts with tableRow().
+ */
+export interface TableRow {
+  id: number;
+  name?: string | null;
+  prompt: string;
+  status: SessionInfo["status"];
+  exit_code: number | null;
+  orphan_pid?: number | null;
+  survivors?: number[];
+  tags: string[];
+  /** created_at, in ms since the epoch. */
+  created_ms: number;
+  agent_state?: SessionInfo["agent_state"];
+  /** agent_state_since, in ms since the epoch; null or absent: never changed. */
+  agent_state_since_ms?: number | null;
+}
+
+/** A SessionInfo as a table row. */
+export function tableRow(s: SessionInfo): TableRow {
+  return { ...s, created_ms: Date.parse(s.created_at), agent_state_since_ms: s.agent_state_since ? Date.parse(s.agent_state_since) : null };
+}
+
 /** Padding is cut from this (a column is never wider than a terminal line). */
 const SPACES = " ".repeat(1024);
 
@@ -35,7 +61,7 @@ export interface SessionTableOptions {
  * ID, NAME, COMMAND, STATUS, STATE, AGE and TAGS of each session, aligned, ending in a newline.
  * STATE is what its agent does and for how long ("needs input 4m"); "-" without an agent.
  */
-export function sessionTable(sessions: SessionInfo[], { width, colour, now, line_width }: SessionTableOptions): string {
+export function sessionTable(sessions: TableRow[], { width, colour, now, line_width }: SessionTableOptions): string {
   const n = sessions.length;
   const ids: string[] = [];
   const names: string[] = [];
@@ -52,12 +78,12 @@ export function sessionTable(sessions: SessionInfo[], { width, colour, now, line
     const status = describeStatus(s);
     let code = s.status === "running" ? "32" : s.status === "killed" ? "33" : "31";
     if (s.status === "completed" && s.exit_code === 0) code = "";
-    const secs = Math.max(0, Math.round((now - Date.parse(s.created_at)) / 1000));
+    const secs = Math.max(0, Math.round((now - s.created_ms) / 1000));
     const id = String(s.id);
     const name = s.name ?? "-";
     const command = s.prompt;
     const st = s.agent_state ?? "none";
-    const held = s.agent_state_since ? Math.max(0, Math.round((now - Date.parse(s.agent_state_since)) / 1000)) : 0;
+    const held = s.agent_state_since_ms ? Math.max(0, Math.round((now - s.agent_state_since_ms) / 1000)) : 0;
     const state = st === "none" ? "-" : `${st === "needs-input" ? "needs input" : st} ${held < 60 ? `${held}s` : held < 3600 ? `${Math.floor(held / 60)}m` : held < 86400 ? `${Math.floor(held / 3600)}h` : `${Math.floor(held / 86400)}d`}`;
     const age = secs < 60 ? `${secs}s ago` : secs < 3600 ? `${Math.floor(secs / 60)}m ago` : secs < 86400 ? `${Math.floor(secs / 3600)}h ago` : `${Math.floor(secs / 86400)}d ago`;
     ids.push(id);

@@ -5,7 +5,7 @@ import { UsageError } from "../errors";
 import { onNode } from "../target";
 import { printJson } from "../output";
 import { printTable, tableOptions } from "../quick-list";
-import { sessionTable } from "../../protocol/session-table";
+import { sessionTable, tableRow } from "../../protocol/session-table";
 import { sessionJson } from "../session-json";
 
 export default defineCwCommand({
@@ -32,6 +32,6 @@ export default defineCwCommand({
     const table = tableOptions();
     const reply = await call({ type: "ListSessions", ...filter, table }, ["SessionTable", "SessionList"], { blocking: true });
     // A node older than the table request sends the sessions: draw them here.
-    printTable(reply.type === "SessionTable" ? reply : { type: "SessionTable", count: reply.sessions.length, text: sessionTable(reply.sessions, { ...table, now: Date.now() }) });
+    printTable(reply.type === "SessionTable" ? reply : { type: "SessionTable", count: reply.sessions.length, text: sessionTable(reply.sessions.map(tableRow), { ...table, now: Date.now() }) });
   },
 });

@@ -48,6 +48,11 @@ export class AgentKeeper {
     return this.profile?.name ?? null;
   }
 
+  /** The state, and when it began (ms since the epoch; 0 while it has never changed). */
+  state(): { state: AgentStateName; since: number } {
+    return { state: this.machine.state, since: this.machine.since };
+  }
+
   /** The SessionInfo fields; an ended session's agent does nothing any more. */
   info(running: boolean) {
     const m = this.machine;

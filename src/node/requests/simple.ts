@@ -23,9 +23,8 @@ export function listSessions(req: RequestOf<"ListSessions">, conn: Connection, c
   let list = ctx.sessions.all();
   if (req.status) list = list.filter((s) => s.record.status === req.status);
   if (req.tags?.length) list = list.filter((s) => req.tags!.some((t) => s.record.tags.includes(t)));
-  const infos = list.map((s) => s.info());
-  if (req.table) conn.reply({ type: "SessionTable", text: infos.length ? sessionTable(infos, { ...req.table, now: Date.now() }) : "", count: infos.length });
-  else conn.reply({ type: "SessionList", sessions: infos });
+  if (req.table) conn.reply({ type: "SessionTable", text: list.length ? sessionTable(list.map((s) => s.tableRow()), { ...req.table, now: Date.now() }) : "", count: list.length });
+  else conn.reply({ type: "SessionList", sessions: list.map((s) => s.info()) });
   conn.end();
 }
 
