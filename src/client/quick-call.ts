@@ -51,16 +51,15 @@ export function quickCall<T extends RequestType>(socketPath: string, req: Reques
   const fd = c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return undefined;
   try {
+    // Everything is ready before connecting, so the request follows the connection at once and
+    // the node finds both when it wakes.
+    const request = controlFrame({ protocol: PROTOCOL_VERSION, ...req });
     const addr = new Uint8Array(2 + SUN_PATH_MAX);
     if (darwin) {
       addr[0] = addr.length; // sun_len
       addr[1] = AF_UNIX;
     } else addr[0] = AF_UNIX; // sa_family, little-endian
     addr.set(path, 2);
-    while (c.connect(fd, addr, addr.length) !== 0) {
-      // Nothing listens there (ENOENT, ECONNREFUSED, not a socket): the caller may start a node.
-      if (c.errno() !== EINTR) return undefined;
-    }
     // Reads and writes block for at most timeoutMs. struct timeval: 64-bit seconds, then
     // microseconds (64-bit on Linux, 32-bit and padding on macOS).
     const tv = new Uint8Array(16);
@@ -69,8 +68,13 @@ export function quickCall<T extends RequestType>(socketPath: string, req: Reques
     view.setInt32(8, (timeoutMs % 1000) * 1000, true);
     c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, tv.length);
     c.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, tv.length);
-
-    const request = controlFrame({ protocol: PROTOCOL_VERSION, ...req });
+    while (c.connect(fd, addr, addr.length) !== 0) {
+      const e = c.errno();
+      // A node so busy that its queue of connections stayed full (SO_SNDTIMEO bounds the wait).
+      if (e === EAGAIN) throw TIMED_OUT(timeoutMs);
+      // Nothing listens there (ENOENT, ECONNREFUSED, not a socket): the caller may start a node.
+      if (e !== EINTR) return undefined;
+    }
     for (let off = 0; off < request.length; ) {
       const n = Number(c.write(fd, request.subarray(off), request.length - off));
       if (n >= 0) off += n;
