@@ -63,7 +63,9 @@ const result = await Bun.build({
  * splitting, each module it shares with the rest of cw (paths, frame, libc, output, …) would be a
  * chunk of its own, and a compiled binary pays ~0.05 ms to load each one it needs: ~0.13 ms of a
  * ~4.3 ms `cw list` (median of 200 runs, 100 sessions). This gives the short path copies of those
- * modules, which only the entry imports, so they are bundled into the entry chunk.
+ * modules, which only the entry imports, so they are bundled into the entry chunk (so is
+ * sys/jit.ts, main.ts's other import). The copies call require() nowhere (process.getBuiltinModule
+ * instead): a require() would load a chunk of the bundler's helpers.
  *
  * client/errors.ts stays shared: the ordinary error report (cli/errors.ts) knows its classes by
  * instanceof. Nothing else the short path throws or returns is checked by class outside it.
@@ -74,6 +76,8 @@ function shortPathInEntry(): Bun.BunPlugin {
   const MARK = "?short-path";
   const entry = resolve("src/main.ts");
   const shared = new Set([resolve("src/client/errors.ts")]);
+  // What main.ts imports statically: the short path, and the JIT switch every command reads.
+  const ENTRY_IMPORTS = new Set(["./cli/quick-list", "./sys/jit"]);
   const file = (dir: string, spec: string) => {
     const p = resolve(dir, spec);
     return [`${p}.ts`, `${p}/index.ts`, p].find((f) => f.endsWith(".ts") && existsSync(f));
@@ -83,7 +87,7 @@ function shortPathInEntry(): Bun.BunPlugin {
     setup(build) {
       build.onResolve({ filter: /^\./ }, (args) => {
         const copy = args.importer.endsWith(MARK);
-        if (!copy && !(args.importer === entry && args.path === "./cli/quick-list")) return undefined;
+        if (!copy && !(args.importer === entry && ENTRY_IMPORTS.has(args.path))) return undefined;
         const f = file(dirname(copy ? args.importer.slice(0, -MARK.length) : args.importer), args.path);
         if (!f) throw new Error(`short path: cannot resolve ${args.path} from ${args.importer}`);
         return shared.has(f) ? { path: f } : { path: f + MARK, namespace: "short-path" };

@@ -3,6 +3,8 @@
 // Plain string joins, not node:path / node:os: every client command resolves these paths, and
 // loading those modules costs a compiled binary ~0.8 ms of a few-millisecond `cw list`.
 
+import { builtin } from "../sys/builtin";
+
 /**
  * `dir/name`, without a doubled slash when `dir` ends with one (or is `/`). A loop, not
  * `/\/+$/`: the first regular expression a process uses costs ~0.08 ms to compile, and every
@@ -15,7 +17,7 @@ function join(dir: string, ...names: string[]): string {
 }
 
 function home(): string {
-  return process.env.HOME || (require("node:os") as typeof import("node:os")).homedir();
+  return process.env.HOME || builtin("node:os").homedir();
 }
 
 export function dataDir(): string {

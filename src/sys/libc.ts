@@ -7,6 +7,7 @@
  * matters. Everything here is loaded on first use.
  */
 import { dlopen, FFIType, read } from "bun:ffi";
+import { builtin } from "./builtin";
 
 const LIBC_NAMES =
   process.platform === "darwin"
@@ -88,7 +89,7 @@ const TIOCGWINSZ = 0x5413; // Linux; see windowSize for macOS
 export function isatty(fd: number): boolean {
   const c = libc();
   if (c) return c.isatty(fd) === 1;
-  return (require("node:tty") as typeof import("node:tty")).isatty(fd);
+  return builtin("node:tty").isatty(fd);
 }
 
 /** Rows and columns of the terminal on `fd`, or undefined when it is not a terminal. */
@@ -119,7 +120,7 @@ export class WriteError extends Error {
 export function writeSome(fd: number, buf: Uint8Array): number {
   const c = libc();
   if (!c) {
-    const fs = require("node:fs") as typeof import("node:fs");
+    const fs = builtin("node:fs");
     try {
       return fs.writeSync(fd, buf);
     } catch (e) {
