@@ -17,8 +17,8 @@ const outfile = opt("outfile") ?? "dist/cw";
 
 // Each build writes a source map per chunk next to the binary, named by content hash: clear the
 // previous build's, or dist/ grows by a few hundred files every build.
-const { readdirSync, rmSync } = await import("node:fs");
-const { dirname, join } = await import("node:path");
+const { existsSync, readdirSync, rmSync } = await import("node:fs");
+const { dirname, join, resolve } = await import("node:path");
 const outDir = dirname(outfile);
 try {
   for (const f of readdirSync(outDir)) if (f.endsWith(".js.map")) rmSync(join(outDir, f));
@@ -30,6 +30,43 @@ try {
 // binary as a constant of its chunk, so nothing is served from files beside it or from a CDN.
 const { buildWebApp } = await import("../src/web/build-app");
 const web = await buildWebApp();
+
+/**
+ * `cw list` alone is answered by cli/quick-list.ts, which main.ts imports statically. With
+ * splitting, the modules it shares with the rest of cw (paths, frame, libc, output, …) would be
+ * in chunks of their own, and a compiled binary pays ~0.05 ms to load each one it needs: ~0.13 ms of a
+ * ~4.3 ms `cw list` (median of 200 runs, 100 sessions). This gives the short path copies of those
+ * modules, which only the entry imports, so they are bundled into the entry chunk (so is
+ * sys/jit.ts, main.ts's other import). The copies call require() nowhere (process.getBuiltinModule
+ * instead): a require() would load a chunk of the bundler's helpers.
+ *
+ * client/errors.ts stays shared: the ordinary error report (cli/errors.ts) knows its classes by
+ * instanceof. Nothing else the short path throws or returns is checked by class outside it.
+ */
+function shortPathInEntry(): Bun.BunPlugin {
+  const MARK = "?short-path";
+  const entry = resolve("src/main.ts");
+  const shared = new Set([resolve("src/client/errors.ts")]);
+  // What main.ts imports statically: the short path, and the JIT switch every command reads.
+  const ENTRY_IMPORTS = new Set(["./cli/quick-list", "./sys/jit"]);
+  const file = (dir: string, spec: string) => {
+    const p = resolve(dir, spec);
+    return [`${p}.ts`, `${p}/index.ts`, p].find((f) => f.endsWith(".ts") && existsSync(f));
+  };
+  return {
+    name: "short-path-in-entry",
+    setup(build) {
+      build.onResolve({ filter: /^\./ }, (args) => {
+        const copy = args.importer.endsWith(MARK);
+        if (!copy && !(args.importer === entry && ENTRY_IMPORTS.has(args.path))) return undefined;
+        const f = file(dirname(copy ? args.importer.slice(0, -MARK.length) : args.importer), args.path);
+        if (!f) throw new Error(`short path: cannot resolve ${args.path} from ${args.importer}`);
+        return shared.has(f) ? { path: f } : { path: f + MARK, namespace: "short-path" };
+      });
+      build.onLoad({ filter: /.*/, namespace: "short-path" }, async (args) => ({ contents: await Bun.file(args.path.slice(0, -MARK.length)).text(), loader: "ts" }));
+    },
+  };
+}
 
 const result = await Bun.build({
   entrypoints: ["src/main.ts", "src/node/screen/worker.ts", "src/node/lane/worker.ts"],
@@ -58,45 +95,6 @@ const result = await Bun.build({
   sourcemap: "linked",
   define: { CW_VERSION: JSON.stringify(version), CW_WEB_ASSETS: JSON.stringify(web) },
 });
-/**
- * `cw list` alone is answered by cli/quick-list.ts, which main.ts imports statically. With
- * splitting, each module it shares with the rest of cw (paths, frame, libc, output, …) would be a
- * chunk of its own, and a compiled binary pays ~0.05 ms to load each one it needs: ~0.13 ms of a
- * ~4.3 ms `cw list` (median of 200 runs, 100 sessions). This gives the short path copies of those
- * modules, which only the entry imports, so they are bundled into the entry chunk (so is
- * sys/jit.ts, main.ts's other import). The copies call require() nowhere (process.getBuiltinModule
- * instead): a require() would load a chunk of the bundler's helpers.
- *
- * client/errors.ts stays shared: the ordinary error report (cli/errors.ts) knows its classes by
- * instanceof. Nothing else the short path throws or returns is checked by class outside it.
- */
-function shortPathInEntry(): Bun.BunPlugin {
-  const { existsSync } = require("node:fs") as typeof import("node:fs");
-  const { dirname, resolve } = require("node:path") as typeof import("node:path");
-  const MARK = "?short-path";
-  const entry = resolve("src/main.ts");
-  const shared = new Set([resolve("src/client/errors.ts")]);
-  // What main.ts imports statically: the short path, and the JIT switch every command reads.
-  const ENTRY_IMPORTS = new Set(["./cli/quick-list", "./sys/jit"]);
-  const file = (dir: string, spec: string) => {
-    const p = resolve(dir, spec);
-    return [`${p}.ts`, `${p}/index.ts`, p].find((f) => f.endsWith(".ts") && existsSync(f));
-  };
-  return {
-    name: "short-path-in-entry",
-    setup(build) {
-      build.onResolve({ filter: /^\./ }, (args) => {
-        const copy = args.importer.endsWith(MARK);
-        if (!copy && !(args.importer === entry && ENTRY_IMPORTS.has(args.path))) return undefined;
-        const f = file(dirname(copy ? args.importer.slice(0, -MARK.length) : args.importer), args.path);
-        if (!f) throw new Error(`short path: cannot resolve ${args.path} from ${args.importer}`);
-        return shared.has(f) ? { path: f } : { path: f + MARK, namespace: "short-path" };
-      });
-      build.onLoad({ filter: /.*/, namespace: "short-path" }, async (args) => ({ contents: await Bun.file(args.path.slice(0, -MARK.length)).text(), loader: "ts" }));
-    },
-  };
-}
-
 if (!result.success) {
   for (const l of result.logs) console.error(l);
   process.exit(1);

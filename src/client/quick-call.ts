@@ -32,12 +32,12 @@ const SO_SNDTIMEO = darwin ? 0x1005 : 21;
 /** sockaddr_un: sun_path holds 104 bytes on macOS, 108 on Linux, both NUL-terminated. */
 const SUN_PATH_MAX = darwin ? 104 : 108;
 
-const TIMED_OUT = (ms: number) =>
+const timedOut = (ms: number) =>
   new NodeUnavailableError(
     `the node did not answer within ${ms / 1000}s`,
     "the request was withdrawn: a node drops a request whose client left before it was read, but one it had already read may still finish (`cw list` shows); see node.log in the data directory, and `cw stop && cw start` restarts the node",
   );
-const BROKEN = () => new NodeUnavailableError("the connection to the node broke before it answered", "try again; if it keeps happening, see node.log in the data directory");
+const broken = () => new NodeUnavailableError("the connection to the node broke before it answered", "try again; if it keeps happening, see node.log in the data directory");
 
 /**
  * Sends `req` to the node listening on `socketPath` and returns its first control reply (an Error
@@ -71,15 +71,19 @@ export function quickCall<T extends RequestType>(socketPath: string, req: Reques
     while (c.connect(fd, addr, addr.length) !== 0) {
       const e = c.errno();
       // A node so busy that its queue of connections stayed full (SO_SNDTIMEO bounds the wait).
-      if (e === EAGAIN) throw TIMED_OUT(timeoutMs);
+      if (e === EAGAIN) throw timedOut(timeoutMs);
       // Nothing listens there (ENOENT, ECONNREFUSED, not a socket): the caller may start a node.
       if (e !== EINTR) return undefined;
     }
     for (let off = 0; off < request.length; ) {
       const n = Number(c.write(fd, request.subarray(off), request.length - off));
-      if (n >= 0) off += n;
-      else if (c.errno() === EAGAIN) throw TIMED_OUT(timeoutMs);
-      else if (c.errno() !== EINTR) throw BROKEN();
+      if (n >= 0) {
+        off += n;
+        continue;
+      }
+      const e = c.errno();
+      if (e === EAGAIN) throw timedOut(timeoutMs);
+      if (e !== EINTR) throw broken();
     }
 
     // Frames are taken straight from one buffer, grown when a reply is larger: the reply is
@@ -113,10 +117,14 @@ export function quickCall<T extends RequestType>(socketPath: string, req: Reques
         buf = bigger;
       }
       const n = Number(c.read(fd, buf.subarray(have), buf.length - have));
-      if (n > 0) have += n;
-      else if (n === 0) throw new NodeError("internal", "the node closed the connection without answering", "see node.log in the data directory");
-      else if (c.errno() === EAGAIN) throw TIMED_OUT(timeoutMs);
-      else if (c.errno() !== EINTR) throw BROKEN();
+      if (n > 0) {
+        have += n;
+        continue;
+      }
+      if (n === 0) throw new NodeError("internal", "the node closed the connection without answering", "see node.log in the data directory");
+      const e = c.errno();
+      if (e === EAGAIN) throw timedOut(timeoutMs);
+      if (e !== EINTR) throw broken();
     }
   } finally {
     c.close(fd);
