@@ -41,7 +41,7 @@ export function printTable(reply: ReplyOf<"SessionTable">): void {
 export function quickList(): number | undefined {
   if (process.env.CODEWIRE_SERVER) return undefined;
   // Piped (an agent polling, a script, `| grep`), the table is drawn in full and without colour
-  // unless FORCE_COLOR asks for it. One isatty(3) tells, and that is the case to be quick in:
+  // unless FORCE_COLOR asks for it. isatty(1) tells, and that is the case to be quick in:
   // tableOptions' further calls cost a cold process ~10 µs each (client/quick-call.ts says why).
   const c = libc();
   const table = !c || c.isatty(1) === 1 || process.env.FORCE_COLOR ? tableOptions() : PIPED;
