@@ -284,4 +284,29 @@ describe("a client gone before the node read its request", () => {
       await home.cleanup();
     }
   });
+
+  test("one that only reads (run at once, node/dispatch.ts READ_ONLY_REQUESTS) answers nobody and harms nothing", async () => {
+    const home = new CwHome();
+    try {
+      await home.ok(["start"]);
+      const node = home.nodePid()!;
+      process.kill(node, "SIGSTOP");
+      try {
+        const gone = await Bun.connect({ unix: home.path("codewire.sock"), socket: { data() {} } });
+        gone.write(controlFrame({ type: "ListSessions", protocol: PROTOCOL_VERSION, table: { width: 80, colour: false } }));
+        gone.end();
+      } finally {
+        process.kill(node, "SIGCONT");
+      }
+      // The node served the next client, and nothing went wrong answering the gone one.
+      const id = await home.launch(["true"]);
+      expect((await home.session(id)).id).toBe(id);
+      expect(await home.ok(["list"])).toMatch(/^1\s/m);
+      const log = readFileSync(home.path("node.log"), "utf8");
+      expect(log).not.toContain("internal error");
+      expect(process.kill(node, 0)).toBe(true);
+    } finally {
+      await home.cleanup();
+    }
+  });
 });

@@ -62,6 +62,12 @@ const table: { [K in RequestType]: Handler<K> } = {
   PeerBroadcast: peerBroadcast,
 };
 
+/**
+ * Requests that change nothing on the node. incoming.ts runs them as they arrive; the others wait
+ * a turn of the event loop, to be dropped if their client has already gone.
+ */
+export const READ_ONLY_REQUESTS: ReadonlySet<RequestType> = new Set<RequestType>(["Ping", "ListSessions", "GetStatus", "GetScreen", "KVGet", "KVList", "RelayStatus", "IdShow", "PeerList"]);
+
 function isDiskFull(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown } | null;
   return err?.code === "ENOSPC" || err?.code === "SQLITE_FULL" || /disk is full|ENOSPC|no space left/i.test(String(err?.message ?? ""));

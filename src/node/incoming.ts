@@ -4,10 +4,10 @@
  * is streaming. A client that breaks the framing gets an error and is disconnected; nothing it
  * sends can take the node down.
  */
-import { type Frame, FrameError, ProtocolError } from "../protocol";
+import { type Frame, FrameError, ProtocolError, type RequestType } from "../protocol";
 import type { Connection } from "./connection";
 import type { NodeContext } from "./context";
-import { dispatch, sendError } from "./dispatch";
+import { dispatch, READ_ONLY_REQUESTS, sendError } from "./dispatch";
 
 export interface ClientState {
   conn: Connection;
@@ -35,11 +35,14 @@ export function receive(st: ClientState, chunk: Uint8Array, ctx: NodeContext): v
     if (!st.started) {
       st.started = true;
       st.held = [];
-      // The request runs on the next turn of the event loop, not now: a client that went away
-      // before the node read its request (killed while the node was stopped or busy) has its
-      // hang-up already waiting behind the request's bytes, and it is seen by then. Its request
-      // is dropped unrun, so nothing happens that nobody is waiting for (a launch, a kill).
-      setImmediate(() => start(st, f, ctx));
+      // A request that changes something runs on the next turn of the event loop, not now: a
+      // client that went away before the node read its request (killed while the node was
+      // stopped or busy) has its hang-up already waiting behind the request's bytes, and it is
+      // seen by then. Its request is dropped unrun, so nothing happens that nobody is waiting for
+      // (a launch, a kill). One that only reads runs at once: for a gone client it would only
+      // answer nobody, and `cw list` polled by an agent is spared the turn.
+      if (onlyReads(f)) start(st, f, ctx);
+      else setImmediate(() => start(st, f, ctx));
     } else if (st.held) st.held.push(f);
     else deliver(st, f, ctx);
   }
@@ -54,6 +57,10 @@ function start(st: ClientState, request: Frame, ctx: NodeContext): void {
   }
   void dispatch(request, st.conn, ctx);
   for (const f of held) deliver(st, f, ctx);
+}
+
+function onlyReads(f: Frame): boolean {
+  return f.kind === "control" && READ_ONLY_REQUESTS.has((f.message as { type?: unknown } | null)?.type as RequestType);
 }
 
 function deliver(st: ClientState, f: Frame, ctx: NodeContext): void {
