@@ -259,21 +259,28 @@ describe("cw kv without a relay", () => {
 });
 
 describe("a client gone before the node read its request", () => {
+  /**
+   * Sends `request` to a node that is stopped (busy, or suspended), and leaves before it reads:
+   * the request and the hang-up wait in the socket together. Returns the node's pid.
+   */
+  async function sendAndLeave(home: CwHome, request: object): Promise<number> {
+    await home.ok(["start"]);
+    const node = home.nodePid()!;
+    process.kill(node, "SIGSTOP");
+    try {
+      const gone = await Bun.connect({ unix: home.path("codewire.sock"), socket: { data() {} } });
+      gone.write(controlFrame({ protocol: PROTOCOL_VERSION, ...request }));
+      gone.end();
+    } finally {
+      process.kill(node, "SIGCONT");
+    }
+    return node;
+  }
+
   test("its launch is not run when the node gets to it", async () => {
     const home = new CwHome();
     try {
-      await home.ok(["start"]);
-      const node = home.nodePid()!;
-      // The node is stopped (busy, or suspended), and the client gives up before it reads: the
-      // request and the hang-up wait in the socket together.
-      process.kill(node, "SIGSTOP");
-      try {
-        const gone = await Bun.connect({ unix: home.path("codewire.sock"), socket: { data() {} } });
-        gone.write(controlFrame({ type: "Launch", protocol: PROTOCOL_VERSION, command: ["sleep", "30"], name: "nobody-waits", working_dir: home.dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } }));
-        gone.end();
-      } finally {
-        process.kill(node, "SIGCONT");
-      }
+      await sendAndLeave(home, { type: "Launch", command: ["sleep", "30"], name: "nobody-waits", working_dir: home.dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
       // Whichever comes first: the node says it dropped the request, or the session exists.
       await waitFor(async () => readFileSync(home.path("node.log"), "utf8").includes("a client left before its request was read") || (await home.list()).length > 0, "the node to get to the request");
       expect(await home.list()).toEqual([]);
@@ -288,22 +295,12 @@ describe("a client gone before the node read its request", () => {
   test("one that only reads (run at once, node/dispatch.ts READ_ONLY_REQUESTS) answers nobody and harms nothing", async () => {
     const home = new CwHome();
     try {
-      await home.ok(["start"]);
-      const node = home.nodePid()!;
-      process.kill(node, "SIGSTOP");
-      try {
-        const gone = await Bun.connect({ unix: home.path("codewire.sock"), socket: { data() {} } });
-        gone.write(controlFrame({ type: "ListSessions", protocol: PROTOCOL_VERSION, table: { width: 80, colour: false } }));
-        gone.end();
-      } finally {
-        process.kill(node, "SIGCONT");
-      }
+      const node = await sendAndLeave(home, { type: "ListSessions", table: { width: 80, colour: false } });
       // The node served the next client, and nothing went wrong answering the gone one.
       const id = await home.launch(["true"]);
       expect((await home.session(id)).id).toBe(id);
       expect(await home.ok(["list"])).toMatch(/^1\s/m);
-      const log = readFileSync(home.path("node.log"), "utf8");
-      expect(log).not.toContain("internal error");
+      expect(readFileSync(home.path("node.log"), "utf8")).not.toContain("internal error");
       expect(process.kill(node, 0)).toBe(true);
     } finally {
       await home.cleanup();
