@@ -76,7 +76,7 @@ export function libc(): Libc | null {
     close: { args: [FFIType.i32], returns: FFIType.i32 },
   });
   // The symbols themselves, not JavaScript wrappers around them: a short command calls each
-  // once, cold, and every function a process calls for the first time costs it a few µs.
+  // once, cold, and every function a process calls for the first time costs it ~10 µs.
   cached = c && (Object.assign(c.fn, { errno: c.errno }) as unknown as Libc);
   return cached;
 }
