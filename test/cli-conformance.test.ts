@@ -292,7 +292,7 @@ describe("a client gone before the node read its request", () => {
     }
   });
 
-  test("one that only reads (run at once, node/dispatch.ts READ_ONLY_REQUESTS) answers nobody and harms nothing", async () => {
+  test("one that only reads (READ_ONLY_REQUESTS, run at once) is answered into nothing without harm: no internal error, the next client served", async () => {
     const home = new CwHome();
     try {
       const node = await sendAndLeave(home, { type: "ListSessions", table: { width: 80, colour: false } });

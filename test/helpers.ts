@@ -15,7 +15,6 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Polls `fn` until it returns a truthy value; fails with `what` after the deadline. */
 /** This process's worker threads (Bun names each thread of a Worker "Worker"). */
 export function workerThreads(): number {
   return readdirSync("/proc/self/task").filter((t) => {
@@ -27,6 +26,7 @@ export function workerThreads(): number {
   }).length;
 }
 
+/** Polls `fn` until it returns a truthy value; fails with `what` after the deadline. */
 export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 20): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;

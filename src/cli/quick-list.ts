@@ -13,7 +13,7 @@
 import { quickCall } from "../client/quick-call";
 import { socketPath } from "../config/paths";
 import type { ReplyOf } from "../protocol";
-import { libc, windowSize } from "../sys/libc";
+import { windowSize } from "../sys/libc";
 import { dim, out, useColor } from "./output";
 
 /**
@@ -25,8 +25,6 @@ export function tableOptions(): { width: number; colour: boolean; line_width?: n
   const size = windowSize(1);
   return size ? { width: Math.max(30, size.cols - 60), colour: useColor(), line_width: Math.max(20, size.cols) } : { width: 10_000, colour: useColor() };
 }
-
-const PIPED = { width: 10_000, colour: false };
 
 /** Prints the table the node drew, or says there is nothing to list. */
 export function printTable(reply: ReplyOf<"SessionTable">): void {
@@ -40,12 +38,7 @@ export function printTable(reply: ReplyOf<"SessionTable">): void {
  */
 export function quickList(): number | undefined {
   if (process.env.CODEWIRE_SERVER) return undefined;
-  // Piped (an agent polling, a script, `| grep`), the table is drawn in full and without colour
-  // unless FORCE_COLOR asks for it. isatty(1) tells, and that is the case to be quick in:
-  // tableOptions' further calls cost a cold process ~10 µs each (client/quick-call.ts says why).
-  const c = libc();
-  const table = !c || c.isatty(1) === 1 || process.env.FORCE_COLOR ? tableOptions() : PIPED;
-  const reply = quickCall(socketPath(), { type: "ListSessions", table });
+  const reply = quickCall(socketPath(), { type: "ListSessions", table: tableOptions() });
   if (reply?.type !== "SessionTable") return undefined;
   printTable(reply);
   return 0;

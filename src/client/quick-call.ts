@@ -9,12 +9,11 @@
  * connect to reply against ~1.0 ms for socket/connect/write/read, most of which is the node's
  * own answer.
  *
- * Why one function: in a compiled binary each function a process calls for the first time costs
- * it ~10 µs (its bytecode is loaded then). The same exchange through a socket class, the frame
- * reader and their helpers was a dozen such first calls, ~0.13 ms of a ~4 ms `cw list`.
+ * The socket calls are written out here rather than behind a socket class: in a compiled binary
+ * each function a process calls for the first time costs it ~10 µs (its bytecode is loaded then).
  */
 import type { Reply, RequestInput, RequestType } from "../protocol";
-import { controlFrame, FRAME_CONTROL, FRAME_DATA, FrameError, HEADER_SIZE, MAX_PAYLOAD } from "../protocol/frame";
+import { controlFrame, FrameReader } from "../protocol/frame";
 import { PROTOCOL_VERSION } from "../protocol/version";
 import { EAGAIN, EINTR, libc } from "../sys/libc";
 import { NodeError, NodeUnavailableError } from "./errors";
@@ -86,39 +85,18 @@ export function quickCall<T extends RequestType>(socketPath: string, req: Reques
       if (e !== EINTR) throw broken();
     }
 
-    // Frames are taken straight from one buffer, grown when a reply is larger: the reply is
-    // usually whole in the first read. Data frames before it are not for this caller.
-    let buf = new Uint8Array(64 * 1024);
-    let have = 0;
+    const reader = new FrameReader();
     for (;;) {
-      let len = 0;
-      while (have >= HEADER_SIZE) {
-        const type = buf[0]!;
-        len = new DataView(buf.buffer).getUint32(1);
-        if (type !== FRAME_CONTROL && type !== FRAME_DATA) throw new FrameError(`unknown frame type ${type}`);
-        if (len > MAX_PAYLOAD) throw new FrameError(`frame of ${len} bytes exceeds the ${MAX_PAYLOAD}-byte limit`);
-        if (have < HEADER_SIZE + len) break;
-        if (type === FRAME_CONTROL) {
-          let reply: Reply;
-          try {
-            reply = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(HEADER_SIZE, HEADER_SIZE + len)));
-          } catch {
-            throw new FrameError("control frame is not valid UTF-8 JSON");
-          }
+      // A fresh buffer each time: the reader keeps the chunks it was given until a frame is whole.
+      const buf = new Uint8Array(64 * 1024);
+      const n = Number(c.read(fd, buf, buf.length));
+      if (n > 0) {
+        for (const f of reader.push(buf.subarray(0, n))) {
+          if (f.kind !== "control") continue; // data frames before the reply are not for this caller
+          const reply = f.message as Reply;
           if (reply.type === "Error") throw new NodeError(reply.code, reply.message, reply.hint, reply.issues);
           return reply;
         }
-        buf.copyWithin(0, HEADER_SIZE + len, have);
-        have -= HEADER_SIZE + len;
-      }
-      if (have === buf.length) {
-        const bigger = new Uint8Array(Math.max(buf.length * 2, HEADER_SIZE + len));
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const n = Number(c.read(fd, buf.subarray(have), buf.length - have));
-      if (n > 0) {
-        have += n;
         continue;
       }
       if (n === 0) throw new NodeError("internal", "the node closed the connection without answering", "see node.log in the data directory");

@@ -15,6 +15,7 @@ export class IdleStop {
 
   /** It is in use again: no stop is pending. */
   cancel(): void {
+    if (!this.timer) return;
     clearTimeout(this.timer);
     this.timer = undefined;
   }

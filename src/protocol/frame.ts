@@ -28,8 +28,7 @@ export function encodeFrameInto(out: Uint8Array, type: number, payload: Uint8Arr
 }
 
 export function controlFrame(message: object): Uint8Array {
-  const payload = encoder.encode(JSON.stringify(message));
-  return encodeFrameInto(new Uint8Array(HEADER_SIZE + payload.length), FRAME_CONTROL, payload);
+  return encodeFrame(FRAME_CONTROL, encoder.encode(JSON.stringify(message)));
 }
 
 export function dataFrame(bytes: Uint8Array): Uint8Array {

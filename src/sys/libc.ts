@@ -147,19 +147,11 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * descriptor fails, EPIPE when its reader went away.
  */
 export function writeAllSync(fd: number, data: Uint8Array): void {
-  const c = libc();
   let buf = data;
   while (buf.length > 0) {
-    // write(2) here, not through writeSome: every command prints through this once, cold, where
-    // each extra function called costs (client/quick-call.ts says why).
-    const n = c ? Number(c.write(fd, buf, buf.length)) : writeSome(fd, buf);
-    if (n >= 0) {
-      buf = buf.subarray(n);
-      continue;
-    }
-    const e = c ? c.errno() : EAGAIN; // writeSome returns -EAGAIN and throws the rest
-    if (e === EAGAIN) Atomics.wait(pause, 0, 0, 2);
-    else if (e !== EINTR) throw new WriteError(e);
+    const n = writeSome(fd, buf);
+    if (n === -EAGAIN) Atomics.wait(pause, 0, 0, 2);
+    else buf = buf.subarray(n);
   }
 }
 

@@ -83,6 +83,8 @@ interface Lane {
 // loading it made a compiled node extract the library to /tmp and map it at every first attach.
 let pty: ReturnType<typeof native> | undefined;
 const lanes = new Map<number, Lane>();
+/** Set by "quit": the loop ends after this turn. */
+let quitting = false;
 /** The lanes as a list for the poll set, rebuilt when one opens or closes, not on every turn. */
 let laneList: Lane[] = [];
 const relist = () => {
@@ -247,9 +249,6 @@ function command(m: ToLane): void {
     quitting = true;
   }
 }
-
-/** Set by "quit": the loop ends after this turn. */
-let quitting = false;
 
 /**
  * Messages the wake pipe announced (one byte each) that the port has not given us yet: a message
