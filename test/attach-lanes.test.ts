@@ -1,9 +1,11 @@
 /**
- * Lanes: a local `cw attach` whose terminal the node serves itself (node/lane/): a lane thread
- * for bun-pty's terminals, a direct terminal (lane/direct.ts) for Bun's own PTY. The everyday
- * behaviour (typing, detaching, vim, resize, two clients) runs in attach.test.ts in both modes;
- * here are the ways a lane ends that a client over its socket does not have: its client killed
- * outright, and its terminal no longer reading.
+ * Lanes: a local `cw attach` whose terminal the node serves itself (node/lane/): the lane thread
+ * reads the PTY and the terminal (bun-pty's terminals, and Bun's own PTY, whose event loop is
+ * kept from reading it meanwhile: pty/epoll-reader.ts), or, on Bun's PTY with
+ * CODEWIRE_PTY_LANES=0 or where its reading cannot be handed over, a direct terminal
+ * (lane/direct.ts). The everyday behaviour (typing, detaching, vim, resize, two clients) runs in
+ * attach.test.ts; here are the ways a lane ends that a client over its socket does not have: its
+ * client killed outright, and its terminal no longer reading.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -19,16 +21,23 @@ afterEach(async () => {
   pty = undefined;
 });
 
-for (const backend of ["bun", "bun-pty"] as const) {
-describe(`lanes (${backend === "bun" ? "Bun's PTY: direct terminals" : "bun-pty: the lane thread"})`, () => {
+const MODES = [
+  { name: "Bun's PTY: the lane thread", env: { CODEWIRE_PTY: "bun" }, direct: false, fellBehind: "serving it directly" },
+  { name: "Bun's PTY: direct terminals", env: { CODEWIRE_PTY: "bun", CODEWIRE_PTY_LANES: "0" }, direct: true, fellBehind: undefined },
+  { name: "bun-pty: the lane thread", env: { CODEWIRE_PTY: "bun-pty" }, direct: false, fellBehind: "serving it over the socket" },
+] as const;
+const DIRECT = "attach serves terminals directly";
+
+for (const mode of MODES) {
+describe(`lanes (${mode.name})`, () => {
   let cw: CwHome;
   beforeAll(() => {
-    cw = new CwHome({ CODEWIRE_PTY: backend });
+    cw = new CwHome({ ...mode.env });
   });
   afterAll(async () => {
     await cw.cleanup();
   });
-  const laneStarted = backend === "bun" ? "serves terminals directly" : "lane thread started";
+  const laneStarted = mode.direct ? DIRECT : "lane thread started";
 
   test("a client killed outright: the node lets go of its terminal, the session keeps running", async () => {
     const id = await cw.launch(["bash", "--norc", "--noprofile"], ["lane-kill"]);
@@ -38,6 +47,8 @@ describe(`lanes (${backend === "bun" ? "Bun's PTY: direct terminals" : "bun-pty:
     await tmux.type("echo before-$((20+1))");
     await tmux.keys("Enter");
     await tmux.waitScreen((s) => s.includes("before-21"), "the lane to carry keys and echo");
+    // A lane is what it says: the lane thread reads the PTY, not a direct terminal.
+    if (!mode.direct) expect(readFileSync(cw.path("node.log"), "utf8")).not.toContain(DIRECT);
 
     const pane = Number((await tmux.cmd("display", "-p", "-t", "t", "#{pane_pid}")).trim());
     const client = await waitFor(() => Number(Bun.spawnSync(["pgrep", "-P", String(pane), "-f", "attach"]).stdout.toString().trim().split("\n")[0]) || undefined, "the attach process");
@@ -90,7 +101,8 @@ describe(`lanes (${backend === "bun" ? "Bun's PTY: direct terminals" : "bun-pty:
   });
 
   test("a terminal that stops reading: the session never waits for it, and it catches up with a repaint, not a replay", async () => {
-    // ~7 MiB of output, more than a lane holds for a terminal (4 MiB) before handing it back.
+    // ~7 MiB of output, more than a lane holds for a terminal (4 MiB on bun-pty, 256 KiB on Bun's
+    // PTY) before handing it back.
     const id = await cw.launch(["bash", "-c", "read go; seq 1 500000 | sed 's/^/flood-line-/'; echo flood-done; sleep 60"], ["lane-flood"]);
     pty = new BenchPty({ cmd: [CW, "attach", "lane-flood"], env: cw.env, cols: 80, rows: 24 });
     expect(pty.waitOutput(10_000)).toBe(true);
@@ -113,11 +125,12 @@ describe(`lanes (${backend === "bun" ? "Bun's PTY: direct terminals" : "bun-pty:
     }
     expect(seen).toContain("flood-done");
     expect(total).toBeLessThan(7 * 1024 * 1024);
-    // A lane hands the terminal back to the client; a direct terminal is repainted where it is.
-    if (backend === "bun-pty") expect(readFileSync(cw.path("node.log"), "utf8")).toContain(`lane: session ${id}'s terminal fell behind`);
+    // A lane hands the terminal back (to a direct terminal on Bun's PTY, to the client on
+    // bun-pty); a direct terminal is repainted where it is.
+    if (mode.fellBehind) expect(readFileSync(cw.path("node.log"), "utf8")).toContain(`lane: session ${id}'s terminal fell behind; ${mode.fellBehind}`);
     expect((await cw.session(id)).attached_count).toBe(1);
 
-    // Keys work again, through the socket now: Ctrl+B d detaches.
+    // Keys work again, however the terminal is served now: Ctrl+B d detaches.
     pty.write("\x02d");
     const end = Date.now() + 10_000;
     while (!seen.includes("detached from session") && Date.now() < end) {

@@ -19,22 +19,23 @@ afterEach(async () => {
   await tmux?.kill();
 });
 
-// Every way a local attach runs: the node serving the terminal itself (the default on Linux: a
-// direct terminal on Bun's PTY, the default backend, or a lane on bun-pty) and everything through
-// the client and its socket (CODEWIRE_LANES=0, as for remote nodes).
-for (const mode of ["direct", "lane", "socket"] as const) {
+// Every way a local attach runs: the node serving the terminal itself (the default on Linux: the
+// lane thread reads the terminal and the PTY, on Bun's PTY, the default backend, and on bun-pty;
+// a direct terminal on Bun's PTY where its reading is not handed over) and everything through the
+// client and its socket (CODEWIRE_LANES=0, as for remote nodes).
+for (const mode of ["lane", "direct", "bun-pty-lane", "socket"] as const) {
 describe(`attach through tmux (${mode})`, () => {
   const env = () => (mode === "socket" ? { ...cw.env, CODEWIRE_LANES: "0" } : cw.env);
-  // Lanes serve bun-pty's terminals: that mode gets a node of its own on bun-pty (the default
-  // backend, Bun's PTY, serves every attach over the client's socket).
+  // The modes that are not the default node's get a node of their own.
+  const nodeEnv: Record<string, string> | undefined = mode === "direct" ? { CODEWIRE_PTY_LANES: "0" } : mode === "bun-pty-lane" ? { CODEWIRE_PTY: "bun-pty" } : undefined;
   let outer: CwHome;
   beforeAll(() => {
-    if (mode !== "lane") return;
+    if (!nodeEnv) return;
     outer = cw;
-    cw = new CwHome({ CODEWIRE_PTY: "bun-pty" });
+    cw = new CwHome(nodeEnv);
   });
   afterAll(async () => {
-    if (mode !== "lane") return;
+    if (!nodeEnv) return;
     await cw.cleanup();
     cw = outer;
   });
@@ -51,8 +52,9 @@ describe(`attach through tmux (${mode})`, () => {
     await tmux.keys("C-b", "d");
     const screen = await tmux.waitScreen((s) => s.includes("[exit 0]"), "attach to exit");
     expect(screen).toContain(`detached from session ${id} (${n("shell1")})`);
-    if (mode === "lane") expect(readFileSync(cw.path("node.log"), "utf8")).toContain("lane thread started");
-    if (mode === "direct") expect(readFileSync(cw.path("node.log"), "utf8")).toContain("serves terminals directly");
+    const log = readFileSync(cw.path("node.log"), "utf8");
+    if (mode === "lane" || mode === "bun-pty-lane") expect(log).toContain("lane thread started");
+    expect(log.includes("attach serves terminals directly")).toBe(mode === "direct");
     expect((await cw.session(id)).status).toBe("running");
     expect(await cw.ok(["logs", String(id)])).toContain("typed-42");
   });

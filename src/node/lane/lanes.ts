@@ -8,7 +8,11 @@
  * its socket for control: Resize, Detach on a signal, AttachEnded. The node opens the terminal
  * by its path (the client sends it), so the client's own descriptors are left as they were.
  *
- * Only for sessions on bun-pty's terminals (the lane thread reads their channel), on Linux.
+ * On Linux, for sessions on bun-pty's terminals (the lane thread reads their channel) and on Bun's
+ * own (it reads the PTY's master, while Bun's event loop is kept from reading it:
+ * pty/epoll-reader.ts). One thread then both writes a key and reads its echo, as tmux's server
+ * does: in canonical mode, where the kernel echoes, the event loop reading the echo was a second
+ * thread to wake for every key.
  */
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { FFIType, ptr } from "bun:ffi";
@@ -16,9 +20,9 @@ import { isatty, openLibc, writeSome } from "../../sys/libc";
 import { isCompiledBinary } from "../../sys/self";
 import { IdleStop } from "../idle-stop";
 import { BunPty } from "../pty/bun-pty";
-import { addPollable, removePollable } from "../pty/poller";
-import type { Pty } from "../pty/types";
-import { type FromLane, INFLIGHT_BYTES, type ToLane } from "./messages";
+import { closeFd } from "../pty/master-fd";
+import { type HandOverPty, isHandOverPty, type Pty } from "../pty/types";
+import { type FromLane, INFLIGHT_BYTES, RING_BYTES, type ToLane } from "./messages";
 
 export interface LaneEvents {
   /** Bytes the user typed reached the program; the last of them at `at` (epoch ms). */
@@ -76,6 +80,8 @@ export class Lanes {
   /** Stops the thread with no lane and no PTY of its own (see LANE_IDLE_MS). */
   private readonly idleStop: IdleStop;
   private readonly inflight = new Int32Array(new SharedArrayBuffer(4));
+  /** The running thread's output ring (messages.ts: RING_BYTES), made with the thread. */
+  private ring: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private readonly wakeByte = new Uint8Array([1]);
   private nextLane = 1;
   /** The lane thread failed: lanes are off for the rest of this node's life. */
@@ -83,7 +89,7 @@ export class Lanes {
   /** Open lanes: what to tell about each, and the PTY it serves. */
   private readonly lanes = new Map<number, { events: LaneEvents; handle: number; fd: number; ptyFd?: number }>();
   /** PTYs the lane thread reads, with how many lanes the main thread believes it serves on each. */
-  private readonly owned = new Map<number, { pty: BunPty; lanes: number }>();
+  private readonly owned = new Map<number, { pty: HandOverPty; lanes: number }>();
 
   constructor(
     private readonly log: (msg: string) => void,
@@ -97,9 +103,15 @@ export class Lanes {
     return this.worker !== undefined;
   }
 
-  /** Whether a lane can serve this session's terminal at all. */
-  canServe(pty: Pty | undefined): pty is BunPty {
-    return !this.broken && process.platform === "linux" && process.env.CODEWIRE_LANES !== "0" && pty instanceof BunPty && !pty.isExited && openPipe2() !== null;
+  /**
+   * Whether a lane can serve this session's terminal at all (open may still decline, for a
+   * moment: see there).
+   */
+  canServe(pty: Pty | undefined): pty is HandOverPty {
+    if (this.broken || process.platform !== "linux" || process.env.CODEWIRE_LANES === "0") return false;
+    if (!isHandOverPty(pty) || pty.isExited || openPipe2() === null) return false;
+    // Bun's PTY: unless told to serve it as a direct terminal (lane/direct.ts) instead.
+    return pty instanceof BunPty || process.env.CODEWIRE_PTY_LANES !== "0";
   }
 
   /**
@@ -154,23 +166,50 @@ export class Lanes {
   }
 
   /**
-   * Serves the terminal `fd` for `pty`: paints `paint` (the session up to log offset `offset`),
-   * then live output; keys go to the program.
+   * Serves the terminal `fd` for `pty`: paints `paint()` (the session up to log offset
+   * `offset()`), then live output; keys go to the program. Undefined (nothing changed, `fd` still
+   * the caller's) when the node cannot give its reading of the PTY up at this moment: Bun's event
+   * loop is about to read it in this turn. A later turn can try again.
    */
-  open(pty: BunPty, fd: number, paint: Uint8Array, offset: number, events: LaneEvents): Lane {
-    this.start();
-    const lane = this.nextLane++;
-    this.lanes.set(lane, { events, handle: pty.handle, fd });
+  open(pty: HandOverPty, fd: number, paint: () => Uint8Array, offset: () => number, events: LaneEvents): Lane | undefined {
     let own = this.owned.get(pty.handle);
     const fresh = !own;
-    if (!own) {
-      // From here on the lane thread alone reads this PTY (two readers would split its output).
-      removePollable(pty);
-      this.owned.set(pty.handle, (own = { pty, lanes: 0 }));
+    // Bun's PTY: the lane thread reads its master and writes keys to it with descriptors of its own.
+    let readFd: number | undefined;
+    let ptyFd: number | undefined;
+    if (!(pty instanceof BunPty)) {
+      ptyFd = pty.dupMaster();
+      if (ptyFd < 0) return undefined;
+      // Also when its last lane closed and the thread's "released" is on its way: the thread
+      // has closed its descriptor then, and keeps this one only if it has none.
+      if (fresh || own!.lanes === 0) {
+        readFd = pty.dupReader() ?? -1;
+        if (readFd < 0) {
+          closeFd(ptyFd);
+          return undefined;
+        }
+      }
     }
+    // From here on the lane thread alone reads this PTY (two readers would split its output).
+    if (fresh && !pty.giveReading()) {
+      closeFd(ptyFd ?? -1);
+      closeFd(readFd ?? -1);
+      return undefined;
+    }
+    try {
+      this.start();
+    } catch (e) {
+      if (fresh) pty.takeReading();
+      closeFd(ptyFd ?? -1);
+      closeFd(readFd ?? -1);
+      throw e;
+    }
+    const lane = this.nextLane++;
+    this.lanes.set(lane, { events, handle: pty.handle, fd, ...(ptyFd !== undefined ? { ptyFd } : {}) });
+    if (!own) this.owned.set(pty.handle, (own = { pty, lanes: 0 }));
     own.lanes++;
     // Copied, not transferred: `paint` may be a view into a buffer shared with other Buffers.
-    this.send({ type: "open", lane, handle: pty.handle, fd, paint, offset, fresh });
+    this.send({ type: "open", lane, handle: pty.handle, fd, paint: paint(), offset: offset(), fresh, ...(readFd !== undefined ? { readFd } : {}), ...(ptyFd !== undefined ? { ptyFd } : {}) });
     return {
       write: (bytes) => {
         if (this.lanes.has(lane)) this.send({ type: "write", lane, bytes });
@@ -206,9 +245,12 @@ export class Lanes {
     this.worker.onerror = (e) => this.failed(e.message);
     // The lane thread must not keep a stopping node alive.
     this.worker.unref?.();
-    const init: ToLane = { type: "init", port: channel.port2, wakeFd: fds[0]!, inflight: this.inflight.buffer as SharedArrayBuffer };
+    // Nothing is in flight from an earlier thread: it stopped with no PTY to read.
+    Atomics.store(this.inflight, INFLIGHT_BYTES, 0);
+    this.ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
+    const init: ToLane = { type: "init", port: channel.port2, wakeFd: fds[0]!, inflight: this.inflight.buffer as SharedArrayBuffer, ring: this.ring.buffer as SharedArrayBuffer };
     this.worker.postMessage(init, [channel.port2]);
-    this.log("lane thread started (local attach serves terminals directly)");
+    this.log("lane thread started (the node serves local attaches' terminals itself)");
   }
 
   /**
@@ -223,6 +265,7 @@ export class Lanes {
     this.worker = undefined;
     this.port = undefined;
     this.wakeRead = this.wakeWrite = -1;
+    this.ring = new Uint8Array(0);
     const release = () => {
       worker.terminate();
       port.close();
@@ -251,7 +294,9 @@ export class Lanes {
   private failed(why: string): void {
     this.log(`lane thread failed (${why}); attach clients continue over their sockets`);
     this.broken = true;
-    for (const { pty } of this.owned.values()) if (!pty.isExited) addPollable(pty);
+    // (A reading descriptor the thread had is left open: it may have closed it already, and its
+    // number may be another's by now.)
+    for (const { pty } of this.owned.values()) pty.takeReading();
     this.owned.clear();
     const open = [...this.lanes.values()];
     this.lanes.clear();
@@ -259,6 +304,15 @@ export class Lanes {
       this.closeTerminal(fd);
       if (ptyFd !== undefined) closeSync(ptyFd);
       events.lagged();
+    }
+  }
+
+  /** Writes `chunks` to the terminals of the lanes on PTY `handle`, after what they were sent. */
+  private toLanes(handle: number, chunks: Uint8Array[]): void {
+    if (chunks.length === 0) return;
+    for (const [lane, open] of this.lanes) {
+      if (open.handle !== handle) continue;
+      for (const bytes of chunks) this.send({ type: "write", lane, bytes });
     }
   }
 
@@ -271,14 +325,23 @@ export class Lanes {
   private received(m: FromLane): void {
     switch (m.type) {
       case "output": {
-        Atomics.sub(this.inflight, INFLIGHT_BYTES, m.chunk.length);
-        this.owned.get(m.handle)?.pty.received(m.chunk);
+        const p = m.parts;
+        for (let i = 0; i + 2 < p.length; i += 3) {
+          // A view into the ring, valid while the listeners run (as Pty.onData says of any
+          // chunk): the lane thread may reuse those bytes once they are freed.
+          try {
+            this.owned.get(p[i]!)?.pty.received(this.ring.subarray(p[i + 1]!, p[i + 1]! + p[i + 2]!));
+          } finally {
+            Atomics.sub(this.inflight, INFLIGHT_BYTES, p[i + 2]!);
+          }
+        }
         return;
       }
       case "ended": {
         const own = this.owned.get(m.handle);
         this.owned.delete(m.handle);
-        own?.pty.nativeEnded();
+        // What the node itself read at the end goes to the lanes' terminals too, after the rest.
+        if (own) this.toLanes(m.handle, own.pty.readerEnded());
         this.idleStop.check();
         return;
       }
@@ -287,7 +350,7 @@ export class Lanes {
         const own = this.owned.get(m.handle);
         if (!own || own.lanes > 0) return;
         this.owned.delete(m.handle);
-        if (!own.pty.isExited) addPollable(own.pty);
+        own.pty.takeReading();
         this.idleStop.check();
         return;
       }

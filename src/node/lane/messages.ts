@@ -8,15 +8,20 @@
  */
 export type ToLane =
   /** The first message, on the worker itself: the command port and the wake pipe's read end. */
-  | { type: "init"; port: MessagePort; wakeFd: number; inflight: SharedArrayBuffer }
+  | { type: "init"; port: MessagePort; wakeFd: number; inflight: SharedArrayBuffer; ring: SharedArrayBuffer }
   /**
    * Serve the terminal on `fd` (opened by the main thread, non-blocking) for the session whose
-   * bun-pty handle is `handle`: write `paint` first, then live output. The main thread stopped
-   * reading `handle` before sending this; from now on only the lane thread reads it. `paint` ends
-   * at the session's log offset `offset`; `fresh` says the main thread read the PTY itself until
-   * now (so `offset` is where the lane thread's reading starts).
+   * PTY is `handle`: write `paint` first, then live output. The main thread stopped reading the
+   * PTY before sending this; from now on only the lane thread reads it. `paint` ends at the
+   * session's log offset `offset`; `fresh` says the main thread read the PTY itself until now (so
+   * `offset` is where the lane thread's reading starts).
+   *
+   * On bun-pty `handle` is its native handle, read and written through the library. On Bun's own
+   * PTY (a negative handle) the PTY is read with read(2) from `readFd`, sent with the first lane
+   * (`fresh`), and keys are written with write(2) to `ptyFd`: descriptors of the lane thread's
+   * own, which it closes.
    */
-  | { type: "open"; lane: number; handle: number; fd: number; paint: Uint8Array; offset: number; fresh: boolean }
+  | { type: "open"; lane: number; handle: number; fd: number; paint: Uint8Array; offset: number; fresh: boolean; readFd?: number; ptyFd?: number }
   /**
    * Read keys from the terminal on `fd` (a descriptor of the lane thread's own) and write them to
    * the PTY master `ptyFd` (its own too): the keystroke half of a direct terminal (direct.ts),
@@ -33,9 +38,14 @@ export type ToLane =
   | { type: "quit" };
 
 export type FromLane =
-  /** Output read from `handle`, in order: the main thread logs it and hands it to other viewers. */
-  | { type: "output"; handle: number; chunk: Uint8Array }
-  /** bun-pty reports the program gone and its output drained. */
+  /**
+   * Output, in order: `parts` holds (handle, at, length) triples, `length` bytes read from PTY
+   * `handle` at `at` in the output ring. The main thread logs them and hands them to other
+   * viewers, then frees them (subtracts `length` from INFLIGHT_BYTES); the ring is used and freed
+   * in order.
+   */
+  | { type: "output"; parts: number[] }
+  /** The PTY's end was read (bun-pty: the program gone and its output drained). */
   | { type: "ended"; handle: number }
   /** No lane reads `handle` any more: the main thread's poller takes it back. */
   | { type: "released"; handle: number }
@@ -66,3 +76,10 @@ export type FromLane =
 
 /** Index in the shared `inflight` counter: output bytes posted to the main thread and not yet handled. */
 export const INFLIGHT_BYTES = 0;
+
+/**
+ * The output ring's size: what the lane thread may have read ahead of the main thread. Past it,
+ * the lane thread reads no more until the main thread catches up (the program then waits on a
+ * full PTY, as it would for a slow terminal).
+ */
+export const RING_BYTES = 256 * 1024;

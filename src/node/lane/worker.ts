@@ -6,7 +6,8 @@
  * rows). tmux's server reads the user's terminal, writes the pane and writes the echo back with
  * no process or event loop in between; this thread does the same for terminals whose client
  * asked for it: it reads the keys from the user's terminal, writes them into the session's PTY,
- * spins on bun-pty's channel for the echo and writes it straight to the terminal. The main
+ * waits for the echo (in poll(2) on the PTY's master for Bun's PTY; spinning on bun-pty's channel
+ * for bun-pty) and writes it straight to the terminal. The main
  * thread still logs every byte, feeds the screen and serves every other viewer, from the copies
  * posted to it (off the echo's path).
  *
@@ -47,8 +48,12 @@ const ESC_TIMEOUT_MS = 50;
 const MAX_PER_TURN = 1024 * 1024;
 /** A terminal this far behind is handed back to the main thread, which repaints it (lagged). */
 const LAG_LIMIT = 4 * 1024 * 1024;
-/** Output posted to the main thread and not yet handled: past this, reading pauses. */
-const INFLIGHT_LIMIT = 8 * 1024 * 1024;
+/**
+ * The same for a lane on Bun's PTY, sooner: the main thread then serves that terminal itself (a
+ * direct terminal, direct.ts), which lets a slow terminal read the log at its own pace instead
+ * of holding copies here (an attached flood's node peaked 6 MiB higher with the 4 MiB limit).
+ */
+const DIRECT_LAG_LIMIT = 256 * 1024;
 
 interface Lane {
   id: number;
@@ -93,12 +98,36 @@ const relist = () => {
 /** The PTYs this thread reads, and the lanes each one serves. */
 const readers = new Map<number, Set<Lane>>();
 /**
+ * The PTYs among them read with read(2) (Bun's PTY): the master descriptor, this thread's own.
+ * The others are bun-pty's, read through its handle.
+ */
+const readFds = new Map<number, number>();
+/** The masters poll(2) reported readable (or hung up) in this turn. */
+const readyMasters = new Set<number>();
+/** Whether any PTY is read through bun-pty (whose channel can only be polled on a timer). */
+const pollsNative = () => readers.size > readFds.size;
+/**
  * Per PTY, the session's log offset of the next byte this thread reads from it. Its output
  * reaches the main thread's log a moment later: a lane opened meanwhile is painted up to an
  * earlier offset, and is owed the difference.
  */
 const readTo = new Map<number, number>();
-const outBuf = new Uint8Array(64 * 1024);
+/** At most this much per read(2). */
+const READ_SIZE = 64 * 1024;
+/**
+ * The output ring (shared with the main thread, messages.ts): PTYs are read straight into it and
+ * the main thread is told where each chunk lies. Output needs no buffer of its own per chunk (a
+ * fresh 64 KiB buffer for every read of a flood, freed on the other thread, kept an attached
+ * flood's node 8 MiB larger). `ringAt` is where the next read goes; the main thread frees the
+ * ring in order, so what is in use is the `inflight` bytes before it.
+ */
+let ring: Uint8Array;
+let ringAt = 0;
+
+/** Room for the next read, in one piece; 0 when the main thread has not caught up. */
+function ringRoom(): number {
+  return Math.min(READ_SIZE, ring.length - Atomics.load(inflight, INFLIGHT_BYTES), ring.length - ringAt);
+}
 const inBuf = new Uint8Array(16 * 1024);
 const wakeBuf = new Uint8Array(256);
 let pollfds = new Int32Array(2 * 8);
@@ -110,7 +139,51 @@ let lastInput = Number.NEGATIVE_INFINITY;
 /** Whether the last turn of the loop read output (then the next looks again at once). */
 let outputLastTurn = false;
 
-const post = (m: FromLane, transfer: ArrayBuffer[] = []) => self.postMessage(m, transfer);
+/**
+ * Output of PTYs read with read(2) (Bun's PTY) not yet posted to the main thread, as (handle,
+ * ring offset, length) triples: posted together in one message after a moment. Each message
+ * wakes the main thread:
+ * - right after a key, while the user's terminal is still taking the echo in (measured with the
+ *   latency benchmark, posting at once cost canonical-mode echo ~50 µs at p50: 332 against 279 µs
+ *   with no post at all), so a key's echo goes ECHO_POST_DELAY_MS later;
+ * - for every redraw of every attached agent's spinner (ten at 10 Hz: a hundred wakes a second,
+ *   the main thread's largest cost with them attached), so other output goes POST_DELAY_MS later,
+ *   in one message for all of it. Nothing that waits for output is that quick: the screen is fed
+ *   250 ms late (screen/screens.ts), and other viewers of the session see it 20 ms late.
+ * Sooner when much is held (a flood). Anything else this thread posts goes after it, in order.
+ */
+let held: number[] = [];
+let heldBytes = 0;
+/** When the held output goes (performance.now). */
+let heldUntil = Number.POSITIVE_INFINITY;
+/** When a key last went to a PTY read with read(2): output within HOT_MS of it is an echo. */
+let lastKeys = Number.NEGATIVE_INFINITY;
+const ECHO_POST_DELAY_MS = 1;
+const POST_DELAY_MS = 20;
+const HOLD_LIMIT = 64 * 1024;
+
+function postHeld(): void {
+  const parts = held;
+  held = [];
+  heldBytes = 0;
+  heldUntil = Number.POSITIVE_INFINITY;
+  self.postMessage({ type: "output", parts } satisfies FromLane);
+}
+
+const post = (m: FromLane, transfer: ArrayBuffer[] = []) => {
+  if (held.length) postHeld();
+  self.postMessage(m, transfer);
+};
+
+/** Output for the main thread: at once from bun-pty, held a moment from Bun's PTY (see held). */
+function postOutput(handle: number, at: number, length: number): void {
+  if (!readFds.has(handle)) return post({ type: "output", parts: [handle, at, length] });
+  const now = performance.now();
+  heldUntil = Math.min(heldUntil, now + (now - lastKeys < HOT_MS ? ECHO_POST_DELAY_MS : POST_DELAY_MS));
+  held.push(handle, at, length);
+  heldBytes += length;
+  if (heldBytes >= HOLD_LIMIT) postHeld();
+}
 
 function errno(): number {
   return c!.errno();
@@ -142,7 +215,7 @@ function deliver(lane: Lane, bytes: Uint8Array): void {
   }
   lane.queue.push(bytes);
   lane.queued += bytes.length;
-  if (lane.queued > LAG_LIMIT) {
+  if (lane.queued > (lane.ptyFd === undefined ? LAG_LIMIT : DIRECT_LAG_LIMIT)) {
     post({ type: "lagged", lane: lane.id });
     closeLane(lane, false);
   }
@@ -171,7 +244,7 @@ function writeToProgram(lane: Lane, bytes: Uint8Array): void {
     return;
   }
   // A keys lane: the echo comes back through the main thread's event loop, so nothing to spin for.
-  lane.typedNow = performance.now();
+  lane.typedNow = lastKeys = performance.now();
   if (!lane.viaMain) {
     let n: number;
     try {
@@ -205,17 +278,31 @@ function closeLane(lane: Lane, flush: boolean): void {
   if (!set) return; // the program has ended: nothing to give back
   set.delete(lane);
   if (set.size === 0) {
-    readers.delete(lane.handle);
+    stopReading(lane.handle);
     post({ type: "released", handle: lane.handle });
   }
 }
 
+/** This thread no longer reads the PTY `handle`. */
+function stopReading(handle: number): void {
+  readers.delete(handle);
+  const fd = readFds.get(handle);
+  if (fd === undefined) return;
+  readFds.delete(handle);
+  closeSync(fd);
+}
+
 function command(m: ToLane): void {
   if (m.type === "open") {
-    pty ??= native();
-    const lane: Lane = { id: m.lane, fd: m.fd, handle: m.handle, keys: new DetachKeys(), queue: [], queued: 0, heldAt: 0, typed: 0, typedAt: 0 };
+    if (m.ptyFd === undefined) pty ??= native();
+    const lane: Lane = { id: m.lane, fd: m.fd, handle: m.handle, keys: new DetachKeys(), queue: [], queued: 0, heldAt: 0, typed: 0, typedAt: 0, ...(m.ptyFd !== undefined ? { ptyFd: m.ptyFd } : {}) };
     lanes.set(lane.id, lane);
     relist();
+    if (m.readFd !== undefined) {
+      // A second descriptor for a PTY this thread still reads (its release crossed this open).
+      if (readFds.has(m.handle)) closeSync(m.readFd);
+      else readFds.set(m.handle, m.readFd);
+    }
     let set = readers.get(m.handle);
     if (!set) readers.set(m.handle, (set = new Set()));
     set.add(lane);
@@ -303,18 +390,26 @@ function reportInput(lane: Lane): void {
 /** Output of every PTY this thread reads: to its lanes' terminals at once, then to the main thread. */
 function readOutput(): boolean {
   let any = false;
-  if (Atomics.load(inflight, INFLIGHT_BYTES) > INFLIGHT_LIMIT) return false;
   for (const [handle, set] of readers) {
+    const fd = readFds.get(handle);
+    // A master poll(2) did not report has nothing: one read(2) less per PTY and turn (with ten
+    // attached spinners, 10 of every 11 reads found nothing).
+    if (fd !== undefined && !readyMasters.has(fd)) continue;
     let got = 0;
     while (got < MAX_PER_TURN) {
-      const n = pty!.bun_pty_read(handle, ptr(outBuf), outBuf.length);
+      const room = ringRoom();
+      if (room === 0) return any || got > 0;
+      const at = ringAt;
+      const n = fd === undefined ? pty!.bun_pty_read(handle, ptr(ring, at), room) : readMaster(fd, at, room);
       if (n > 0) {
-        const chunk = outBuf.slice(0, n);
+        const chunk = ring.subarray(at, at + n);
+        ringAt = at + n === ring.length ? 0 : at + n;
         readTo.set(handle, (readTo.get(handle) ?? 0) + n);
+        // (What a terminal cannot take at once, deliver copies: this part of the ring is reused.)
         for (const lane of set) deliver(lane, chunk);
         got += n;
         Atomics.add(inflight, INFLIGHT_BYTES, n);
-        post({ type: "output", handle, chunk }, [chunk.buffer]);
+        postOutput(handle, at, n);
         // Its last lane may have just gone (a terminal that hung up or lagged): the PTY is the
         // main thread's again, and two readers would split its output.
         if (!readers.has(handle)) break;
@@ -322,7 +417,7 @@ function readOutput(): boolean {
       }
       if (n === READ_EXITED || (n < 0 && n !== READ_NONE)) {
         // The main thread ends the session and closes its lanes; nothing more to read here.
-        readers.delete(handle);
+        stopReading(handle);
         readTo.delete(handle);
         post({ type: "ended", handle });
       }
@@ -333,11 +428,23 @@ function readOutput(): boolean {
   return any;
 }
 
+/**
+ * One read(2) of a PTY master, in bun_pty_read's terms: bytes read, READ_NONE when there is
+ * nothing now, READ_EXITED at the end (EIO once every holder of the terminal closed it).
+ */
+function readMaster(fd: number, at: number, room: number): number {
+  const n = Number(libc.read!(fd, ptr(ring, at), room));
+  if (n > 0) return n;
+  if (n < 0 && (errno() === EAGAIN || errno() === EINTR)) return READ_NONE;
+  return READ_EXITED;
+}
+
 /** How long poll(2) may sleep: not at all right after activity, longer the quieter it gets. */
 function pollTimeout(now: number): number {
   if (owed > 0) return 1;
   let ms = -1;
-  if (readers.size > 0) {
+  // Bun's PTYs wake poll(2) themselves; bun-pty's channel has to be looked at.
+  if (pollsNative()) {
     // Spin (a zero timeout) only for a keystroke's echo, never for output alone: a spinner
     // redrawing at 10 Hz kept this thread busy half of a core. A turn that read output is
     // followed at once, so a flood drains without pause.
@@ -360,16 +467,36 @@ function loop(): void {
   for (;;) {
     const now = performance.now();
     const list = laneList;
-    if (pollfds.length < 2 * (list.length + 1)) pollfds = new Int32Array(4 * (list.length + 1));
+    // The PTY masters too, unless too much output waits for the main thread (then they are
+    // looked at on a timer, as readOutput reads nothing until it has caught up).
+    const backlog = ringRoom() === 0;
+    const masters = backlog ? 0 : readFds.size;
+    const count = 1 + list.length + masters;
+    if (pollfds.length < 2 * count) pollfds = new Int32Array(4 * count);
     pollfds[0] = wakeFd;
     pollfds[1] = POLLIN;
     list.forEach((lane, i) => {
       pollfds[2 + 2 * i] = lane.fd;
       pollfds[3 + 2 * i] = POLLIN | (lane.queued > 0 ? POLLOUT : 0);
     });
-    const ready = libc.poll!(ptr(pollfds), list.length + 1, pollTimeout(now)) as number;
+    if (masters > 0) {
+      let i = 1 + list.length;
+      for (const fd of readFds.values()) {
+        pollfds[2 * i] = fd;
+        pollfds[2 * i + 1] = POLLIN;
+        i++;
+      }
+    }
+    let timeout = pollTimeout(now);
+    if (held.length) {
+      const left = Math.max(0, Math.ceil(heldUntil - now));
+      timeout = timeout < 0 ? left : Math.min(timeout, left);
+    }
+    const ready = libc.poll!(ptr(pollfds), count, backlog && readFds.size > 0 && (timeout < 0 || timeout > 1) ? 1 : timeout) as number;
     if (owed > 0 || (ready > 0 && pollfds[1]! >>> 16)) readCommands();
     if (quitting) return;
+    readyMasters.clear();
+    for (let i = 1 + list.length; i < count; i++) if (pollfds[2 * i + 1]! >>> 16) readyMasters.add(pollfds[2 * i]!);
     if (ready > 0) {
       list.forEach((lane, i) => {
         const revents = pollfds[3 + 2 * i]! >>> 16;
@@ -388,6 +515,7 @@ function loop(): void {
     for (const lane of lanes.values()) if (t - (lane.typedNow ?? lastInput) >= HOT_MS) reportInput(lane);
     const got = readOutput();
     outputLastTurn = got;
+    if (held.length && performance.now() >= heldUntil) postHeld();
     if (got) lastActivity = performance.now();
     // Right after a keystroke the echo is being produced by bun-pty's threads and the program:
     // an empty turn hands them this CPU rather than spinning on it (see pty/poller.ts).
@@ -401,6 +529,7 @@ self.onmessage = (e: MessageEvent<ToLane>) => {
   port = m.port;
   wakeFd = m.wakeFd;
   inflight = new Int32Array(m.inflight);
+  ring = new Uint8Array(m.ring);
   self.onmessage = null;
   loop();
   // Quit: the main thread closes the wake pipe and the port, and ends this worker.

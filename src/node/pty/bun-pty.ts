@@ -5,9 +5,9 @@
 import { addPollable, kick, removePollable, type Pollable } from "./poller";
 import { cstr, native, ptr, shellWord } from "./native";
 import { withEnvironOnly } from "../../sys/environ";
-import { ChildBase, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
+import { ChildBase, type HandOverPty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
-export class BunPty extends ChildBase implements Pty, Pollable {
+export class BunPty extends ChildBase implements HandOverPty, Pollable {
   readonly terminal = true;
   readonly handle: number;
   readonly pid: number;
@@ -30,6 +30,31 @@ export class BunPty extends ChildBase implements Pty, Pollable {
 
   received(chunk: Uint8Array): void {
     this.emitData(chunk);
+  }
+
+  /** The lane thread reads through the native handle, as the poller does. */
+  dupReader(): undefined {
+    return undefined;
+  }
+
+  /** Keys go through the native handle too. */
+  dupMaster(): number {
+    return -1;
+  }
+
+  giveReading(): boolean {
+    removePollable(this);
+    return true;
+  }
+
+  takeReading(): Uint8Array[] {
+    if (!this.exited) addPollable(this);
+    return [];
+  }
+
+  readerEnded(): Uint8Array[] {
+    this.nativeEnded();
+    return [];
   }
 
   write(data: Uint8Array | string): void {

@@ -4,8 +4,9 @@
  * no busy wait for a keystroke's echo.
  */
 import { EAGAIN, writeSome } from "../../sys/libc";
+import { EpollReader } from "./epoll-reader";
 import { closeFd, dupFd, withMasterFd } from "./master-fd";
-import { ChildBase, exitStatus, type Pty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
+import { ChildBase, exitStatus, type HandOverPty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
 /**
  * After the child exits, how long to wait for the PTY's end of file (all output read) before
@@ -13,6 +14,11 @@ import { ChildBase, exitStatus, type Pty, type PtyExit, PtySpawnError, type PtyS
  * terminal open for as long as it lives.
  */
 const DRAIN_GRACE_MS = 200;
+/**
+ * After the child exits with the PTY's reading given away (a lane), how long to wait for it to be
+ * given back (the lane thread reads the end and says so at once) before calling the session over.
+ */
+const HANDBACK_GRACE_MS = 1000;
 
 /**
  * Frees a chunk Bun read from the PTY, now that every listener has run (none keeps it: see
@@ -35,9 +41,24 @@ export function bunTerminalAvailable(): boolean {
   return process.platform !== "win32" && typeof (Bun as { Terminal?: unknown }).Terminal === "function";
 }
 
-export class BunTerminalPty extends ChildBase implements Pty {
+/** Handles of Bun's PTYs for the lane thread: negative, so never one of bun-pty's. */
+let lastHandle = 0;
+
+export class BunTerminalPty extends ChildBase implements HandOverPty {
   readonly terminal = true;
   readonly pid: number;
+  readonly handle = --lastHandle;
+  /** Bun's reading of the PTY, paused while the lane thread reads it (epoll-reader.ts). */
+  private reader?: EpollReader;
+  /** The reading is given away (giveReading) and not yet taken back. */
+  private given = false;
+  /**
+   * Output Bun read while the reading was given away: Bun drains the PTY itself when its program
+   * exits, whatever epoll says. Kept (in order, after everything the other reader read) until
+   * the reading is taken back.
+   */
+  private away: Uint8Array[] = [];
+  private whenTaken?: () => void;
   private readonly proc: Bun.Subprocess;
   private readonly term: Bun.Terminal;
   private eof = false;
@@ -49,8 +70,9 @@ export class BunTerminalPty extends ChildBase implements Pty {
 
   constructor(opts: PtySpawnOptions) {
     super();
+    let masters: number[] = [];
     try {
-      ({ value: this.proc, fd: this.masterFd } = withMasterFd(() => Bun.spawn(opts.command, {
+      ({ value: this.proc, fd: this.masterFd, masters } = withMasterFd(() => Bun.spawn(opts.command, {
         cwd: opts.cwd,
         env: opts.env,
         terminal: {
@@ -58,7 +80,9 @@ export class BunTerminalPty extends ChildBase implements Pty {
           rows: Math.max(1, opts.rows | 0),
           ...(opts.env.TERM ? { name: opts.env.TERM } : {}),
           data: (_t, chunk) => {
-            this.emitData(chunk);
+            // A copy (a Buffer's slice() would be a view of what releaseChunk frees).
+            if (this.given) this.away.push(new Uint8Array(chunk));
+            else this.emitData(chunk);
             releaseChunk(chunk);
           },
           // The PTY reached end of file: every process holding it has closed it, all output is read.
@@ -76,6 +100,7 @@ export class BunTerminalPty extends ChildBase implements Pty {
     }
     this.term = this.proc.terminal!;
     this.pid = this.proc.pid;
+    if (masters.length > 0 && EpollReader.supported()) this.reader = new EpollReader(masters);
     void this.proc.exited.then(() => this.finish());
   }
 
@@ -84,6 +109,15 @@ export class BunTerminalPty extends ChildBase implements Pty {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, DRAIN_GRACE_MS);
         this.endEof = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    if (this.given) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HANDBACK_GRACE_MS);
+        this.whenTaken = () => {
           clearTimeout(timer);
           resolve();
         };
@@ -128,6 +162,38 @@ export class BunTerminalPty extends ChildBase implements Pty {
    */
   dupMaster(): number {
     return this.exited || this.bunPending ? -1 : dupFd(this.masterFd);
+  }
+
+  dupReader(): number {
+    const fd = this.exited ? -1 : (this.reader?.readerFd() ?? -1);
+    return fd >= 0 ? dupFd(fd) : -1;
+  }
+
+  giveReading(): boolean {
+    if (this.exited || this.term.closed || !this.reader?.pause()) return false;
+    this.given = true;
+    return true;
+  }
+
+  takeReading(): Uint8Array[] {
+    if (!this.given) return [];
+    this.given = false;
+    // Once closed, its descriptor may be reused: never registered again.
+    if (!this.exited && !this.term.closed) this.reader?.resume();
+    const away = this.away;
+    this.away = [];
+    if (!this.exited) for (const chunk of away) this.emitData(chunk);
+    this.whenTaken?.();
+    return away;
+  }
+
+  received(chunk: Uint8Array): void {
+    this.emitData(chunk);
+  }
+
+  /** Bun reads the end itself once it reads again (the exit callback, then finish()). */
+  readerEnded(): Uint8Array[] {
+    return this.takeReading();
   }
 
   resize(cols: number, rows: number): void {

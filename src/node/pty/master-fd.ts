@@ -42,19 +42,20 @@ function isMaster(fd: string): boolean {
 
 /**
  * Runs `spawn` (which opens exactly one PTY) and returns what it returned, with a descriptor of
- * our own for that PTY's master, or -1 when it cannot be told (then write through Bun).
+ * our own for that PTY's master, or -1 when it cannot be told (then write through Bun), and the
+ * master descriptors the spawn opened (Bun's own: epoll-reader.ts finds its reader among them).
  */
-export function withMasterFd<T>(spawn: () => T): { value: T; fd: number } {
+export function withMasterFd<T>(spawn: () => T): { value: T; fd: number; masters: number[] } {
   const before = process.platform === "linux" && process.env.CODEWIRE_PTY_DIRECT_WRITE !== "0" ? openFds() : undefined;
   const value = spawn();
-  if (!before) return { value, fd: -1 };
+  if (!before) return { value, fd: -1, masters: [] };
   const after = openFds();
   const d = dup();
-  if (!after || !d) return { value, fd: -1 };
-  const fresh = [...after].filter((fd) => !before.has(fd) && isMaster(fd));
-  if (fresh.length === 0) return { value, fd: -1 };
-  const fd = d(Number(fresh[fresh.length - 1]));
-  return { value, fd: fd >= 0 ? fd : -1 };
+  if (!after || !d) return { value, fd: -1, masters: [] };
+  const masters = [...after].filter((fd) => !before.has(fd) && isMaster(fd)).map(Number);
+  if (masters.length === 0) return { value, fd: -1, masters };
+  const fd = d(masters[masters.length - 1]!);
+  return { value, fd: fd >= 0 ? fd : -1, masters };
 }
 
 /** A descriptor of one's own for the same open file as `fd` (dup(2)); -1 when it cannot be had. */

@@ -47,6 +47,39 @@ export interface Pty {
   signal(sig: NodeJS.Signals): void;
 }
 
+/**
+ * A PTY whose reading the node can hand to its lane thread (lane/worker.ts) while a local attach
+ * is served there, and take back: one reader at a time, or its output would be split.
+ */
+export interface HandOverPty extends Pty {
+  /** Names the PTY to the lane thread (bun-pty's native handle; negative for Bun's PTY). */
+  readonly handle: number;
+  /**
+   * A descriptor of the caller's own to read the PTY's master with read(2) (Bun's PTY), -1 when
+   * it cannot be had, or undefined when the lane thread reads through bun-pty's handle instead.
+   */
+  dupReader(): number | undefined;
+  /** A descriptor of the caller's own to write keys to the master with write(2), or -1. */
+  dupMaster(): number;
+  /** Stops the node's own reading; false when it cannot now (then nothing changed). */
+  giveReading(): boolean;
+  /**
+   * The node reads the PTY again (after giveReading). Returns the output the node could not help
+   * reading meanwhile (Bun drains a PTY when its program exits), now handed to its listeners
+   * after everything the other reader read: the caller shows it on the terminals that reader
+   * served.
+   */
+  takeReading(): Uint8Array[];
+  /** Output the lane thread read, in order. */
+  received(chunk: Uint8Array): void;
+  /** The lane thread read the PTY's end: the node finishes the session the way it would have. */
+  readerEnded(): Uint8Array[];
+}
+
+export function isHandOverPty(pty: Pty | undefined): pty is HandOverPty {
+  return pty !== undefined && typeof (pty as Partial<HandOverPty>).giveReading === "function";
+}
+
 export class PtySpawnError extends Error {}
 
 /**

@@ -6,8 +6,8 @@
 import { AttachControl, ProtocolError, type RequestOf } from "../../protocol";
 import type { Connection } from "../connection";
 import type { NodeContext } from "../context";
-import type { BunPty } from "../pty/bun-pty";
 import type { BunTerminalPty } from "../pty/bun-terminal";
+import type { Lane } from "../lane/lanes";
 import { canServeDirect, serveDirect } from "../lane/direct";
 import { markOutside } from "../screen/paint";
 import type { Session } from "../session";
@@ -25,6 +25,8 @@ const TERMINALS_KEPT = 64;
  */
 const ATTACH_LAG_LIMIT = 4 * 1024 * 1024;
 const INPUT_EVENT_EVERY_MS = 1000;
+/** How many turns of the event loop an attach waits for Bun's PTY to be free for a lane. */
+const LANE_TURNS = 5;
 
 export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: NodeContext) {
   const s = ctx.sessions.get(req.id);
@@ -96,8 +98,9 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     else end("detached");
   };
 
-  // A local client's terminal may be served by the node directly (a lane; see lane/lanes.ts).
-  // On Bun's PTY the lane is a direct terminal (lane/direct.ts), served by this thread.
+  // A local client's terminal may be served by the node directly: by the lane thread (a lane; see
+  // lane/lanes.ts), or on Bun's PTY where a lane cannot be had, by this thread (a direct terminal,
+  // lane/direct.ts).
   const direct = canServeDirect(s.pty);
   let laneFd = req.tty && conn.local && (direct || ctx.lanes.canServe(s.pty)) ? ctx.lanes.openTerminal(req.tty) : undefined;
   conn.reply({ type: "Attached", session: s.info(), ...(laneFd !== undefined ? { lane: true } : {}) });
@@ -144,15 +147,77 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
     // No screen (the program just ended): its last screenful of output stands in for it.
     return snap ? { paint: snap.data, offset: snap.offset } : { paint: CLEAR, offset: s.log.offsetOfLastLines(s.record.rows) };
   };
-  if (laneFd !== undefined && !(direct ? canServeDirect(s.pty) : ctx.lanes.canServe(s.pty))) {
+  if (laneFd !== undefined && !(canServeDirect(s.pty) || ctx.lanes.canServe(s.pty))) {
     // The program ended while the screen was read: no lane after all.
     ctx.lanes.closeTerminal(laneFd);
     laneFd = undefined;
     conn.reply({ type: "LaneEnded" });
   }
   if (laneFd === undefined) return paintAndFollow(from, paint);
-  if (direct) {
-    const tty = serveDirect(laneFd, s.pty as BunTerminalPty, ctx.lanes, {
+
+  // The lane thread paints the screen, then what the program printed since the snapshot (this
+  // thread has those bytes; from now on that thread reads the PTY itself), then live output. When
+  // another lane already reads this PTY, bytes it read are still on their way to the log: it asks
+  // for them (output) before this lane's live output.
+  let stopLaneEnd = () => {};
+  const laneEvents = {
+    input: countInput,
+    output: (start: number, end: number) => s.log.read(start, end),
+    // Keys its PTY could not take at once: written here, after what Bun's writer holds.
+    keys: (bytes: Uint8Array) => s.write(bytes),
+    detach: () => end("detached"),
+    // The client's terminal is gone: so is the client, or it will notice on its own.
+    hangup: () => {
+      detach();
+      conn.end();
+    },
+    // Its terminal cannot keep up: from a fresh screen, on Bun's PTY this thread serves the
+    // terminal itself (a direct terminal reads the log at the terminal's pace); elsewhere the
+    // client takes keys and output over the socket again, as any slow client does.
+    lagged: () => {
+      if (ended || conn.closed) return;
+      toTerminal = undefined;
+      stopLaneEnd();
+      const fd = req.tty && canServeDirect(s.pty) ? ctx.lanes.openTerminal(req.tty) : undefined;
+      ctx.log(`lane: session ${s.id}'s terminal fell behind; serving it ${fd === undefined ? "over the socket" : "directly"}`);
+      if (fd === undefined) conn.reply({ type: "LaneEnded" });
+      void freshScreen().then((screen) => {
+        if (conn.closed) {
+          if (fd !== undefined) ctx.lanes.closeTerminal(fd);
+          return;
+        }
+        if (fd !== undefined && canServeDirect(s.pty)) return serveDirectTerminal(fd, screen.offset, screen.paint);
+        if (fd !== undefined) {
+          // The program ended meanwhile: the client hears of it over its socket.
+          ctx.lanes.closeTerminal(fd);
+          conn.reply({ type: "LaneEnded" });
+        }
+        paintAndFollow(screen.offset, screen.paint);
+      });
+    },
+  };
+  const openLane = () =>
+    ctx.lanes.canServe(s.pty) ? ctx.lanes.open(s.pty, laneFd!, () => Buffer.concat([Buffer.from(paint, "utf8"), s.log.read(from, s.offset)]), () => s.offset, laneEvents) : undefined;
+  let lane = openLane();
+  // Bun's event loop may be about to read the PTY in this very turn (lane/epoll-reader.ts): a
+  // few turns later it is not.
+  for (let turn = 0; !lane && direct && ctx.lanes.canServe(s.pty) && turn < LANE_TURNS; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (conn.closed) {
+      ctx.lanes.closeTerminal(laneFd);
+      return;
+    }
+    lane = openLane();
+  }
+  if (lane) return serveLane(lane);
+  if (canServeDirect(s.pty)) return serveDirectTerminal(laneFd, from, paint);
+  // The program ended meanwhile.
+  ctx.lanes.closeTerminal(laneFd);
+  conn.reply({ type: "LaneEnded" });
+  return paintAndFollow(from, paint);
+
+  function serveDirectTerminal(fd: number, start: number, first: string) {
+    const tty = serveDirect(fd, s.pty as BunTerminalPty, ctx.lanes, {
       keys: (bytes) => {
         s.write(bytes);
         countInput(bytes.length);
@@ -166,41 +231,17 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       },
     }, ctx.log);
     conn.onClose(() => tty.close());
-    return paintAndFollow(from, paint, tty.out);
+    return paintAndFollow(start, first, tty.out);
   }
 
-  // The lane thread paints the screen, then what the program printed since the snapshot (this
-  // thread has those bytes; from now on that thread reads the PTY itself), then live output. When
-  // another lane already reads this PTY, bytes it read are still on their way to the log: it asks
-  // for them (output) before this lane's live output.
-  const lane = ctx.lanes.open(s.pty as BunPty, laneFd, Buffer.concat([Buffer.from(paint, "utf8"), s.log.read(from, s.offset)]), s.offset, {
-    input: countInput,
-    output: (start, end) => s.log.read(start, end),
-    detach: () => end("detached"),
-    // The client's terminal is gone: so is the client, or it will notice on its own.
-    hangup: () => {
-      detach();
-      conn.end();
-    },
-    // Its terminal cannot keep up: the client takes keys and output over the socket again, as
-    // any slow client does, starting from a fresh screen.
-    lagged: () => {
-      if (ended || conn.closed) return;
-      ctx.log(`lane: session ${s.id}'s terminal fell behind; serving it over the socket`);
-      toTerminal = undefined;
-      stopLaneEnd();
-      conn.reply({ type: "LaneEnded" });
-      void freshScreen().then((screen) => {
-        if (!conn.closed) paintAndFollow(screen.offset, screen.paint);
-      });
-    },
-  });
-  toTerminal = (bytes) => lane.write(Buffer.from(bytes, "utf8"));
-  conn.onClose(() => lane.close());
-  const stopLaneEnd = s.onExit(() => {
-    lane.close();
-    end("ended");
-  });
+  function serveLane(lane: Lane) {
+    toTerminal = (bytes) => lane.write(Buffer.from(bytes, "utf8"));
+    conn.onClose(() => lane.close());
+    stopLaneEnd = s.onExit(() => {
+      lane.close();
+      end("ended");
+    });
+  }
 }
 
 /** Each session's attached clients' sizes, and the size it takes from them (window-size.ts). */

@@ -1,0 +1,131 @@
+/**
+ * Handing the reading of Bun's PTY to another reader and back (pty/epoll-reader.ts), as the node
+ * does for a lane: while given away, Bun's event loop reads nothing of the PTY (its data callback
+ * sees none of the output) and the other reader gets every byte; taken back, Bun reads again,
+ * including what waited meanwhile, and the program's end is still seen.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { closeSync, readSync } from "node:fs";
+import { BunTerminalPty } from "../src/node/pty/bun-terminal";
+import { waitFor } from "./helpers";
+
+const linux = process.platform === "linux";
+let pty: BunTerminalPty | undefined;
+afterEach(() => {
+  if (pty && !pty.isExited) pty.signal("SIGKILL");
+  pty = undefined;
+});
+
+function spawnCat(): { pty: BunTerminalPty; seen: () => string } {
+  const p = new BunTerminalPty({ command: ["cat"], cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "xterm" }, cols: 80, rows: 24 });
+  let text = "";
+  p.onData((chunk) => {
+    text += new TextDecoder().decode(chunk);
+  });
+  return { pty: p, seen: () => text };
+}
+
+/** Reads `fd` (non-blocking) until `want` has come, or the deadline. */
+async function readUntil(fd: number, want: string, timeoutMs = 5000): Promise<string> {
+  const buf = Buffer.alloc(4096);
+  let text = "";
+  const until = Date.now() + timeoutMs;
+  while (!text.includes(want) && Date.now() < until) {
+    try {
+      const n = readSync(fd, buf);
+      if (n > 0) text += buf.toString("utf8", 0, n);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      await Bun.sleep(5);
+    }
+  }
+  return text;
+}
+
+describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
+  test("given away, the other reader gets the output and Bun none; taken back, Bun reads it all again", async () => {
+    const { pty: p, seen } = spawnCat();
+    pty = p;
+    p.write("before\n");
+    await waitFor(() => seen().includes("before\r\nbefore\r\n"), "Bun to read the first echo");
+
+    // Bun's loop may be about to read in this very turn: the node tries again on a later one.
+    let given = p.giveReading();
+    for (let i = 0; !given && i < 20; i++) {
+      await new Promise((r) => setImmediate(r));
+      given = p.giveReading();
+    }
+    expect(given).toBe(true);
+    const fd = p.dupReader();
+    expect(fd).toBeGreaterThanOrEqual(0);
+    try {
+      p.write("while-away\n");
+      // All of it reaches the other reader: had Bun's loop read any, it would be missing here.
+      const away = await readUntil(fd, "while-away\r\nwhile-away\r\n");
+      expect(away).toBe("while-away\r\nwhile-away\r\n");
+      // Output that comes while given away and nobody reads waits in the PTY for Bun.
+      p.write("waiting\n");
+      await Bun.sleep(100);
+      expect(seen()).not.toContain("while-away");
+      expect(seen()).not.toContain("waiting");
+    } finally {
+      closeSync(fd);
+    }
+
+    p.takeReading();
+    await waitFor(() => seen().includes("waiting\r\nwaiting\r\n"), "Bun to read what waited");
+    p.write("after\n");
+    await waitFor(() => seen().includes("after\r\nafter\r\n"), "Bun to read again");
+    expect(seen()).toBe("before\r\nbefore\r\nwaiting\r\nwaiting\r\nafter\r\nafter\r\n");
+
+    const exited = new Promise((resolve) => p.onExit(resolve));
+    p.signal("SIGTERM");
+    expect(await exited).toEqual({ exitCode: 143 });
+  });
+
+  test("the program ends while the reading is given away: what Bun drains at the end waits, then comes after the rest", async () => {
+    const { pty: p, seen } = spawnCat();
+    pty = p;
+    // Bun's loop reads the PTY (its registration exists) once it has read something.
+    p.write("ready\n");
+    await waitFor(() => seen() === "ready\r\nready\r\n", "Bun to read the first echo");
+    let given = p.giveReading();
+    for (let i = 0; !given && i < 20; i++) {
+      await new Promise((r) => setImmediate(r));
+      given = p.giveReading();
+    }
+    expect(given).toBe(true);
+    let ended = false;
+    const exit = new Promise((resolve) => p.onExit(resolve)).finally(() => {
+      ended = true;
+    });
+    p.write("last words\n");
+    p.endInput();
+    // Bun reads a PTY's last output when its program exits, given away or not: that output is
+    // held, and the session is not over, while the other reader may still hold earlier output.
+    // (An absence, so a bounded wait: longer than the grace for the PTY's end of file.)
+    await Bun.sleep(400);
+    expect(ended).toBe(false);
+    expect(seen()).toBe("ready\r\nready\r\n");
+    // As the lane thread does once it read the end: the held output is handed to the listeners
+    // and returned, for the terminals the other reader served.
+    const away = new TextDecoder().decode(Buffer.concat(p.readerEnded()));
+    expect(away).toContain("last words\r\n");
+    expect(seen()).toBe(`ready\r\nready\r\n${away}`);
+    expect(await exit).toEqual({ exitCode: 0 });
+  });
+
+  test("taking back what was never given, or after the end, changes nothing", async () => {
+    const { pty: p, seen } = spawnCat();
+    pty = p;
+    p.takeReading();
+    p.write("plain\n");
+    await waitFor(() => seen().includes("plain\r\nplain\r\n"), "Bun to read as usual");
+    const ended = new Promise((resolve) => p.onExit(resolve));
+    p.signal("SIGKILL");
+    await ended;
+    expect(p.giveReading()).toBe(false);
+    p.takeReading();
+    expect(p.dupReader()).toBe(-1);
+  });
+});
