@@ -100,6 +100,44 @@ describe(`lanes (${mode.name})`, () => {
     }
   });
 
+  test("a client over its socket beside a lane: its keys reach the program, and both terminals show the echo", async () => {
+    // While a lane is open its thread reads the PTY: what another client types comes back through
+    // it to the main thread and on to that client.
+    const id = await cw.launch(["cat"], ["lane-mixed"]);
+    tmux = new Tmux();
+    await tmux.start(`${CW} attach lane-mixed`, cw.env);
+    await waitFor(async () => (await cw.session(id)).attached_count === 1, "the lane's attach");
+    pty = new BenchPty({ cmd: [CW, "attach", "lane-mixed"], env: { ...cw.env, CODEWIRE_LANES: "0" }, cols: 80, rows: 24 });
+    expect(pty.waitOutput(10_000)).toBe(true);
+    await waitFor(async () => (await cw.session(id)).attached_count === 2, "the socket client's attach");
+    let seen = "";
+    // (The client's own terminal adds a CR to each line's CRLF.)
+    const twice = (word: string) => new RegExp(`${word}\r+\n${word}`);
+    for (const word of ["from-socket-1", "from-socket-2"]) {
+      pty.write(`${word}\r`);
+      const until = Date.now() + 10_000;
+      while (!twice(word).test(seen) && Date.now() < until) {
+        const r = pty.read(200);
+        if (r.kind === "eof") break;
+        if (r.kind === "data") seen += new TextDecoder().decode(pty.buf.subarray(0, r.n));
+      }
+      // cat's terminal echoes the line, then cat prints it: twice, on the typing client too.
+      expect(seen).toMatch(twice(word));
+      await tmux.waitScreen((screen) => screen.split(word).length - 1 === 2, "the lane's terminal to show it");
+    }
+    // And the lane's own keys reach the socket client.
+    await tmux.type("from-lane");
+    await tmux.keys("Enter");
+    const until = Date.now() + 10_000;
+    while (!twice("from-lane").test(seen) && Date.now() < until) {
+      const r = pty.read(200);
+      if (r.kind === "eof") break;
+      if (r.kind === "data") seen += new TextDecoder().decode(pty.buf.subarray(0, r.n));
+    }
+    expect(seen).toMatch(twice("from-lane"));
+    await cw.ok(["kill", "lane-mixed"]);
+  });
+
   test("a terminal that stops reading: the session never waits for it, and it catches up with a repaint, not a replay", async () => {
     // ~7 MiB of output, more than a lane holds for a terminal (4 MiB on bun-pty, 256 KiB on Bun's
     // PTY) before handing it back.

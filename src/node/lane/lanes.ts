@@ -206,7 +206,14 @@ export class Lanes {
     }
     const lane = this.nextLane++;
     this.lanes.set(lane, { events, handle: pty.handle, fd, ...(ptyFd !== undefined ? { ptyFd } : {}) });
-    if (!own) this.owned.set(pty.handle, (own = { pty, lanes: 0 }));
+    if (!own) {
+      this.owned.set(pty.handle, (own = { pty, lanes: 0 }));
+      const handle = pty.handle;
+      // The PTY calls it only while its reading is given away.
+      pty.onInputWhileGiven = () => {
+        if (this.owned.has(handle)) this.send({ type: "typed", handle });
+      };
+    }
     own.lanes++;
     // Copied, not transferred: `paint` may be a view into a buffer shared with other Buffers.
     this.send({ type: "open", lane, handle: pty.handle, fd, paint: paint(), offset: offset(), fresh, ...(readFd !== undefined ? { readFd } : {}), ...(ptyFd !== undefined ? { ptyFd } : {}) });

@@ -30,6 +30,12 @@ export type ToLane =
   | { type: "open-keys"; lane: number; fd: number; ptyFd: number }
   /** The output from `catchup` (FromLane) for a lane opened behind the lane thread's reading. */
   | { type: "caught-up"; lane: number; bytes: Uint8Array }
+  /**
+   * Keys from elsewhere (another client, `cw send`) are being written to PTY `handle`: what it
+   * prints next is their echo, to be handed to the main thread (and the client that typed them)
+   * as soon as a lane's own keys' echo is.
+   */
+  | { type: "typed"; handle: number }
   /** Write `bytes` to the lane's terminal (after the output queued for it). */
   | { type: "write"; lane: number; bytes: Uint8Array }
   /** Stop serving the lane (its client went away, or the session ended): close its terminal. */

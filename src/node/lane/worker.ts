@@ -326,6 +326,8 @@ function command(m: ToLane): void {
     lane.behind = undefined;
     deliver(lane, m.bytes);
     for (const bytes of held) if (lanes.has(lane.id)) deliver(lane, bytes);
+  } else if (m.type === "typed") {
+    if (readFds.has(m.handle)) lastKeys = performance.now();
   } else if (m.type === "write") {
     const lane = lanes.get(m.lane);
     if (lane) deliver(lane, m.bytes);

@@ -135,9 +135,12 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
     this.emitExit(e);
   }
 
+  onInputWhileGiven?: () => void;
+
   write(data: Uint8Array | string): void {
     if (this.exited || this.term.closed) return;
     if (data.length === 0) return;
+    if (this.given) this.onInputWhileGiven?.();
     let bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     if (this.masterFd >= 0 && !this.bunPending) {
       let n: number;

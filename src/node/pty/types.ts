@@ -72,6 +72,11 @@ export interface HandOverPty extends Pty {
   takeReading(): Uint8Array[];
   /** Output the lane thread read, in order. */
   received(chunk: Uint8Array): void;
+  /**
+   * Called before input from anywhere else (another client, `cw send`) is written while the
+   * reading is given away: its echo is on its way to the lane thread.
+   */
+  onInputWhileGiven?: () => void;
   /** The lane thread read the PTY's end: the node finishes the session the way it would have. */
   readerEnded(): Uint8Array[];
 }
