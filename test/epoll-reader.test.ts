@@ -115,6 +115,29 @@ describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
     expect(await exit).toEqual({ exitCode: 0 });
   });
 
+  test("never given back (a background process keeps the terminal open): what Bun drained is still handed on, then the end", async () => {
+    const p = new BunTerminalPty({ command: ["sh", "-c", "read ready; read go; sleep 5 & echo bye-$((6*7))"], cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "xterm" }, cols: 80, rows: 24 });
+    pty = p;
+    let text = "";
+    p.onData((chunk) => {
+      text += new TextDecoder().decode(chunk);
+    });
+    p.write("ready\n");
+    await waitFor(() => text.includes("ready"), "Bun to read the first echo");
+    let given = p.giveReading();
+    for (let i = 0; !given && i < 20; i++) {
+      await new Promise((r) => setImmediate(r));
+      given = p.giveReading();
+    }
+    expect(given).toBe(true);
+    const exit = new Promise((resolve) => p.onExit(resolve));
+    // Nobody reads the PTY now; the shell exits, and its background sleep keeps the terminal
+    // open, so no reader sees its end and the reading is never given back.
+    p.write("go\n");
+    expect(await exit).toEqual({ exitCode: 0 });
+    expect(text).toContain("bye-42");
+  });
+
   test("taking back what was never given, or after the end, changes nothing", async () => {
     const { pty: p, seen } = spawnCat();
     pty = p;

@@ -8,11 +8,13 @@
  * asked for it: it reads the keys from the user's terminal, writes them into the session's PTY,
  * waits for the echo (in poll(2) on the PTY's master for Bun's PTY; spinning on bun-pty's channel
  * for bun-pty) and writes it straight to the terminal. The main
- * thread still logs every byte, feeds the screen and serves every other viewer, from the copies
- * posted to it (off the echo's path).
+ * thread still logs every byte, feeds the screen and serves every other viewer, from the output
+ * ring this thread reads into (off the echo's path, a moment later: see `held`).
  *
- * While a lane is open, this thread is the only reader of its session's PTY (the main thread's
- * poller gave the handle up), so output reaches main in order, from one place.
+ * While a lane is open, this thread is the only reader of its session's PTY (the main thread gave
+ * its reading up: bun-pty's poller, or Bun's epoll registration), so output reaches main in order,
+ * from one place. (Bun still drains the PTY when its program exits; pty/bun-terminal.ts hands that
+ * on after this thread's output.)
  */
 import { closeSync } from "node:fs";
 import { FFIType, ptr } from "bun:ffi";

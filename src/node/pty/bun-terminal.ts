@@ -122,6 +122,11 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
           resolve();
         };
       });
+      // Not given back in time (a background process holds the terminal open, so the lane thread
+      // reads no end): what Bun drained is handed on now rather than lost with the PTY.
+      const away = this.away;
+      this.away = [];
+      for (const chunk of away) this.emitData(chunk);
     }
     this.exited = true;
     closeFd(this.masterFd);
