@@ -456,7 +456,7 @@ function printReport(rs: Row[]) {
   if (pollCanonical)
     console.log(
       `  ${POLL_FLOOR} (canonical): p50 ${fmtMs(pollCanonical.p50)}, p99 ${fmtMs(pollCanonical.p99)}: the same one thread reading both the ` +
-        `terminal and the PTY, as tmux's server does; cw's direct terminal reads the keys on one thread and the echo on another.`,
+        `terminal and the PTY, as tmux's server does; cw's lane thread does both too (a direct terminal, CODEWIRE_PTY_LANES=0, reads the keys on one thread and the echo on another).`,
     );
 
   const notes: string[] = [];

@@ -1,5 +1,7 @@
 /**
- * Direct terminals: the lane of sessions on Bun's own PTY (pty/bun-terminal.ts). As with lanes
+ * Direct terminals: how a session on Bun's own PTY (pty/bun-terminal.ts) is served where a lane
+ * cannot be had (its reading could not be handed over in time, its terminal fell behind a lane,
+ * or CODEWIRE_PTY_LANES=0). As with lanes
  * (lanes.ts), the node serves a local `cw attach` client's terminal itself, as tmux's server
  * does, so a keystroke's echo crosses one process instead of three: terminal → node → program →
  * node → terminal. Unlike lanes there is no thread: Bun's event loop already reads the PTY, so

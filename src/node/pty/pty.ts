@@ -4,15 +4,16 @@
  * Two backends give it: Bun's own terminal (bun-terminal.ts), the default where Bun has one
  * (Linux, macOS), and bun-pty (bun-pty.ts), the fallback elsewhere (Windows) and the choice with
  * `[node] pty = "bun-pty"` in config.toml or CODEWIRE_PTY=bun-pty. Local attaches get their
- * terminal served by the node on both: lanes on bun-pty, direct terminals on Bun's (node/lane/).
+ * terminal served by the node on both: lanes (node/lane/), whose thread reads the PTY while they
+ * last, and on Bun's PTY a direct terminal where a lane cannot be had.
  *
  * Why Bun's is the default: its event loop reads the PTY itself, where bun-pty's native threads
  * fill a channel that has to be polled. Measured with `bun run bench` (BENCH_PTY picks the
- * backend) on a 2-core VM, quiet: ten sessions redrawing a spinner at 10 Hz cost the node 1.1%
- * of a core attached against 3.4% on bun-pty (detached both 1.2-1.4%), 127 KiB per idle session
- * against 231 KiB, a peak of 92-94 MiB with 256 MiB through an attached session against 135 MiB,
- * and the echo while typing was quicker (p50 0.86-0.94x tmux's against 1.17x). The README's
- * "Terminal backends" has the whole comparison.
+ * backend) on a 2-core VM, quiet: ten sessions redrawing a spinner at 10 Hz cost the node
+ * 1.9% of a core attached against 4.4-5.2% on bun-pty, 127 KiB per idle session against 231 KiB,
+ * a peak of 93-95 MiB with 256 MiB through an attached session against 135 MiB, and the echo in
+ * canonical mode was at most tmux's against 1.25-1.32x. The README's "Terminal backends" has the
+ * whole comparison.
  */
 import { BunPty } from "./bun-pty";
 import { BunTerminalPty, bunTerminalAvailable } from "./bun-terminal";
