@@ -140,9 +140,9 @@ describe("what an orchestrator reads of a real agent is what a person sees", () 
 });
 
 describe("attaching to a real agent, as a person does (through tmux)", () => {
-  test("Claude Code: its hidden cursor and mouse mode are painted on attach, and gone after detach (no ^[[9;5u keys in the shell)", async () => {
+  test("Claude Code: its hidden cursor and mouse mode are painted on attach, a prompt typed through the attach is answered, and both modes are gone after detach (no ^[[9;5u keys in the shell)", async () => {
     cw = new CwHome();
-    const a = keep(await startClaude(cw, "claude", { script: () => ({ text: "ok" }) }));
+    const a = keep(await startClaude(cw, "claude", { script: () => ({ text: "the answer through the lane is forty-two" }) }));
     const t = new Tmux();
     try {
       await t.start("bash --norc --noprofile", cw.env, 120, 40);
@@ -154,6 +154,15 @@ describe("attaching to a real agent, as a person does (through tmux)", () => {
       await t.waitScreen((s) => s.includes("❯"), "Claude Code's composer in the pane");
       // Claude Code hides the cursor and turns on SGR mouse reporting; the paint carries both.
       await waitFor(async () => (await flag("#{cursor_flag} #{mouse_sgr_flag}")) === "0 1", "the cursor hidden and SGR mouse on");
+      // A person types a prompt: the node's lane thread carries the keys to Claude Code and its
+      // drawing back to the pane.
+      await t.type("what is six times seven");
+      await t.waitScreen((s) => s.includes("what is six times seven"), "the prompt in Claude Code's composer");
+      await t.keys("Enter");
+      await t.waitScreen((s) => s.includes("forty-two"), "Claude Code's answer in the pane", 30_000);
+      const log = readFileSync(cw.path("node.log"), "utf8");
+      expect(log).toContain("lane thread started");
+      expect(log).not.toContain("attach serves terminals directly");
       await t.keys("C-b", "d");
       await t.waitScreen((s) => s.includes("detached from session"), "the detach notice");
       expect(await flag("#{cursor_flag} #{mouse_sgr_flag} #{mouse_any_flag}")).toBe("1 0 0");
