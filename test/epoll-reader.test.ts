@@ -5,8 +5,11 @@
  * including what waited meanwhile, and the program's end is still seen.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { closeSync, readSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BunTerminalPty } from "../src/node/pty/bun-terminal";
+import { mastersOf } from "../src/node/pty/master-fd";
 import { waitFor } from "./helpers";
 
 const linux = process.platform === "linux";
@@ -23,6 +26,13 @@ function spawnCat(): { pty: BunTerminalPty; seen: () => string } {
     text += new TextDecoder().decode(chunk);
   });
   return { pty: p, seen: () => text };
+}
+
+/** Bun's own reading descriptor of `p` (found at the spawn, or by its program's terminal). */
+function readerFdOf(p: BunTerminalPty): number {
+  const dup = p.dupReader();
+  if (dup >= 0) closeSync(dup);
+  return (p as unknown as { reader?: { readerFd(): number } }).reader?.readerFd() ?? -1;
 }
 
 /** Reads `fd` (non-blocking) until `want` has come, or the deadline. */
@@ -136,6 +146,64 @@ describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
     p.write("go\n");
     expect(await exit).toEqual({ exitCode: 0 });
     expect(text).toContain("bye-42");
+  });
+
+  test("Bun closed its reader at the end before the reading came back: nothing is registered in its place", async () => {
+    const { pty: p, seen } = spawnCat();
+    pty = p;
+    p.write("ready\n");
+    await waitFor(() => seen() === "ready\r\nready\r\n", "Bun to read the first echo");
+    const readerFd = readerFdOf(p);
+    expect(readerFd).toBeGreaterThanOrEqual(0);
+    let given = p.giveReading();
+    for (let i = 0; !given && i < 20; i++) {
+      await new Promise((r) => setImmediate(r));
+      given = p.giveReading();
+    }
+    expect(given).toBe(true);
+    const exit = new Promise((resolve) => p.onExit(resolve));
+    p.signal("SIGTERM");
+    // A FIFO (epoll can watch it, unlike /dev/null), opened until one gets the reader's number.
+    const fifo = join(mkdtempSync(join(tmpdir(), "cw-epoll-")), "fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const opened: number[] = [];
+    try {
+      // Bun drains the PTY at the exit and closes its reader: the number is free for the next
+      // file, taken here the moment it is (before anything else of this process can).
+      await waitFor(() => {
+        if (existsSync(`/proc/self/fd/${readerFd}`)) return false;
+        while (!opened.includes(readerFd) && opened.length < 64) opened.push(openSync(fifo, "r+"));
+        return true;
+      }, "Bun to close its reader");
+      expect(opened).toContain(readerFd);
+      p.takeReading();
+      // The file now behind that number is in no epoll set of this process.
+      const watched = readdirSync("/proc/self/fd").flatMap((fd) => {
+        try {
+          if (readlinkSync(`/proc/self/fd/${fd}`) !== "anon_inode:[eventpoll]") return [];
+          return [...readFileSync(`/proc/self/fdinfo/${fd}`, "utf8").matchAll(/tfd:\s*(\d+)/g)].map((m) => Number(m[1]));
+        } catch {
+          return [];
+        }
+      });
+      expect(watched).not.toContain(readerFd);
+    } finally {
+      for (const fd of opened) closeSync(fd);
+    }
+    expect(await exit).toEqual({ exitCode: 143 });
+  });
+
+  test("a PTY's master descriptors are also found by its program's terminal (when the spawn could not tell them)", async () => {
+    const { pty: p, seen } = spawnCat();
+    pty = p;
+    p.write("ready\n");
+    await waitFor(() => seen() === "ready\r\nready\r\n", "Bun to read the first echo");
+    const readerFd = readerFdOf(p);
+    const found = mastersOf(p.pid);
+    expect(found).toContain(readerFd);
+    // Each of them is a master of this PTY: its echo can be read from a dup of any.
+    for (const fd of found) expect(readlinkSync(`/proc/self/fd/${fd}`)).toMatch(/ptmx$/);
+    expect(mastersOf(process.pid)).toEqual([]);
   });
 
   test("taking back what was never given, or after the end, changes nothing", async () => {

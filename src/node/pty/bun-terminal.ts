@@ -5,7 +5,7 @@
  */
 import { EAGAIN, writeSome } from "../../sys/libc";
 import { EpollReader } from "./epoll-reader";
-import { closeFd, dupFd, withMasterFd } from "./master-fd";
+import { closeFd, dupFd, mastersOf, withMasterFd } from "./master-fd";
 import { ChildBase, exitStatus, type HandOverPty, type PtyExit, PtySpawnError, type PtySpawnOptions } from "./types";
 
 /**
@@ -169,15 +169,27 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
    * lane/direct.ts), or -1 when there is none or Bun's writer holds bytes that must go first.
    */
   dupMaster(): number {
+    this.findMasters();
     return this.exited || this.bunPending ? -1 : dupFd(this.masterFd);
   }
 
   dupReader(): number {
+    this.findMasters();
     const fd = this.exited ? -1 : (this.reader?.readerFd() ?? -1);
     return fd >= 0 ? dupFd(fd) : -1;
   }
 
+  /** Where the spawn could not tell Bun's master descriptors, finds them by the terminal's number. */
+  private findMasters(): void {
+    if (this.reader || this.exited || this.term.closed || process.platform !== "linux" || !EpollReader.supported()) return;
+    const masters = mastersOf(this.pid);
+    if (masters.length === 0) return;
+    this.reader = new EpollReader(masters);
+    if (this.masterFd < 0 && process.env.CODEWIRE_PTY_DIRECT_WRITE !== "0") this.masterFd = dupFd(masters[masters.length - 1]!);
+  }
+
   giveReading(): boolean {
+    this.findMasters();
     if (this.exited || this.term.closed || !this.reader?.pause()) return false;
     this.given = true;
     return true;
@@ -186,8 +198,9 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
   takeReading(): Uint8Array[] {
     if (!this.given) return [];
     this.given = false;
-    // Once closed, its descriptor may be reused: never registered again.
-    if (!this.exited && !this.term.closed) this.reader?.resume();
+    // Once Bun read the end (it closes its reader then) or the terminal closed, the descriptor's
+    // number may be another file's: never registered again.
+    if (!this.exited && !this.eof && !this.term.closed) this.reader?.resume();
     const away = this.away;
     this.away = [];
     if (!this.exited) for (const chunk of away) this.emitData(chunk);

@@ -73,10 +73,29 @@ function registrations(fds: readonly number[]): Registration[] {
   return found;
 }
 
+/**
+ * What names the open file behind `fd` ("ino" and "tty-index" from its fdinfo: which PTY), or
+ * undefined when the descriptor is closed. Bun closes its reader once it read the PTY's end, and
+ * the number may then be another file's: adding that back would hand Bun's loop events of a
+ * file it does not know, with a pointer to what it freed.
+ */
+function identity(fd: number): string | undefined {
+  try {
+    const info = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8");
+    const ino = /^ino:\s*(\d+)/m.exec(info)?.[1];
+    const tty = /^tty-index:\s*(\d+)/m.exec(info)?.[1];
+    return ino && tty ? `${ino}:${tty}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One PTY's read registration in Bun's event loop, which can be paused and resumed. */
 export class EpollReader {
   private reg?: Registration;
   private paused = false;
+  /** The reader's open file when it was paused (identity()). */
+  private pausedFile?: string;
 
   /** `fds`: the descriptors Bun opened for the PTY's master (one of them is its reader). */
   constructor(private readonly fds: readonly number[]) {}
@@ -103,15 +122,22 @@ export class EpollReader {
     // Armed or not, as it is now (the kept copy has the events to restore).
     const now = registrations([reg.fd]).find((r) => r.epfd === reg.epfd && r.data === reg.data);
     if (!now || !(now.events & EPOLLIN)) return false;
+    const file = identity(reg.fd);
+    if (!file) return false;
     if (c(reg.epfd, EPOLL_CTL_DEL, reg.fd, null) !== 0) return false;
     this.paused = true;
+    this.pausedFile = file;
     return true;
   }
 
-  /** Lets the event loop read the PTY again (output that waits is reported at once). */
+  /**
+   * Lets the event loop read the PTY again (output that waits is reported at once), unless Bun
+   * closed its reader meanwhile (it read the end: see identity()).
+   */
   resume(): void {
     if (!this.paused || !this.reg) return;
     this.paused = false;
+    if (identity(this.reg.fd) !== this.pausedFile) return;
     const event = new Uint8Array(EVENT_SIZE);
     const view = new DataView(event.buffer);
     view.setUint32(0, this.reg.events, true);

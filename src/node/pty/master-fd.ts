@@ -11,7 +11,7 @@
  * (closed by us, never reused under us when Bun closes its own), and shares the open file, so it
  * is non-blocking like Bun's. Linux only; elsewhere (no /proc) Bun's writer is used.
  */
-import { closeSync, readdirSync, readlinkSync } from "node:fs";
+import { closeSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { FFIType } from "bun:ffi";
 import { openLibc } from "../../sys/libc";
 
@@ -56,6 +56,40 @@ export function withMasterFd<T>(spawn: () => T): { value: T; fd: number; masters
   if (masters.length === 0) return { value, fd: -1, masters };
   const fd = d(masters[masters.length - 1]!);
   return { value, fd: fd >= 0 ? fd : -1, masters };
+}
+
+/**
+ * The master descriptors of the PTY that is process `pid`'s controlling terminal, found by its
+ * number (`tty_nr` in /proc/<pid>/stat; `tty-index` in each master's fdinfo). For when
+ * withMasterFd could not tell them: the numbers Bun gave the new PTY's descriptors can be ones
+ * that were open before the spawn, when Bun closed an ended PTY's descriptors during it (seen
+ * when a session started right after another ended). Empty when the program has no terminal
+ * of ours (it left it, or is gone). Linux only.
+ */
+export function mastersOf(pid: number): number[] {
+  let index: number;
+  try {
+    // Field 7, after the command in parentheses (which may hold spaces).
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ttyNr = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[4]);
+    const major = (ttyNr >> 8) & 0xfff;
+    const minor = (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00);
+    // Unix98 PTY slaves: majors 136-143.
+    if (major < 136 || major > 143) return [];
+    index = (major - 136) * 256 + minor;
+  } catch {
+    return [];
+  }
+  const fds: number[] = [];
+  for (const fd of openFds() ?? []) {
+    if (!isMaster(fd)) continue;
+    try {
+      if (Number(/^tty-index:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1]) === index) fds.push(Number(fd));
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return fds;
 }
 
 /** A descriptor of one's own for the same open file as `fd` (dup(2)); -1 when it cannot be had. */
