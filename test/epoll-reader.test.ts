@@ -28,11 +28,32 @@ function spawnCat(): { pty: BunTerminalPty; seen: () => string } {
   return { pty: p, seen: () => text };
 }
 
+/** `cat` on Bun's PTY, once Bun's loop read its first echo (so its read registration exists). */
+async function readyCat(): Promise<{ pty: BunTerminalPty; seen: () => string }> {
+  const cat = spawnCat();
+  pty = cat.pty;
+  cat.pty.write("ready\n");
+  await waitFor(() => cat.seen() === "ready\r\nready\r\n", "Bun to read the first echo");
+  return cat;
+}
+
 /** Bun's own reading descriptor of `p` (found at the spawn, or by its program's terminal). */
 function readerFdOf(p: BunTerminalPty): number {
   const dup = p.dupReader();
   if (dup >= 0) closeSync(dup);
   return (p as unknown as { reader?: { readerFd(): number } }).reader?.readerFd() ?? -1;
+}
+
+/**
+ * Gives `p`'s reading away, as an attach does: Bun's loop may be about to read in this very turn,
+ * so it tries again on later ones.
+ */
+async function give(p: BunTerminalPty): Promise<boolean> {
+  for (let i = 0; i < 20; i++) {
+    if (p.giveReading()) return true;
+    await new Promise((r) => setImmediate(r));
+  }
+  return false;
 }
 
 /** Reads `fd` (non-blocking) until `want` has come, or the deadline. */
@@ -59,13 +80,7 @@ describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
     p.write("before\n");
     await waitFor(() => seen().includes("before\r\nbefore\r\n"), "Bun to read the first echo");
 
-    // Bun's loop may be about to read in this very turn: the node tries again on a later one.
-    let given = p.giveReading();
-    for (let i = 0; !given && i < 20; i++) {
-      await new Promise((r) => setImmediate(r));
-      given = p.giveReading();
-    }
-    expect(given).toBe(true);
+    expect(await give(p)).toBe(true);
     const fd = p.dupReader();
     expect(fd).toBeGreaterThanOrEqual(0);
     try {
@@ -94,17 +109,8 @@ describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
   });
 
   test("the program ends while the reading is given away: what Bun drains at the end waits, then comes after the rest", async () => {
-    const { pty: p, seen } = spawnCat();
-    pty = p;
-    // Bun's loop reads the PTY (its registration exists) once it has read something.
-    p.write("ready\n");
-    await waitFor(() => seen() === "ready\r\nready\r\n", "Bun to read the first echo");
-    let given = p.giveReading();
-    for (let i = 0; !given && i < 20; i++) {
-      await new Promise((r) => setImmediate(r));
-      given = p.giveReading();
-    }
-    expect(given).toBe(true);
+    const { pty: p, seen } = await readyCat();
+    expect(await give(p)).toBe(true);
     let ended = false;
     const exit = new Promise((resolve) => p.onExit(resolve)).finally(() => {
       ended = true;
@@ -134,12 +140,7 @@ describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
     });
     p.write("ready\n");
     await waitFor(() => text.includes("ready"), "Bun to read the first echo");
-    let given = p.giveReading();
-    for (let i = 0; !given && i < 20; i++) {
-      await new Promise((r) => setImmediate(r));
-      given = p.giveReading();
-    }
-    expect(given).toBe(true);
+    expect(await give(p)).toBe(true);
     const exit = new Promise((resolve) => p.onExit(resolve));
     // Nobody reads the PTY now; the shell exits, and its background sleep keeps the terminal
     // open, so no reader sees its end and the reading is never given back.
@@ -149,18 +150,10 @@ describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
   });
 
   test("Bun closed its reader at the end before the reading came back: nothing is registered in its place", async () => {
-    const { pty: p, seen } = spawnCat();
-    pty = p;
-    p.write("ready\n");
-    await waitFor(() => seen() === "ready\r\nready\r\n", "Bun to read the first echo");
+    const { pty: p, seen } = await readyCat();
     const readerFd = readerFdOf(p);
     expect(readerFd).toBeGreaterThanOrEqual(0);
-    let given = p.giveReading();
-    for (let i = 0; !given && i < 20; i++) {
-      await new Promise((r) => setImmediate(r));
-      given = p.giveReading();
-    }
-    expect(given).toBe(true);
+    expect(await give(p)).toBe(true);
     const exit = new Promise((resolve) => p.onExit(resolve));
     p.signal("SIGTERM");
     // A FIFO (epoll can watch it, unlike /dev/null), opened until one gets the reader's number.
@@ -194,10 +187,7 @@ describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
   });
 
   test("a PTY's master descriptors are also found by its program's terminal (when the spawn could not tell them)", async () => {
-    const { pty: p, seen } = spawnCat();
-    pty = p;
-    p.write("ready\n");
-    await waitFor(() => seen() === "ready\r\nready\r\n", "Bun to read the first echo");
+    const { pty: p, seen } = await readyCat();
     const readerFd = readerFdOf(p);
     const found = mastersOf(p.pid);
     expect(found).toContain(readerFd);
