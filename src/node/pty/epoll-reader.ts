@@ -20,9 +20,10 @@
  * Linux only. Anything unexpected (no such registration, a different layout) means "cannot
  * pause", and the caller serves the terminal the ordinary way.
  */
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { FFIType, ptr } from "bun:ffi";
 import { openLibc } from "../../sys/libc";
+import { openFds, ptyIdentity } from "./master-fd";
 
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
@@ -51,13 +52,7 @@ interface Registration {
 /** The epoll registrations of `fds` in this process's epoll descriptors, as fdinfo shows them. */
 function registrations(fds: readonly number[]): Registration[] {
   const found: Registration[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc/self/fd");
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
+  for (const entry of openFds() ?? []) {
     let info: string;
     try {
       if (readlinkSync(`/proc/self/fd/${entry}`) !== "anon_inode:[eventpoll]") continue;
@@ -74,20 +69,14 @@ function registrations(fds: readonly number[]): Registration[] {
 }
 
 /**
- * What names the open file behind `fd` ("ino" and "tty-index" from its fdinfo: which PTY), or
- * undefined when the descriptor is closed. Bun closes its reader once it read the PTY's end, and
- * the number may then be another file's: adding that back would hand Bun's loop events of a
- * file it does not know, with a pointer to what it freed.
+ * What names the open file behind `fd` (ptyIdentity: which PTY), or undefined when the
+ * descriptor is closed. Bun closes its reader once it read the PTY's end, and the number may
+ * then be another file's: adding that back would hand Bun's loop events of a file it does not
+ * know, with a pointer to what it freed.
  */
 function identity(fd: number): string | undefined {
-  try {
-    const info = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8");
-    const ino = /^ino:\s*(\d+)/m.exec(info)?.[1];
-    const tty = /^tty-index:\s*(\d+)/m.exec(info)?.[1];
-    return ino && tty ? `${ino}:${tty}` : undefined;
-  } catch {
-    return undefined;
-  }
+  const id = ptyIdentity(fd);
+  return id && `${id.ino}:${id.index}`;
 }
 
 /** One PTY's read registration in Bun's event loop, which can be paused and resumed. */

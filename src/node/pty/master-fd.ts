@@ -23,9 +23,25 @@ function dup(): ((fd: number) => number) | null {
   return dupFn;
 }
 
-function openFds(): Set<string> | undefined {
+/** This process's open descriptors (as /proc/self/fd names them), or undefined without /proc. */
+export function openFds(): Set<string> | undefined {
   try {
     return new Set(readdirSync("/proc/self/fd"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Which PTY the open file behind `fd` is (its fdinfo's `tty-index`, with `ino` for the device
+ * node), or undefined when `fd` is closed or no PTY master.
+ */
+export function ptyIdentity(fd: number | string): { ino: string; index: number } | undefined {
+  try {
+    const info = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8");
+    const ino = /^ino:\s*(\d+)/m.exec(info)?.[1];
+    const index = /^tty-index:\s*(\d+)/m.exec(info)?.[1];
+    return ino && index ? { ino, index: Number(index) } : undefined;
   } catch {
     return undefined;
   }
@@ -81,14 +97,7 @@ export function mastersOf(pid: number): number[] {
     return [];
   }
   const fds: number[] = [];
-  for (const fd of openFds() ?? []) {
-    if (!isMaster(fd)) continue;
-    try {
-      if (Number(/^tty-index:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1]) === index) fds.push(Number(fd));
-    } catch {
-      /* closed meanwhile */
-    }
-  }
+  for (const fd of openFds() ?? []) if (isMaster(fd) && ptyIdentity(fd)?.index === index) fds.push(Number(fd));
   return fds;
 }
 
