@@ -344,7 +344,10 @@ function command(m: ToLane): void {
 /**
  * Messages the wake pipe announced (one byte each) that the port has not given us yet: a message
  * may reach the port a moment after its byte reached the pipe, so they are asked for again on
- * every turn until they came.
+ * every turn until they came. Negative while messages came before their bytes (the main thread
+ * posts, then writes the byte): those bytes then owe nothing. Clamped at zero instead, as it was,
+ * a burst of attaches could leave it at 1 for good, and the thread polled every millisecond
+ * (ten attached spinners: 4.8-5.3% of a core in some runs, 1.9% in others).
  */
 let owed = 0;
 
@@ -355,7 +358,7 @@ function readCommands(): void {
     owed += n;
   }
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-    owed = Math.max(0, owed - 1);
+    owed--;
     command(m.message as ToLane);
   }
 }
