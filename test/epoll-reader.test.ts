@@ -106,30 +106,36 @@ describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
     expect(await exited).toEqual({ exitCode: 143 });
   });
 
-  test("the program ends while the reading is given away: what Bun drains at the end waits, then comes after the rest", async () => {
+  test("the program ends while the reading is given away: Bun's drain at the exit reads none of it, the other reader all, and the end waits for the reading to come back", async () => {
     const { pty: p, seen } = await readyCat();
     expect(await give(p)).toBe(true);
+    const fd = p.dupReader();
+    expect(fd).toBeGreaterThanOrEqual(0);
     let ended = false;
     const exit = new Promise((resolve) => p.onExit(resolve)).finally(() => {
       ended = true;
     });
-    p.write("last words\n");
-    p.endInput();
-    // Bun reads a PTY's last output when its program exits, given away or not (it then reports
-    // the PTY's end): that output is held, and the session is not over, while the other reader
-    // may still hold earlier output.
-    await waitFor(() => (p as unknown as { eof: boolean }).eof, "Bun to read the PTY's end at the exit");
-    expect(ended).toBe(false);
-    expect(seen()).toBe("ready\r\nready\r\n");
-    // As the lane thread does once it read the end: the held output is handed to the listeners
-    // and returned, for the terminals the other reader served.
-    const away = new TextDecoder().decode(Buffer.concat(p.readerEnded()));
-    expect(away).toContain("last words\r\n");
-    expect(seen()).toBe(`ready\r\nready\r\n${away}`);
+    try {
+      // Written before the program's exit, read by nobody until after it: Bun reads a PTY again
+      // when its program exits, given away or not. Had that drain read any of it, the other
+      // reader would miss it (as the lane thread did: a chunk of the last output then reached
+      // the log out of order).
+      p.write("last words\n");
+      p.endInput();
+      await waitFor(() => (p as unknown as { eof: boolean }).eof, "Bun to read an end at the exit");
+      expect(ended).toBe(false);
+      expect(await readUntil(fd, "last words\r\nlast words\r\n")).toBe("last words\r\nlast words\r\n");
+      expect(seen()).toBe("ready\r\nready\r\n");
+    } finally {
+      closeSync(fd);
+    }
+    // As the lane thread does once it read the end: nothing of the PTY was held for it.
+    expect(p.readerEnded()).toEqual([]);
     expect(await exit).toEqual({ exitCode: 0 });
+    expect(seen()).toBe("ready\r\nready\r\n");
   });
 
-  test("never given back (a background process keeps the terminal open): what Bun drained is still handed on, then the end", async () => {
+  test("never given back (a background process keeps the terminal open): the other reader still gets the last output, and the session ends", async () => {
     const p = new BunTerminalPty({ command: ["sh", "-c", "read ready; read go; sleep 5 & echo bye-$((6*7))"], cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "xterm" }, cols: 80, rows: 24 });
     pty = p;
     let text = "";
@@ -139,12 +145,19 @@ describe.if(linux)("Bun's PTY handed to another reader (epoll-reader)", () => {
     p.write("ready\n");
     await waitFor(() => text.includes("ready"), "Bun to read the first echo");
     expect(await give(p)).toBe(true);
+    const fd = p.dupReader();
+    expect(fd).toBeGreaterThanOrEqual(0);
     const exit = new Promise((resolve) => p.onExit(resolve));
-    // Nobody reads the PTY now; the shell exits, and its background sleep keeps the terminal
-    // open, so no reader sees its end and the reading is never given back.
-    p.write("go\n");
-    expect(await exit).toEqual({ exitCode: 0 });
-    expect(text).toContain("bye-42");
+    try {
+      // The shell exits, and its background sleep keeps the terminal open, so the other reader
+      // never reads its end and never gives the reading back.
+      p.write("go\n");
+      expect(await readUntil(fd, "bye-42")).toContain("bye-42");
+      expect(await exit).toEqual({ exitCode: 0 });
+    } finally {
+      closeSync(fd);
+    }
+    expect(text).not.toContain("bye-42");
   });
 
   test("Bun closed its reader at the end before the reading came back: nothing is registered in its place", async () => {

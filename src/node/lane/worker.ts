@@ -412,11 +412,17 @@ function readOutput(): boolean {
         const chunk = ring.subarray(at, at + n);
         ringAt = at + n === ring.length ? 0 : at + n;
         readTo.set(handle, (readTo.get(handle) ?? 0) + n);
-        // (What a terminal cannot take at once, deliver copies: this part of the ring is reused.)
-        for (const lane of set) deliver(lane, chunk);
-        got += n;
+        // For the main thread before the terminals: a terminal that lags or hangs up here closes
+        // its lane, and when that was the PTY's last, "released" goes out at once and the main
+        // thread reads the PTY again. Queued after that, this chunk would reach a PTY no longer
+        // given away and be dropped: the log lost it (~4 KiB at every lane-to-direct handover).
+        // Posting flushes what is held first, so it goes out before "lagged" and "released".
         Atomics.add(inflight, INFLIGHT_BYTES, n);
         postOutput(handle, at, n);
+        // (What a terminal cannot take at once, deliver copies: this part of the ring is reused
+        // only after the main thread is done with it.)
+        for (const lane of set) deliver(lane, chunk);
+        got += n;
         // Its last lane may have just gone (a terminal that hung up or lagged): the PTY is the
         // main thread's again, and two readers would split its output.
         if (!readers.has(handle)) break;

@@ -201,6 +201,7 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
     // Once Bun read the end (it closes its reader then) or the terminal closed, the descriptor's
     // number may be another file's: never registered again.
     if (!this.exited && !this.eof && !this.term.closed) this.reader?.resume();
+    else this.reader?.release();
     const away = this.away;
     this.away = [];
     if (!this.exited) for (const chunk of away) this.emitData(chunk);

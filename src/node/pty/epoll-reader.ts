@@ -17,10 +17,19 @@
  * re-arms, which must not find it gone). epoll_wait runs on this thread only, so nothing can
  * disarm it between the look and the delete.
  *
+ * Bun also reads the PTY once more when its program exits, registered or not: it drains the
+ * reader until the end. While paused, that drain would race the other reader for the last output
+ * and split it between them (a chunk of it then reached the log out of place: 5 in 25 runs of an
+ * attached `seq 1 30000` that then exited). So while paused, the reader's descriptor number
+ * refers to a placeholder instead: an empty pipe whose writing end is closed, which reads as the
+ * end at once. Bun's drain at the exit then reads nothing of the PTY (it takes the end, and
+ * closes the placeholder as its reader), and the other reader reads it all, in order. Resuming
+ * puts the PTY back under that number (dup3) first, unless Bun closed it meanwhile.
+ *
  * Linux only. Anything unexpected (no such registration, a different layout) means "cannot
  * pause", and the caller serves the terminal the ordinary way.
  */
-import { readFileSync, readlinkSync } from "node:fs";
+import { closeSync, fstatSync, readFileSync, readlinkSync } from "node:fs";
 import { FFIType, ptr } from "bun:ffi";
 import { openLibc } from "../../sys/libc";
 import { openFds, ptyIdentity } from "./master-fd";
@@ -28,14 +37,52 @@ import { openFds, ptyIdentity } from "./master-fd";
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 const EPOLLIN = 0x1;
+const O_CLOEXEC = 0o2000000;
+const F_DUPFD_CLOEXEC = 1030;
 
-type EpollCtl = (epfd: number, op: number, fd: number, event: Uint8Array | null) => number;
-let epollCtl: EpollCtl | null | undefined;
-function ctl(): EpollCtl | null {
-  if (epollCtl !== undefined) return epollCtl;
-  const c = openLibc({ epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
-  epollCtl = c && ((epfd, op, fd, event) => c.fn.epoll_ctl!(epfd, op, fd, event ? ptr(event) : null) as number);
-  return epollCtl;
+interface Calls {
+  epollCtl(epfd: number, op: number, fd: number, event: Uint8Array | null): number;
+  pipe2(fds: Int32Array, flags: number): number;
+  dup3(from: number, to: number, flags: number): number;
+  /** A new descriptor (close-on-exec) for what `fd` refers to, or -1. */
+  dupCloexec(fd: number): number;
+}
+let calls: Calls | null | undefined;
+function ctl(): Calls | null {
+  if (calls !== undefined) return calls;
+  const c = openLibc({
+    epoll_ctl: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    dup3: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  });
+  calls = c && {
+    epollCtl: (epfd, op, fd, event) => c.fn.epoll_ctl!(epfd, op, fd, event ? ptr(event) : null) as number,
+    pipe2: (fds, flags) => c.fn.pipe2!(ptr(fds), flags) as number,
+    dup3: (from, to, flags) => c.fn.dup3!(from, to, flags) as number,
+    dupCloexec: (fd) => c.fn.fcntl!(fd, F_DUPFD_CLOEXEC, 0) as number,
+  };
+  return calls;
+}
+
+function closeQuietly(fd: number): void {
+  if (fd < 0) return;
+  try {
+    closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+}
+
+/** Whether `a` and `b` are open on the same file (device and inode). */
+function sameFile(a: number, b: number): boolean {
+  try {
+    const x = fstatSync(a);
+    const y = fstatSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** struct epoll_event: packed on x86-64 (12 bytes), naturally aligned elsewhere (16). */
@@ -79,12 +126,24 @@ function identity(fd: number): string | undefined {
   return id && `${id.ino}:${id.index}`;
 }
 
+function eventOf(reg: Registration): Uint8Array {
+  const event = new Uint8Array(EVENT_SIZE);
+  const view = new DataView(event.buffer);
+  view.setUint32(0, reg.events, true);
+  view.setBigUint64(DATA_OFFSET, reg.data, true);
+  return event;
+}
+
 /** One PTY's read registration in Bun's event loop, which can be paused and resumed. */
 export class EpollReader {
   private reg?: Registration;
   private paused = false;
   /** The reader's open file when it was paused (identity()). */
   private pausedFile?: string;
+  /** While paused: the PTY, under a number of our own (the reader's number is the placeholder's). */
+  private saved = -1;
+  /** While paused: the placeholder (see the top), kept open so that it stays recognisable. */
+  private placeholder = -1;
 
   /** `fds`: the descriptors Bun opened for the PTY's master (one of them is its reader). */
   constructor(private readonly fds: readonly number[]) {}
@@ -94,8 +153,9 @@ export class EpollReader {
     return process.platform === "linux" && ctl() !== null;
   }
 
-  /** The master descriptor the event loop reads (to dup for the other reader), or -1. */
+  /** A descriptor of the master the event loop reads (to dup for the other reader), or -1. */
   readerFd(): number {
+    if (this.paused) return this.saved;
     return this.find()?.fd ?? -1;
   }
 
@@ -113,9 +173,31 @@ export class EpollReader {
     if (!now || !(now.events & EPOLLIN)) return false;
     const file = identity(reg.fd);
     if (!file) return false;
-    if (c(reg.epfd, EPOLL_CTL_DEL, reg.fd, null) !== 0) return false;
+    const ends = new Int32Array(2);
+    if (c.pipe2(ends, O_CLOEXEC) !== 0) return false;
+    closeQuietly(ends[1]!);
+    const placeholder = ends[0]!;
+    const saved = c.dupCloexec(reg.fd);
+    if (saved < 0) {
+      closeQuietly(placeholder);
+      return false;
+    }
+    if (c.epollCtl(reg.epfd, EPOLL_CTL_DEL, reg.fd, null) !== 0) {
+      closeQuietly(saved);
+      closeQuietly(placeholder);
+      return false;
+    }
+    if (c.dup3(placeholder, reg.fd, O_CLOEXEC) < 0) {
+      // The number still refers to the PTY: Bun reads it as before.
+      c.epollCtl(reg.epfd, EPOLL_CTL_ADD, reg.fd, eventOf(reg));
+      closeQuietly(saved);
+      closeQuietly(placeholder);
+      return false;
+    }
     this.paused = true;
     this.pausedFile = file;
+    this.saved = saved;
+    this.placeholder = placeholder;
     return true;
   }
 
@@ -125,14 +207,27 @@ export class EpollReader {
    */
   resume(): void {
     if (!this.paused || !this.reg) return;
-    this.paused = false;
-    if (identity(this.reg.fd) !== this.pausedFile) return;
-    const event = new Uint8Array(EVENT_SIZE);
-    const view = new DataView(event.buffer);
-    view.setUint32(0, this.reg.events, true);
-    view.setBigUint64(DATA_OFFSET, this.reg.data, true);
+    const reg = this.reg;
+    const c = ctl();
+    // The PTY goes back under the reader's number only while that number still refers to the
+    // placeholder: Bun closes it once it read the end there (at the program's exit).
+    const back = c !== null && sameFile(reg.fd, this.placeholder) && c.dup3(this.saved, reg.fd, O_CLOEXEC) >= 0;
+    this.release();
+    if (!back || identity(reg.fd) !== this.pausedFile) return;
     // EEXIST would mean Bun registered it again itself: then it reads already.
-    ctl()?.(this.reg.epfd, EPOLL_CTL_ADD, this.reg.fd, event);
+    c!.epollCtl(reg.epfd, EPOLL_CTL_ADD, reg.fd, eventOf(reg));
+  }
+
+  /**
+   * Ends a pause without resuming: the event loop will never read this PTY again (its program
+   * is over). The reader's number stays the placeholder's until Bun closes it.
+   */
+  release(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    closeQuietly(this.saved);
+    closeQuietly(this.placeholder);
+    this.saved = this.placeholder = -1;
   }
 
   get isPaused(): boolean {
