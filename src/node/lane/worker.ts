@@ -13,8 +13,8 @@
  *
  * While a lane is open, this thread is the only reader of its session's PTY (the main thread gave
  * its reading up: bun-pty's poller, or Bun's epoll registration), so output reaches main in order,
- * from one place. (Bun still drains the PTY when its program exits; pty/bun-terminal.ts hands that
- * on after this thread's output.)
+ * from one place. (Bun reads the PTY once more when its program exits: it then finds a placeholder
+ * under its reader's number, and reads nothing of the PTY: pty/epoll-reader.ts.)
  */
 import { closeSync } from "node:fs";
 import { FFIType, ptr } from "bun:ffi";

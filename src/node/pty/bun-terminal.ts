@@ -53,9 +53,10 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
   /** The reading is given away (giveReading) and not yet taken back. */
   private given = false;
   /**
-   * Output Bun read while the reading was given away: Bun drains the PTY itself when its program
-   * exits, whatever epoll says. Kept (in order, after everything the other reader read) until
-   * the reading is taken back.
+   * Output Bun read while the reading was given away, kept (in order, after everything the other
+   * reader read) until the reading is taken back. None should come: Bun's one read of a paused
+   * PTY, its drain when the program exits, finds the placeholder (epoll-reader.ts). Kept for a
+   * Bun that reads some other way, so that such output is late rather than lost or misplaced.
    */
   private away: Uint8Array[] = [];
   private whenTaken?: () => void;
@@ -123,7 +124,7 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
         };
       });
       // Not given back in time (a background process holds the terminal open, so the lane thread
-      // reads no end): what Bun drained is handed on now rather than lost with the PTY.
+      // reads no end): anything Bun read meanwhile is handed on now rather than lost with the PTY.
       const away = this.away;
       this.away = [];
       for (const chunk of away) this.emitData(chunk);

@@ -65,7 +65,7 @@ export interface HandOverPty extends Pty {
   giveReading(): boolean;
   /**
    * The node reads the PTY again (after giveReading). Returns the output the node could not help
-   * reading meanwhile (Bun drains a PTY when its program exits), now handed to its listeners
+   * reading meanwhile (none on Bun's PTY: see pty/epoll-reader.ts), now handed to its listeners
    * after everything the other reader read: the caller shows it on the terminals that reader
    * served.
    */
