@@ -7,7 +7,8 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { readdirSync, readlinkSync } from "node:fs";
-import { Lanes } from "../src/node/lane/lanes";
+import { type Lane, Lanes } from "../src/node/lane/lanes";
+import { BenchPty } from "../scripts/bench/pty";
 import type { BunTerminalPty } from "../src/node/pty/bun-terminal";
 import { spawnPty } from "../src/node/pty/pty";
 import { waitFor, workerThreads } from "./helpers";
@@ -85,4 +86,82 @@ test("an open lane keeps the thread", async () => {
   await waitFor(() => session.output().includes("still-served"), "keys through the kept lane");
   lane.close();
   await waitFor(() => !lanes.threadRunning, "the thread to stop after the lane closed", 5_000);
+});
+
+/** Reads `term` until `want` has come, yielding to the event loop between reads; what came. */
+async function readTerminal(term: BenchPty, want: string, timeoutMs = 5000): Promise<string> {
+  let text = "";
+  const until = Date.now() + timeoutMs;
+  while (!text.includes(want) && Date.now() < until) {
+    const r = term.read(20);
+    if (r.kind === "data") text += new TextDecoder().decode(term.buf.subarray(0, r.n));
+    if (r.kind === "eof") break;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return text;
+}
+
+test("a lane opened while the thread lets go of the PTY's last one (its terminal hung up) still gets the output", async () => {
+  const logs: string[] = [];
+  const lanes = new Lanes((m) => logs.push(m), 60_000);
+  const session = await rawPty("cat");
+  let logged = "";
+  session.pty.onData((chunk) => {
+    logged += new TextDecoder().decode(chunk);
+  });
+  // Two users' terminals, as `cw attach` leaves them; the lane thread writes to their slaves.
+  const [termA, termB] = [0, 1].map(() => new BenchPty({ cmd: ["sleep", "600"], cols: 80, rows: 24 }));
+  try {
+    const slave = (t: BenchPty) => waitFor(() => {
+      try {
+        const p = readlinkSync(`/proc/${t.proc.pid}/fd/0`);
+        return p.startsWith("/dev/pts/") ? p : undefined;
+      } catch {
+        return undefined;
+      }
+    }, "the terminal's slave");
+    const [pathA, pathB] = [await slave(termA!), await slave(termB!)];
+    let hungUp = false;
+    const fdA = lanes.openTerminal(pathA)!;
+    expect(fdA).toBeDefined();
+    // The PTY's first lane: its reading may be about to be read in this very turn, so try on later ones too.
+    let laneA: Lane | undefined;
+    for (let i = 0; i < 20 && !laneA; i++) {
+      laneA = lanes.open(session.pty, fdA, () => new Uint8Array(0), () => 0, { ...events, hangup: () => { hungUp = true; } });
+      if (!laneA) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(laneA).toBeDefined();
+    session.pty.write("one-");
+    expect(await readTerminal(termA!, "one-")).toContain("one-");
+
+    // From here on the main thread does not turn its event loop, so what the lane thread posts
+    // ("hangup", then "released": it no longer reads the PTY) waits, as it does when a second
+    // client attaches in that moment.
+    const fds = openFds();
+    termA!.close();
+    session.pty.write("two-");
+    // The lane thread reads that, cannot write it to A's terminal, closes A's lane and gives the
+    // PTY up: A's terminal, A's copy of the PTY's master and its own reading descriptor.
+    const until = Date.now() + 5000;
+    while (openFds() > fds - 3 && Date.now() < until) {
+      /* busy: the point is not to turn the event loop */
+    }
+    expect(openFds()).toBeLessThanOrEqual(fds - 3);
+    const fdB = lanes.openTerminal(pathB)!;
+    const laneB = lanes.open(session.pty, fdB, () => new Uint8Array(0), () => logged.length, events);
+    expect(laneB).toBeDefined();
+
+    // The thread reads the PTY again for B (it was given a descriptor of its own to do so).
+    session.pty.write("three-");
+    expect(await readTerminal(termB!, "three-")).toContain("three-");
+    await waitFor(() => hungUp, "A's hangup to reach the main thread");
+    expect(logs.join("\n")).not.toContain("failed");
+    // And the session's output reached the main thread once each, in order.
+    await waitFor(() => logged.includes("three-"), "the output to reach the main thread");
+    expect(logged).toBe("one-two-three-");
+    laneB!.close();
+  } finally {
+    termA!.close();
+    termB!.close();
+  }
 });

@@ -180,14 +180,15 @@ export class Lanes {
     if (!(pty instanceof BunPty)) {
       ptyFd = pty.dupMaster();
       if (ptyFd < 0) return undefined;
-      // Also when its last lane closed and the thread's "released" is on its way: the thread
-      // has closed its descriptor then, and keeps this one only if it has none.
-      if (fresh || own!.lanes === 0) {
-        readFd = pty.dupReader() ?? -1;
-        if (readFd < 0) {
-          closeFd(ptyFd);
-          return undefined;
-        }
+      // With every lane, not only the PTY's first: the thread may have stopped reading it by now
+      // (its last lane lagged or hung up, and "released" is on its way here while this main
+      // thread still counts that lane) and closed its descriptor. It keeps this one only if it
+      // has none. (Sent only with a PTY's first lane, a second client attaching in that moment
+      // left the thread a PTY it had no descriptor for, and it failed.)
+      readFd = pty.dupReader() ?? -1;
+      if (readFd < 0) {
+        closeFd(ptyFd);
+        return undefined;
       }
     }
     // From here on the lane thread alone reads this PTY (two readers would split its output).

@@ -17,9 +17,10 @@ export type ToLane =
    * `offset` is where the lane thread's reading starts).
    *
    * On bun-pty `handle` is its native handle, read and written through the library. On Bun's own
-   * PTY (a negative handle) the PTY is read with read(2) from `readFd`, sent with the first lane
-   * (`fresh`), and keys are written with write(2) to `ptyFd`: descriptors of the lane thread's
-   * own, which it closes.
+   * PTY (a negative handle) the PTY is read with read(2) from `readFd`, sent with every lane (the
+   * thread keeps it when it has none for that PTY, as after it stopped reading it a moment ago),
+   * and keys are written with write(2) to `ptyFd`: descriptors of the lane thread's own, which it
+   * closes.
    */
   | { type: "open"; lane: number; handle: number; fd: number; paint: Uint8Array; offset: number; fresh: boolean; readFd?: number; ptyFd?: number }
   /**

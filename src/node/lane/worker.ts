@@ -301,7 +301,8 @@ function command(m: ToLane): void {
     lanes.set(lane.id, lane);
     relist();
     if (m.readFd !== undefined) {
-      // A second descriptor for a PTY this thread still reads (its release crossed this open).
+      // Kept when this thread has none for the PTY: its first lane, or the PTY's last lane closed
+      // here a moment ago (lagged, hung up) and "released" crossed this open on its way.
       if (readFds.has(m.handle)) closeSync(m.readFd);
       else readFds.set(m.handle, m.readFd);
     }
