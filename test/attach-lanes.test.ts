@@ -168,7 +168,9 @@ describe(`lanes (${mode.name})`, () => {
       await tmux.kill();
       tmux = undefined;
     }
-    if (!mode.direct) expect(readFileSync(cw.path("node.log"), "utf8")).not.toContain(DIRECT);
+    const log = readFileSync(cw.path("node.log"), "utf8");
+    if (!mode.direct) expect(log).not.toContain(DIRECT);
+    expect(log).not.toContain("given back; they are not in the session's log");
   });
 
   test("a terminal that stops reading: the session never waits for it, and it catches up with a repaint, not a replay", async () => {
@@ -185,6 +187,7 @@ describe(`lanes (${mode.name})`, () => {
     // The log has every byte, across the terminal's handover (the chunk being read when a lane
     // handed its terminal back was once dropped: ~4 KiB missing at each handover).
     expectEveryLine(await cw.ok(["logs", "lane-flood"]), "flood-line-", 500_000);
+    expect(readFileSync(cw.path("node.log"), "utf8")).not.toContain("given back; they are not in the session's log");
 
     // Now the terminal reads again: it ends up showing the end of the output, not a replay of it all.
     let seen = "";

@@ -86,6 +86,8 @@ export class Lanes {
   private nextLane = 1;
   /** The lane thread failed: lanes are off for the rest of this node's life. */
   private broken = false;
+  /** Output came for a PTY no longer given away (a bug: it is lost), said once in the log. */
+  private toldLost = false;
   /** Open lanes: what to tell about each, and the PTY it serves. */
   private readonly lanes = new Map<number, { events: LaneEvents; handle: number; fd: number; ptyFd?: number }>();
   /** PTYs the lane thread reads, with how many lanes the main thread believes it serves on each. */
@@ -338,7 +340,14 @@ export class Lanes {
           // A view into the ring, valid while the listeners run (as Pty.onData says of any
           // chunk): the lane thread may reuse those bytes once they are freed.
           try {
-            this.owned.get(p[i]!)?.pty.received(this.ring.subarray(p[i + 1]!, p[i + 1]! + p[i + 2]!));
+            const own = this.owned.get(p[i]!);
+            if (own) own.pty.received(this.ring.subarray(p[i + 1]!, p[i + 1]! + p[i + 2]!));
+            else if (!this.toldLost) {
+              // The thread posts a PTY's output before it gives the PTY up ("released", "ended"):
+              // this should not happen. Said, so that a log shows where bytes went missing.
+              this.toldLost = true;
+              this.log(`lane: ${p[i + 2]} bytes of output came after their PTY was given back; they are not in the session's log (a bug: please report it)`);
+            }
           } finally {
             Atomics.sub(this.inflight, INFLIGHT_BYTES, p[i + 2]!);
           }
