@@ -137,8 +137,8 @@ test("a lane opened while the thread lets go of the PTY's last one (its terminal
     // From here on the main thread does not turn its event loop, so what the lane thread posts
     // ("hangup", then "released": it no longer reads the PTY) waits, as it does when a second
     // client attaches in that moment.
-    const fds = openFds();
     termA!.close();
+    const fds = openFds();
     session.pty.write("two-");
     // The lane thread reads that, cannot write it to A's terminal, closes A's lane and gives the
     // PTY up: A's terminal, A's copy of the PTY's master and its own reading descriptor.
