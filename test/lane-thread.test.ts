@@ -103,7 +103,7 @@ async function readTerminal(term: BenchPty, want: string, timeoutMs = 5000): Pro
 
 test("a lane opened while the thread lets go of the PTY's last one (its terminal hung up) still gets the output", async () => {
   const logs: string[] = [];
-  const lanes = new Lanes((m) => logs.push(m), 60_000);
+  const lanes = new Lanes((m) => logs.push(m), IDLE_MS);
   const session = await rawPty("cat");
   let logged = "";
   session.pty.onData((chunk) => {
@@ -160,6 +160,7 @@ test("a lane opened while the thread lets go of the PTY's last one (its terminal
     await waitFor(() => logged.includes("three-"), "the output to reach the main thread");
     expect(logged).toBe("one-two-three-");
     laneB!.close();
+    await waitFor(() => !lanes.threadRunning, "the lane thread to stop", 5_000);
   } finally {
     termA!.close();
     termB!.close();
