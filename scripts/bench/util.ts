@@ -1,5 +1,7 @@
 /** Small helpers for the benchmark: statistics, running commands, reading /proc. */
 import { readFileSync } from "node:fs";
+import { FFIType, ptr } from "bun:ffi";
+import { openLibc } from "../../src/sys/libc";
 
 export const MiB = 1024 * 1024;
 
@@ -94,15 +96,8 @@ type ClockGettime = (clock: number, ts: BigInt64Array) => number;
 let clockGettime: ClockGettime | null | undefined;
 function processClock(): ClockGettime | null {
   if (clockGettime !== undefined) return clockGettime;
-  clockGettime = null;
-  if (process.platform !== "linux") return null;
-  try {
-    const { dlopen, FFIType, ptr } = require("bun:ffi") as typeof import("bun:ffi");
-    const lib = dlopen("libc.so.6", { clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
-    clockGettime = (clock, ts) => lib.symbols.clock_gettime(clock, ptr(ts)) as number;
-  } catch {
-    /* ticks below */
-  }
+  const c = process.platform === "linux" ? openLibc({ clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 } }) : null;
+  clockGettime = c && ((clock, ts) => c.fn.clock_gettime!(clock, ptr(ts)) as number);
   return clockGettime;
 }
 

@@ -317,15 +317,6 @@ export class Lanes {
     }
   }
 
-  /** Writes `chunks` to the terminals of the lanes on PTY `handle`, after what they were sent. */
-  private toLanes(handle: number, chunks: Uint8Array[]): void {
-    if (chunks.length === 0) return;
-    for (const [lane, open] of this.lanes) {
-      if (open.handle !== handle) continue;
-      for (const bytes of chunks) this.send({ type: "write", lane, bytes });
-    }
-  }
-
   private send(m: ToLane): void {
     this.port!.postMessage(m);
     // The lane thread sleeps in poll(2): a byte on the pipe wakes it to read the port.
@@ -357,8 +348,7 @@ export class Lanes {
       case "ended": {
         const own = this.owned.get(m.handle);
         this.owned.delete(m.handle);
-        // What the node itself read at the end goes to the lanes' terminals too, after the rest.
-        if (own) this.toLanes(m.handle, own.pty.readerEnded());
+        own?.pty.readerEnded();
         this.idleStop.check();
         return;
       }

@@ -47,14 +47,12 @@ export class BunPty extends ChildBase implements HandOverPty, Pollable {
     return true;
   }
 
-  takeReading(): Uint8Array[] {
+  takeReading(): void {
     if (!this.exited) addPollable(this);
-    return [];
   }
 
-  readerEnded(): Uint8Array[] {
+  readerEnded(): void {
     this.nativeEnded();
-    return [];
   }
 
   write(data: Uint8Array | string): void {

@@ -50,15 +50,11 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
   readonly handle = --lastHandle;
   /** Bun's reading of the PTY, paused while the lane thread reads it (epoll-reader.ts). */
   private reader?: EpollReader;
-  /** The reading is given away (giveReading) and not yet taken back. */
-  private given = false;
   /**
-   * Output Bun read while the reading was given away, kept (in order, after everything the other
-   * reader read) until the reading is taken back. None should come: Bun's one read of a paused
-   * PTY, its drain when the program exits, finds the placeholder (epoll-reader.ts). Kept for a
-   * Bun that reads some other way, so that such output is late rather than lost or misplaced.
+   * The reading is given away (giveReading) and not yet taken back. Bun reads nothing of the PTY
+   * meanwhile, not even at the program's exit (epoll-reader.ts: the placeholder).
    */
-  private away: Uint8Array[] = [];
+  private given = false;
   private whenTaken?: () => void;
   private readonly proc: Bun.Subprocess;
   private readonly term: Bun.Terminal;
@@ -81,9 +77,7 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
           rows: Math.max(1, opts.rows | 0),
           ...(opts.env.TERM ? { name: opts.env.TERM } : {}),
           data: (_t, chunk) => {
-            // A copy (a Buffer's slice() would be a view of what releaseChunk frees).
-            if (this.given) this.away.push(new Uint8Array(chunk));
-            else this.emitData(chunk);
+            this.emitData(chunk);
             releaseChunk(chunk);
           },
           // The PTY reached end of file: every process holding it has closed it, all output is read.
@@ -123,11 +117,8 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
           resolve();
         };
       });
-      // Not given back in time (a background process holds the terminal open, so the lane thread
-      // reads no end): anything Bun read meanwhile is handed on now rather than lost with the PTY.
-      const away = this.away;
-      this.away = [];
-      for (const chunk of away) this.emitData(chunk);
+      // Not given back in time: a background process holds the terminal open, so the lane thread
+      // reads no end. The session is over all the same.
     }
     this.exited = true;
     closeFd(this.masterFd);
@@ -196,18 +187,14 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
     return true;
   }
 
-  takeReading(): Uint8Array[] {
-    if (!this.given) return [];
+  takeReading(): void {
+    if (!this.given) return;
     this.given = false;
     // Once Bun read the end (it closes its reader then) or the terminal closed, the descriptor's
     // number may be another file's: never registered again.
     if (!this.exited && !this.eof && !this.term.closed) this.reader?.resume();
     else this.reader?.release();
-    const away = this.away;
-    this.away = [];
-    if (!this.exited) for (const chunk of away) this.emitData(chunk);
     this.whenTaken?.();
-    return away;
   }
 
   received(chunk: Uint8Array): void {
@@ -215,8 +202,8 @@ export class BunTerminalPty extends ChildBase implements HandOverPty {
   }
 
   /** Bun reads the end itself once it reads again (the exit callback, then finish()). */
-  readerEnded(): Uint8Array[] {
-    return this.takeReading();
+  readerEnded(): void {
+    this.takeReading();
   }
 
   resize(cols: number, rows: number): void {

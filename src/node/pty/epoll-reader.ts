@@ -115,17 +115,6 @@ function registrations(fds: readonly number[]): Registration[] {
   return found;
 }
 
-/**
- * What names the open file behind `fd` (ptyIdentity: which PTY), or undefined when the
- * descriptor is closed. Bun closes its reader once it read the PTY's end, and the number may
- * then be another file's: adding that back would hand Bun's loop events of a file it does not
- * know, with a pointer to what it freed.
- */
-function identity(fd: number): string | undefined {
-  const id = ptyIdentity(fd);
-  return id && `${id.ino}:${id.index}`;
-}
-
 function eventOf(reg: Registration): Uint8Array {
   const event = new Uint8Array(EVENT_SIZE);
   const view = new DataView(event.buffer);
@@ -138,8 +127,6 @@ function eventOf(reg: Registration): Uint8Array {
 export class EpollReader {
   private reg?: Registration;
   private paused = false;
-  /** The reader's open file when it was paused (identity()). */
-  private pausedFile?: string;
   /** While paused: the PTY, under a number of our own (the reader's number is the placeholder's). */
   private saved = -1;
   /** While paused: the placeholder (see the top), kept open so that it stays recognisable. */
@@ -171,8 +158,8 @@ export class EpollReader {
     // Armed or not, as it is now (the kept copy has the events to restore).
     const now = registrations([reg.fd]).find((r) => r.epfd === reg.epfd && r.data === reg.data);
     if (!now || !(now.events & EPOLLIN)) return false;
-    const file = identity(reg.fd);
-    if (!file) return false;
+    // A PTY's master, or a layout this code does not know.
+    if (!ptyIdentity(reg.fd)) return false;
     const ends = new Int32Array(2);
     if (c.pipe2(ends, O_CLOEXEC) !== 0) return false;
     closeQuietly(ends[1]!);
@@ -195,7 +182,6 @@ export class EpollReader {
       return false;
     }
     this.paused = true;
-    this.pausedFile = file;
     this.saved = saved;
     this.placeholder = placeholder;
     return true;
@@ -203,7 +189,9 @@ export class EpollReader {
 
   /**
    * Lets the event loop read the PTY again (output that waits is reported at once), unless Bun
-   * closed its reader meanwhile (it read the end: see identity()).
+   * closed its reader meanwhile (it read the end at the placeholder). The number may then be
+   * another file's: adding that back would hand Bun's loop events of a file it does not know,
+   * with a pointer to what it freed.
    */
   resume(): void {
     if (!this.paused || !this.reg) return;
@@ -213,7 +201,7 @@ export class EpollReader {
     // placeholder: Bun closes it once it read the end there (at the program's exit).
     const back = c !== null && sameFile(reg.fd, this.placeholder) && c.dup3(this.saved, reg.fd, O_CLOEXEC) >= 0;
     this.release();
-    if (!back || identity(reg.fd) !== this.pausedFile) return;
+    if (!back) return;
     // EEXIST would mean Bun registered it again itself: then it reads already.
     c!.epollCtl(reg.epfd, EPOLL_CTL_ADD, reg.fd, eventOf(reg));
   }

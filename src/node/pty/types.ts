@@ -63,13 +63,8 @@ export interface HandOverPty extends Pty {
   dupMaster(): number;
   /** Stops the node's own reading; false when it cannot now (then nothing changed). */
   giveReading(): boolean;
-  /**
-   * The node reads the PTY again (after giveReading). Returns the output the node could not help
-   * reading meanwhile (none on Bun's PTY: see pty/epoll-reader.ts), now handed to its listeners
-   * after everything the other reader read: the caller shows it on the terminals that reader
-   * served.
-   */
-  takeReading(): Uint8Array[];
+  /** The node reads the PTY again (after giveReading). */
+  takeReading(): void;
   /** Output the lane thread read, in order. */
   received(chunk: Uint8Array): void;
   /**
@@ -78,7 +73,7 @@ export interface HandOverPty extends Pty {
    */
   onInputWhileGiven?: () => void;
   /** The lane thread read the PTY's end: the node finishes the session the way it would have. */
-  readerEnded(): Uint8Array[];
+  readerEnded(): void;
 }
 
 export function isHandOverPty(pty: Pty | undefined): pty is HandOverPty {

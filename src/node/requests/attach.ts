@@ -160,17 +160,18 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
   // another lane already reads this PTY, bytes it read are still on their way to the log: it asks
   // for them (output) before this lane's live output.
   let stopLaneEnd = () => {};
+  // The client's terminal is gone: so is the client, or it will notice on its own.
+  const hangup = () => {
+    detach();
+    conn.end();
+  };
   const laneEvents = {
     input: countInput,
     output: (start: number, end: number) => s.log.read(start, end),
     // Keys its PTY could not take at once: written here, after what Bun's writer holds.
     keys: (bytes: Uint8Array) => s.write(bytes),
     detach: () => end("detached"),
-    // The client's terminal is gone: so is the client, or it will notice on its own.
-    hangup: () => {
-      detach();
-      conn.end();
-    },
+    hangup,
     // Its terminal cannot keep up: from a fresh screen, on Bun's PTY this thread serves the
     // terminal itself (a direct terminal reads the log at the terminal's pace); elsewhere the
     // client takes keys and output over the socket again, as any slow client does.
@@ -224,11 +225,7 @@ export async function attach(req: RequestOf<"Attach">, conn: Connection, ctx: No
       },
       typed: countInput,
       detach: () => end("detached"),
-      // The client's terminal is gone: so is the client, or it will notice on its own.
-      hangup: () => {
-        detach();
-        conn.end();
-      },
+      hangup,
     }, ctx.log);
     conn.onClose(() => tty.close());
     return paintAndFollow(start, first, tty.out);
