@@ -1,6 +1,7 @@
 /** The node itself: start/stop, one per data dir, permissions, crash recovery, bounded logs. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { CW, CwHome, waitFor } from "./helpers";
 
 let homes: CwHome[] = [];
@@ -39,6 +40,33 @@ describe("node lifecycle", () => {
     await waitFor(() => !alive(pid), "node exit");
     expect(existsSync(cw.path("codewire.pid"))).toBe(false);
     expect(await cw.ok(["stop"])).toContain("no node is running");
+  });
+
+  test("everything the node keeps is this user's alone: files 0600, directories 0700, older files put right", async () => {
+    const cw = home();
+    // Databases an older cw made with the umask's mode, and a -wal its crash left behind.
+    for (const f of ["messages.db", "peers.db", "peers.db-wal"]) writeFileSync(cw.path(f), "");
+    for (const f of ["messages.db", "peers.db", "peers.db-wal"]) chmodSync(cw.path(f), 0o644);
+    const s = await cw.launch(["bash", "-c", "echo hi; sleep 60"], ["keeper"]);
+    await cw.ok(["msg", "keeper", "a message is the user's"]);
+    await cw.ok(["kv", "set", "k", "a value is the user's"]);
+    await cw.ok(["id"]);
+    expect(await cw.ok(["logs", String(s)])).toContain("hi");
+    const seen: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        const mode = statSync(p).mode & 0o777;
+        seen.push(e.name);
+        if (e.isDirectory()) {
+          expect({ p, mode }).toEqual({ p, mode: 0o700 });
+          walk(p);
+        } else expect({ p, mode }).toEqual({ p, mode: 0o600 });
+      }
+    };
+    walk(cw.dir);
+    // The files this is about were there to be checked (the WAL files while the node runs).
+    for (const f of ["messages.db", "messages.db.log", "messages.db-wal", "peers.db", "peers.db-wal", "kv.db", "kv.db-wal", "identity.pem", "codewire.sock", "output.log"]) expect(seen).toContain(f);
   });
 
   test("a pid file left by a crash, naming a process that is no node, does not block the next node", async () => {

@@ -8,8 +8,8 @@
  * key counts as absent everywhere, even before it is swept.
  */
 import { Database, type Statement } from "bun:sqlite";
-import { chmodSync } from "node:fs";
 import type { KVEntry } from "../protocol";
+import { openPrivateDatabase } from "./private-db";
 
 /** What a namespace may hold; a set that would pass either limit is refused. */
 export interface KvQuota {
@@ -77,9 +77,8 @@ export class KvStore {
 
   constructor(path: string, opts: KvStoreOptions = {}) {
     this.quota = opts.quota;
-    this.db = new Database(path, { create: true, strict: true });
     // The values are whatever sessions put there: readable by this user only.
-    chmodSync(path, 0o600);
+    this.db = openPrivateDatabase(path);
     if (opts.exclusive) this.db.exec("PRAGMA locking_mode = EXCLUSIVE");
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     this.db.exec("CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER, PRIMARY KEY (ns, key))");

@@ -18,6 +18,7 @@
  */
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { makePrivateFile } from "../../store/private-db";
 
 const MAGIC = Buffer.from("CWMLOG01");
 const HEADER = 16;
@@ -43,8 +44,7 @@ export class MessageLog {
    * known to be anywhere else.
    */
   static open(path: string, capacity = LOG_PREALLOCATE): { log: MessageLog; payloads: Uint8Array[]; headerValid: boolean } {
-    const fd = openSync(path, "a+"); // creates it without truncating
-    closeSync(fd);
+    makePrivateFile(path); // creates it without truncating; messages are the user's
     const rw = openSync(path, "r+");
     const log = new MessageLog(rw, capacity);
     const size = fstatSync(rw).size;

@@ -31,6 +31,7 @@ import { Database } from "bun:sqlite";
 import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Message, Party } from "../../protocol";
+import { openPrivateDatabase } from "../../store/private-db";
 import { GroupCommit } from "./group-commit";
 import { MessageLog } from "./log";
 
@@ -116,7 +117,7 @@ export class MessageStore {
   private lastId = 0;
 
   constructor(private readonly path: string) {
-    this.db = new Database(path, { create: true, strict: true });
+    this.db = openPrivateDatabase(path);
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 2000;");
     this.wal = (this.db.query("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode === "wal";
     // Outside WAL mode (a file system without shared memory) each commit flushes by itself.

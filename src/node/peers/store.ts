@@ -6,6 +6,7 @@
 import { Database } from "bun:sqlite";
 import type { SeenStore } from "../../identity";
 import type { PeerInfo } from "../../protocol";
+import { openPrivateDatabase } from "../../store/private-db";
 
 export type PeerStateName = PeerInfo["state"];
 export type RefusalReason = keyof PeerInfo["refused"];
@@ -31,7 +32,7 @@ export class PeerStore implements SeenStore {
   private db: Database;
 
   constructor(path: string) {
-    this.db = new Database(path, { create: true, strict: true });
+    this.db = openPrivateDatabase(path);
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 2000;");
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);

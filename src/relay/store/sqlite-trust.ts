@@ -6,6 +6,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { openPrivateDatabase } from "../../store/private-db";
 import { type HandleRow, nodeMailbox, type OutboundRow, type RelayTrust } from "./trust";
 
 type Box = { seq: number; envelope: string };
@@ -18,7 +19,7 @@ export class SqliteTrust implements RelayTrust {
   constructor(dataDir: string) {
     // Made here: a relay's data dir may not exist yet.
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    this.db = new Database(join(dataDir, "trust.db"), { create: true, strict: true });
+    this.db = openPrivateDatabase(join(dataDir, "trust.db"));
     // FULL: a sender told "stored" must find its envelope still there after a power cut.
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 2000;");
     this.db.exec(`

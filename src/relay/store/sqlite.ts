@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { KVEntry } from "../../protocol";
 import { KV_NS_MAX_BYTES, KV_NS_MAX_KEYS } from "../../protocol/relay-api";
 import { KV_SWEEP, type KvListOptions, type KvPage, KvStore, type KvSetResult } from "../../store/kv-store";
+import { openPrivateDatabase } from "../../store/private-db";
 import { newToken, sha256 } from "../../sys/secrets";
 import { DEVICE_KEEP_EXPIRED_MS, newUserCode } from "./common";
 import { KvWriteBatches } from "./kv-batch";
@@ -82,8 +83,7 @@ class SqliteCore {
     // mkdir's mode applies only to a directory it makes: one that existed keeps its own.
     chmodSync(dataDir, 0o700);
     this.now = opts.now ?? Date.now;
-    this.db = new Database(join(dataDir, "relay.db"), { create: true, strict: true });
-    chmodSync(join(dataDir, "relay.db"), 0o600);
+    this.db = openPrivateDatabase(join(dataDir, "relay.db"));
     // FULL: a node told "registered" must still be registered after a power cut.
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
     migrate(this.db);
