@@ -317,10 +317,10 @@ const scale: { cw?: ScaleResult; tmux?: ScaleResult } = {};
 async function scaleSuite() {
   say(`scale: ${cfg.sessions} idle sessions (sleep 3600), fresh servers`);
   const tmuxSide = await step("scale tmux", () => tmuxScale(tmuxB, cfg.sessions, cfg.cpuWindowS));
-  const cwSide = await step("scale cw", () => cwScale(cwB, cfg.sessions, cfg.listRuns, root, cfg.cpuWindowS));
-  const lists = tmuxSide && cwSide ? await step("list cw and tmux", async () => listBoth(cwB, tmuxB, cfg.sessions, cfg.listRuns)) : undefined;
+  const cwSide = await step("scale cw", () => cwScale(cwB, cfg.sessions, cfg.listRuns, cfg.cpuWindowS));
+  const lists = tmuxSide && cwSide ? await step("list cw and tmux", async () => listBoth(cwB, tmuxB, cfg.sessions, cfg.listRuns, root)) : undefined;
   if (tmuxSide && lists) scale.tmux = { ...tmuxSide, list: lists.tmux };
-  if (cwSide && lists) scale.cw = { ...cwSide, list: lists.cw };
+  if (cwSide && lists) scale.cw = { ...cwSide, list: lists.cw, ...(lists.runtimeFloors ? { runtimeFloors: lists.runtimeFloors } : {}) };
   if (scale.tmux) say(`  tmux: ls ${fmtMs(scale.tmux.list.median)}, RSS ${fmtBytes(scale.tmux.rss0)} → ${fmtBytes(scale.tmux.rssN)}`);
   if (scale.cw) say(`  cw: list ${fmtMs(scale.cw.list.median)}, RSS ${fmtBytes(scale.cw.rss0)} → ${fmtBytes(scale.cw.rssN)}`);
   tmuxB.cleanup();
@@ -474,12 +474,15 @@ function printReport(rs: Row[]) {
       );
   }
   if (nodePeakRss) notes.push(`cw node peak RSS during the throughput runs: ${fmtBytes(nodePeakRss)}`);
-  if (scale.cw?.startupFloor)
+  const floors = scale.cw?.runtimeFloors;
+  const ofTmux = (ms: number) => (scale.tmux ? ` (${(ms / scale.tmux.list.median).toFixed(2)}x tmux ls)` : "");
+  if (floors)
     notes.push(
-      `list floors: cw --version ${fmtMs(scale.cw.startupFloor.median)}` +
-        (scale.cw.runtimeFloor ? `, a compiled hello-world Bun binary ${fmtMs(scale.cw.runtimeFloor.median)}` : "") +
-        `; ListSessions round trip from a running client: ${fmtMs(scale.cw.rpc!.median)}`,
+      `list floors, each timed beside a tmux ls as cw list is: a compiled Bun program that does nothing ${fmtMs(floors.empty.median)}${ofTmux(floors.empty.median)}, ` +
+        `a compiled hello-world ${fmtMs(floors.hello.median)}${ofTmux(floors.hello.median)}`,
     );
+  if (scale.cw?.startupFloor)
+    notes.push(`cw --version run back to back ${fmtMs(scale.cw.startupFloor.median)}; ListSessions round trip from a running client: ${fmtMs(scale.cw.rpc!.median)}`);
   if (scale.cw) {
     const k = scale.cw.rss0Kinds;
     const kinds = k ? ` (anonymous ${fmtBytes(k.anon)}, file-backed ${fmtBytes(k.file)}: the binary's code and bundle, shared by every cw process)` : "";

@@ -6,6 +6,13 @@
  * tmux gets N sessions of one window each: N windows, and `tmux ls` has N lines to print, like
  * `cw list`. The two list commands are timed in turns (cw, tmux, tmux, cw, ...), so a drift in
  * the machine's speed during the run meets both alike instead of moving their ratio.
+ *
+ * The floors of a Bun-built command (a compiled program that does nothing, and a hello-world)
+ * are timed in the same turns, each beside a `tmux ls`, because that is what they are compared
+ * with: on this 2-core VM a compiled Bun program that runs right after another program starts
+ * 0.6-0.8 ms slower than one run back to back with itself (measured: a hello-world 3.97 ms
+ * back to back, 4.56 ms alternating with `tmux ls`), so floors timed back to back understated
+ * what the runtime alone costs against `tmux ls`.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,8 +30,11 @@ export interface ScaleResult {
   list: { median: number; p90: number; runs: number };
   /** cw only: the same binary doing nothing (`cw --version`): the start-up floor of any command. */
   startupFloor?: { median: number; p90: number; runs: number };
-  /** cw only: a compiled hello-world Bun binary: the floor of any Bun-built command line tool. */
-  runtimeFloor?: { median: number; p90: number; runs: number };
+  /**
+   * cw only: compiled Bun programs timed in the same turns as `cw list` (listBoth): one that does
+   * nothing (the runtime's start and exit) and a hello-world; absent where they could not be built.
+   */
+  runtimeFloors?: { empty: { median: number; p90: number; runs: number }; hello: { median: number; p90: number; runs: number } };
   /** cw only: the ListSessions round trip over the socket from a client already running. */
   rpc?: { median: number; p90: number; runs: number };
   /** The server's share of a core with the sessions idle (cpu.ts's window). */
@@ -46,12 +56,12 @@ function timeRuns(cmd: string[], env: Record<string, string>, runs: number, chec
   return xs;
 }
 
-/** Builds a compiled hello-world the way dist/cw is built; undefined if that fails. */
-function helloWorld(dir: string): string | undefined {
-  const src = join(dir, "hello.ts");
-  const out = join(dir, "hello");
+/** Builds a compiled Bun program of `source` the way dist/cw is built; undefined if that fails. */
+function compiled(dir: string, name: string, source: string): string | undefined {
+  const src = join(dir, `${name}.ts`);
+  const out = join(dir, name);
   try {
-    writeFileSync(src, 'console.log("hello");\n');
+    writeFileSync(src, source);
     run([process.execPath, "build", "--compile", "--bytecode", "--minify", src, "--outfile", out], { timeoutMs: 60_000 });
     return out;
   } catch {
@@ -60,7 +70,7 @@ function helloWorld(dir: string): string | undefined {
 }
 
 /** cw's side: its node with `sessions` idle sessions, and the floors of a cw command. */
-export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: string, cpuWindowS: number): Promise<Omit<ScaleResult, "list">> {
+export async function cwScale(cw: Cw, sessions: number, runs: number, cpuWindowS: number): Promise<Omit<ScaleResult, "list">> {
   const pid = cw.start();
   const rss0 = await settledMedian(() => rssBytes(pid), 1500);
   const rss0Kinds = rssKinds(pid);
@@ -71,8 +81,6 @@ export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: s
   const idleCpu = await cpuShare([pid], cpuWindowS);
   const env = cw.env();
   const floor = timeRuns([cw.bin, "--version"], env, runs);
-  const hello = helloWorld(workDir);
-  const runtime = hello ? timeRuns([hello], env, runs) : undefined;
   const rpc: number[] = [];
   for (let i = 0; i < runs + 3; i++) {
     const t0 = performance.now();
@@ -90,7 +98,6 @@ export async function cwScale(cw: Cw, sessions: number, runs: number, workDir: s
     rssN,
     perSession: (rssN - rss0) / sessions,
     startupFloor: summary(floor),
-    ...(runtime ? { runtimeFloor: summary(runtime) } : {}),
     rpc: summary(rpc),
     idleCpu,
   };
@@ -114,12 +121,19 @@ export async function tmuxScale(tmux: Tmux, sessions: number, cpuWindowS: number
   return { sessions, rss0, rssN, perSession: (rssN - rss0) / sessions, idleCpu };
 }
 
-/** `cw list` and `tmux ls` against the servers set up above, timed in turns. */
-export function listBoth(cw: Cw, tmux: Tmux, sessions: number, runs: number) {
+/**
+ * `cw list` and `tmux ls` against the servers set up above, timed in turns; with them, in the
+ * same turns, the runtime's floors (built in `workDir`).
+ */
+export function listBoth(cw: Cw, tmux: Tmux, sessions: number, runs: number, workDir: string) {
   const cwList = [cw.bin, "list"];
   const tmuxLs = [...tmux.base(), "ls"];
   const cwEnv = cw.env();
   const tmuxEnv = baseEnv();
+  const empty = compiled(workDir, "empty", "\n");
+  const hello = compiled(workDir, "hello", 'console.log("hello");\n');
+  const floors = empty && hello ? { empty: [empty], hello: [hello] } : undefined;
+  const floorMs: Record<string, number[]> = { empty: [], hello: [] };
   const lines = (cmd: string[], env: Record<string, string>, header: number) => {
     const n = run(cmd, { env }).stdout.trim().split("\n").length - header;
     if (n !== sessions) throw new Error(`${cmd.join(" ")} showed ${n} sessions, expected ${sessions}`);
@@ -143,5 +157,19 @@ export function listBoth(cw: Cw, tmux: Tmux, sessions: number, runs: number) {
       cwMs.push(run(cwList, { env: cwEnv }).ms);
     }
   }
-  return { cw: summary(cwMs), tmux: summary(tmuxMs) };
+  // Then each floor in the same turns with `tmux ls` (those runs not timed: the comparison above
+  // has its own). Not mixed into the loop above: there they would change what `cw list` meets
+  // (the node idle for longer between lists, another binary run just before it).
+  for (const [k, cmd] of Object.entries(floors ?? {})) {
+    for (let i = 0; i < runs; i++) {
+      if (i % 2 === 1) run(tmuxLs, { env: tmuxEnv });
+      floorMs[k]!.push(run(cmd, { env: cwEnv }).ms);
+      if (i % 2 === 0) run(tmuxLs, { env: tmuxEnv });
+    }
+  }
+  return {
+    cw: summary(cwMs),
+    tmux: summary(tmuxMs),
+    ...(floors ? { runtimeFloors: { empty: summary(floorMs.empty!), hello: summary(floorMs.hello!) } } : {}),
+  };
 }
