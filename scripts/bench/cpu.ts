@@ -58,7 +58,7 @@ function drain(clients: BenchPty[]): void {
   for (const c of clients) c.drainQuiet(0, 50);
 }
 
-async function measure(serverPid: number, windowS: number, attach: () => { cmd: string[]; env: Record<string, string> }[]) {
+export async function measure(serverPid: number, windowS: number, attach: () => { cmd: string[]; env: Record<string, string> }[]) {
   await Bun.sleep(1000); // the spinners are running, start-up costs are over
   const detached = await cpuShare([serverPid], windowS);
   const clients = attachAll(attach());
