@@ -164,6 +164,41 @@ describe("the keeper of a session", () => {
     k.close();
   });
 
+  test("with reads pushed by the screen's owner: watched as its agent, a new state taken once it has settled (asking for the read after the wait)", async () => {
+    const watched: string[] = [];
+    let asks = 0;
+    const changes: string[] = [];
+    const k = new AgentKeeper(
+      ["claude"],
+      async () => undefined,
+      (c) => changes.push(`${c.state}/${c.source}`),
+      { watch: (agent) => watched.push(agent), ask: () => asks++ },
+    );
+    expect(watched).toEqual(["claude"]);
+    // Output does nothing of its own (the owner reads after handing it over), and asks for nothing.
+    k.output();
+    expect(asks).toBe(0);
+    k.screenRead({ shown: "working" });
+    expect(changes).toEqual([]); // seen once: not yet settled
+    // The keeper asks for a read once the change could have settled.
+    await until(() => asks === 1, SCREEN_SETTLE_MS + 1000);
+    k.screenRead({ shown: "working" });
+    expect(changes).toEqual(["working/screen"]);
+    k.close();
+    k.screenRead({ shown: "idle" }); // a read that comes after the close changes nothing
+    expect(changes).toEqual(["working/screen"]);
+  });
+
+  test("with reads pushed: a program not known as an agent is not watched until an agent's hook names it", () => {
+    const watched: string[] = [];
+    const k = new AgentKeeper(["bash", "-c", "my-wrapper"], async () => undefined, () => {}, { watch: (agent) => watched.push(agent), ask: () => {} });
+    expect(watched).toEqual([]);
+    k.hook("codex", "notify", { type: "agent-turn-complete" });
+    k.hook("codex", "notify", { type: "agent-turn-complete" });
+    expect(watched).toEqual(["codex"]);
+    k.close();
+  });
+
   test("Codex's notify gives idle once its screen shows idle too", async () => {
     const { k, changes } = keeper(["codex"], () => "codex-idle");
     await k.hook("codex", "notify", { type: "agent-turn-complete" });

@@ -211,6 +211,10 @@ export class Session {
       this.record.command,
       async () => (this.running ? (await screens.text(this.id))?.lines : undefined),
       (change) => this.agentState(change),
+      {
+        watch: (agent) => screens.watchAgent(this.id, agent, (read) => this.agents?.screenRead(read)),
+        ask: () => screens.askAgent(this.id),
+      },
     );
     pty.onData((chunk) => this.output(chunk));
     pty.onExit(({ exitCode }) => this.exited(exitCode));

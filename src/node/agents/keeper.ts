@@ -7,7 +7,10 @@ import { AGENTS, agentOfCommand } from "./index";
 import type { AgentProfile, HookFields } from "./profile";
 import { AgentStateMachine } from "./state";
 
-/** The screen is read at most this often while a session prints. */
+/**
+ * Reading the rows itself (no ScreenReads given), the keeper reads the screen at most this often
+ * while a session prints...
+ */
 const READ_EVERY_MS = 250;
 /** ...and this long after output, so that a frame being drawn is whole. */
 const READ_DELAY_MS = 60;
@@ -21,6 +24,25 @@ export interface StateChange {
   previous: AgentStateName;
   source: "hook" | "screen" | null;
   agent: AgentName | null;
+}
+
+/** What an agent's profile read on its screen: `shown` undefined when nothing it knows. */
+export interface ScreenRead {
+  shown: AgentStateName | undefined;
+}
+
+/**
+ * Reads of the screen pushed to the keeper (the node's: Screens.watchAgent), instead of rows it
+ * reads on timers of its own. The screen's owner reads the state where the screen is, after each
+ * handover of the session's output (at most every 250 ms, all sessions at once), and hands the
+ * keeper each read (AgentKeeper.screenRead): ten agents cost no timers, promises or rows of
+ * their own.
+ */
+export interface ScreenReads {
+  /** From now on, read as `agent`'s profile reads, whenever the session has printed. */
+  watch(agent: AgentName): void;
+  /** Read once more soon, though the session printed nothing (a change waits to settle). */
+  ask(): void;
 }
 
 export class AgentKeeper {
@@ -38,10 +60,15 @@ export class AgentKeeper {
     /** The visible rows of the session's screen, or undefined if the screen did not answer. */
     private readonly readScreen: () => Promise<string[] | undefined>,
     private readonly changed: (c: StateChange) => void,
+    /** Reads pushed to screenRead; without them the keeper reads readScreen's rows on timers. */
+    private readonly reads?: ScreenReads,
   ) {
     this.profile = agentOfCommand(command);
-    // An agent draws its first screen unasked: look at it once it has.
-    if (this.profile) this.schedule(READ_DELAY_MS);
+    if (this.profile) {
+      if (reads) reads.watch(this.profile.name);
+      // An agent draws its first screen unasked: look at it once it has.
+      else this.schedule(READ_DELAY_MS);
+    }
   }
 
   get agent(): AgentName | null {
@@ -64,7 +91,9 @@ export class AgentKeeper {
   hook(agent: AgentName, event: string, fields: HookFields): AgentStateName {
     if (this.closed) return this.machine.state;
     // A hook names the agent for sure (it may run under a shell cw did not recognise).
-    const profile = (this.profile = AGENTS[agent]);
+    const profile = AGENTS[agent];
+    if (profile !== this.profile) this.reads?.watch(agent);
+    this.profile = profile;
     const meaning = profile.hookMeaning(event, fields);
     if (meaning === "idle" && profile.idleNeedsScreen?.(event)) {
       void this.confirmIdle(profile);
@@ -96,9 +125,14 @@ export class AgentKeeper {
     }
   }
 
-  /** The session printed: its screen may show another state. */
+  /** The session printed: its screen may show another state (pushed reads follow output by themselves). */
   output(): void {
-    if (this.profile && !this.closed) this.schedule(Math.max(READ_DELAY_MS, this.lastRead + READ_EVERY_MS - Date.now()));
+    if (this.profile && !this.closed && !this.reads) this.schedule(Math.max(READ_DELAY_MS, this.lastRead + READ_EVERY_MS - Date.now()));
+  }
+
+  /** A read of the screen, pushed (ScreenReads). */
+  screenRead(read: ScreenRead): void {
+    if (!this.closed && this.profile) this.take(read);
   }
 
   close(): void {
@@ -111,11 +145,13 @@ export class AgentKeeper {
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.read();
+      if (this.reads) this.reads.ask();
+      else void this.read();
     }, ms);
     this.timer.unref?.();
   }
 
+  /** Reads readScreen's rows (no ScreenReads). */
   private async read(): Promise<void> {
     if (!this.profile) return;
     if (this.reading) {
@@ -135,8 +171,12 @@ export class AgentKeeper {
       }
     }
     if (!lines || this.closed || !this.profile) return;
+    this.take({ shown: this.profile.screenState(lines) });
+  }
+
+  private take(read: ScreenRead): void {
     const previous = this.machine.state;
-    const verdict = this.machine.screen(this.profile.screenState(lines));
+    const verdict = this.machine.screen(read.shown);
     if (verdict.changed) this.report(previous);
     if (verdict.recheckInMs !== undefined) this.schedule(verdict.recheckInMs + 10);
   }

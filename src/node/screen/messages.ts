@@ -1,4 +1,5 @@
 /** Messages between the node and its screen worker. */
+import type { AgentName, AgentStateName } from "../../protocol/constants";
 
 /** A session's output up to offset `end`. */
 export interface ScreenData {
@@ -10,8 +11,12 @@ export interface ScreenData {
 
 export type ToScreen =
   | { type: "open"; id: number; cols: number; rows: number; scrollback: number; pipes?: boolean }
-  /** Output of one or more sessions; `ack`: say how far it was parsed once it is (flow control). */
-  | { type: "data"; items: ScreenData[] }
+  /**
+   * Output of one or more sessions; `ack`: say how far it was parsed once it is (flow control).
+   * With `states`: once the output is parsed, say what each of these sessions' agent screen
+   * shows (agents/keeper.ts), all in one "states" reply to `req`.
+   */
+  | { type: "data"; items: ScreenData[]; states?: { id: number; agent: AgentName }[]; req?: number }
   /** Say how far this session's output was parsed (an ack), once what came before is. */
   | { type: "sync"; id: number }
   | { type: "reset"; id: number; bytes: Uint8Array; end: number }
@@ -43,4 +48,6 @@ export type FromScreen =
   | { type: "text"; id: number; req: number; lines: string[]; cursor: { x: number; y: number }; alt: boolean; offset: number }
   /** `full`: the scrollback is full, so older lines were dropped from the model. */
   | { type: "lines"; id: number; req: number; lines: string[]; full: boolean; offset: number }
-  | { type: "stream-lines"; sid: number; req: number; lines: string[] };
+  | { type: "stream-lines"; sid: number; req: number; lines: string[] }
+  /** What the screens asked about in a "data" message show: the state each agent's profile reads there. */
+  | { type: "states"; req: number; states: { id: number; state: AgentStateName | null }[] };

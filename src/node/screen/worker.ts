@@ -11,6 +11,8 @@ import { TerminalModes } from "./modes";
 import { farewell, paint } from "./paint";
 import { handleText } from "./text-worker";
 import { normalJit } from "../../sys/jit";
+import { AGENTS } from "../agents";
+import type { AgentName, AgentStateName } from "../../protocol/constants";
 
 declare const self: Worker;
 // This thread parses every session's output: the JIT as eager as usual (sys/jit.ts).
@@ -75,6 +77,31 @@ function feed(s: Screen, id: number, bytes: Uint8Array, end: number, ack: boolea
   s.term.write(bytes, ack ? () => post({ type: "ack", id, offset: end }) : undefined);
 }
 
+/** The visible rows of a screen as text, as parsed so far. */
+function rowsOf(s: Screen): string[] {
+  const buf = s.term.buffer.active;
+  const lines: string[] = [];
+  for (let r = 0; r < s.term.rows; r++) lines.push(buf.getLine(buf.viewportY + r)?.translateToString(true) ?? "");
+  return lines;
+}
+
+/**
+ * What each asked session's agent shows on its screen, read here where the screen is: one small
+ * reply for all of them, instead of every screen's rows sent to the node for it to read.
+ */
+function answerStates(req: number, asked: { id: number; agent: AgentName }[]): void {
+  void Promise.all(
+    asked.map(async ({ id, agent }) => {
+      const s = screens.get(id);
+      if (!s) return { id, state: null };
+      // Read once what was fed before the question is parsed, and before anything fed after it.
+      const rows = await new Promise<string[]>((resolve) => s.term.write("", () => resolve(rowsOf(s))));
+      const state: AgentStateName | null = AGENTS[agent].screenState(rows) ?? null;
+      return { id, state };
+    }),
+  ).then((states) => post({ type: "states", req, states }));
+}
+
 self.onmessage = (ev: MessageEvent<ToScreen>) => {
   const m = ev.data;
   if (handleText(m, (id) => screens.get(id), post)) return;
@@ -84,6 +111,7 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
         const s = screenOf(d.id);
         if (s) feed(s, d.id, d.bytes, d.end, d.ack);
       }
+      if (m.states && m.req !== undefined) answerStates(m.req, m.states);
       return;
     case "open":
       unmade.set(m.id, { cols: m.cols, rows: m.rows, scrollback: m.scrollback, pipes: m.pipes ?? false });
@@ -143,9 +171,7 @@ self.onmessage = (ev: MessageEvent<ToScreen>) => {
       const at = s.fed;
       s.term.write("", () => {
         const buf = s.term.buffer.active;
-        const lines: string[] = [];
-        for (let r = 0; r < s.term.rows; r++) lines.push(buf.getLine(buf.viewportY + r)?.translateToString(true) ?? "");
-        post({ type: "text", id: m.id, req: m.req, lines, cursor: { x: buf.cursorX, y: buf.cursorY }, alt: buf.type === "alternate", offset: at });
+        post({ type: "text", id: m.id, req: m.req, lines: rowsOf(s), cursor: { x: buf.cursorX, y: buf.cursorY }, alt: buf.type === "alternate", offset: at });
       });
       return;
     }
