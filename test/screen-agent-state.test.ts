@@ -44,16 +44,17 @@ function print(s: Screens, id: number, lines: string[]): void {
 
 const until = (ok: () => boolean, what: string) => waitFor(ok, what, 5_000, 10);
 
-/** Counts the messages the node posts to its worker threads while `fn` runs. */
-async function posted<T>(fn: () => Promise<T>): Promise<{ result: T; messages: number }> {
+/** The messages the node posts to its worker threads while `fn` runs: how many, and what they were. */
+async function posted<T>(fn: () => Promise<T>): Promise<{ result: T; messages: number; sent: unknown[] }> {
   const original = Worker.prototype.postMessage;
-  let messages = 0;
+  const sent: unknown[] = [];
   Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker["postMessage"]>) {
-    messages++;
+    sent.push(args[0]);
     return original.apply(this, args);
   } as Worker["postMessage"];
   try {
-    return { result: await fn(), messages };
+    const result = await fn();
+    return { result, messages: sent.length, sent };
   } finally {
     Worker.prototype.postMessage = original;
   }
@@ -118,11 +119,14 @@ test("asked without output, a screen is read once more; one that printed nothing
 
   // A plain program's screen: printed into, never read.
   screens.open(3, 80, 24, () => ({ bytes: new Uint8Array(), end: 0 }), () => {});
-  const { messages } = await posted(async () => {
+  const { sent } = await posted(async () => {
     print(screens!, 3, ["plain output"]);
     screens!.askAgent(3);
     // An observation window (longer than a handover's wait), not a synchronisation.
     await Bun.sleep(400);
   });
-  expect(messages).toBe(1); // the output alone
+  // The output alone: handed over, with no question about its screen.
+  expect(sent).toHaveLength(1);
+  expect(sent[0]).toMatchObject({ type: "data", items: [{ id: 3 }] });
+  expect((sent[0] as { states?: unknown }).states).toBeUndefined();
 });

@@ -21,8 +21,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
-import { AnthropicStub, deferred, type Reply, seedClaudeHome } from "../../test/fixtures/anthropic-stub";
-import { agentBin, agentEnv, AGENT_VERSIONS } from "../../test/fixtures/agents";
+import { claudeHome, READY } from "../../test/fixtures/agent-sessions";
+import { AnthropicStub, deferred, type Reply } from "../../test/fixtures/anthropic-stub";
+import { agentBin, AGENT_VERSIONS } from "../../test/fixtures/agents";
 import { measure } from "./cpu";
 import { COLS, Cw, ROWS, Tmux } from "./subjects";
 import { cpuSeconds, fmtBytes, rssBytes, run, settledMedian } from "./util";
@@ -30,10 +31,8 @@ import { cpuSeconds, fmtBytes, rssBytes, run, settledMedian } from "./util";
 const AGENTS = Number(process.env.BENCH_AGENTS) > 0 ? Number(process.env.BENCH_AGENTS) : 5;
 const WINDOW_S = Number(process.env.BENCH_CPU_WINDOW_S) > 0 ? Number(process.env.BENCH_CPU_WINDOW_S) : 10;
 const bin = resolve(process.env.BENCH_CW || join(import.meta.dir, "../../dist/cw"));
-const API_KEY = "sk-ant-test-0123456789abcdefghijklmnopqrst";
 const PROMPT = "refactor the parser";
-/** What Claude Code shows at its composer, ready for a prompt; and while a turn is under way. */
-const READY = /❯/;
+/** What Claude Code shows while a turn is under way (READY: at its composer). */
 const WORKING = /esc to interrupt/;
 
 const root = mkdtempSync(join(os.tmpdir(), "cw-bench-agents-"));
@@ -58,11 +57,9 @@ interface SideResult {
 
 /** A throwaway home and project directory for agent `i`, and the environment it runs with. */
 function agentSetup(side: string, i: number): { dir: string; env: Record<string, string> } {
-  const home = join(root, `${side}-home-${i}`);
   const dir = join(root, `${side}-work-${i}`);
   mkdirSync(dir, { recursive: true });
-  seedClaudeHome(home, API_KEY, [dir]);
-  return { dir, env: { ...agentEnv(home), ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_API_KEY: API_KEY } };
+  return { dir, env: claudeHome(stub, join(root, `${side}-home-${i}`), [dir]) };
 }
 
 /** Polls `screen` until it matches `re` (deadline 60 s: Claude Code takes a few seconds to start). */
@@ -82,7 +79,7 @@ async function side(
   serverPid: number,
   start: (i: number) => Agent,
   screen: (a: Agent) => string,
-  type: (a: Agent) => void,
+  type: (a: Agent) => void | Promise<void>,
   attach: (a: Agent) => { cmd: string[]; env: Record<string, string> },
 ): Promise<SideResult> {
   const agents: Agent[] = [];
@@ -90,8 +87,8 @@ async function side(
   const working = async (from: number, to: number) => {
     const some: Agent[] = [];
     for (let i = from; i < to; i++) some.push(start(i));
-    for (const a of some) await waitScreen(() => screen(a), READY, `${label}: Claude Code's composer in ${a.name}`);
-    for (const a of some) type(a);
+    for (const a of some) await waitScreen(() => screen(a), READY.claude, `${label}: Claude Code's composer in ${a.name}`);
+    for (const a of some) await type(a);
     for (const a of some) await waitScreen(() => screen(a), WORKING, `${label}: Claude Code working in ${a.name}`);
     agents.push(...some);
   };
@@ -122,10 +119,10 @@ async function tmuxSide(): Promise<SideResult> {
         return { name, pid: Number(tmux.cmd(["display-message", "-p", "-t", name, "#{pane_pid}"]).stdout.trim()) };
       },
       (a) => tmux.cmd(["capture-pane", "-p", "-t", a.name]).stdout,
-      (a) => {
-        // As a person types it: the text, then Enter once the TUI has taken it.
+      async (a) => {
+        // As a person types it: the text, then Enter once the TUI shows it took the text.
         tmux.cmd(["send-keys", "-t", a.name, "-l", PROMPT]);
-        Bun.sleepSync(300);
+        await waitScreen(() => tmux.cmd(["capture-pane", "-p", "-t", a.name]).stdout, new RegExp(`❯\\s${PROMPT}`), `tmux: the prompt typed in ${a.name}`);
         tmux.cmd(["send-keys", "-t", a.name, "Enter"]);
       },
       (a) => ({ cmd: [...tmux.base(), "attach", "-t", a.name], env: {} }),

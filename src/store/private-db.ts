@@ -9,7 +9,7 @@
 import { Database } from "bun:sqlite";
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 
-export const PRIVATE_FILE_MODE = 0o600;
+const PRIVATE_FILE_MODE = 0o600;
 
 /** Creates `path` if missing, with mode 0600, or sets an existing file's mode to 0600. */
 export function makePrivateFile(path: string): void {

@@ -224,9 +224,12 @@ export class Screens {
     const e = this.entries.get(id);
     if (!e?.agent) return;
     if (e.lagging && e.acked >= e.posted) this.resync(id);
+    this.wantAgentRead(e);
+  }
+
+  /** The next handover asks about `e`'s agent screen: output already waiting carries it; otherwise one of its own, after whatever else this turn of the event loop asks. */
+  private wantAgentRead(e: Entry): void {
     e.stateWanted = true;
-    // Output already waiting carries it; otherwise a handover of its own, after whatever else
-    // this turn of the event loop asks.
     this.flushTimer ??= setTimeout(() => this.flush(), 0);
   }
 
@@ -399,10 +402,7 @@ export class Screens {
     e.ackAsked = end;
     this.send({ type: "reset", id, bytes, end });
     // Its agent's screen was not read while it lagged: read the rebuilt one.
-    if (e.agent) {
-      e.stateWanted = true;
-      this.flushTimer ??= setTimeout(() => this.flush(), 0);
-    }
+    if (e.agent) this.wantAgentRead(e);
   }
 
   private receive(m: FromScreen) {
